@@ -1,0 +1,191 @@
+//! Shared test helpers: finding the real peer tools, running fixture scripts, snapshots and tree comparisons.
+//!
+//! Tests run the real implementations (git, uv, sha256sum, …). [`peer`] finds them on `PATH` or in the
+//! virtual environment that `cargo xtask setup` creates under `target/peers/venv`; a missing peer fails
+//! the test with the command that installs it, because a skipped test cannot fail.
+
+#![allow(clippy::print_stderr, clippy::unwrap_used, missing_docs)]
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("tests/support is two levels deep")
+        .to_path_buf()
+}
+
+/// The directory where `cargo xtask setup` installs Python peers.
+pub fn peers_venv() -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    target.join("peers").join("venv")
+}
+
+/// `PATH` with the peers' virtual environment first.
+pub fn peer_path() -> OsString {
+    let mut paths = vec![peers_venv().join("bin")];
+    if let Some(path) = std::env::var_os("PATH") {
+        paths.extend(std::env::split_paths(&path));
+    }
+    std::env::join_paths(paths).expect("PATH entries are joinable")
+}
+
+/// The full path of a peer tool. Panics, naming the setup command, when it is not installed.
+pub fn peer(name: &str) -> PathBuf {
+    for dir in std::env::split_paths(&peer_path()) {
+        let candidate = dir.join(name);
+        if candidate.is_file() {
+            return candidate;
+        }
+    }
+    panic!(
+        "the test peer `{name}` is not installed: run `cargo xtask setup` (or `cargo xtask test`, which runs it)"
+    );
+}
+
+/// A command for a peer tool, with the environment our tests use: the peers' `PATH`, uv kept offline and
+/// away from Python downloads, and git kept away from the user's and the system's configuration.
+pub fn peer_command(name: &str) -> Command {
+    let mut command = Command::new(peer(name));
+    apply_test_env(&mut command);
+    command
+}
+
+/// Applies the hermetic test environment to any command (peers, our binaries, scripts).
+pub fn apply_test_env(command: &mut Command) {
+    command
+        .env("PATH", peer_path())
+        .env("UV_PYTHON_DOWNLOADS", "never")
+        .env("UV_OFFLINE", "1")
+        .env("UV_NO_PROGRESS", "1")
+        .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "Rel Eng")
+        .env("GIT_AUTHOR_EMAIL", "rel@example.com")
+        .env("GIT_COMMITTER_NAME", "Rel Eng")
+        .env("GIT_COMMITTER_EMAIL", "rel@example.com")
+        .env_remove("GITHUB_REF")
+        .env_remove("GITHUB_REF_NAME")
+        .env_remove("SSH_AUTH_SOCK");
+}
+
+/// Runs a fixture script from `tests/fixtures` into a fresh temporary directory and returns it.
+///
+/// The script gets the target directory as `$1`, then `args`.
+pub fn fixture(script: &str, args: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new().prefix("tagwright-fixture-").tempdir().expect("temporary directory");
+    let path = workspace_root().join("tests/fixtures").join(script);
+    let mut command = Command::new("bash");
+    command.arg(&path).arg(dir.path()).args(args);
+    apply_test_env(&mut command);
+    let output = command.output().expect("bash runs");
+    assert!(
+        output.status.success(),
+        "fixture {script} {args:?} failed ({}):\n{}{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dir
+}
+
+/// What a finished process printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(output: Output) -> Run {
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs a command to completion.
+pub fn run(command: &mut Command) -> Run {
+    command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}")).into()
+}
+
+/// Runs a command and asserts that it succeeded.
+#[track_caller]
+pub fn run_ok(command: &mut Command) -> Run {
+    let run = run(command);
+    assert_eq!(run.code, 0, "{command:?} failed:\nstdout:\n{}\nstderr:\n{}", run.stdout, run.stderr);
+    run
+}
+
+/// Compares `actual` with the committed snapshot file; `TAGWRIGHT_BLESS=1` rewrites it instead.
+#[track_caller]
+pub fn assert_snapshot(relative_to_workspace: &str, actual: &str) {
+    let path = workspace_root().join(relative_to_workspace);
+    if std::env::var_os("TAGWRIGHT_BLESS").is_some() {
+        std::fs::create_dir_all(path.parent().expect("snapshot has a parent")).expect("create snapshot dir");
+        std::fs::write(&path, actual).expect("write snapshot");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}; run with TAGWRIGHT_BLESS=1 to create it", path.display()));
+    assert!(
+        expected == actual,
+        "snapshot {relative_to_workspace} differs (TAGWRIGHT_BLESS=1 rewrites it)\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+/// Every file (and symlink target) under `dir`, byte for byte, keyed by relative path.
+///
+/// Directories are recorded too (with empty contents), so that a file replaced by a directory shows up.
+pub fn tree(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).unwrap_or_else(|e| panic!("{}: {e}", current.display())) {
+            let entry = entry.expect("directory entry");
+            let path = entry.path();
+            let relative = path.strip_prefix(dir).expect("under dir").to_path_buf();
+            let kind = entry.file_type().expect("file type");
+            if kind.is_dir() {
+                out.insert(relative.join(""), Vec::new());
+                stack.push(path);
+            } else if kind.is_symlink() {
+                let target = std::fs::read_link(&path).expect("symlink target");
+                out.insert(relative, target.into_os_string().into_encoded_bytes());
+            } else {
+                out.insert(relative, std::fs::read(&path).expect("read file"));
+            }
+        }
+    }
+    out
+}
+
+/// Asserts two trees are byte-identical, naming the paths that differ.
+#[track_caller]
+pub fn assert_same_tree(before: &BTreeMap<PathBuf, Vec<u8>>, after: &BTreeMap<PathBuf, Vec<u8>>) {
+    let differ: Vec<_> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(differ.is_empty(), "the tree changed at: {differ:?}");
+}
+
+/// The path of one of our workspace binaries, built by cargo for integration tests of the same package.
+pub fn cargo_bin(env_value: &str) -> Command {
+    let mut command = Command::new(env_value);
+    apply_test_env(&mut command);
+    command
+}
