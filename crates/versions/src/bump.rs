@@ -1,0 +1,367 @@
+//! The lockstep bump: rewrite every record to one new version, all files or none.
+//!
+//! [`plan`] computes each file's new contents by replacing only the bytes of each version value, so
+//! comments, spacing, key order and quote style stay (pyproject.toml and uv.lock are written as
+//! `uv version` writes them: the value in double quotes). [`Plan::apply`] writes every file to a
+//! temporary file in the same directory, then renames them into place one by one; if any step fails,
+//! the files already renamed are restored, so the repository is left as it was.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::read::{Inventory, Spelling};
+use crate::text::display_path;
+use crate::version::{Version, VersionError};
+
+/// Options for [`plan`].
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct BumpOptions {
+    /// Allow a new version that is lower than or equal to the current one.
+    pub allow_downgrade: bool,
+}
+
+impl BumpOptions {
+    /// Allows (or refuses) a version that does not increase.
+    pub fn allow_downgrade(mut self, allow: bool) -> BumpOptions {
+        self.allow_downgrade = allow;
+        self
+    }
+}
+
+/// Why a bump cannot be planned. These are input errors: nothing was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// The new version is not newer than the current one.
+    #[error(
+        "{new} is not newer than the current version {current}; pass --allow-downgrade to write it anyway"
+    )]
+    NotNewer {
+        /// The highest version recorded today.
+        current: Version,
+        /// The requested version.
+        new: Version,
+    },
+    /// The new version cannot be written in a file's ecosystem.
+    #[error("{file}:{line}: {field}: {source}")]
+    Unmappable {
+        /// The file.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// The field.
+        field: String,
+        /// Why it cannot be written there.
+        #[source]
+        source: VersionError,
+    },
+}
+
+/// Why applying a plan failed, and what state the repository is in.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyError {
+    /// Nothing was changed: a temporary file could not be written, or a file changed since it was read.
+    #[error("{path}: {message}; no file was changed")]
+    Unchanged {
+        /// The file that failed.
+        path: String,
+        /// What failed.
+        message: String,
+    },
+    /// A rename failed part-way; every file already renamed was restored.
+    #[error("{path}: cannot replace: {source}; every file was restored to its previous contents")]
+    RolledBack {
+        /// The file that failed.
+        path: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A rename failed part-way and some files could not be restored.
+    #[error(
+        "{path}: cannot replace: {source}; these files could not be restored and hold the new version: {}",
+        .left.join(", ")
+    )]
+    PartiallyRestored {
+        /// The file that failed.
+        path: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+        /// Files left with their new contents.
+        left: Vec<String>,
+    },
+}
+
+/// A computed bump: the new contents of every file, ready to show or apply.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The repository root.
+    #[serde(skip)]
+    pub root: PathBuf,
+    /// The highest version recorded before the bump.
+    #[serde(serialize_with = "crate::check::serialize_version")]
+    pub current: Version,
+    /// The version being written.
+    #[serde(serialize_with = "crate::check::serialize_version")]
+    pub new: Version,
+    /// The files that change, in source order.
+    pub files: Vec<FileChange>,
+}
+
+/// One file's change.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileChange {
+    /// Path relative to the repository root.
+    pub path: String,
+    /// Each value that changes.
+    pub changes: Vec<Change>,
+    #[serde(skip)]
+    before: String,
+    #[serde(skip)]
+    after: String,
+}
+
+/// One value that changes.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    /// The field.
+    pub field: String,
+    /// 1-based line.
+    pub line: usize,
+    /// The value before.
+    pub from: String,
+    /// The value after, in the file's own spelling.
+    pub to: String,
+}
+
+impl FileChange {
+    /// The contents before the bump.
+    pub fn before(&self) -> &str {
+        &self.before
+    }
+
+    /// The contents after the bump.
+    pub fn after(&self) -> &str {
+        &self.after
+    }
+}
+
+/// Plans rewriting every record of `inventory` to `new`.
+pub fn plan(inventory: &Inventory, new: &Version, options: &BumpOptions) -> Result<Plan, PlanError> {
+    let current = inventory.records.iter().map(|r| &r.version).max().cloned().unwrap_or_else(|| new.clone());
+    if !options.allow_downgrade && *new <= current {
+        return Err(PlanError::NotNewer { current, new: new.clone() });
+    }
+    let mut files = Vec::new();
+    for (index, file) in inventory.files.iter().enumerate() {
+        let mut records: Vec<_> = inventory.records.iter().filter(|r| r.edit.file_index == index).collect();
+        records.sort_by_key(|r| r.edit.span.start);
+        let mut after = String::with_capacity(file.contents.len() + 16);
+        let mut cursor = 0;
+        let mut changes = Vec::new();
+        for record in records {
+            let spelled = match record.edit.spelling {
+                Spelling::Semver => new.to_semver(),
+                Spelling::Pep440 => new.to_pep440().map_err(|source| PlanError::Unmappable {
+                    file: record.file.clone(),
+                    line: record.line,
+                    field: record.field.clone(),
+                    source,
+                })?,
+            };
+            let to = format!("{}{spelled}", record.edit.prefix);
+            let quote = record.edit.quote;
+            after.push_str(&file.contents[cursor..record.edit.span.start]);
+            after.push_str(quote);
+            after.push_str(&to);
+            after.push_str(quote);
+            cursor = record.edit.span.end;
+            if to != record.value || file.contents[record.edit.span.clone()] != format!("{quote}{to}{quote}")
+            {
+                changes.push(Change {
+                    field: record.field.clone(),
+                    line: record.line,
+                    from: record.value.clone(),
+                    to,
+                });
+            }
+        }
+        after.push_str(&file.contents[cursor..]);
+        if after != file.contents {
+            files.push(FileChange {
+                path: display_path(&file.path),
+                changes,
+                before: file.contents.clone(),
+                after,
+            });
+        }
+    }
+    Ok(Plan { root: inventory.root.clone(), current, new: new.clone(), files })
+}
+
+impl Plan {
+    /// A unified diff of every change, as `git diff` prints it (`a/` and `b/` prefixes, 3 lines of context).
+    pub fn diff(&self) -> String {
+        let mut out = String::new();
+        for file in &self.files {
+            out.push_str(&unified_diff(&file.path, &file.before, &file.after));
+        }
+        out
+    }
+
+    /// Writes every file, or none.
+    pub fn apply(&self) -> Result<(), ApplyError> {
+        // Phase 1: write every new file beside its target. A failure here changes nothing.
+        let mut staged = Vec::with_capacity(self.files.len());
+        for file in &self.files {
+            let target = self.root.join(&file.path);
+            let temp = stage(&target, &file.after).map_err(|e| ApplyError::Unchanged {
+                path: file.path.clone(),
+                message: format!("cannot stage: {e}"),
+            })?;
+            staged.push((file, target, temp));
+        }
+        // Phase 2: rename into place, checking that nobody changed a file since it was read.
+        let mut done: Vec<(&FileChange, &Path)> = Vec::new();
+        for (file, target, temp) in &mut staged {
+            let outcome = match std::fs::read(&*target) {
+                Ok(bytes) if bytes == file.before.as_bytes() => {
+                    let temp = temp.take().expect("each staged file is renamed once");
+                    temp.persist(&*target).map(drop).map_err(|e| e.error)
+                }
+                Ok(_) => Err(std::io::Error::other("changed on disk since it was read")),
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(()) => done.push((file, target)),
+                Err(source) if done.is_empty() => {
+                    return Err(ApplyError::Unchanged {
+                        path: file.path.clone(),
+                        message: source.to_string(),
+                    });
+                }
+                Err(source) => {
+                    let left: Vec<String> = done
+                        .iter()
+                        .filter(|(f, path)| stage(path, &f.before).and_then(|t| persist(t, path)).is_err())
+                        .map(|(f, _)| f.path.clone())
+                        .collect();
+                    return Err(if left.is_empty() {
+                        ApplyError::RolledBack { path: file.path.clone(), source }
+                    } else {
+                        ApplyError::PartiallyRestored { path: file.path.clone(), source, left }
+                    });
+                }
+            }
+        }
+        for (_, target) in &done {
+            sync_parent(target);
+        }
+        Ok(())
+    }
+}
+
+/// Writes `contents` to a new temporary file beside `target`, with `target`'s permissions.
+fn stage(target: &Path, contents: &str) -> std::io::Result<Option<tempfile::NamedTempFile>> {
+    let dir = target.parent().unwrap_or(Path::new("."));
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut temp =
+        tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tagwright").tempfile_in(dir)?;
+    temp.write_all(contents.as_bytes())?;
+    if let Ok(meta) = std::fs::metadata(target) {
+        temp.as_file().set_permissions(meta.permissions())?;
+    }
+    temp.as_file().sync_all()?;
+    Ok(Some(temp))
+}
+
+fn persist(temp: Option<tempfile::NamedTempFile>, target: &Path) -> std::io::Result<()> {
+    match temp {
+        Some(temp) => temp.persist(target).map(drop).map_err(|e| e.error),
+        None => Ok(()),
+    }
+}
+
+fn sync_parent(path: &Path) {
+    // Best effort: make the renames durable. Failing to sync a directory is not a reason to undo them.
+    if let Some(dir) = path.parent()
+        && let Ok(dir) = std::fs::File::open(dir)
+    {
+        let _ = dir.sync_all();
+    }
+}
+
+/// A unified diff of two versions of a file with the same number of lines.
+fn unified_diff(path: &str, before: &str, after: &str) -> String {
+    const CONTEXT: usize = 3;
+    let old: Vec<&str> = before.split_inclusive('\n').collect();
+    let new: Vec<&str> = after.split_inclusive('\n').collect();
+    debug_assert_eq!(old.len(), new.len(), "a bump changes values, never the number of lines");
+    let changed: Vec<usize> = (0..old.len().min(new.len())).filter(|&i| old[i] != new[i]).collect();
+    if changed.is_empty() {
+        return String::new();
+    }
+    let mut out = format!("--- a/{path}\n+++ b/{path}\n");
+    let mut i = 0;
+    while i < changed.len() {
+        let start = changed[i].saturating_sub(CONTEXT);
+        let mut last = changed[i];
+        while i + 1 < changed.len() && changed[i + 1] <= last + 2 * CONTEXT + 1 {
+            i += 1;
+            last = changed[i];
+        }
+        let end = (last + CONTEXT + 1).min(old.len());
+        out.push_str(&format!("@@ -{},{} +{},{} @@\n", start + 1, end - start, start + 1, end - start));
+        for line in start..end {
+            if old[line] == new[line] {
+                push_line(&mut out, ' ', old[line]);
+            } else {
+                push_line(&mut out, '-', old[line]);
+                push_line(&mut out, '+', new[line]);
+            }
+        }
+        i += 1;
+    }
+    out
+}
+
+fn push_line(out: &mut String, sign: char, line: &str) {
+    out.push(sign);
+    out.push_str(line);
+    if !line.ends_with('\n') {
+        out.push_str("\n\\ No newline at end of file\n");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diff_hunks_merge_nearby_changes_and_keep_three_lines_of_context() {
+        let before: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+        let after = before
+            .replace("line 5\n", "LINE 5\n")
+            .replace("line 9\n", "LINE 9\n")
+            .replace("line 20\n", "LINE 20\n");
+        let diff = unified_diff("f.txt", &before, &after);
+        let expected = "--- a/f.txt\n+++ b/f.txt\n@@ -2,11 +2,11 @@\n line 2\n line 3\n line 4\n-line 5\n+LINE 5\n \
+            line 6\n line 7\n line 8\n-line 9\n+LINE 9\n line 10\n line 11\n line 12\n@@ -17,4 +17,4 @@\n line 17\n \
+            line 18\n line 19\n-line 20\n+LINE 20\n";
+        assert_eq!(diff, expected);
+    }
+
+    #[test]
+    fn diff_marks_a_missing_final_newline() {
+        let diff = unified_diff("f", "a\nb", "a\nc");
+        assert_eq!(
+            diff,
+            "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n"
+        );
+    }
+}

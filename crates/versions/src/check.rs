@@ -1,0 +1,148 @@
+//! The lockstep gate: do all records agree with each other, and with the tag?
+
+use serde::Serialize;
+
+use crate::read::{Inventory, Record};
+use crate::tag::TagError;
+use crate::version::Version;
+
+/// The version of the JSON report's shape. Bumped on any incompatible change.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// The outcome of comparing every record (and the tag, if given).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// [`REPORT_SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// `ok` when everything agrees, `mismatch` otherwise.
+    pub status: Status,
+    /// The version every record should have: the tag's, else the majority's. `None` on a tie.
+    #[serde(serialize_with = "serialize_opt_version")]
+    pub expected: Option<Version>,
+    /// Where `expected` comes from.
+    pub basis: Basis,
+    /// The tag, when one was given.
+    pub tag: Option<TagRow>,
+    /// One row per record, in source order.
+    pub sources: Vec<Row>,
+}
+
+/// Whether the check passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Every record agrees (and matches the tag).
+    Ok,
+    /// At least one record disagrees.
+    Mismatch,
+}
+
+/// What the expected version is based on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "kind")]
+pub enum Basis {
+    /// The tag names it.
+    Tag,
+    /// All records agree.
+    Unanimous,
+    /// More records say it than any other version.
+    Majority {
+        /// How many records say it.
+        agreeing: usize,
+        /// How many records there are.
+        total: usize,
+    },
+    /// No version has more records than every other.
+    Tie,
+}
+
+/// The tag that was checked.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagRow {
+    /// The tag name.
+    pub name: String,
+    /// The version it names.
+    #[serde(serialize_with = "crate::check::serialize_version")]
+    pub version: Version,
+}
+
+/// One record in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    /// The record.
+    #[serde(flatten)]
+    pub record: Record,
+    /// Whether it agrees with `expected`.
+    pub agrees: bool,
+}
+
+fn serialize_opt_version<S: serde::Serializer>(v: &Option<Version>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.serialize_str(&v.to_semver()),
+        None => s.serialize_none(),
+    }
+}
+
+pub(crate) fn serialize_version<S: serde::Serializer>(v: &Version, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&v.to_semver())
+}
+
+impl Report {
+    /// The rows that disagree.
+    pub fn mismatches(&self) -> impl Iterator<Item = &Row> {
+        self.sources.iter().filter(|r| !r.agrees)
+    }
+
+    /// One sentence per disagreeing record, naming the file, line and field.
+    pub fn problems(&self) -> Vec<String> {
+        let against = match (&self.basis, &self.expected, &self.tag) {
+            (Basis::Tag, _, Some(tag)) => format!("the tag {} says {}", tag.name, tag.version),
+            (Basis::Majority { agreeing, total }, Some(v), _) => {
+                format!("the majority ({agreeing} of {total}) says {v}")
+            }
+            _ => "no version has a majority".to_owned(),
+        };
+        self.mismatches()
+            .map(|row| {
+                let r = &row.record;
+                format!("{}:{}: {} is {}, but {against}", r.file, r.line, r.field, r.value)
+            })
+            .collect()
+    }
+}
+
+/// Compares every record with the others and, when `tag` is given, with the version the tag names.
+pub fn check(inventory: &Inventory, tag: Option<&str>) -> Result<Report, TagError> {
+    let tag = match tag {
+        Some(name) => Some(TagRow { name: name.to_owned(), version: inventory.tag_format.version_of(name)? }),
+        None => None,
+    };
+    let records = &inventory.records;
+    // Count each distinct version, keeping first-seen order for stable tie reports.
+    let mut counts: Vec<(&Version, usize)> = Vec::new();
+    for record in records {
+        match counts.iter_mut().find(|(v, _)| **v == record.version) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((&record.version, 1)),
+        }
+    }
+    let (expected, basis) = if let Some(tag) = &tag {
+        (Some(tag.version.clone()), Basis::Tag)
+    } else if counts.len() == 1 {
+        (Some(counts[0].0.clone()), Basis::Unanimous)
+    } else {
+        let best = counts.iter().map(|(_, n)| *n).max().unwrap_or(0);
+        let leaders: Vec<_> = counts.iter().filter(|(_, n)| *n == best).collect();
+        if leaders.len() == 1 {
+            (Some(leaders[0].0.clone()), Basis::Majority { agreeing: best, total: records.len() })
+        } else {
+            (None, Basis::Tie)
+        }
+    };
+    let sources: Vec<Row> = records
+        .iter()
+        .map(|record| Row { agrees: expected.as_ref() == Some(&record.version), record: record.clone() })
+        .collect();
+    let status = if sources.iter().all(|r| r.agrees) { Status::Ok } else { Status::Mismatch };
+    Ok(Report { schema_version: REPORT_SCHEMA_VERSION, status, expected, basis, tag, sources })
+}

@@ -1,0 +1,909 @@
+//! Finding and reading every place a repository records its version.
+//!
+//! [`read`] loads `tagwright.toml` (or discovers the usual files), parses each source and returns an
+//! [`Inventory`]: one [`Record`] per recorded version, each with its file, field, line and value, plus the
+//! file contents that [`crate::bump`] rewrites.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use toml_edit::{Document, Item, TableLike};
+
+use crate::tag::{TagError, TagFormat};
+use crate::text::{display_path, glob, line_col};
+use crate::version::{Version, VersionError};
+use crate::yaml;
+
+/// The name of the optional configuration file at the repository root.
+pub const CONFIG_FILE: &str = "tagwright.toml";
+
+/// The kind of file a version is recorded in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum SourceKind {
+    /// `pyproject.toml`: `[project].version` or `[tool.poetry].version`.
+    Pyproject,
+    /// `uv.lock`: the root package's `version`.
+    UvLock,
+    /// `Chart.yaml`: `version` and `appVersion`.
+    Chart,
+    /// `Cargo.toml`: package and workspace versions, and version requirements on the workspace's own crates.
+    Cargo,
+    /// `Cargo.lock`: the workspace's own packages.
+    CargoLock,
+}
+
+impl SourceKind {
+    /// The kind a file name implies, if any.
+    pub fn from_file_name(name: &str) -> Option<SourceKind> {
+        match name {
+            "pyproject.toml" => Some(SourceKind::Pyproject),
+            "uv.lock" => Some(SourceKind::UvLock),
+            "Chart.yaml" => Some(SourceKind::Chart),
+            "Cargo.toml" => Some(SourceKind::Cargo),
+            "Cargo.lock" => Some(SourceKind::CargoLock),
+            _ => None,
+        }
+    }
+
+    /// The kebab-case name used in `tagwright.toml` and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Pyproject => "pyproject",
+            SourceKind::UvLock => "uv-lock",
+            SourceKind::Chart => "chart",
+            SourceKind::Cargo => "cargo",
+            SourceKind::CargoLock => "cargo-lock",
+        }
+    }
+
+    fn parse(name: &str) -> Option<SourceKind> {
+        [
+            SourceKind::Pyproject,
+            SourceKind::UvLock,
+            SourceKind::Chart,
+            SourceKind::Cargo,
+            SourceKind::CargoLock,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
+    }
+}
+
+/// One place where the version is recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct Record {
+    /// The file, relative to the repository root, with `/` separators.
+    pub file: String,
+    /// The field, such as `project.version` or `package[advisoryhub].version`.
+    pub field: String,
+    /// 1-based line of the value.
+    pub line: usize,
+    /// 1-based column of the value.
+    pub column: usize,
+    /// The value as written, without quotes.
+    pub value: String,
+    /// The kind of source.
+    pub kind: SourceKind,
+    /// The version the value names.
+    #[serde(serialize_with = "serialize_version")]
+    pub version: Version,
+    #[serde(skip)]
+    pub(crate) edit: Edit,
+}
+
+fn serialize_version<S: serde::Serializer>(version: &Version, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&version.to_semver())
+}
+
+/// How to rewrite a record's value.
+#[derive(Debug, Clone)]
+pub(crate) struct Edit {
+    /// Index into [`Inventory::files`].
+    pub(crate) file_index: usize,
+    /// The bytes to replace.
+    pub(crate) span: Range<usize>,
+    /// How the replacement is spelled.
+    pub(crate) spelling: Spelling,
+    /// Text kept before the version (`v`, `=`, `^`).
+    pub(crate) prefix: String,
+    /// Text written around the replacement (`"` when the whole TOML string token is replaced).
+    pub(crate) quote: &'static str,
+}
+
+/// The spelling an ecosystem writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Spelling {
+    Semver,
+    Pep440,
+}
+
+/// A file that records the version, as read.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path relative to the repository root.
+    pub path: PathBuf,
+    /// The contents when read.
+    pub contents: String,
+}
+
+/// Every recorded version in a repository.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    /// The repository root.
+    pub root: PathBuf,
+    /// The tag format (from `tagwright.toml`, else `v{version}`).
+    pub tag_format: TagFormat,
+    /// Every record, in source order: pyproject, uv.lock, charts, Cargo manifests, Cargo.lock.
+    pub records: Vec<Record>,
+    /// The files the records come from.
+    pub files: Vec<SourceFile>,
+    /// `tagwright.toml`, when one was read.
+    pub config: Option<PathBuf>,
+    /// Things worth saying that are not errors, such as a pyproject.toml without a version.
+    pub notes: Vec<String>,
+}
+
+/// Why the sources could not be read. Every variant is an input error.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// A file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A configured source does not exist.
+    #[error("{path}: not found (listed in {config})")]
+    Missing {
+        /// The missing file or pattern.
+        path: String,
+        /// The configuration that lists it.
+        config: String,
+    },
+    /// A file is not valid TOML or YAML, or a value has the wrong type.
+    #[error("{path}:{line}:{column}: {message}")]
+    Syntax {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value is not a version, or not one this ecosystem can hold.
+    #[error("{path}:{line}:{column}: {field} = `{value}`: {source}")]
+    BadVersion {
+        /// The file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The field.
+        field: String,
+        /// The value as written.
+        value: String,
+        /// Why it is not a version.
+        #[source]
+        source: Box<VersionError>,
+    },
+    /// The tag format in the configuration is invalid.
+    #[error("{path}: {source}")]
+    TagFormat {
+        /// The configuration file.
+        path: String,
+        /// What is wrong with the format.
+        #[source]
+        source: TagError,
+    },
+    /// Nothing records a version.
+    #[error(
+        "{root}: no version sources found (looked for pyproject.toml, uv.lock, Cargo.toml, Cargo.lock, \
+         Chart.yaml and charts/*/Chart.yaml; list them in {CONFIG_FILE} if they live elsewhere)"
+    )]
+    NoSources {
+        /// The repository root.
+        root: String,
+    },
+}
+
+impl ReadError {
+    /// The file the error is about, relative to the repository root.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            ReadError::Io { path, .. }
+            | ReadError::Missing { path, .. }
+            | ReadError::Syntax { path, .. }
+            | ReadError::BadVersion { path, .. }
+            | ReadError::TagFormat { path, .. } => Some(path),
+            ReadError::NoSources { .. } => None,
+        }
+    }
+
+    /// The 1-based line and column the error is about, when known.
+    pub fn location(&self) -> Option<(usize, usize)> {
+        match self {
+            ReadError::Syntax { line, column, .. } | ReadError::BadVersion { line, column, .. } => {
+                Some((*line, *column))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A source to read: a file and its kind.
+#[derive(Debug, Clone)]
+struct Spec {
+    path: PathBuf,
+    kind: SourceKind,
+}
+
+/// Reads every version source of the repository at `root`.
+///
+/// With a `tagwright.toml`, reads the sources it lists; otherwise discovers `pyproject.toml`, `uv.lock`,
+/// `Cargo.toml`, `Cargo.lock` and `Chart.yaml` at the root, and `charts/*/Chart.yaml`.
+pub fn read(root: &Path) -> Result<Inventory, ReadError> {
+    let config_path = root.join(CONFIG_FILE);
+    let (specs, tag_format, config) = if config_path.is_file() {
+        let (specs, format) = read_config(root, &config_path)?;
+        (specs, format, Some(config_path))
+    } else {
+        (discover(root), TagFormat::default(), None)
+    };
+    let explicit = config.is_some();
+    let mut reader = Reader::new(root, explicit);
+    // Read in a fixed order so that reports and bumps are deterministic.
+    let mut specs = specs;
+    specs.sort_by(|a, b| (a.kind, &a.path).cmp(&(b.kind, &b.path)));
+    specs.dedup_by(|a, b| a.path == b.path);
+    for spec in &specs {
+        reader.read_spec(spec)?;
+    }
+    if reader.records.is_empty() {
+        return Err(ReadError::NoSources { root: root.display().to_string() });
+    }
+    Ok(Inventory {
+        root: root.to_path_buf(),
+        tag_format,
+        records: reader.records,
+        files: reader.files,
+        config,
+        notes: reader.notes,
+    })
+}
+
+fn discover(root: &Path) -> Vec<Spec> {
+    let mut specs = Vec::new();
+    for name in ["pyproject.toml", "uv.lock", "Cargo.toml", "Cargo.lock", "Chart.yaml"] {
+        if root.join(name).is_file() {
+            let kind = SourceKind::from_file_name(name).expect("known file name");
+            specs.push(Spec { path: PathBuf::from(name), kind });
+        }
+    }
+    for path in glob(root, "charts/*/Chart.yaml") {
+        specs.push(Spec { path, kind: SourceKind::Chart });
+    }
+    specs
+}
+
+fn read_config(root: &Path, config_path: &Path) -> Result<(Vec<Spec>, TagFormat), ReadError> {
+    let name = CONFIG_FILE.to_owned();
+    let text = read_text(root, Path::new(CONFIG_FILE))?;
+    let doc = parse_toml(&name, &text)?;
+    let at = |item: Option<std::ops::Range<usize>>, message: String| {
+        let (line, column) = line_col(&text, item.map_or(0, |s| s.start));
+        ReadError::Syntax { path: name.clone(), line, column, message }
+    };
+    let mut format = TagFormat::default();
+    let Some(versions) = doc.as_table().get("versions") else {
+        return Ok((discover(root), format));
+    };
+    let Some(versions) = versions.as_table_like() else {
+        return Err(at(versions.span(), "`versions` must be a table".to_owned()));
+    };
+    for (key, item) in versions.iter() {
+        match key {
+            "tag-format" | "sources" => {}
+            other => {
+                return Err(at(
+                    item.span(),
+                    format!("unknown key `versions.{other}` (expected `tag-format` or `sources`)"),
+                ));
+            }
+        }
+    }
+    if let Some(item) = versions.get("tag-format") {
+        let value =
+            item.as_str().ok_or_else(|| at(item.span(), "`tag-format` must be a string".to_owned()))?;
+        format = TagFormat::parse(value)
+            .map_err(|source| ReadError::TagFormat { path: config_path_display(config_path), source })?;
+    }
+    let Some(sources) = versions.get("sources") else {
+        return Ok((discover(root), format));
+    };
+    let array = sources.as_array().ok_or_else(|| {
+        at(sources.span(), "`sources` must be an array of paths or { path, kind } tables".to_owned())
+    })?;
+    let mut specs = Vec::new();
+    for entry in array.iter() {
+        let (pattern, kind) = if let Some(path) = entry.as_str() {
+            (path.to_owned(), None)
+        } else if let Some(table) = entry.as_inline_table() {
+            let path = table
+                .get("path")
+                .and_then(|v| v.as_str())
+                .ok_or_else(|| at(entry.span(), "a source table needs `path = \"…\"`".to_owned()))?;
+            let kind = match table.get("kind") {
+                None => None,
+                Some(k) => {
+                    let name = k.as_str().unwrap_or_default();
+                    Some(SourceKind::parse(name).ok_or_else(|| {
+                        at(
+                            k.span(),
+                            format!(
+                                "unknown source kind `{name}` (expected pyproject, uv-lock, chart, cargo or cargo-lock)"
+                            ),
+                        )
+                    })?)
+                }
+            };
+            (path.to_owned(), kind)
+        } else {
+            return Err(at(entry.span(), "a source is a path string or a { path, kind } table".to_owned()));
+        };
+        let paths = glob(root, &pattern);
+        if paths.is_empty() {
+            return Err(ReadError::Missing { path: pattern, config: name.clone() });
+        }
+        for path in paths {
+            let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let kind = kind.or_else(|| SourceKind::from_file_name(file_name)).ok_or_else(|| {
+                at(
+                    entry.span(),
+                    format!("cannot tell the kind of `{}`: add `kind = \"…\"`", display_path(&path)),
+                )
+            })?;
+            specs.push(Spec { path, kind });
+        }
+    }
+    Ok((specs, format))
+}
+
+fn config_path_display(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+fn read_text(root: &Path, path: &Path) -> Result<String, ReadError> {
+    let full = root.join(path);
+    let bytes = std::fs::read(&full).map_err(|source| ReadError::Io { path: display_path(path), source })?;
+    String::from_utf8(bytes).map_err(|e| {
+        let (line, column) = line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
+        ReadError::Syntax { path: display_path(path), line, column, message: "not valid UTF-8".to_owned() }
+    })
+}
+
+fn parse_toml<'t>(path: &str, text: &'t str) -> Result<Document<&'t str>, ReadError> {
+    Document::parse(text).map_err(|err| {
+        let (line, column) = line_col(text, err.span().map_or(0, |s| s.start));
+        ReadError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: format!("invalid TOML: {}", err.message().trim_end()),
+        }
+    })
+}
+
+/// PEP 503 name normalisation, as uv.lock records names.
+fn normalize_python_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut separator = false;
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            separator = true;
+        } else {
+            if separator && !out.is_empty() {
+                out.push('-');
+            }
+            separator = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+struct Reader<'r> {
+    root: &'r Path,
+    files: Vec<SourceFile>,
+    records: Vec<Record>,
+    notes: Vec<String>,
+    /// True when the sources come from `tagwright.toml`, so a source without a version is an error.
+    explicit: bool,
+    /// Member manifests found while reading a workspace manifest, recorded after it.
+    pending: Vec<PendingFile>,
+}
+
+/// A Cargo member manifest with version requirements on the workspace's own packages.
+struct PendingFile {
+    path: PathBuf,
+    text: String,
+    found: Vec<Found>,
+}
+
+/// A string value found in a TOML or YAML file, before it becomes a [`Record`].
+struct Found {
+    field: String,
+    value: String,
+    /// Span of the whole value token (quotes included).
+    token: Range<usize>,
+    /// Length of the quote on each side of the token.
+    quote_len: usize,
+}
+
+impl<'r> Reader<'r> {
+    fn new(root: &'r Path, explicit: bool) -> Reader<'r> {
+        Reader {
+            root,
+            files: Vec::new(),
+            records: Vec::new(),
+            notes: Vec::new(),
+            explicit,
+            pending: Vec::new(),
+        }
+    }
+
+    fn read_spec(&mut self, spec: &Spec) -> Result<(), ReadError> {
+        let text = read_text(self.root, &spec.path)?;
+        let path = display_path(&spec.path);
+        let found = match spec.kind {
+            SourceKind::Pyproject => self.pyproject(&path, &text)?.0,
+            SourceKind::UvLock => self.uv_lock(spec, &path, &text)?,
+            SourceKind::Chart => chart(&path, &text)?,
+            SourceKind::Cargo => self.cargo(spec, &path, &text)?,
+            SourceKind::CargoLock => self.cargo_lock(spec, &path, &text)?,
+        };
+        self.push_file(spec.kind, spec.path.clone(), text, found)?;
+        for pending in std::mem::take(&mut self.pending) {
+            self.push_file(SourceKind::Cargo, pending.path, pending.text, pending.found)?;
+        }
+        Ok(())
+    }
+
+    fn push_file(
+        &mut self,
+        kind: SourceKind,
+        path: PathBuf,
+        text: String,
+        found: Vec<Found>,
+    ) -> Result<(), ReadError> {
+        if found.is_empty() || self.files.iter().any(|f| f.path == path) {
+            return Ok(());
+        }
+        let display = display_path(&path);
+        let file_index = self.files.len();
+        for found in found {
+            let record = make_record(kind, &display, &text, file_index, found)?;
+            self.records.push(record);
+        }
+        self.files.push(SourceFile { path, contents: text });
+        Ok(())
+    }
+
+    /// Returns the version fields and the project name.
+    fn pyproject(&mut self, path: &str, text: &str) -> Result<(Vec<Found>, Option<String>), ReadError> {
+        let doc = parse_toml(path, text)?;
+        let mut found = Vec::new();
+        let mut name = None;
+        let root = doc.as_table();
+        let project = root.get("project").and_then(Item::as_table_like);
+        let poetry = root
+            .get("tool")
+            .and_then(Item::as_table_like)
+            .and_then(|t| t.get("poetry"))
+            .and_then(Item::as_table_like);
+        if let Some(poetry) = poetry {
+            name = poetry.get("name").and_then(Item::as_str).map(str::to_owned);
+        }
+        if let Some(project) = project {
+            if let Some(n) = project.get("name").and_then(Item::as_str) {
+                name = Some(n.to_owned());
+            }
+            match project.get("version") {
+                Some(item) => found.push(string_field(path, text, "project.version", item)?),
+                None if poetry.and_then(|p| p.get("version")).is_none() => {
+                    if let Some(dynamic) = project.get("dynamic").and_then(Item::as_array)
+                        && let Some(entry) = dynamic.iter().find(|v| v.as_str() == Some("version"))
+                    {
+                        let (line, column) = line_col(text, entry.span().map_or(0, |s| s.start));
+                        return Err(ReadError::Syntax {
+                            path: path.to_owned(),
+                            line,
+                            column,
+                            message: "the version is dynamic (`project.dynamic` lists \"version\"): a build \
+                                      backend computes it, so it cannot be checked or bumped; set \
+                                      `[project].version` instead, as `uv version` requires"
+                                .to_owned(),
+                        });
+                    }
+                }
+                None => {}
+            }
+        }
+        if let Some(item) = poetry.and_then(|p| p.get("version")) {
+            found.push(string_field(path, text, "tool.poetry.version", item)?);
+        }
+        if found.is_empty() {
+            if self.explicit {
+                return Err(ReadError::Syntax {
+                    path: path.to_owned(),
+                    line: 1,
+                    column: 1,
+                    message: "no `[project].version` or `[tool.poetry].version`".to_owned(),
+                });
+            }
+            self.notes
+                .push(format!("{path}: no [project].version or [tool.poetry].version; not a version source"));
+        }
+        Ok((found, name))
+    }
+
+    fn uv_lock(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
+        let dir = spec.path.parent().unwrap_or(Path::new(""));
+        let pyproject_path = dir.join("pyproject.toml");
+        let pyproject_text = read_text(self.root, &pyproject_path).map_err(|_| ReadError::Syntax {
+            path: path.to_owned(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "the root package is named in {}, which cannot be read",
+                display_path(&pyproject_path)
+            ),
+        })?;
+        let mut scratch = Reader::new(self.root, false);
+        let (_, name) = scratch.pyproject(&display_path(&pyproject_path), &pyproject_text)?;
+        let name = name.ok_or_else(|| ReadError::Syntax {
+            path: display_path(&pyproject_path),
+            line: 1,
+            column: 1,
+            message: "no `[project].name`, so the root package of uv.lock cannot be found".to_owned(),
+        })?;
+        let name = normalize_python_name(&name);
+        let doc = parse_toml(path, text)?;
+        let packages = doc.as_table().get("package").and_then(Item::as_array_of_tables);
+        for package in packages.into_iter().flat_map(|a| a.iter()) {
+            if package.get("name").and_then(Item::as_str) != Some(name.as_str()) {
+                continue;
+            }
+            let source = package.get("source").and_then(Item::as_table_like);
+            let is_root = source.is_some_and(|s| {
+                ["editable", "virtual"].iter().any(|k| s.get(k).and_then(Item::as_str) == Some("."))
+            });
+            if !is_root {
+                continue;
+            }
+            let field = format!("package[{name}].version");
+            let Some(item) = package.get("version") else {
+                let (line, column) = line_col(text, package.span().map_or(0, |s| s.start));
+                return Err(ReadError::Syntax {
+                    path: path.to_owned(),
+                    line,
+                    column,
+                    message: format!("the root package `{name}` has no version (is the version dynamic?)"),
+                });
+            };
+            return Ok(vec![string_field(path, text, &field, item)?]);
+        }
+        Err(ReadError::Syntax {
+            path: path.to_owned(),
+            line: 1,
+            column: 1,
+            message: format!(
+                "no root package entry for `{name}` (a [[package]] with source = {{ editable = \".\" }} or \
+                 {{ virtual = \".\" }}): run `uv lock`"
+            ),
+        })
+    }
+
+    fn cargo(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
+        let doc = parse_toml(path, text)?;
+        let root = doc.as_table();
+        let mut found = Vec::new();
+        if let Some(item) = root.get("package").and_then(Item::as_table_like).and_then(|p| p.get("version"))
+            && item.is_str()
+        {
+            found.push(string_field(path, text, "package.version", item)?);
+        }
+        let workspace = root.get("workspace").and_then(Item::as_table_like);
+        if let Some(item) = workspace
+            .and_then(|w| w.get("package"))
+            .and_then(Item::as_table_like)
+            .and_then(|p| p.get("version"))
+        {
+            found.push(string_field(path, text, "workspace.package.version", item)?);
+        }
+        let (lockstep, members) = self.cargo_lockstep_packages(spec, &doc)?;
+        if let Some(deps) = workspace.and_then(|w| w.get("dependencies")).and_then(Item::as_table_like) {
+            found.extend(internal_requirements(path, text, "workspace.dependencies", deps, &lockstep)?);
+        }
+        if found.is_empty() && !self.explicit {
+            self.notes.push(format!("{path}: no package or workspace version; not a version source"));
+        }
+        // The root manifest's records come first; member manifests follow it.
+        self.pending.extend(members);
+        Ok(found)
+    }
+
+    /// The packages of the workspace whose manifests share the lockstep version: the root package, and
+    /// every member that inherits `version.workspace = true`. Member manifests that record version
+    /// requirements on these packages become sources too.
+    fn cargo_lockstep_packages(
+        &self,
+        spec: &Spec,
+        doc: &Document<&str>,
+    ) -> Result<(BTreeSet<String>, Vec<PendingFile>), ReadError> {
+        let dir = spec.path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let root = doc.as_table();
+        let mut names = BTreeSet::new();
+        if let Some(package) = root.get("package").and_then(Item::as_table_like)
+            && let Some(name) = package.get("name").and_then(Item::as_str)
+        {
+            names.insert(name.to_owned());
+        }
+        let Some(workspace) = root.get("workspace").and_then(Item::as_table_like) else {
+            return Ok((names, Vec::new()));
+        };
+        let excluded: Vec<String> = workspace
+            .get("exclude")
+            .and_then(Item::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let members: Vec<String> = workspace
+            .get("members")
+            .and_then(Item::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        let mut manifests = Vec::new();
+        for pattern in &members {
+            for member in glob(self.root, &display_path(&dir.join(pattern))) {
+                let relative = member.strip_prefix(&dir).unwrap_or(&member).to_path_buf();
+                if excluded.iter().any(|e| Path::new(e) == relative) {
+                    continue;
+                }
+                let manifest = member.join("Cargo.toml");
+                if self.root.join(&manifest).is_file() {
+                    manifests.push(manifest);
+                }
+            }
+        }
+        let mut member_texts = Vec::new();
+        for manifest in manifests {
+            let text = read_text(self.root, &manifest)?;
+            let display = display_path(&manifest);
+            let member_doc = parse_toml(&display, &text)?;
+            let package = member_doc.as_table().get("package").and_then(Item::as_table_like);
+            let inherits = package
+                .and_then(|p| p.get("version"))
+                .and_then(Item::as_table_like)
+                .and_then(|v| v.get("workspace"))
+                .and_then(Item::as_bool)
+                == Some(true);
+            if inherits && let Some(name) = package.and_then(|p| p.get("name")).and_then(Item::as_str) {
+                names.insert(name.to_owned());
+            }
+            drop(member_doc);
+            member_texts.push((manifest, display, text));
+        }
+        // Member manifests that require a lockstep package by version are sources too.
+        let mut pending = Vec::new();
+        for (manifest, display, text) in member_texts {
+            let member_doc = parse_toml(&display, &text)?;
+            let mut found = Vec::new();
+            for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
+                if let Some(deps) = member_doc.as_table().get(table).and_then(Item::as_table_like) {
+                    found.extend(internal_requirements(&display, &text, table, deps, &names)?);
+                }
+            }
+            drop(member_doc);
+            if !found.is_empty() {
+                pending.push(PendingFile { path: manifest, text, found });
+            }
+        }
+        Ok((names, pending))
+    }
+
+    fn cargo_lock(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
+        let dir = spec.path.parent().unwrap_or(Path::new(""));
+        let manifest_path = dir.join("Cargo.toml");
+        let manifest = read_text(self.root, &manifest_path)?;
+        let manifest_display = display_path(&manifest_path);
+        let manifest_doc = parse_toml(&manifest_display, &manifest)?;
+        let (names, _) = self
+            .cargo_lockstep_packages(&Spec { path: manifest_path, kind: SourceKind::Cargo }, &manifest_doc)?;
+        let doc = parse_toml(path, text)?;
+        let mut found = Vec::new();
+        let packages = doc.as_table().get("package").and_then(Item::as_array_of_tables);
+        for package in packages.into_iter().flat_map(|a| a.iter()) {
+            let Some(name) = package.get("name").and_then(Item::as_str) else {
+                continue;
+            };
+            if !names.contains(name) || package.get("source").is_some() {
+                continue;
+            }
+            if let Some(item) = package.get("version") {
+                found.push(string_field(path, text, &format!("package[{name}].version"), item)?);
+            }
+        }
+        Ok(found)
+    }
+}
+
+/// Version requirements (`{ path = "…", version = "0.1.0" }`) on the workspace's own lockstep packages.
+fn internal_requirements(
+    path: &str,
+    text: &str,
+    table_name: &str,
+    deps: &dyn TableLike,
+    lockstep: &BTreeSet<String>,
+) -> Result<Vec<Found>, ReadError> {
+    let mut found = Vec::new();
+    for (key, item) in deps.iter() {
+        let Some(dep) = item.as_table_like() else { continue };
+        let package = dep.get("package").and_then(Item::as_str).unwrap_or(key);
+        if dep.get("path").is_none() || !lockstep.contains(package) {
+            continue;
+        }
+        if let Some(version) = dep.get("version") {
+            found.push(string_field(path, text, &format!("{table_name}.{key}.version"), version)?);
+        }
+    }
+    Ok(found)
+}
+
+fn string_field(path: &str, text: &str, field: &str, item: &Item) -> Result<Found, ReadError> {
+    let span = item.span().unwrap_or(0..0);
+    let Some(value) = item.as_str() else {
+        let (line, column) = line_col(text, span.start);
+        return Err(ReadError::Syntax {
+            path: path.to_owned(),
+            line,
+            column,
+            message: format!("`{field}` must be a string"),
+        });
+    };
+    let token = &text[span.clone()];
+    let quote_len = if token.starts_with("\"\"\"") || token.starts_with("'''") { 3 } else { 1 };
+    Ok(Found { field: field.to_owned(), value: value.to_owned(), token: span, quote_len })
+}
+
+fn chart(path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
+    let doc = yaml::parse(text).map_err(|e| ReadError::Syntax {
+        path: path.to_owned(),
+        line: e.line,
+        column: e.column,
+        message: format!("invalid YAML: {}", e.message),
+    })?;
+    if doc.entries().is_none() {
+        return Err(ReadError::Syntax {
+            path: path.to_owned(),
+            line: doc.line,
+            column: doc.column,
+            message: "Chart.yaml must be a mapping".to_owned(),
+        });
+    }
+    let mut found = Vec::new();
+    for field in ["version", "appVersion"] {
+        let Some(node) = doc.get(field) else {
+            if field == "version" {
+                return Err(ReadError::Syntax {
+                    path: path.to_owned(),
+                    line: 1,
+                    column: 1,
+                    message: "no `version` (Helm requires one)".to_owned(),
+                });
+            }
+            continue;
+        };
+        let (Some(value), Some(style)) = (node.as_str(), node.style()) else {
+            return Err(ReadError::Syntax {
+                path: path.to_owned(),
+                line: node.line,
+                column: node.column,
+                message: format!("`{field}` must be a scalar"),
+            });
+        };
+        let quote_len = match style {
+            yaml::Style::Plain => 0,
+            yaml::Style::SingleQuoted | yaml::Style::DoubleQuoted => 1,
+            _ => {
+                return Err(ReadError::Syntax {
+                    path: path.to_owned(),
+                    line: node.line,
+                    column: node.column,
+                    message: format!("`{field}` is a block scalar; write it on one line"),
+                });
+            }
+        };
+        found.push(Found {
+            field: field.to_owned(),
+            value: value.to_owned(),
+            token: node.span.clone(),
+            quote_len,
+        });
+    }
+    Ok(found)
+}
+
+fn make_record(
+    kind: SourceKind,
+    path: &str,
+    text: &str,
+    file_index: usize,
+    found: Found,
+) -> Result<Record, ReadError> {
+    let (line, column) = line_col(text, found.token.start);
+    let bad = |source: VersionError| ReadError::BadVersion {
+        path: path.to_owned(),
+        line,
+        column,
+        field: found.field.clone(),
+        value: found.value.clone(),
+        source: Box::new(source),
+    };
+    let (spelling, prefix, version) = match kind {
+        SourceKind::Pyproject | SourceKind::UvLock => {
+            (Spelling::Pep440, String::new(), Version::parse_pep440(&found.value).map_err(bad)?)
+        }
+        SourceKind::Chart if found.field == "appVersion" => {
+            let prefix = if found.value.starts_with('v') { "v" } else { "" };
+            (
+                Spelling::Semver,
+                prefix.to_owned(),
+                Version::parse_any(&found.value[prefix.len()..]).map_err(bad)?,
+            )
+        }
+        SourceKind::Cargo if found.field.contains("dependencies.") => {
+            let bare = found.value.trim_start_matches(['=', '^', '~', ' ']);
+            let prefix = found.value[..found.value.len() - bare.len()].to_owned();
+            (Spelling::Semver, prefix, Version::parse_semver(bare).map_err(bad)?)
+        }
+        _ => (Spelling::Semver, String::new(), Version::parse_semver(&found.value).map_err(bad)?),
+    };
+    // The TOML readers of pyproject.toml and uv.lock rewrite the whole string token in double quotes,
+    // as uv does; every other source keeps its quotes and only the text between them changes.
+    let (span, quote) = match kind {
+        SourceKind::Pyproject | SourceKind::UvLock => (found.token.clone(), "\""),
+        _ => (found.token.start + found.quote_len..found.token.end - found.quote_len, ""),
+    };
+    Ok(Record {
+        file: path.to_owned(),
+        field: found.field,
+        line,
+        column,
+        value: found.value,
+        kind,
+        version,
+        edit: Edit { file_index, span, spelling, prefix, quote },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_names_are_normalised() {
+        assert_eq!(normalize_python_name("AdvisoryHub"), "advisoryhub");
+        assert_eq!(normalize_python_name("advisory_core"), "advisory-core");
+        assert_eq!(normalize_python_name("a.-_b"), "a-b");
+    }
+}

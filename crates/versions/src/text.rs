@@ -1,0 +1,97 @@
+//! Small text helpers shared by the readers: byte offsets to line and column, and path globbing.
+
+use std::path::{Path, PathBuf};
+
+/// 1-based line and 1-based column (in characters) of byte `offset` in `text`.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+/// Expands a relative path pattern whose components may contain `*` and `?` (no `**`).
+///
+/// Results are relative to `root`, byte-sorted, and only name paths that exist.
+pub(crate) fn glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
+    let mut current = vec![PathBuf::new()];
+    for component in pattern.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        let mut next = Vec::new();
+        for base in &current {
+            if component.contains(['*', '?']) {
+                let Ok(entries) = std::fs::read_dir(root.join(base)) else {
+                    continue;
+                };
+                let mut names: Vec<String> = entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|name| !name.starts_with('.') && wildcard_match(component, name))
+                    .collect();
+                names.sort();
+                next.extend(names.into_iter().map(|name| base.join(name)));
+            } else {
+                let candidate = base.join(component);
+                if root.join(&candidate).exists() {
+                    next.push(candidate);
+                }
+            }
+        }
+        current = next;
+    }
+    current.retain(|p| !p.as_os_str().is_empty());
+    current
+}
+
+/// True when `name` matches `pattern`, where `*` matches any run and `?` any one character.
+pub(crate) fn wildcard_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    let (mut pi, mut ni) = (0, 0);
+    let (mut star, mut mark) = (None, 0);
+    while ni < n.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
+            pi += 1;
+            ni += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ni;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ni = mark;
+        } else {
+            return false;
+        }
+    }
+    p[pi..].iter().all(|&c| c == '*')
+}
+
+/// A path relative to the repository root, written with `/` as in every report.
+pub(crate) fn display_path(path: &Path) -> String {
+    path.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let text = "a = 1\nvé = \"x\"\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 6), (2, 1));
+        let quote = text.find('"').expect("quote");
+        assert_eq!(line_col(text, quote), (2, 6));
+    }
+
+    #[test]
+    fn wildcards() {
+        assert!(wildcard_match("*", "advisoryhub"));
+        assert!(wildcard_match("crates-*", "crates-x"));
+        assert!(wildcard_match("a?c", "abc"));
+        assert!(!wildcard_match("a?c", "abbc"));
+        assert!(wildcard_match("*b*", "abc"));
+        assert!(!wildcard_match("*.yaml", "Chart.yml"));
+    }
+}
