@@ -1,0 +1,102 @@
+//! Glue shared by tagwright's binaries: exit codes, output that survives a closed pipe, error rendering
+//! and GitHub Actions workflow commands.
+//!
+//! The binaries themselves (`src/bin/*.rs`) only parse arguments, call a library crate and map its
+//! errors to these exit codes.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Exit codes shared by every binary. They are part of the command-line contract.
+pub mod exit {
+    /// Everything checked out.
+    pub const OK: u8 = 0;
+    /// A check failed: versions disagree, a checksum does not match, a signature is bad.
+    pub const CHECK_FAILED: u8 = 1;
+    /// Bad usage or bad input: unknown flag, missing file, unparsable file.
+    pub const USAGE: u8 = 2;
+    /// A wait timed out.
+    pub const TIMEOUT: u8 = 3;
+}
+
+/// Writes to stdout; a closed pipe (`version-check | head -1`) ends the process quietly with success.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(i32::from(exit::OK));
+        }
+        eprintln!("error: cannot write to stdout: {err}");
+        std::process::exit(i32::from(exit::USAGE));
+    }
+}
+
+/// Prints `program: error: …` with the whole cause chain, and returns `code`.
+pub fn fail(program: &str, err: &anyhow::Error, code: u8) -> ExitCode {
+    let mut message = format!("{program}: error: {err}");
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    eprintln!("{message}");
+    ExitCode::from(code)
+}
+
+/// Escapes the message part of a GitHub Actions workflow command.
+pub fn github_data(text: &str) -> String {
+    text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Escapes a property value (`file=…`, `title=…`) of a GitHub Actions workflow command.
+pub fn github_property(text: &str) -> String {
+    github_data(text).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Renders rows as left-aligned columns separated by two spaces, without trailing blanks.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            widths[i] = widths[i].max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = header.iter().map(|h| (*h).to_owned()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                line.push_str(&" ".repeat(widths[i] - cell.chars().count()));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_escapes() {
+        assert_eq!(github_data("50% off\nnow"), "50%25 off%0Anow");
+        assert_eq!(github_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    #[test]
+    fn tables_align() {
+        let t = table(&["A", "LONG"], &[vec!["xyz".into(), "1".into()], vec!["q".into(), "".into()]]);
+        assert_eq!(t, "A    LONG\nxyz  1\nq\n");
+    }
+}
