@@ -1,0 +1,234 @@
+//! `cargo xtask demo`: the main job on embedded defaults.
+//!
+//! Builds an AdvisoryHub-shaped repository in a temporary directory (pyproject.toml, the uv.lock that uv
+//! wrote for it, a commented Chart.yaml and a short conventional-commit history), then runs the release
+//! flow on it: the version gate, the lockstep bump with its diff, and the gate again against the new tag.
+//! It needs no network, no registry and no key of the user's.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+use tagwright_cli::out;
+use tagwright_versions::{Status, bump, check, read};
+
+use crate::{check_failed, cmd, setup};
+
+/// Arguments of `cargo xtask demo`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Build the demo repository here instead of a new temporary directory (it must not exist yet).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The version the demo releases.
+    #[arg(long, default_value = "0.2.0")]
+    version: String,
+}
+
+/// The embedded AdvisoryHub project: the same files the test fixtures start from.
+const FILES: &[(&str, &str)] = &[
+    ("pyproject.toml", include_str!("../../tests/fixtures/advisoryhub/pyproject.toml")),
+    ("uv.lock", include_str!("../../tests/fixtures/advisoryhub/uv.lock")),
+    ("README.md", include_str!("../../tests/fixtures/advisoryhub/README.md")),
+    (".gitignore", include_str!("../../tests/fixtures/advisoryhub/.gitignore")),
+    (
+        "src/advisoryhub/__init__.py",
+        include_str!("../../tests/fixtures/advisoryhub/src/advisoryhub/__init__.py"),
+    ),
+    (
+        "libs/advisory-core/pyproject.toml",
+        include_str!("../../tests/fixtures/advisoryhub/libs/advisory-core/pyproject.toml"),
+    ),
+    (
+        "libs/advisory-core/src/advisory_core/__init__.py",
+        include_str!("../../tests/fixtures/advisoryhub/libs/advisory-core/src/advisory_core/__init__.py"),
+    ),
+    (
+        "charts/advisoryhub/Chart.yaml",
+        include_str!("../../tests/fixtures/advisoryhub/charts/advisoryhub/Chart.yaml"),
+    ),
+    (
+        "charts/advisoryhub/values.yaml",
+        include_str!("../../tests/fixtures/advisoryhub/charts/advisoryhub/values.yaml"),
+    ),
+    (
+        "charts/advisoryhub/.helmignore",
+        include_str!("../../tests/fixtures/advisoryhub/charts/advisoryhub/.helmignore"),
+    ),
+    (
+        "charts/advisoryhub/templates/deployment.yaml",
+        include_str!("../../tests/fixtures/advisoryhub/charts/advisoryhub/templates/deployment.yaml"),
+    ),
+];
+
+/// The demo history: (date, message, file to touch, line to append).
+const HISTORY: &[(&str, &str, &str, &str)] = &[
+    (
+        "2026-01-06T10:00:00Z",
+        "feat(api): add advisory search endpoint",
+        "src/advisoryhub/search.py",
+        "def search(q: str) -> list[str]:\n    return []\n",
+    ),
+    (
+        "2026-01-07T10:00:00Z",
+        "fix(chart): pull the release image by default",
+        "charts/advisoryhub/values.yaml",
+        "# image.tag stays empty: appVersion wins\n",
+    ),
+    (
+        "2026-01-08T10:00:00Z",
+        "docs: describe the release process",
+        "README.md",
+        "\nReleases are cut with `cargo xtask release`.\n",
+    ),
+];
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode> {
+    let new = crate::bump::parse_version(&args.version)?;
+    let dir = match &args.dir {
+        Some(dir) => {
+            if dir.exists() {
+                bail!("{}: already exists; the demo builds a new repository", dir.display());
+            }
+            std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            dir.clone()
+        }
+        None => tempfile::Builder::new()
+            .prefix("tagwright-demo-")
+            .tempdir()
+            .context("cannot create a temporary directory")?
+            .keep(),
+    };
+    out(&format!("tagwright demo: an AdvisoryHub-shaped repository in {}\n\n", dir.display()));
+
+    step(
+        1,
+        "create the repository: pyproject.toml, uv.lock, charts/advisoryhub/Chart.yaml, a conventional history",
+    );
+    write_files(&dir)?;
+    make_history(&dir)?;
+    out(&String::from_utf8_lossy(&cmd::output(git(&dir).args(["log", "--oneline", "--decorate"]))?.stdout));
+
+    step(2, "the version gate: every recorded version must agree");
+    gate(&dir, None)?;
+
+    step(3, &format!("the lockstep bump to {new}: the diff, then the write (all files or none)"));
+    let inventory = read(&dir)?;
+    let plan = bump::plan(&inventory, &new, &bump::BumpOptions::default())?;
+    out(&plan.diff());
+    plan.apply().map_err(|e| check_failed(e.to_string()))?;
+    out(&crate::bump::describe(&plan));
+
+    let tag = inventory.tag_format.render(&new);
+    step(4, &format!("the gate again, against the tag {tag}"));
+    gate(&dir, Some(&tag))?;
+
+    step(5, "re-sync: uv lock --check --offline proves the lock agrees with pyproject.toml");
+    match uv() {
+        Some(uv) => {
+            let mut command = Command::new(uv);
+            command
+                .args(["lock", "--check", "--offline"])
+                .current_dir(&dir)
+                .env("UV_PYTHON_DOWNLOADS", "never")
+                .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt");
+            let output = cmd::output(&mut command)?;
+            out(&format!("$ uv lock --check --offline\n{}", String::from_utf8_lossy(&output.stderr)));
+        }
+        None => out("uv is not installed: skipped (`cargo xtask setup` installs it)\n"),
+    }
+
+    out(&format!(
+        "\ndone: {} now records {new} everywhere; look around with\n  cd {}\n",
+        dir.display(),
+        dir.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn step(n: u32, title: &str) {
+    out(&format!("\n== {n}. {title}\n"));
+}
+
+fn gate(dir: &Path, tag: Option<&str>) -> Result<()> {
+    let inventory = read(dir)?;
+    let report = check(&inventory, tag)?;
+    let rows: Vec<Vec<String>> = report
+        .sources
+        .iter()
+        .map(|r| {
+            vec![
+                r.record.file.clone(),
+                r.record.field.clone(),
+                r.record.line.to_string(),
+                r.record.value.clone(),
+            ]
+        })
+        .collect();
+    out(&tagwright_cli::table(&["FILE", "FIELD", "LINE", "VALUE"], &rows));
+    if report.status != Status::Ok {
+        return Err(check_failed(report.problems().join("\n")));
+    }
+    let expected = report.expected.map(|v| v.to_string()).unwrap_or_default();
+    out(&format!("ok: {} sources agree on {expected}\n", report.sources.len()));
+    Ok(())
+}
+
+fn write_files(dir: &Path) -> Result<()> {
+    for (path, contents) in FILES {
+        let full = dir.join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("{}: cannot create", parent.display()))?;
+        }
+        std::fs::write(&full, contents).with_context(|| format!("{}: cannot write", full.display()))?;
+    }
+    Ok(())
+}
+
+/// A git command in `dir` that ignores the user's and the system's configuration (signing, hooks).
+fn git(dir: &Path) -> Command {
+    let mut command = cmd::command("git", dir);
+    command
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "AdvisoryHub Maintainer")
+        .env("GIT_AUTHOR_EMAIL", "maintainer@example.com")
+        .env("GIT_COMMITTER_NAME", "AdvisoryHub Maintainer")
+        .env("GIT_COMMITTER_EMAIL", "maintainer@example.com");
+    command
+}
+
+fn make_history(dir: &Path) -> Result<()> {
+    if !cmd::on_path("git") {
+        bail!("git is not installed; the demo needs it to build the repository's history");
+    }
+    let dated = |date: &str| {
+        let mut command = git(dir);
+        command.env("GIT_AUTHOR_DATE", date).env("GIT_COMMITTER_DATE", date);
+        command
+    };
+    cmd::output(git(dir).args(["init", "--quiet", "--initial-branch=main"]))?;
+    cmd::output(git(dir).args(["add", "-A"]))?;
+    cmd::output(dated("2026-01-05T10:00:00Z").args([
+        "commit",
+        "--quiet",
+        "-m",
+        "feat: collect advisories from upstream feeds",
+    ]))?;
+    cmd::output(dated("2026-01-05T10:00:00Z").args(["tag", "-a", "v0.1.0", "-m", "Release v0.1.0"]))?;
+    for (date, message, file, text) in HISTORY {
+        let path = dir.join(file);
+        let mut contents = std::fs::read_to_string(&path).unwrap_or_default();
+        contents.push_str(text);
+        std::fs::write(&path, contents).with_context(|| format!("{}: cannot write", path.display()))?;
+        cmd::output(git(dir).args(["add", "-A"]))?;
+        cmd::output(dated(date).args(["commit", "--quiet", "-m", message]))?;
+    }
+    Ok(())
+}
+
+/// uv from `PATH`, or from the peers' virtual environment.
+fn uv() -> Option<PathBuf> {
+    cmd::find("uv").or_else(|| Some(setup::venv().join("bin/uv")).filter(|p| p.is_file()))
+}

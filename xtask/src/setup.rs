@@ -1,0 +1,133 @@
+//! `cargo xtask setup`: installs every missing test peer, once.
+//!
+//! Debian packages come from apt-get; Python tools go into a virtual environment under
+//! `target/peers/venv`, pinned to the versions our notes were verified with. Nothing already present is
+//! installed again.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd;
+
+/// Arguments of `cargo xtask setup`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Only report what is missing.
+    #[arg(long)]
+    pub(crate) check: bool,
+}
+
+/// Debian peers: (program that proves it is installed, package that provides it).
+const DEBIAN: &[(&str, &str)] = &[
+    ("git", "git"),
+    ("ssh-agent", "openssh-client"),
+    ("sha256sum", "coreutils"),
+    ("openssl", "openssl"),
+    ("docker-registry", "docker-registry"),
+    ("skopeo", "skopeo"),
+    ("htpasswd", "apache2-utils"),
+    ("python3", "python3"),
+];
+
+/// Python peers, pinned: (program, requirement).
+const PYTHON: &[(&str, &str)] = &[
+    ("uv", "uv==0.13.9"),
+    ("git-cliff", "git-cliff==2.14.2"),
+    ("mike", "mike==2.2.0"),
+    ("", "cyclonedx-python-lib[json-validation]==11.12.0"),
+];
+
+/// The virtual environment that holds the Python peers.
+pub(crate) fn venv() -> PathBuf {
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
+    target.join("peers").join("venv")
+}
+
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+pub(crate) fn run(args: &Args) -> Result<()> {
+    let missing: Vec<&str> =
+        DEBIAN.iter().filter(|(program, _)| !cmd::on_path(program)).map(|(_, pkg)| *pkg).collect();
+    let mut missing = missing;
+    if cmd::on_path("python3") && !python_has_venv() {
+        missing.push("python3-venv");
+    }
+    if !missing.is_empty() {
+        if args.check {
+            println!("missing Debian packages: {}", missing.join(" "));
+        } else {
+            apt_install(&missing)?;
+        }
+    }
+    let stamp = venv().join(".tagwright-peers");
+    let wanted: String = PYTHON.iter().map(|(_, req)| format!("{req}\n")).collect();
+    let current = std::fs::read_to_string(&stamp).unwrap_or_default();
+    if current != wanted {
+        if args.check {
+            println!("Python peers missing or outdated in {}", venv().display());
+            return Ok(());
+        }
+        pip_install(&wanted)?;
+        std::fs::write(&stamp, &wanted).with_context(|| format!("{}: cannot write", stamp.display()))?;
+    }
+    for (program, _) in PYTHON.iter().filter(|(p, _)| !p.is_empty()) {
+        let path = venv().join("bin").join(program);
+        if !path.is_file() {
+            bail!("{}: missing after installation", path.display());
+        }
+    }
+    println!("test peers ready (Python tools in {})", venv().join("bin").display());
+    Ok(())
+}
+
+fn python_has_venv() -> bool {
+    Command::new("python3").args(["-c", "import venv, ensurepip"]).output().is_ok_and(|o| o.status.success())
+}
+
+fn apt_install(packages: &[&str]) -> Result<()> {
+    println!("installing Debian packages: {}", packages.join(" "));
+    let root = Command::new("id").arg("-u").output().is_ok_and(|o| o.stdout.starts_with(b"0"));
+    let prefix: Vec<&str> = if root {
+        Vec::new()
+    } else if cmd::on_path("sudo") {
+        vec!["sudo", "-n"]
+    } else {
+        bail!(
+            "installing {} needs root (or sudo): run as root, or install them yourself",
+            packages.join(" ")
+        );
+    };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = prefix.clone();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let mut command = Command::new(all[0]);
+        command.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        cmd::run(&mut command)
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend_from_slice(packages);
+    apt(&install)
+}
+
+fn pip_install(requirements: &str) -> Result<()> {
+    let venv = venv();
+    if !venv.join("bin/python").is_file() {
+        println!("creating {}", venv.display());
+        cmd::run(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+    }
+    let file = venv.join("requirements.txt");
+    std::fs::write(&file, requirements).with_context(|| format!("{}: cannot write", file.display()))?;
+    println!("installing Python peers: {}", requirements.split_whitespace().collect::<Vec<_>>().join(" "));
+    cmd::run(
+        Command::new(venv.join("bin/python"))
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .arg(&file),
+    )
+}

@@ -1,0 +1,53 @@
+//! `cargo xtask test`: the one command that CI runs.
+//!
+//! Installs missing peers, then fails on `cargo fmt --check`, on any clippy warning, and on any failing
+//! test. The tests find the Python peers through `PATH`, which this sets.
+
+use std::process::{Command, ExitCode};
+
+use anyhow::Result;
+
+use crate::{cmd, setup};
+
+/// Arguments of `cargo xtask test`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Skip `cargo fmt --check` and clippy.
+    #[arg(long)]
+    no_lint: bool,
+    /// Extra arguments for `cargo test` (after `--`), such as a test name filter.
+    #[arg(last = true)]
+    test_args: Vec<String>,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode> {
+    setup::run(&setup::Args { check: false })?;
+    let root = setup::workspace_root();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut path = vec![setup::venv().join("bin")];
+    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+    let path = std::env::join_paths(path)?;
+    let step = |name: &str, args: &[&str]| -> Result<()> {
+        let mut command = Command::new(&cargo);
+        command
+            .args(args)
+            .current_dir(&root)
+            .env("PATH", &path)
+            .env("UV_PYTHON_DOWNLOADS", "never")
+            .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt");
+        println!("==> {name}: {}", cmd::display(&command));
+        cmd::run(&mut command)
+    };
+    if !args.no_lint {
+        step("format", &["fmt", "--all", "--check"])?;
+        step("lint", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+    }
+    let mut test: Vec<&str> = vec!["test", "--workspace", "--locked"];
+    if !args.test_args.is_empty() {
+        test.push("--");
+        test.extend(args.test_args.iter().map(String::as_str));
+    }
+    step("test", &test)?;
+    println!("==> all checks passed");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,102 @@
+//! `cargo xtask bump` and `cargo xtask demo`, run as a user runs them.
+
+use std::path::Path;
+
+use tagwright_test_support::{Run, assert_same_tree, cargo_bin, fixture, peer_command, run, run_ok, tree};
+
+fn xtask(args: &[&str], repo: Option<&Path>) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+    command.args(args);
+    if let Some(repo) = repo {
+        command.arg("--repo").arg(repo);
+    }
+    run(&mut command)
+}
+
+#[test]
+fn bump_dry_run_prints_the_diff_and_writes_nothing() {
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let before = tree(repo.path());
+    let out = xtask(&["bump", "0.2.0", "--dry-run"], Some(repo.path()));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.starts_with("pyproject.toml:4: project.version 0.1.0 -> 0.2.0\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("--- a/uv.lock\n+++ b/uv.lock\n@@ -9,7 +9,7 @@\n"), "{}", out.stdout);
+    assert!(out.stdout.ends_with("dry run: nothing was written\n"), "{}", out.stdout);
+    assert_same_tree(&before, &tree(repo.path()));
+}
+
+#[test]
+fn bump_rewrites_every_source_and_the_lock_stays_sound() {
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let out = xtask(&["bump", "1.0.0-rc.1"], Some(repo.path()));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.ends_with("bumped 3 file(s) from 0.1.0 to 1.0.0-rc.1\n"), "{}", out.stdout);
+    run_ok(peer_command("uv").args(["lock", "--check", "--offline"]).current_dir(repo.path()));
+    let mut check = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+    check.args(["bump", "1.0.0-rc.1", "--dry-run"]).arg("--repo").arg(repo.path());
+    let again = run(&mut check);
+    assert_eq!(again.code, 2, "bumping to the same version is refused");
+    assert!(
+        again.stderr.contains("1.0.0-rc.1 is not newer than the current version 1.0.0-rc.1"),
+        "{}",
+        again.stderr
+    );
+}
+
+#[test]
+fn bump_json_describes_the_plan() {
+    let repo = fixture("make_advisoryhub.sh", &["--no-git"]);
+    let out = xtask(&["bump", "0.2.0", "--dry-run", "--json"], Some(repo.path()));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["plan"]["new"], "0.2.0");
+    assert_eq!(doc["plan"]["files"][2]["changes"][1]["field"], "appVersion");
+}
+
+#[test]
+fn bad_input_exits_2_and_changes_nothing() {
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let chart = repo.path().join("charts/advisoryhub/Chart.yaml");
+    let text = std::fs::read_to_string(&chart).expect("chart");
+    std::fs::write(&chart, text.replace("name: advisoryhub", "name: [advisoryhub")).expect("write");
+    let before = tree(repo.path());
+    for args in [&["bump", "0.2.0"][..], &["bump", "0.0.9"], &["bump", "not-a-version"], &["bump", "1.2"]] {
+        let out = xtask(args, Some(repo.path()));
+        assert_eq!(out.code, 2, "{args:?}: {}", out.stderr);
+        assert_same_tree(&before, &tree(repo.path()));
+    }
+    let out = xtask(&["bump", "0.2.0"], Some(repo.path()));
+    assert!(out.stderr.contains("charts/advisoryhub/Chart.yaml:"), "{}", out.stderr);
+}
+
+#[test]
+fn a_source_replaced_by_a_directory_fails_before_anything_is_written() {
+    let repo = fixture("make_advisoryhub.sh", &["--no-git"]);
+    let chart = repo.path().join("charts/advisoryhub/Chart.yaml");
+    std::fs::remove_file(&chart).expect("remove");
+    std::fs::create_dir(&chart).expect("mkdir");
+    let before = tree(repo.path());
+    let out = xtask(&["bump", "0.2.0"], Some(repo.path()));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("charts/advisoryhub/Chart.yaml: cannot read"), "{}", out.stderr);
+    assert_same_tree(&before, &tree(repo.path()));
+}
+
+#[test]
+fn the_demo_runs_offline_and_leaves_a_consistent_repository() {
+    let parent = tempfile::tempdir().expect("tempdir");
+    let dir = parent.path().join("demo");
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+    command.args(["demo", "--dir"]).arg(&dir);
+    let out = run(&mut command);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    for step in ["== 1.", "== 2.", "== 3.", "== 4.", "== 5."] {
+        assert!(out.stdout.contains(step), "missing {step}:\n{}", out.stdout);
+    }
+    assert!(out.stdout.contains("-appVersion: \"0.1.0\"\n+appVersion: \"0.2.0\"\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("ok: 4 sources agree on 0.2.0"), "{}", out.stdout);
+    run_ok(peer_command("uv").args(["lock", "--check", "--offline"]).current_dir(&dir));
+    let log = run_ok(peer_command("git").args(["log", "--format=%s"]).current_dir(&dir));
+    assert_eq!(log.stdout.lines().count(), 4, "{}", log.stdout);
+}

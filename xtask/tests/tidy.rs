@@ -1,0 +1,44 @@
+//! House rules that apply to every file: a `//!` header on each Rust file, and docs that name only
+//! commands that exist.
+
+use std::path::Path;
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("readable") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if path.is_dir() {
+            if !matches!(name, "target" | ".git" | "fixtures") {
+                rust_files(&path, out);
+            }
+        } else if name.ends_with(".rs") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_rust_file_starts_with_a_module_doc_comment() {
+    let root = tagwright_test_support::workspace_root();
+    let mut files = Vec::new();
+    for top in ["crates", "xtask", "tests"] {
+        rust_files(&root.join(top), &mut files);
+    }
+    assert!(files.len() > 10, "found the sources");
+    let missing: Vec<_> = files
+        .iter()
+        .filter(|f| !std::fs::read_to_string(f).expect("utf-8").starts_with("//!"))
+        .map(|f| f.strip_prefix(&root).expect("in workspace").display().to_string())
+        .collect();
+    assert!(missing.is_empty(), "add a //! header to: {missing:?}");
+}
+
+#[test]
+fn the_readme_names_the_two_commands_and_ci_runs_the_test_command() {
+    let root = tagwright_test_support::workspace_root();
+    let readme = std::fs::read_to_string(root.join("README.md")).expect("README.md");
+    assert!(readme.contains("\ncargo xtask demo\n"), "README shows the main job");
+    assert!(readme.contains("\ncargo xtask test\n"), "README shows the test command");
+    let ci = std::fs::read_to_string(root.join(".ci/run")).expect(".ci/run");
+    assert!(ci.contains("cargo xtask test"), ".ci/run runs the README's test command");
+}
