@@ -5,6 +5,7 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+mod bench;
 mod bump;
 mod cmd;
 mod demo;
@@ -30,6 +31,8 @@ enum Command {
     Demo(demo::Args),
     /// Rewrite every recorded version to X.Y.Z, keeping each file's formatting; all files or none.
     Bump(bump::Args),
+    /// Run ours and the peer tool on the same input and print the ratios: `checksum`.
+    Bench(bench::Args),
     /// Install every missing test peer (Debian packages and Python tools).
     Setup(setup::Args),
     /// Install missing peers, then run fmt --check, clippy -D warnings and every test.
@@ -49,6 +52,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => demo::run(&args),
         Command::Bump(args) => bump::run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Setup(args) => setup::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Test(args) => test::run(&args),
     };

@@ -28,6 +28,8 @@ const DEBIAN: &[(&str, &str)] = &[
     ("docker-registry", "docker-registry"),
     ("skopeo", "skopeo"),
     ("htpasswd", "apache2-utils"),
+    // GNU time reports a process's peak RSS for the benchmarks.
+    ("time", "time"),
     ("python3", "python3"),
 ];
 

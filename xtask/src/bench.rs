@@ -1,0 +1,284 @@
+//! `cargo xtask bench <name>`: ours and the peer tool on the same input, in one run, with ratios.
+//!
+//! Wall time is measured here around each process; peak RSS comes from GNU `time` (`%M`, from
+//! `wait4`). Every tool runs once to warm the page cache, then `--runs` times, interleaved, and the
+//! median counts. Targets from the issues are checked at the end: a miss exits 1.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail, ensure};
+
+use crate::{check_failed, cmd, setup};
+
+/// Arguments of `cargo xtask bench`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// Which benchmark: `checksum`.
+    name: String,
+    /// Measured runs per tool (after one warm-up run).
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+}
+
+pub(crate) fn run(args: &Args) -> Result<ExitCode> {
+    ensure!(args.runs > 0, "--runs must be at least 1");
+    match args.name.as_str() {
+        "checksum" => checksum(args.runs),
+        other => bail!("unknown benchmark `{other}` (available: checksum)"),
+    }
+}
+
+/// One measured process.
+#[derive(Debug, Clone, Copy)]
+struct Sample {
+    seconds: f64,
+    rss_kib: u64,
+}
+
+/// A tool invocation in a benchmark.
+struct Tool {
+    label: &'static str,
+    program: PathBuf,
+    args: Vec<String>,
+}
+
+/// Runs `program args` under GNU time in `dir`; returns the sample and stdout.
+fn measure(dir: &Path, program: &Path, args: &[String]) -> Result<(Sample, Vec<u8>)> {
+    let rss_file = tempfile::NamedTempFile::new().context("temporary file for GNU time")?;
+    let mut command = Command::new("/usr/bin/time");
+    command
+        .args(["-f", "%M", "-o"])
+        .arg(rss_file.path())
+        .arg(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit());
+    let start = Instant::now();
+    let output = command.output().with_context(|| format!("cannot run {}", program.display()))?;
+    let seconds = start.elapsed().as_secs_f64();
+    ensure!(output.status.success(), "{} {} failed ({})", program.display(), args.join(" "), output.status);
+    let rss_text = std::fs::read_to_string(rss_file.path()).context("read GNU time's output")?;
+    let rss_kib = rss_text.trim().lines().last().unwrap_or_default().trim().parse().context("parse %M")?;
+    Ok((Sample { seconds, rss_kib }, output.stdout))
+}
+
+fn median(samples: &[Sample]) -> Sample {
+    let mut times: Vec<f64> = samples.iter().map(|s| s.seconds).collect();
+    times.sort_by(f64::total_cmp);
+    Sample { seconds: times[times.len() / 2], rss_kib: samples.iter().map(|s| s.rss_kib).max().unwrap_or(0) }
+}
+
+/// Fills a file with deterministic pseudo-random bytes (xorshift), unless it already has the right size.
+fn generate(path: &Path, size: u64, seed: u64) -> Result<()> {
+    use std::io::Write;
+    if std::fs::metadata(path).is_ok_and(|m| m.len() == size) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("{}: cannot create", parent.display()))?;
+    }
+    let mut out = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(path).with_context(|| format!("{}: cannot create", path.display()))?,
+    );
+    let mut state = seed | 1;
+    let mut block = vec![0u8; 1 << 16];
+    let mut left = size;
+    while left > 0 {
+        for chunk in block.chunks_exact_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            chunk.copy_from_slice(&state.to_le_bytes());
+        }
+        let n = left.min(block.len() as u64) as usize;
+        out.write_all(&block[..n]).with_context(|| format!("{}: cannot write", path.display()))?;
+        left -= n as u64;
+    }
+    out.flush().with_context(|| format!("{}: cannot write", path.display()))?;
+    Ok(())
+}
+
+fn build_release(package: &str, bin: &str) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let root = setup::workspace_root();
+    println!("building {bin} (release)");
+    cmd::run(
+        Command::new(cargo)
+            .args(["build", "--release", "--quiet", "-p", package, "--bin", bin])
+            .current_dir(&root),
+    )?;
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    Ok(target.join("release").join(bin))
+}
+
+/// Parses `openssl dgst` lines (`SHA2-256(name)= hex`) into the hex digests.
+fn openssl_digests(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .filter_map(|l| l.rsplit_once("= ").map(|(_, hex)| hex.to_owned()))
+        .collect()
+}
+
+fn gnu_digests(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout).lines().map(|l| l.chars().take(64).collect()).collect()
+}
+
+fn checksum(runs: usize) -> Result<ExitCode> {
+    for tool in ["/usr/bin/time", "sha256sum", "openssl"] {
+        ensure!(
+            Path::new(tool).is_file() || cmd::on_path(tool),
+            "{tool} is missing: run `cargo xtask setup`"
+        );
+    }
+    let ours = build_release("tagwright-cli", "checksum")?;
+    let data = ours.parent().and_then(Path::parent).expect("target/release/checksum").join("bench/checksum");
+    println!("preparing inputs in {} (kept for later runs)", data.display());
+    generate(&data.join("one/big.bin"), 1 << 30, 1)?;
+    let set64: Vec<String> = (0..64).map(|i| format!("set64/f{i:02}.bin")).collect();
+    for (i, name) in set64.iter().enumerate() {
+        generate(&data.join(name), 16 << 20, 100 + i as u64)?;
+    }
+    let small: Vec<String> = (0..10_000).map(|i| format!("small/f{i:05}")).collect();
+    for (i, name) in small.iter().enumerate() {
+        generate(&data.join(name), 4096, 10_000 + i as u64)?;
+    }
+
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let acceleration = tagwright_attest::checksums::hardware_acceleration().unwrap_or("none (portable code)");
+    let in_binary = count_sha_instructions(&ours);
+    println!(
+        "\ncores: {cores}; CPU SHA extensions: {acceleration}; SHA-NI instructions in our binary: {}",
+        in_binary.map_or_else(|| "unknown (no objdump)".to_owned(), |n| n.to_string())
+    );
+    println!("{:<22} {:<24} {:>9} {:>11} {:>10}", "input", "tool", "median", "throughput", "peak RSS");
+
+    let sets: [(&str, Vec<String>, u64); 3] = [
+        ("1 GiB, 1 file", vec!["one/big.bin".to_owned()], 1 << 30),
+        ("64 x 16 MiB", set64, 1 << 30),
+        ("10,000 x 4 KiB", small, 10_000 * 4096),
+    ];
+    let mut results = Vec::new();
+    let mut peak_rss = 0;
+    for (label, files, bytes) in &sets {
+        let tools = [
+            Tool { label: "checksum", program: ours.clone(), args: files.clone() },
+            Tool {
+                label: "checksum -j 1",
+                program: ours.clone(),
+                args: [vec!["-j".into(), "1".into()], files.clone()].concat(),
+            },
+            Tool {
+                label: "openssl dgst -sha256",
+                program: PathBuf::from("openssl"),
+                args: [vec!["dgst".into(), "-sha256".into()], files.clone()].concat(),
+            },
+            Tool { label: "sha256sum", program: PathBuf::from("sha256sum"), args: files.clone() },
+        ];
+        // Warm up, and check that everyone computed the same digests.
+        let mut reference: Option<Vec<String>> = None;
+        for tool in &tools {
+            let (_, stdout) = measure(&data, &tool.program, &tool.args)?;
+            let digests = if tool.label.starts_with("openssl") {
+                openssl_digests(&stdout)
+            } else {
+                gnu_digests(&stdout)
+            };
+            match &reference {
+                None => reference = Some(digests),
+                Some(expected) => {
+                    ensure!(*expected == digests, "{} computed different digests on {label}", tool.label)
+                }
+            }
+        }
+        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
+        for _ in 0..runs {
+            for (i, tool) in tools.iter().enumerate() {
+                samples[i].push(measure(&data, &tool.program, &tool.args)?.0);
+            }
+        }
+        for (tool, samples) in tools.iter().zip(&samples) {
+            let m = median(samples);
+            if tool.label.starts_with("checksum") {
+                peak_rss = peak_rss.max(m.rss_kib);
+            }
+            println!(
+                "{:<22} {:<24} {:>7.3} s {:>7.0} MB/s {:>6.1} MiB",
+                label,
+                tool.label,
+                m.seconds,
+                *bytes as f64 / m.seconds / 1e6,
+                m.rss_kib as f64 / 1024.0
+            );
+            results.push((*label, tool.label, m));
+        }
+    }
+
+    // A 4 GiB sparse file: memory must stay flat whatever the size.
+    let sparse = data.join("sparse/4gib.bin");
+    std::fs::create_dir_all(sparse.parent().expect("parent"))?;
+    std::fs::File::create(&sparse)?.set_len(4 << 30)?;
+    let (sparse_sample, _) = measure(&data, &ours, &["sparse/4gib.bin".to_owned()])?;
+    std::fs::remove_file(&sparse)?;
+    println!(
+        "{:<22} {:<24} {:>7.3} s {:>7.0} MB/s {:>6.1} MiB",
+        "4 GiB sparse file",
+        "checksum",
+        sparse_sample.seconds,
+        (4u64 << 30) as f64 / sparse_sample.seconds / 1e6,
+        sparse_sample.rss_kib as f64 / 1024.0
+    );
+
+    let time = |set: &str, tool: &str| {
+        results.iter().find(|(s, t, _)| *s == set && *t == tool).map(|(_, _, m)| m.seconds).expect("measured")
+    };
+    let vs_openssl = time("1 GiB, 1 file", "openssl dgst -sha256") / time("1 GiB, 1 file", "checksum");
+    let vs_gnu = time("1 GiB, 1 file", "sha256sum") / time("1 GiB, 1 file", "checksum");
+    let parallel = time("64 x 16 MiB", "checksum -j 1") / time("64 x 16 MiB", "checksum");
+    let small_vs_gnu = time("10,000 x 4 KiB", "sha256sum") / time("10,000 x 4 KiB", "checksum");
+    let rss_mib = peak_rss.max(sparse_sample.rss_kib) as f64 / 1024.0;
+    println!("\nratios (higher is faster for us)");
+    println!("  10,000 x 4 KiB: checksum vs sha256sum    {small_vs_gnu:>5.2}x");
+    let parallel_target = if cores >= 2 { 1.6 } else { 1.0 };
+    let targets = [
+        ("1 GiB: checksum vs openssl dgst -sha256", vs_openssl, 0.9, "x"),
+        ("1 GiB: checksum vs sha256sum", vs_gnu, 3.0, "x"),
+        ("64 x 16 MiB: all cores vs one thread", parallel, parallel_target, "x"),
+    ];
+    let mut failed = Vec::new();
+    for (name, value, target, unit) in targets {
+        let ok = value >= target;
+        println!(
+            "  {name:<40} {value:>5.2}{unit}  (target >= {target}{unit})  {}",
+            if ok { "ok" } else { "MISSED" }
+        );
+        if !ok {
+            failed.push(name);
+        }
+    }
+    let rss_ok = rss_mib < 32.0;
+    println!(
+        "  {:<40} {rss_mib:>5.1} MiB (target < 32 MiB)  {}",
+        "peak RSS of checksum, every run",
+        if rss_ok { "ok" } else { "MISSED" }
+    );
+    if !rss_ok {
+        failed.push("peak RSS");
+    }
+    if !failed.is_empty() {
+        return Err(check_failed(format!("benchmark targets missed: {}", failed.join(", "))));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How many SHA-NI round instructions the binary contains, as proof the hardware path is compiled in.
+fn count_sha_instructions(binary: &Path) -> Option<usize> {
+    if !cfg!(target_arch = "x86_64") || !cmd::on_path("objdump") {
+        return None;
+    }
+    let output = Command::new("objdump").arg("-d").arg("--no-show-raw-insn").arg(binary).output().ok()?;
+    Some(String::from_utf8_lossy(&output.stdout).matches("sha256rnds2").count())
+}
