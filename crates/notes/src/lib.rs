@@ -1,1 +1,284 @@
-//! placeholder
+//! Release notes from conventional commits, rendered exactly as git-cliff 2.x renders them.
+//!
+//! A project's existing `cliff.toml` (or `[tool.git-cliff]` in `pyproject.toml`, or the git-cliff
+//! metadata in `Cargo.toml`) works unchanged. The pipeline:
+//!
+//! 1. walk the history with git2 ([`Generator::changelog`]);
+//! 2. group commits into releases by tags ([`Selection`] picks all, unreleased, latest, current or a
+//!    range, and can name the coming release with a tag);
+//! 3. parse conventional commits, apply preprocessors, commit parsers and link parsers;
+//! 4. render with Tera templates and git-cliff's filters ([`Generator::render`]).
+//!
+//! [`Changelog`] is the structured result (releases, commits, groups) for tools that want data rather
+//! than text; it serializes to the same JSON shape as git-cliff's `--context`.
+//!
+//! # Examples
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use tagwright_notes::{Config, Generator, Scope, Selection, Strip};
+//! let repo = std::path::Path::new(".");
+//! let generator = Generator::new(Config::load(repo, None)?)?;
+//! let coming = Selection::new(Scope::Unreleased).tag("v1.2.0");
+//! let changelog = generator.changelog(repo, &coming)?;
+//! let notes = generator.render(&changelog, Some(Strip::All))?;
+//! println!("{notes}");
+//! # Ok(()) }
+//! ```
+
+#![deny(missing_docs)]
+
+mod commit;
+mod config;
+pub mod conventional;
+mod release;
+mod repo;
+mod template;
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+
+pub use commit::{Commit, CommitStatistics, Link, Signature, SkipReason};
+pub use config::{
+    ChangelogConfig, CommitParser, Config, ConfigError, ConfigSource, GitConfig, LinkParser, RemoteConfig,
+    RemoteRepo, SortCommits, TextProcessor,
+};
+pub use release::{Changelog, CommitRange, LinkCount, NotesError, Release, Scope, Selection, Statistics};
+pub use repo::{RepoError, TagInfo};
+pub use template::TemplateError;
+
+/// Which template to leave out of the rendered notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strip {
+    /// The header.
+    Header,
+    /// The footer.
+    Footer,
+    /// Both.
+    All,
+}
+
+/// Any failure building notes.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A template.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The history.
+    #[error(transparent)]
+    Notes(#[from] NotesError),
+}
+
+/// A configuration with its templates parsed, ready to read histories and render them.
+#[derive(Debug)]
+pub struct Generator {
+    config: Config,
+    header: Option<template::Template>,
+    body: template::Template,
+    footer: Option<template::Template>,
+    groups: Value,
+    /// The optional commit fields the templates read.
+    fields: commit::Fields,
+}
+
+impl Generator {
+    /// Parses the configuration's templates.
+    pub fn new(config: Config) -> Result<Generator, TemplateError> {
+        let trim = config.changelog.trim;
+        let header = config
+            .changelog
+            .header
+            .as_deref()
+            .map(|h| template::Template::new("header", h, trim))
+            .transpose()?;
+        let body = template::Template::new("body", &config.changelog.body, trim)?;
+        let footer = config
+            .changelog
+            .footer
+            .as_deref()
+            .map(|f| template::Template::new("footer", f, trim))
+            .transpose()?;
+        let mut seen = std::collections::HashSet::new();
+        let groups: Vec<Value> = config
+            .git
+            .commit_parsers
+            .iter()
+            .filter_map(|p| p.group.clone())
+            .filter(|g| seen.insert(g.clone()))
+            .map(Value::String)
+            .collect();
+        let fields = commit::Fields::used_by(
+            header.iter().chain(std::iter::once(&body)).chain(footer.iter()).map(template::Template::source),
+        );
+        Ok(Generator { config, header, body, footer, groups: Value::Array(groups), fields })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    fn templates(&self) -> impl Iterator<Item = &template::Template> {
+        self.header.iter().chain(std::iter::once(&self.body)).chain(self.footer.iter())
+    }
+
+    /// Reads the repository's history and groups it into releases.
+    ///
+    /// Per-commit diff statistics (`commit.statistics`) are computed only when a template uses them.
+    pub fn changelog(&self, repo: &Path, selection: &Selection) -> Result<Changelog, NotesError> {
+        let statistics = self
+            .templates()
+            .any(|t| ["files_changed", "additions", "deletions"].iter().any(|w| t.mentions(w)));
+        let previous = self.templates().any(|t| t.mentions("previous"));
+        build(repo, &self.config, selection, statistics, previous)
+    }
+
+    /// Renders the notes: the header, each release's body (newest first), then the footer.
+    pub fn render(&self, changelog: &Changelog, strip: Option<Strip>) -> Result<String, TemplateError> {
+        let postprocessors = &self.config.changelog.postprocessors;
+        let mut out = String::new();
+        if let Some(header) =
+            self.header.as_ref().filter(|_| !matches!(strip, Some(Strip::Header | Strip::All)))
+        {
+            out.push_str(&header.render(self.releases_context(header, changelog), postprocessors)?);
+            out.push('\n');
+        }
+        for body in self.render_bodies(changelog)? {
+            out.push_str(&body);
+        }
+        if let Some(footer) =
+            self.footer.as_ref().filter(|_| !matches!(strip, Some(Strip::Footer | Strip::All)))
+        {
+            out.push_str(&footer.render(self.releases_context(footer, changelog), postprocessors)?);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
+    fn releases_context(&self, template: &template::Template, changelog: &Changelog) -> Value {
+        let releases = if template.mentions("releases") {
+            let views: Vec<release::ReleaseView<'_>> = changelog
+                .releases
+                .iter()
+                .map(|release| release::ReleaseView {
+                    release,
+                    fields: self.fields,
+                    previous: template.mentions("previous"),
+                })
+                .collect();
+            serde_json::to_value(views).unwrap_or(Value::Null)
+        } else {
+            Value::Array(Vec::new())
+        };
+        serde_json::json!({
+            "releases": releases,
+            "commit_parsers_groups": self.groups,
+            "remote": changelog.remote,
+        })
+    }
+
+    /// Renders every release's body, on all cores, in order.
+    fn render_bodies(&self, changelog: &Changelog) -> Result<Vec<String>, TemplateError> {
+        let releases = &changelog.releases;
+        let previous = self.body.mentions("previous");
+        let render_one = |release: &Release| {
+            let view = release::ReleaseView { release, fields: self.fields, previous };
+            let mut context = serde_json::to_value(view).unwrap_or(Value::Null);
+            if let Value::Object(map) = &mut context {
+                map.insert("commit_parsers_groups".to_owned(), self.groups.clone());
+                map.insert(
+                    "remote".to_owned(),
+                    serde_json::to_value(&changelog.remote).unwrap_or(Value::Null),
+                );
+            }
+            self.body.render(context, &self.config.changelog.postprocessors)
+        };
+        let threads = std::thread::available_parallelism().map_or(1, usize::from).min(releases.len());
+        if threads <= 1 {
+            return releases.iter().map(render_one).collect();
+        }
+        let next = AtomicUsize::new(0);
+        let results: Vec<Mutex<Option<Result<String, TemplateError>>>> =
+            releases.iter().map(|_| Mutex::new(None)).collect();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(release) = releases.get(i) else { break };
+                        let rendered = render_one(release);
+                        *results[i].lock().expect("no thread panics while holding it") = Some(rendered);
+                    }
+                });
+            }
+        });
+        results
+            .into_iter()
+            .map(|slot| slot.into_inner().expect("no thread panicked").expect("every release was rendered"))
+            .collect()
+    }
+}
+
+fn build(
+    repo: &Path,
+    config: &Config,
+    selection: &Selection,
+    statistics: bool,
+    previous_commits: bool,
+) -> Result<Changelog, NotesError> {
+    let repo = repo::Repo::open(repo)?;
+    let (releases, warnings) =
+        release::read_releases(&repo, config, selection, statistics, previous_commits)?;
+    let mut changelog = release::finish(config, releases, warnings)?;
+    if !changelog.remote.is_any_set()
+        && let Some((owner, name)) = repo.upstream_remote()
+    {
+        changelog.remote.github = RemoteRepo { owner, repo: name, is_custom: false, api_url: None };
+    }
+    Ok(changelog)
+}
+
+impl Changelog {
+    /// The structured data as JSON, in the shape of git-cliff's `--context`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(&self.releases).expect("releases serialize")
+    }
+
+    /// One line per kind of skipped commit, for warnings.
+    pub fn skip_summary(&self) -> Vec<String> {
+        self.skipped
+            .iter()
+            .filter(|(reason, _)| reason.warns())
+            .map(|(reason, count)| format!("{count} commit(s) {}", reason.describe()))
+            .collect()
+    }
+}
+
+/// Turns off libgit2's object cache for the whole process.
+///
+/// Building notes reads every commit once, so the cache only holds memory (about 20 MB per 50,000
+/// commits). One-pass tools such as `release-notes` call this first; a long-running program that reuses
+/// objects through git2 should not.
+pub fn disable_object_cache() {
+    git2::opts::enable_caching(false);
+}
+
+/// Reads the whole structured context (with per-commit diff statistics) for `--context`.
+pub fn context(repo: &Path, config: &Config, selection: &Selection) -> Result<Changelog, NotesError> {
+    build(repo, config, selection, true, true)
+}
+
+/// The notes of the coming release `tag`, as the runbook previews them and the tag carries them:
+/// the unreleased changes under `tag`, without header or footer.
+pub fn release_notes(repo: &Path, tag: &str) -> Result<String, Error> {
+    let generator = Generator::new(Config::load(repo, None)?)?;
+    let changelog = generator.changelog(repo, &Selection::new(Scope::Unreleased).tag(tag))?;
+    Ok(generator.render(&changelog, Some(Strip::All))?)
+}

@@ -1,0 +1,321 @@
+//! Reading the history with git2: tags by commit, and commits by range.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+
+use git2::{DescribeOptions, Oid, Repository, Sort};
+use regex::Regex;
+
+use crate::commit::{Commit, CommitStatistics, Signature};
+
+/// Signatures that git appends to annotated tag messages; they are not part of the notes.
+static TAG_SIGNATURE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?s)-----BEGIN (PGP|SSH|SIGNED) (SIGNATURE|MESSAGE)-----(.*?)-----END (PGP|SSH|SIGNED) (SIGNATURE|MESSAGE)-----",
+    )
+    .expect("valid regex")
+});
+
+/// Why the history could not be read.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepoError {
+    /// The directory is not a git repository.
+    #[error("{}: not a git repository: {}", .path.display(), .source.message())]
+    Open {
+        /// The directory.
+        path: PathBuf,
+        /// What libgit2 said.
+        #[source]
+        source: git2::Error,
+    },
+    /// A revision or range does not resolve.
+    #[error("{}: cannot resolve `{range}`: {}", .path.display(), .source.message())]
+    Range {
+        /// The repository.
+        path: PathBuf,
+        /// The range.
+        range: String,
+        /// What libgit2 said.
+        #[source]
+        source: git2::Error,
+    },
+    /// Reading an object failed.
+    #[error("{}: {}", .path.display(), .source.message())]
+    Git {
+        /// The repository.
+        path: PathBuf,
+        /// What libgit2 said.
+        #[source]
+        source: git2::Error,
+    },
+}
+
+/// Owner and repository from a remote URL.
+fn parse_remote_url(url: &str) -> Option<(String, String)> {
+    let url = url.strip_suffix(".git").unwrap_or(url);
+    if let Some((scheme, rest)) = url.split_once("://")
+        && !scheme.is_empty()
+        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    {
+        let path = rest.split_once('/').map_or("", |(_, path)| path);
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let segments: Vec<&str> = path.split('/').collect();
+        if let [.., owner, repo] = segments.as_slice() {
+            return Some(((*owner).to_owned(), (*repo).to_owned()));
+        }
+        return None;
+    }
+    if url.contains('@') && url.contains(':') && url.contains('/') {
+        let owner_repo = url.split(':').nth(1)?;
+        if let [owner, repo] = owner_repo.split('/').collect::<Vec<_>>().as_slice() {
+            return Some(((*owner).to_owned(), (*repo).to_owned()));
+        }
+    }
+    None
+}
+
+/// An annotated tag's message without its signature, trimmed.
+fn tag_message(tag: &git2::Tag<'_>) -> Option<String> {
+    tag.message().ok().flatten().map(|m| TAG_SIGNATURE.replace(m, "").trim().to_owned())
+}
+
+/// A release tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagInfo {
+    /// The tag name.
+    pub name: String,
+    /// The annotation, without its signature, trimmed; `None` for lightweight tags.
+    pub message: Option<String>,
+}
+
+/// Tags keyed by the commit they point to, in order. Like git-cliff's `IndexMap`, a second tag on the
+/// same commit replaces the first one's value but keeps its position.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tags {
+    order: Vec<String>,
+    by_commit: HashMap<String, TagInfo>,
+}
+
+impl Tags {
+    pub(crate) fn insert(&mut self, commit: String, tag: TagInfo) {
+        if self.by_commit.insert(commit.clone(), tag).is_none() {
+            self.order.push(commit);
+        }
+    }
+
+    pub(crate) fn get(&self, commit: &str) -> Option<&TagInfo> {
+        self.by_commit.get(commit)
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub(crate) fn get_index(&self, index: usize) -> Option<(&str, &TagInfo)> {
+        let commit = self.order.get(index)?;
+        Some((commit.as_str(), &self.by_commit[commit]))
+    }
+
+    pub(crate) fn last(&self) -> Option<(&str, &TagInfo)> {
+        self.len().checked_sub(1).and_then(|i| self.get_index(i))
+    }
+
+    pub(crate) fn position_of_name(&self, name: &str) -> Option<usize> {
+        self.order.iter().position(|commit| self.by_commit[commit].name == name)
+    }
+
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&TagInfo) -> bool) {
+        let by_commit = &mut self.by_commit;
+        self.order.retain(|commit| {
+            let kept = keep(&by_commit[commit]);
+            if !kept {
+                by_commit.remove(commit);
+            }
+            kept
+        });
+    }
+}
+
+/// A repository opened for reading notes.
+pub(crate) struct Repo {
+    inner: Repository,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repo").field("path", &self.path).finish()
+    }
+}
+
+impl Repo {
+    pub(crate) fn open(path: &Path) -> Result<Repo, RepoError> {
+        let inner =
+            Repository::open(path).map_err(|source| RepoError::Open { path: path.to_path_buf(), source })?;
+        Ok(Repo { inner, path: path.to_path_buf() })
+    }
+
+    fn git_error(&self, source: git2::Error) -> RepoError {
+        RepoError::Git { path: self.path.clone(), source }
+    }
+
+    /// The working directory, as the `repository` field of a release.
+    pub(crate) fn root(&self) -> String {
+        let root = self.inner.workdir().unwrap_or_else(|| self.inner.path());
+        root.to_string_lossy().trim_end_matches('/').to_owned()
+    }
+
+    /// Every tag (matching `pattern`), ordered by commit time unless `topo_order`.
+    pub(crate) fn tags(
+        &self,
+        pattern: Option<&Regex>,
+        topo_order: bool,
+        use_branch_tags: bool,
+    ) -> Result<Tags, RepoError> {
+        let names = self.inner.tag_names(None).map_err(|e| self.git_error(e))?;
+        let head = self.inner.head().and_then(|h| h.peel_to_commit()).map_err(|e| self.git_error(e))?;
+        let mut found: Vec<(Oid, i64, TagInfo)> = Vec::new();
+        for name in
+            names.iter().filter_map(|n| n.ok().flatten()).filter(|n| pattern.is_none_or(|p| p.is_match(n)))
+        {
+            let object = self.inner.revparse_single(name).map_err(|e| self.git_error(e))?;
+            let (commit, info) = if let Some(tag) = object.as_tag() {
+                let Ok(commit) = object.peel_to_commit() else { continue };
+                (commit, TagInfo { name: tag.name().unwrap_or(name).to_owned(), message: tag_message(tag) })
+            } else if let Ok(commit) = object.peel_to_commit() {
+                (commit, TagInfo { name: name.to_owned(), message: None })
+            } else {
+                continue;
+            };
+            if use_branch_tags
+                && commit.id() != head.id()
+                && !self.inner.graph_descendant_of(head.id(), commit.id()).map_err(|e| self.git_error(e))?
+            {
+                continue;
+            }
+            found.push((commit.id(), commit.time().seconds(), info));
+        }
+        if !topo_order {
+            found.sort_by_key(|(_, time, _)| *time);
+        }
+        let mut tags = Tags::default();
+        for (oid, _, info) in found {
+            tags.insert(oid.to_string(), info);
+        }
+        Ok(tags)
+    }
+
+    /// The tag `git describe --tags` names for HEAD.
+    pub(crate) fn current_tag(&self) -> Option<TagInfo> {
+        let describe = self.inner.describe(DescribeOptions::new().describe_tags()).ok()?;
+        let name = describe.format(None).ok()?;
+        Some(self.resolve_tag(&name))
+    }
+
+    /// The tag called `name`, or a tag of that name without a message when it does not exist yet.
+    pub(crate) fn resolve_tag(&self, name: &str) -> TagInfo {
+        match self.inner.resolve_reference_from_short_name(name).and_then(|r| r.peel_to_tag()) {
+            Ok(tag) => TagInfo { name: tag.name().unwrap_or(name).to_owned(), message: tag_message(&tag) },
+            Err(_) => TagInfo { name: name.to_owned(), message: None },
+        }
+    }
+
+    /// Owner and repository of the current branch's upstream remote, from its URL
+    /// (`https://host/owner/repo(.git)` or `git@host:owner/repo(.git)`), as git-cliff finds them.
+    pub(crate) fn upstream_remote(&self) -> Option<(String, String)> {
+        let head = self.inner.head().ok()?;
+        if !head.is_branch() {
+            return None;
+        }
+        let remote_name = self.inner.branch_upstream_remote(head.name().ok()?).ok()?;
+        let remote = self.inner.find_remote(remote_name.as_str().ok()?).ok()?;
+        parse_remote_url(remote.url().ok()?)
+    }
+
+    /// The committer time of a commit.
+    pub(crate) fn commit_time(&self, id: &str) -> i64 {
+        Oid::from_str(id)
+            .and_then(|oid| self.inner.find_commit(oid))
+            .map(|c| c.time().seconds())
+            .unwrap_or_default()
+    }
+
+    /// The commits of `range` (`A..B`, a single revision, or HEAD), newest first.
+    pub(crate) fn commits(&self, range: Option<&str>, topo_order: bool) -> Result<Vec<Oid>, RepoError> {
+        let mut walk = self.inner.revwalk().map_err(|e| self.git_error(e))?;
+        walk.set_sorting(if topo_order { Sort::TOPOLOGICAL } else { Sort::TIME })
+            .map_err(|e| self.git_error(e))?;
+        let range_error = |source| RepoError::Range {
+            path: self.path.clone(),
+            range: range.unwrap_or("HEAD").to_owned(),
+            source,
+        };
+        match range {
+            Some(range) if range.contains("..") => walk.push_range(range).map_err(range_error)?,
+            Some(rev) => {
+                let oid = Oid::from_str(rev)
+                    .or_else(|_| {
+                        self.inner.revparse_single(rev).and_then(|o| o.peel_to_commit()).map(|c| c.id())
+                    })
+                    .map_err(range_error)?;
+                walk.push(oid).map_err(range_error)?;
+            }
+            None => walk.push_head().map_err(range_error)?,
+        }
+        Ok(walk.filter_map(Result::ok).collect())
+    }
+
+    /// Reads one commit.
+    pub(crate) fn commit(&self, oid: Oid, statistics: bool) -> Result<Commit, RepoError> {
+        let commit = self.inner.find_commit(oid).map_err(|e| self.git_error(e))?;
+        let signature = |s: git2::Signature<'_>| Signature {
+            name: s.name().ok().map(str::to_owned),
+            email: s.email().ok().map(str::to_owned),
+            timestamp: s.when().seconds(),
+        };
+        let statistics = if statistics {
+            self.statistics(&commit).unwrap_or_default()
+        } else {
+            CommitStatistics::default()
+        };
+        Ok(Commit {
+            id: oid.to_string(),
+            message: commit.message().unwrap_or_default().trim_end().to_owned(),
+            author: signature(commit.author()),
+            committer: signature(commit.committer()),
+            merge_commit: commit.parent_count() > 1,
+            statistics,
+            ..Commit::default()
+        })
+    }
+
+    fn statistics(&self, commit: &git2::Commit<'_>) -> Result<CommitStatistics, git2::Error> {
+        let tree = commit.tree()?;
+        let parent = commit.parent(0).ok().map(|p| p.tree()).transpose()?;
+        let stats = self.inner.diff_tree_to_tree(parent.as_ref(), Some(&tree), None)?.stats()?;
+        Ok(CommitStatistics {
+            files_changed: stats.files_changed(),
+            additions: stats.insertions(),
+            deletions: stats.deletions(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_urls() {
+        let pair = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
+        assert_eq!(
+            parse_remote_url("https://github.com/eclipse-csi/advisoryhub.git"),
+            pair("eclipse-csi", "advisoryhub")
+        );
+        assert_eq!(parse_remote_url("git@github.com:orhun/git-cliff.git"), pair("orhun", "git-cliff"));
+        assert_eq!(parse_remote_url("file:///tmp/x/origin.git"), pair("x", "origin"));
+        assert_eq!(parse_remote_url("/tmp/origin.git"), None);
+    }
+}
