@@ -1,0 +1,192 @@
+//! `release-notes`: release notes from conventional commits, byte-compatible with git-cliff.
+//!
+//! Exit codes: 0 ok, 1 a check the configuration asks for failed (`require_conventional`,
+//! `fail_on_unmatched_commit`), 2 bad usage, configuration, template or range.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use tagwright_cli::{exit, out};
+use tagwright_notes::{Config, ConfigSource, Generator, NotesError, Scope, Selection, Strip};
+
+const PROGRAM: &str = "release-notes";
+
+/// Release notes from conventional commits, rendered from a git-cliff configuration (cliff.toml,
+/// [tool.git-cliff] in pyproject.toml, or git-cliff metadata in Cargo.toml).
+#[derive(Debug, Parser)]
+#[command(name = PROGRAM, version)]
+struct Args {
+    /// The repository.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    repo: PathBuf,
+    /// The configuration file (default: found in the repository, else git-cliff's defaults).
+    #[arg(short, long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Only the commits after the last tag.
+    #[arg(short, long, group = "scope")]
+    unreleased: bool,
+    /// Only the last release.
+    #[arg(short, long, group = "scope")]
+    latest: bool,
+    /// Only the release HEAD's tag names.
+    #[arg(long, group = "scope")]
+    current: bool,
+    /// A revision range, such as v1.0.0..v1.1.0.
+    #[arg(value_name = "RANGE", group = "scope")]
+    range: Option<String>,
+    /// Name the newest release with this tag (it may not exist yet).
+    #[arg(short, long, value_name = "TAG")]
+    tag: Option<String>,
+    /// Leave out the header, the footer, or both.
+    #[arg(short, long, value_enum)]
+    strip: Option<StripArg>,
+    /// Write the notes to FILE (atomically) instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Insert the notes at the top of FILE, replacing its header (needs --unreleased, --latest or a range).
+    #[arg(short, long, value_name = "FILE")]
+    prepend: Option<PathBuf>,
+    /// Print the structured data (releases, commits, groups) as JSON instead of notes.
+    #[arg(short = 'x', long)]
+    context: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StripArg {
+    Header,
+    Footer,
+    All,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    // Every commit is read once: libgit2's object cache would only hold memory.
+    tagwright_notes::disable_object_cache();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure { code, message }) => {
+            eprintln!("{PROGRAM}: error: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn usage(message: impl std::fmt::Display) -> Failure {
+    Failure { code: exit::USAGE, message: message.to_string() }
+}
+
+fn run(args: &Args) -> Result<(), Failure> {
+    if args.prepend.is_some() && !(args.unreleased || args.latest || args.range.is_some()) {
+        return Err(usage(
+            "--prepend needs --unreleased, --latest or a range, so that old releases are not repeated",
+        ));
+    }
+    if args.prepend.is_some() && args.prepend == args.output {
+        return Err(usage("--output and --prepend must name different files"));
+    }
+    let mut config = Config::load(&args.repo, args.config.as_deref()).map_err(usage)?;
+    if config.source == ConfigSource::Default && !args.context {
+        eprintln!(
+            "{PROGRAM}: warning: no cliff.toml or git-cliff section found; using the default configuration"
+        );
+    }
+    if args.prepend.is_some() {
+        config.changelog.footer = None;
+    }
+    let header_text = config.changelog.header.clone();
+    let configured_output =
+        config.changelog.output.clone().map(|p| if p.is_absolute() { p } else { args.repo.join(p) });
+    let scope = if args.unreleased {
+        Scope::Unreleased
+    } else if args.latest {
+        Scope::Latest
+    } else if args.current {
+        Scope::Current
+    } else if let Some(range) = &args.range {
+        Scope::Range(range.clone())
+    } else {
+        Scope::All
+    };
+    let mut selection = Selection::new(scope);
+    if let Some(tag) = &args.tag {
+        selection = selection.tag(tag.clone());
+    }
+    let notes_error = |err: NotesError| match err {
+        NotesError::Unconventional { .. } | NotesError::Unmatched { .. } => {
+            Failure { code: exit::CHECK_FAILED, message: err.to_string() }
+        }
+        other => usage(other),
+    };
+
+    if args.context {
+        let changelog = tagwright_notes::context(&args.repo, &config, &selection).map_err(notes_error)?;
+        return emit(args.output.as_deref(), &format!("{}\n", changelog.to_json()));
+    }
+
+    let generator = Generator::new(config).map_err(usage)?;
+    let changelog = generator.changelog(&args.repo, &selection).map_err(notes_error)?;
+    for warning in changelog.warnings.iter().chain(&changelog.skip_summary()) {
+        eprintln!("{PROGRAM}: warning: {warning}");
+    }
+    let strip = args.strip.map(|s| match s {
+        StripArg::Header => Strip::Header,
+        StripArg::Footer => Strip::Footer,
+        StripArg::All => Strip::All,
+    });
+    let notes = generator.render(&changelog, strip).map_err(usage)?;
+
+    if let Some(path) = &args.prepend {
+        let before = std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("{}: cannot read: {e}", path.display())))?;
+        let before = match &header_text {
+            Some(header) => before.replacen(header.as_str(), "", 1),
+            None => before,
+        };
+        let mut combined = notes.clone();
+        if !notes.is_empty()
+            && !before.is_empty()
+            && !notes.ends_with('\n')
+            && !before.starts_with(['\n', '\r'])
+        {
+            combined.push_str("\n\n");
+        }
+        combined.push_str(&before);
+        write_atomically(path, &combined)?;
+    }
+    let output = args.output.clone().or(configured_output);
+    if output.is_some() || args.prepend.is_none() {
+        emit(output.as_deref(), &notes)?;
+    }
+    Ok(())
+}
+
+fn emit(output: Option<&Path>, text: &str) -> Result<(), Failure> {
+    match output {
+        Some(path) if path.as_os_str() != "-" => write_atomically(path, text),
+        _ => {
+            out(text);
+            Ok(())
+        }
+    }
+}
+
+fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
+    let failed = |e: std::io::Error| Failure {
+        code: exit::CHECK_FAILED,
+        message: format!("{}: cannot write: {e}", path.display()),
+    };
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut temp = tempfile::Builder::new().prefix(".release-notes.").tempfile_in(dir).map_err(failed)?;
+    temp.write_all(text.as_bytes()).map_err(failed)?;
+    temp.persist(path).map_err(|e| failed(e.error))?;
+    Ok(())
+}

@@ -1,0 +1,208 @@
+//! Conformance: the real git-cliff (installed from PyPI by `cargo xtask setup`) and `release-notes` render
+//! the same repositories with the same configurations, and must print byte-identical notes.
+//!
+//! Configurations: git-cliff's default (no cliff.toml) and every built-in template `git cliff --init`
+//! writes that needs no network. Modes: the full changelog, `--latest`, `--unreleased`,
+//! `--unreleased --tag`, a range, and `--strip`. git-cliff runs with `--offline`; where it prints today's
+//! date (`--tag`), both tools run within the same second.
+
+use std::path::Path;
+
+use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run, run_ok};
+
+/// Built-in configurations that render without a forge.
+const BUILT_INS: &[&str] = &[
+    "keepachangelog",
+    "detailed",
+    "minimal",
+    "scoped",
+    "scopesorted",
+    "unconventional",
+    "cocogitto",
+    "statistics",
+];
+
+const MODES: &[&[&str]] = &[
+    &[],
+    &["--latest"],
+    &["--unreleased"],
+    &["--unreleased", "--tag", "v1.0.0"],
+    &["v0.1.0..v0.2.1"],
+    &["v0.2.1..HEAD", "--tag", "v0.4.0"],
+    &["--strip", "all"],
+    &["--strip", "header", "--latest"],
+];
+
+fn git_cliff(repo: &Path, args: &[&str]) -> Run {
+    let mut command = peer_command("git-cliff");
+    command.current_dir(repo).arg("--offline").args(args);
+    run(&mut command)
+}
+
+fn release_notes(repo: &Path, args: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_release-notes"));
+    command.arg("--repo").arg(repo).args(args);
+    run(&mut command)
+}
+
+/// git-cliff's own copy of a built-in configuration.
+fn built_in(name: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    run_ok(peer_command("git-cliff").current_dir(dir.path()).args(["--init", name]));
+    std::fs::read_to_string(dir.path().join("cliff.toml")).expect("git-cliff wrote cliff.toml")
+}
+
+#[track_caller]
+fn same_notes(repo: &Path, label: &str) {
+    for mode in MODES {
+        let theirs = git_cliff(repo, mode);
+        let ours = release_notes(repo, mode);
+        assert_eq!(theirs.code, 0, "git-cliff {mode:?} with {label} failed: {}", theirs.stderr);
+        assert_eq!(ours.code, 0, "release-notes {mode:?} with {label} failed: {}", ours.stderr);
+        assert!(!theirs.stdout.is_empty() || *mode == ["--latest"], "{label} {mode:?} rendered nothing");
+        assert!(
+            theirs.stdout == ours.stdout,
+            "{label} {mode:?} differs\n===== git-cliff\n{}\n===== release-notes\n{}",
+            theirs.stdout,
+            ours.stdout
+        );
+    }
+}
+
+#[test]
+fn the_default_configuration_matches_git_cliff() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    same_notes(repo.path(), "the default configuration");
+}
+
+#[test]
+fn every_offline_built_in_template_matches_git_cliff() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    for name in BUILT_INS {
+        std::fs::write(repo.path().join("cliff.toml"), built_in(name)).expect("write cliff.toml");
+        same_notes(repo.path(), name);
+    }
+}
+
+#[test]
+fn links_to_the_upstream_forge_match_git_cliff() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let git = |args: &[&str]| run_ok(peer_command("git").current_dir(repo.path()).args(args));
+    git(&["remote", "add", "origin", "https://github.com/eclipse-csi/advisoryhub.git"]);
+    git(&["config", "branch.main.remote", "origin"]);
+    git(&["config", "branch.main.merge", "refs/heads/main"]);
+    std::fs::write(repo.path().join("cliff.toml"), built_in("keepachangelog")).expect("write cliff.toml");
+    same_notes(repo.path(), "keepachangelog with an upstream");
+    let out = release_notes(repo.path(), &[]);
+    assert!(
+        out.stdout.contains("https://github.com/eclipse-csi/advisoryhub/compare/v0.1.0..v0.2.1"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn the_demo_repository_matches_git_cliff() {
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    same_notes_simple(repo.path());
+}
+
+fn same_notes_simple(repo: &Path) {
+    for mode in [&[][..], &["--latest"], &["--unreleased", "--tag", "v0.2.0"]] {
+        assert_eq!(git_cliff(repo, mode).stdout, release_notes(repo, mode).stdout, "{mode:?}");
+    }
+}
+
+#[test]
+fn configuration_is_found_in_pyproject_and_cargo_manifests() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let section = "[tool.git-cliff.changelog]\nbody = \"{% for c in commits %}{{ c.message }}\\n{% endfor %}\"\ntrim = false\n";
+    std::fs::write(
+        repo.path().join("pyproject.toml"),
+        format!("[project]\nname = \"x\"\nversion = \"1.0.0\"\n\n{section}"),
+    )
+    .expect("write");
+    let range = "v0.2.1..v0.3.0-rc.1";
+    let ours = release_notes(repo.path(), &[range]);
+    assert_eq!(ours.stdout, git_cliff(repo.path(), &[range]).stdout);
+    assert_eq!(ours.stdout, "split the module\nformat the code\nundo \"perf: faster hashing\"\n");
+    std::fs::remove_file(repo.path().join("pyproject.toml")).expect("remove");
+    let cargo = section.replace("[tool.git-cliff.changelog]", "[package.metadata.git-cliff.changelog]");
+    std::fs::write(
+        repo.path().join("Cargo.toml"),
+        format!("[package]\nname = \"x\"\nversion = \"1.0.0\"\n\n{cargo}"),
+    )
+    .expect("write");
+    assert_eq!(release_notes(repo.path(), &[range]).stdout, ours.stdout);
+}
+
+#[test]
+fn output_prepend_and_context() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let dir = repo.path();
+    let changelog = dir.join("CHANGELOG.md");
+    let theirs = dir.join("THEIRS.md");
+    let path = |p: &Path| p.to_str().expect("UTF-8 temp path").to_owned();
+    let out = release_notes(dir, &["-o", &path(&changelog), "v0.1.0..v0.2.1"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, "");
+    let written = std::fs::read_to_string(&changelog).expect("written");
+    assert_eq!(written, git_cliff(dir, &["v0.1.0..v0.2.1"]).stdout);
+
+    // --prepend puts the unreleased notes on top of the existing file, as git-cliff does.
+    std::fs::copy(&changelog, &theirs).expect("copy");
+    assert_eq!(release_notes(dir, &["--unreleased", "--prepend", &path(&changelog)]).code, 0);
+    assert_eq!(git_cliff(dir, &["--unreleased", "--prepend", &path(&theirs)]).code, 0);
+    let prepended = std::fs::read_to_string(&changelog).expect("read");
+    assert_eq!(prepended, std::fs::read_to_string(&theirs).expect("read"));
+    assert!(prepended.starts_with("## [unreleased]") && prepended.len() > written.len(), "{prepended}");
+    let refused = release_notes(dir, &["--prepend", &path(&changelog)]);
+    assert_eq!(refused.code, 2, "--prepend needs a bounded range");
+
+    let context = release_notes(dir, &["--context", "--latest"]);
+    assert_eq!(context.code, 0, "{}", context.stderr);
+    let json: serde_json::Value = serde_json::from_str(&context.stdout).expect("JSON");
+    let release = &json[0];
+    assert_eq!(release["version"], "v0.3.0-rc.2");
+    assert_eq!(release["commits"].as_array().map(Vec::len), Some(0), "the only commit is skipped");
+    let full: serde_json::Value =
+        serde_json::from_str(&release_notes(dir, &["--context"]).stdout).expect("JSON");
+    let commit = &full[1]["commits"][0];
+    for key in [
+        "id",
+        "message",
+        "group",
+        "scope",
+        "breaking",
+        "footers",
+        "author",
+        "committer",
+        "statistics",
+        "raw_message",
+    ] {
+        assert!(commit.get(key).is_some(), "context commits carry `{key}`: {commit}");
+    }
+    assert_eq!(commit["statistics"]["files_changed"], 1, "--context computes diff statistics");
+}
+
+#[test]
+fn warnings_go_to_stderr_and_bad_input_exits_2() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let out = release_notes(repo.path(), &[]);
+    assert!(out.stderr.contains("using the default configuration"), "{}", out.stderr);
+    assert!(out.stderr.contains("2 commit(s) were not conventional commits"), "{}", out.stderr);
+    std::fs::write(repo.path().join("cliff.toml"), "[git]\ncommit_parsers = [{ message = \"(\" }]\n")
+        .expect("write");
+    let bad = release_notes(repo.path(), &[]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("git.commit_parsers[0].message` is not a valid regex"), "{}", bad.stderr);
+    std::fs::write(repo.path().join("cliff.toml"), "[git]\nrequire_conventional = true\n").expect("write");
+    let strict = release_notes(repo.path(), &[]);
+    assert_eq!(strict.code, 1, "a check the configuration asks for");
+    assert!(strict.stderr.contains("2 commit(s) are not conventional commits"), "{}", strict.stderr);
+    let missing = release_notes(&repo.path().join("nope"), &[]);
+    assert_eq!(missing.code, 2);
+    let range = release_notes(repo.path(), &["v9.9.9..HEAD"]);
+    assert_eq!(range.code, 2);
+    assert!(range.stderr.contains("cannot resolve `v9.9.9..HEAD`"), "{}", range.stderr);
+}
