@@ -15,7 +15,7 @@ use crate::{check_failed, cmd, setup};
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Which benchmark: `checksum`.
+    /// Which benchmark: `checksum` or `notes`.
     name: String,
     /// Measured runs per tool (after one warm-up run).
     #[arg(long, default_value_t = 3)]
@@ -26,7 +26,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     ensure!(args.runs > 0, "--runs must be at least 1");
     match args.name.as_str() {
         "checksum" => checksum(args.runs),
-        other => bail!("unknown benchmark `{other}` (available: checksum)"),
+        "notes" => notes(args.runs),
+        other => bail!("unknown benchmark `{other}` (available: checksum, notes)"),
     }
 }
 
@@ -44,8 +45,9 @@ struct Tool {
     args: Vec<String>,
 }
 
-/// Runs `program args` under GNU time in `dir`; returns the sample and stdout.
-fn measure(dir: &Path, program: &Path, args: &[String]) -> Result<(Sample, Vec<u8>)> {
+/// Runs `program args` under GNU time in `dir`; returns the sample and stdout. The tool's stderr is
+/// shown unless `quiet`.
+fn measure(dir: &Path, program: &Path, args: &[String], quiet: bool) -> Result<(Sample, Vec<u8>)> {
     let rss_file = tempfile::NamedTempFile::new().context("temporary file for GNU time")?;
     let mut command = Command::new("/usr/bin/time");
     command
@@ -55,7 +57,7 @@ fn measure(dir: &Path, program: &Path, args: &[String]) -> Result<(Sample, Vec<u
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
-        .stderr(Stdio::inherit());
+        .stderr(if quiet { Stdio::null() } else { Stdio::inherit() });
     let start = Instant::now();
     let output = command.output().with_context(|| format!("cannot run {}", program.display()))?;
     let seconds = start.elapsed().as_secs_f64();
@@ -181,7 +183,7 @@ fn checksum(runs: usize) -> Result<ExitCode> {
         // Warm up, and check that everyone computed the same digests.
         let mut reference: Option<Vec<String>> = None;
         for tool in &tools {
-            let (_, stdout) = measure(&data, &tool.program, &tool.args)?;
+            let (_, stdout) = measure(&data, &tool.program, &tool.args, false)?;
             let digests = if tool.label.starts_with("openssl") {
                 openssl_digests(&stdout)
             } else {
@@ -197,7 +199,7 @@ fn checksum(runs: usize) -> Result<ExitCode> {
         let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
         for _ in 0..runs {
             for (i, tool) in tools.iter().enumerate() {
-                samples[i].push(measure(&data, &tool.program, &tool.args)?.0);
+                samples[i].push(measure(&data, &tool.program, &tool.args, false)?.0);
             }
         }
         for (tool, samples) in tools.iter().zip(&samples) {
@@ -221,7 +223,7 @@ fn checksum(runs: usize) -> Result<ExitCode> {
     let sparse = data.join("sparse/4gib.bin");
     std::fs::create_dir_all(sparse.parent().expect("parent"))?;
     std::fs::File::create(&sparse)?.set_len(4 << 30)?;
-    let (sparse_sample, _) = measure(&data, &ours, &["sparse/4gib.bin".to_owned()])?;
+    let (sparse_sample, _) = measure(&data, &ours, &["sparse/4gib.bin".to_owned()], false)?;
     std::fs::remove_file(&sparse)?;
     println!(
         "{:<22} {:<24} {:>7.3} s {:>7.0} MB/s {:>6.1} MiB",
@@ -281,4 +283,183 @@ fn count_sha_instructions(binary: &Path) -> Option<usize> {
     }
     let output = Command::new("objdump").arg("-d").arg("--no-show-raw-insn").arg(binary).output().ok()?;
     Some(String::from_utf8_lossy(&output.stdout).matches("sha256rnds2").count())
+}
+
+/// Writes a `git fast-import` stream: `commits` conventional (and some not) commits on `main`, with an
+/// annotated tag every `commits / tags` commits. Deterministic.
+fn history_stream(commits: usize, tags: usize) -> String {
+    const TYPES: [&str; 11] =
+        ["feat", "fix", "perf", "refactor", "docs", "ci", "chore", "test", "style", "chore(deps)", "revert"];
+    const SCOPES: [&str; 6] = ["", "api", "core", "chart", "cli", "docs"];
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut random = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let every = commits / tags;
+    let mut out = String::with_capacity(commits * 260);
+    let mut time = 1_600_000_000u64;
+    for i in 1..=commits {
+        time += 600;
+        let kind = TYPES[random(TYPES.len())];
+        let scope = SCOPES[random(SCOPES.len())];
+        let bang = if random(100) == 0 { "!" } else { "" };
+        let mut message = if random(50) == 0 {
+            format!("Merge work number {i}")
+        } else if scope.is_empty() || kind.contains('(') {
+            format!("{kind}{bang}: change number {i}")
+        } else {
+            format!("{kind}({scope}){bang}: change number {i}")
+        };
+        if random(10) < 3 {
+            message.push_str(&format!("\n\nDetails about change {i}.\nMore text here, see #{}.", i % 500));
+        }
+        message.push('\n');
+        let data = format!("line {i}\n");
+        out.push_str(&format!("blob\nmark :{}\ndata {}\n{data}", 2 * i, data.len()));
+        out.push_str(&format!(
+            "commit refs/heads/main\nmark :{}\nauthor Dev <dev@example.com> {time} +0000\ncommitter Dev <dev@example.com> {time} +0000\ndata {}\n{message}",
+            2 * i + 1,
+            message.len()
+        ));
+        if i > 1 {
+            out.push_str(&format!("from :{}\n", 2 * i - 1));
+        }
+        out.push_str(&format!("M 100644 :{} file{}.txt\n\n", 2 * i, i % 100));
+        if i % every == 0 {
+            let tag_message = format!("Release v0.{}.0\n", i / every);
+            out.push_str(&format!(
+                "tag v0.{}.0\nfrom :{}\ntagger Dev <dev@example.com> {time} +0000\ndata {}\n{tag_message}",
+                i / every,
+                2 * i + 1,
+                tag_message.len()
+            ));
+        }
+    }
+    out
+}
+
+fn notes(runs: usize) -> Result<ExitCode> {
+    use std::io::Write;
+    for tool in ["/usr/bin/time", "git"] {
+        ensure!(
+            Path::new(tool).is_file() || cmd::on_path(tool),
+            "{tool} is missing: run `cargo xtask setup`"
+        );
+    }
+    let git_cliff = cmd::find("git-cliff")
+        .or_else(|| Some(setup::venv().join("bin/git-cliff")).filter(|p| p.is_file()))
+        .ok_or_else(|| anyhow::anyhow!("git-cliff is missing: run `cargo xtask setup`"))?;
+    let ours = build_release("tagwright-cli", "release-notes")?;
+    let data = ours.parent().and_then(Path::parent).expect("target/release/x").join("bench/notes");
+    let repo = data.join("repo");
+    let marker = data.join("repo.done");
+    if !marker.is_file() {
+        println!("building a 50,000-commit, 50-tag repository with git fast-import in {}", repo.display());
+        if repo.exists() {
+            std::fs::remove_dir_all(&repo).with_context(|| format!("{}: cannot remove", repo.display()))?;
+        }
+        std::fs::create_dir_all(&repo)?;
+        cmd::output(cmd::command("git", &repo).args(["init", "--quiet", "--initial-branch=main"]))?;
+        let mut child = cmd::command("git", &repo)
+            .args(["fast-import", "--quiet"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .context("cannot run git fast-import")?;
+        child.stdin.take().expect("piped").write_all(history_stream(50_000, 50).as_bytes())?;
+        ensure!(child.wait()?.success(), "git fast-import failed");
+        cmd::output(cmd::command("git", &repo).args(["reset", "--quiet", "--hard", "main"]))?;
+        std::fs::write(&marker, "")?;
+    }
+    let commits = String::from_utf8(
+        cmd::output(cmd::command("git", &repo).args(["rev-list", "--count", "HEAD"]))?.stdout,
+    )?;
+    let tags =
+        String::from_utf8(cmd::output(cmd::command("git", &repo).args(["tag"]))?.stdout)?.lines().count();
+    println!("\nrepository: {} commits, {tags} tags", commits.trim());
+    println!("{:<26} {:<16} {:>9} {:>10}", "mode", "tool", "median", "peak RSS");
+
+    let repo_arg = repo.to_string_lossy().into_owned();
+    let mut results = Vec::new();
+    for (label, extra) in [("full changelog", &[][..]), ("--latest", &["--latest"][..])] {
+        let theirs_out = data.join(format!("git-cliff{}.md", extra.join("")));
+        let ours_out = data.join(format!("release-notes{}.md", extra.join("")));
+        let tools = [
+            Tool {
+                label: "git-cliff",
+                program: git_cliff.clone(),
+                args: [
+                    vec!["--offline".to_owned(), "-o".to_owned(), theirs_out.to_string_lossy().into_owned()],
+                    extra.iter().map(|s| (*s).to_owned()).collect(),
+                ]
+                .concat(),
+            },
+            Tool {
+                label: "release-notes",
+                program: ours.clone(),
+                args: [
+                    vec![
+                        "--repo".to_owned(),
+                        repo_arg.clone(),
+                        "-o".to_owned(),
+                        ours_out.to_string_lossy().into_owned(),
+                    ],
+                    extra.iter().map(|s| (*s).to_owned()).collect(),
+                ]
+                .concat(),
+            },
+        ];
+        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
+        for run in 0..=runs {
+            for (i, tool) in tools.iter().enumerate() {
+                let (sample, _) = measure(&repo, &tool.program, &tool.args, true)?;
+                if run > 0 {
+                    samples[i].push(sample);
+                }
+            }
+        }
+        let same = std::fs::read(&theirs_out)? == std::fs::read(&ours_out)?;
+        ensure!(
+            same,
+            "the outputs differ for {label}: compare {} and {}",
+            theirs_out.display(),
+            ours_out.display()
+        );
+        for (tool, samples) in tools.iter().zip(&samples) {
+            let m = median(samples);
+            println!(
+                "{label:<26} {:<16} {:>7.3} s {:>6.1} MiB",
+                tool.label,
+                m.seconds,
+                m.rss_kib as f64 / 1024.0
+            );
+            results.push((label, tool.label, m));
+        }
+        println!("{label:<26} outputs identical: yes ({} bytes)", std::fs::metadata(&ours_out)?.len());
+    }
+    let get = |mode: &str, tool: &str| {
+        results.iter().find(|(m, t, _)| *m == mode && *t == tool).map(|(_, _, s)| *s).expect("measured")
+    };
+    let speed = get("full changelog", "git-cliff").seconds / get("full changelog", "release-notes").seconds;
+    let memory = get("full changelog", "git-cliff").rss_kib as f64
+        / get("full changelog", "release-notes").rss_kib as f64;
+    let latest = get("--latest", "git-cliff").seconds / get("--latest", "release-notes").seconds;
+    println!("\nratios (git-cliff / release-notes)");
+    println!("  --latest time                            {latest:>6.2}x");
+    let mut failed = Vec::new();
+    for (name, value, target) in
+        [("full changelog: time", speed, 10.0), ("full changelog: peak RSS", memory, 5.0)]
+    {
+        let ok = value >= target;
+        println!("  {name:<40} {value:>6.2}x  (target >= {target}x)  {}", if ok { "ok" } else { "MISSED" });
+        if !ok {
+            failed.push(name);
+        }
+    }
+    if !failed.is_empty() {
+        return Err(check_failed(format!("benchmark targets missed: {}", failed.join(", "))));
+    }
+    Ok(ExitCode::SUCCESS)
 }

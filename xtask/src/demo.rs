@@ -112,7 +112,11 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     step(2, "the version gate: every recorded version must agree");
     gate(&dir, None)?;
 
-    step(3, &format!("the lockstep bump to {new}: the diff, then the write (all files or none)"));
+    let tag = tagwright_versions::TagFormat::default().render(&new);
+    step(3, &format!("the notes of {tag}, from the conventional commits since v0.1.0 (git-cliff's format)"));
+    out(&tagwright_notes::release_notes(&dir, &tag)?);
+
+    step(4, &format!("the lockstep bump to {new}: the diff, then the write (all files or none)"));
     let inventory = read(&dir)?;
     let plan = bump::plan(&inventory, &new, &bump::BumpOptions::default())?;
     out(&plan.diff());
@@ -120,10 +124,10 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     out(&crate::bump::describe(&plan));
 
     let tag = inventory.tag_format.render(&new);
-    step(4, &format!("the gate again, against the tag {tag}"));
+    step(5, &format!("the gate again, against the tag {tag}"));
     gate(&dir, Some(&tag))?;
 
-    step(5, "re-sync: uv lock --check --offline proves the lock agrees with pyproject.toml");
+    step(6, "re-sync: uv lock --check --offline proves the lock agrees with pyproject.toml");
     match uv() {
         Some(uv) => {
             let mut command = Command::new(uv);

@@ -91,10 +91,12 @@ fn the_demo_runs_offline_and_leaves_a_consistent_repository() {
     command.args(["demo", "--dir"]).arg(&dir);
     let out = run(&mut command);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    for step in ["== 1.", "== 2.", "== 3.", "== 4.", "== 5."] {
+    for step in ["== 1.", "== 2.", "== 3.", "== 4.", "== 5.", "== 6."] {
         assert!(out.stdout.contains(step), "missing {step}:\n{}", out.stdout);
     }
     assert!(out.stdout.contains("-appVersion: \"0.1.0\"\n+appVersion: \"0.2.0\"\n"), "{}", out.stdout);
+    assert!(out.stdout.contains("## [0.2.0] - "), "the notes of the release: {}", out.stdout);
+    assert!(out.stdout.contains("- *(api)* Add advisory search endpoint"), "{}", out.stdout);
     assert!(out.stdout.contains("ok: 4 sources agree on 0.2.0"), "{}", out.stdout);
     run_ok(peer_command("uv").args(["lock", "--check", "--offline"]).current_dir(&dir));
     let log = run_ok(peer_command("git").args(["log", "--format=%s"]).current_dir(&dir));
