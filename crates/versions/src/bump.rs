@@ -266,6 +266,26 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// Puts every file of an applied plan back to its contents before the bump, each atomically.
+    /// Tries every file and reports the first that could not be restored.
+    pub fn revert(&self) -> Result<(), ApplyError> {
+        let mut left = Vec::new();
+        let mut first = None;
+        for file in &self.files {
+            let target = self.root.join(&file.path);
+            if let Err(e) = stage(&target, &file.before).and_then(|t| persist(t, &target)) {
+                left.push(file.path.clone());
+                first.get_or_insert((file.path.clone(), e));
+            }
+        }
+        match first {
+            None => Ok(()),
+            Some((path, source)) => Err(ApplyError::PartiallyRestored { path, source, left }),
+        }
+    }
+}
+
 /// Writes `contents` to a new temporary file beside `target`, with `target`'s permissions.
 fn stage(target: &Path, contents: &str) -> std::io::Result<Option<tempfile::NamedTempFile>> {
     let dir = target.parent().unwrap_or(Path::new("."));

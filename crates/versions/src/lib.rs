@@ -47,4 +47,5 @@ pub mod yaml;
 pub use check::{Basis, REPORT_SCHEMA_VERSION, Report, Row, Status, TagRow, check};
 pub use read::{CONFIG_FILE, Inventory, ReadError, Record, SourceFile, SourceKind, read};
 pub use tag::{TagError, TagFormat, tag_from_github_env};
+pub use text::wildcard_match;
 pub use version::{Version, VersionError};

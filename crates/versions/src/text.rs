@@ -42,8 +42,9 @@ pub(crate) fn glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
     current
 }
 
-/// True when `name` matches `pattern`, where `*` matches any run and `?` any one character.
-pub(crate) fn wildcard_match(pattern: &str, name: &str) -> bool {
+/// True when `name` matches `pattern`, where `*` matches any run and `?` any one character (shell-style,
+/// as `tagwright.toml` source patterns and OpenSSH pattern lists use them).
+pub fn wildcard_match(pattern: &str, name: &str) -> bool {
     let p: Vec<char> = pattern.chars().collect();
     let n: Vec<char> = name.chars().collect();
     let (mut pi, mut ni) = (0, 0);
