@@ -189,3 +189,83 @@ pub fn cargo_bin(env_value: &str) -> Command {
     apply_test_env(&mut command);
     command
 }
+
+/// Makes an SSH key pair with the real `ssh-keygen` (no passphrase unless given); returns the private
+/// key's path (the public key is beside it, with `.pub`).
+pub fn ssh_keygen(dir: &Path, name: &str, kind: &str, passphrase: &str) -> PathBuf {
+    let path = dir.join(name);
+    let mut command = peer_command("ssh-keygen");
+    command.args(["-q", "-t", kind, "-N", passphrase, "-C", "rel@example.com", "-f"]).arg(&path);
+    run_ok(&mut command);
+    path
+}
+
+/// The public key line (`ssh-ed25519 AAAA… comment`) of a key made by [`ssh_keygen`].
+pub fn public_key(private: &Path) -> String {
+    std::fs::read_to_string(private.with_extension("pub"))
+        .or_else(|_| std::fs::read_to_string(format!("{}.pub", private.display())))
+        .expect("public key beside the private key")
+        .trim()
+        .to_owned()
+}
+
+/// A real `ssh-agent` on a private socket, killed when dropped.
+#[derive(Debug)]
+pub struct SshAgent {
+    pid: u32,
+    socket: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SshAgent {
+    /// Starts an agent; returns once its socket is listening (`ssh-agent -s` binds before it forks).
+    pub fn start() -> SshAgent {
+        let dir = tempfile::Builder::new().prefix("agent").tempdir().expect("tempdir");
+        let socket = dir.path().join("agent.sock");
+        let mut command = peer_command("ssh-agent");
+        command.arg("-s").arg("-a").arg(&socket);
+        let out = run_ok(&mut command);
+        let pid = out
+            .stdout
+            .split(';')
+            .find_map(|part| part.trim().strip_prefix("SSH_AGENT_PID="))
+            .and_then(|pid| pid.parse().ok())
+            .unwrap_or_else(|| panic!("no SSH_AGENT_PID in: {}", out.stdout));
+        SshAgent { pid, socket, _dir: dir }
+    }
+
+    /// The socket, for `SSH_AUTH_SOCK`.
+    pub fn socket(&self) -> &Path {
+        &self.socket
+    }
+
+    /// `ssh-add KEY`.
+    pub fn add(&self, key: &Path) {
+        let mut command = peer_command("ssh-add");
+        command.arg("-q").arg(key).env("SSH_AUTH_SOCK", &self.socket);
+        run_ok(&mut command);
+    }
+}
+
+impl Drop for SshAgent {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.pid.to_string()).status();
+    }
+}
+
+/// What a release may change in a repository, byte for byte: the working tree (without `.git`), and
+/// `.git/HEAD`, `.git/index`, `.git/packed-refs` and every file under `.git/refs`.
+pub fn git_state(repo: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut state: BTreeMap<PathBuf, Vec<u8>> =
+        tree(repo).into_iter().filter(|(path, _)| !path.starts_with(".git")).collect();
+    for name in ["HEAD", "index", "packed-refs"] {
+        if let Ok(bytes) = std::fs::read(repo.join(".git").join(name)) {
+            state.insert(Path::new(".git").join(name), bytes);
+        }
+    }
+    let refs = repo.join(".git/refs");
+    for (path, bytes) in tree(&refs) {
+        state.insert(Path::new(".git/refs").join(path), bytes);
+    }
+    state
+}
