@@ -2,17 +2,18 @@
 //!
 //! Builds an AdvisoryHub-shaped repository in a temporary directory (pyproject.toml, the uv.lock that uv
 //! wrote for it, a commented Chart.yaml and a short conventional-commit history), then runs the release
-//! flow on it: the version gate, the lockstep bump with its diff, and the gate again against the new tag.
-//! It needs no network, no registry and no key of the user's.
+//! flow on it: the version gate, then `cargo xtask release` with a throwaway key (bump, re-sync, gate,
+//! notes, signed commit and tag, verification), and git's own verification of the result. It needs no
+//! network, no registry and no key of the user's.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 use tagwright_cli::out;
-use tagwright_versions::{Status, bump, check, read};
+use tagwright_versions::{Status, check, read};
 
-use crate::{check_failed, cmd, setup};
+use crate::{check_failed, cmd};
 
 /// Arguments of `cargo xtask demo`.
 #[derive(Debug, clap::Args)]
@@ -112,38 +113,61 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     step(2, "the version gate: every recorded version must agree");
     gate(&dir, None)?;
 
-    let tag = tagwright_versions::TagFormat::default().render(&new);
-    step(3, &format!("the notes of {tag}, from the conventional commits since v0.1.0 (git-cliff's format)"));
-    out(&tagwright_notes::release_notes(&dir, &tag)?);
-
-    step(4, &format!("the lockstep bump to {new}: the diff, then the write (all files or none)"));
-    let inventory = read(&dir)?;
-    let plan = bump::plan(&inventory, &new, &bump::BumpOptions::default())?;
-    out(&plan.diff());
-    plan.apply().map_err(|e| check_failed(e.to_string()))?;
-    out(&crate::bump::describe(&plan));
-
-    let tag = inventory.tag_format.render(&new);
-    step(5, &format!("the gate again, against the tag {tag}"));
-    gate(&dir, Some(&tag))?;
-
-    step(6, "re-sync: uv lock --check --offline proves the lock agrees with pyproject.toml");
-    match uv() {
-        Some(uv) => {
-            let mut command = Command::new(uv);
-            command
-                .args(["lock", "--check", "--offline"])
-                .current_dir(&dir)
-                .env("UV_PYTHON_DOWNLOADS", "never")
-                .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt");
-            let output = cmd::output(&mut command)?;
-            out(&format!("$ uv lock --check --offline\n{}", String::from_utf8_lossy(&output.stderr)));
-        }
-        None => out("uv is not installed: skipped (`cargo xtask setup` installs it)\n"),
+    let keys = dir.with_file_name(format!(
+        "{}-keys",
+        dir.file_name().map_or_else(|| "demo".into(), |n| n.to_string_lossy().into_owned())
+    ));
+    step(3, &format!("a throwaway ed25519 signing key in {}, and an allowed-signers file", keys.display()));
+    std::fs::create_dir_all(&keys).with_context(|| format!("{}: cannot create", keys.display()))?;
+    let key = keys.join("id_ed25519");
+    let public = tagwright_git_sign::write_new_ed25519_key(&key, "maintainer@example.com")?;
+    let allowed = keys.join("allowed_signers");
+    std::fs::write(&allowed, format!("maintainer@example.com namespaces=\"git\" {public}\n"))
+        .with_context(|| format!("{}: cannot write", allowed.display()))?;
+    let key_path = key.to_string_lossy().into_owned();
+    for (name, value) in [
+        ("user.name", "AdvisoryHub Maintainer"),
+        ("user.email", "maintainer@example.com"),
+        ("user.signingkey", key_path.as_str()),
+    ] {
+        cmd::output(git(&dir).args(["config", name, value]))?;
     }
+    out(&format!("{public}\n"));
+
+    step(
+        4,
+        &format!(
+            "cargo xtask release {new} --repo {} --allowed-signers {}",
+            dir.display(),
+            allowed.display()
+        ),
+    );
+    crate::release::run(&crate::release::Args::new(&args.version, &dir, Some(allowed.clone())))?;
+
+    step(5, "what git itself says about the release");
+    let allowed_option = format!("gpg.ssh.allowedSignersFile={}", allowed.display());
+    let tag = tagwright_versions::TagFormat::default().render(&new);
+    if cmd::on_path("ssh-keygen") {
+        for args in [&["verify-tag", tag.as_str()][..], &["verify-commit", "HEAD"]] {
+            let mut command = git(&dir);
+            command.arg("-c").arg(&allowed_option).args(args);
+            let output = command.output().context("cannot run git")?;
+            out(&format!("$ git {}\n{}", args.join(" "), String::from_utf8_lossy(&output.stderr)));
+            if !output.status.success() {
+                return Err(check_failed(format!("git {} failed", args.join(" "))));
+            }
+        }
+    } else {
+        out(
+            "ssh-keygen is not installed, so git cannot verify SSH signatures here (`cargo xtask setup` installs it); tagwright verified both above\n",
+        );
+    }
+    out(&String::from_utf8_lossy(
+        &cmd::output(git(&dir).args(["log", "--oneline", "--decorate", "-3"]))?.stdout,
+    ));
 
     out(&format!(
-        "\ndone: {} now records {new} everywhere; look around with\n  cd {}\n",
+        "\ndone: {} holds the signed release {tag}, and nothing was pushed; look around with\n  cd {}\n",
         dir.display(),
         dir.display()
     ));
@@ -230,9 +254,4 @@ fn make_history(dir: &Path) -> Result<()> {
         cmd::output(dated(date).args(["commit", "--quiet", "-m", message]))?;
     }
     Ok(())
-}
-
-/// uv from `PATH`, or from the peers' virtual environment.
-fn uv() -> Option<PathBuf> {
-    cmd::find("uv").or_else(|| Some(setup::venv().join("bin/uv")).filter(|p| p.is_file()))
 }

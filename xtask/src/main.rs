@@ -9,6 +9,7 @@ mod bench;
 mod bump;
 mod cmd;
 mod demo;
+mod release;
 mod setup;
 mod test;
 
@@ -33,6 +34,8 @@ enum Command {
     Bump(bump::Args),
     /// Run ours and the peer tool on the same input and print the ratios: `checksum`.
     Bench(bench::Args),
+    /// Cut a release: bump, re-sync, gate, notes, then an SSH-signed commit and tag. Pushes nothing.
+    Release(release::Args),
     /// Install every missing test peer (Debian packages and Python tools).
     Setup(setup::Args),
     /// Install missing peers, then run fmt --check, clippy -D warnings and every test.
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Bump(args) => bump::run(&args),
         Command::Bench(args) => bench::run(&args),
+        Command::Release(args) => release::run(&args),
         Command::Setup(args) => setup::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Test(args) => test::run(&args),
     };

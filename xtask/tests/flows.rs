@@ -84,21 +84,36 @@ fn a_source_replaced_by_a_directory_fails_before_anything_is_written() {
 }
 
 #[test]
-fn the_demo_runs_offline_and_leaves_a_consistent_repository() {
+fn the_demo_runs_offline_and_cuts_a_signed_release() {
     let parent = tempfile::tempdir().expect("tempdir");
     let dir = parent.path().join("demo");
     let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
-    command.args(["demo", "--dir"]).arg(&dir);
+    command.args(["demo", "--dir"]).arg(&dir).env("HOME", parent.path());
     let out = run(&mut command);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    for step in ["== 1.", "== 2.", "== 3.", "== 4.", "== 5.", "== 6."] {
+    for step in
+        ["== 1.", "== 2.", "== 3.", "== 4.", "== 5.", "[2/9] bump", "[6/9] signed commit", "[7/9] signed tag"]
+    {
         assert!(out.stdout.contains(step), "missing {step}:\n{}", out.stdout);
     }
-    assert!(out.stdout.contains("-appVersion: \"0.1.0\"\n+appVersion: \"0.2.0\"\n"), "{}", out.stdout);
     assert!(out.stdout.contains("## [0.2.0] - "), "the notes of the release: {}", out.stdout);
     assert!(out.stdout.contains("- *(api)* Add advisory search endpoint"), "{}", out.stdout);
-    assert!(out.stdout.contains("ok: 4 sources agree on 0.2.0"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("$ git verify-tag v0.2.0\nGood \"git\" signature for maintainer@example.com"),
+        "{}",
+        out.stdout
+    );
     run_ok(peer_command("uv").args(["lock", "--check", "--offline"]).current_dir(&dir));
-    let log = run_ok(peer_command("git").args(["log", "--format=%s"]).current_dir(&dir));
-    assert_eq!(log.stdout.lines().count(), 4, "{}", log.stdout);
+    let log = run_ok(peer_command("git").args(["log", "--format=%s %D"]).current_dir(&dir));
+    assert_eq!(
+        log.stdout.lines().next(),
+        Some("chore(release): v0.2.0 HEAD -> main, tag: v0.2.0"),
+        "{}",
+        log.stdout
+    );
+    assert_eq!(log.stdout.lines().count(), 5, "{}", log.stdout);
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(parent.path().join("demo-keys/id_ed25519")).expect("key").permissions(),
+    );
+    assert_eq!(mode & 0o077, 0, "the private key is not readable by others");
 }

@@ -1,0 +1,229 @@
+//! `cargo xtask release`: a signed release with a real ssh-agent, real git and a bare origin; every failing
+//! preflight and a fault after the commit leave the repository byte-for-byte as it was.
+
+use std::path::{Path, PathBuf};
+
+use tagwright_test_support::{
+    Run, SshAgent, assert_same_tree, cargo_bin, fixture, git_state, peer_command, public_key, run, run_ok,
+    ssh_keygen, tree,
+};
+
+struct Release {
+    repo: tempfile::TempDir,
+    keys: tempfile::TempDir,
+    home: PathBuf,
+    key: PathBuf,
+    allowed: PathBuf,
+    agent: SshAgent,
+}
+
+impl Release {
+    /// The AdvisoryHub fixture, an ed25519 key loaded in a fresh agent, and an allowed-signers file.
+    fn new() -> Release {
+        let repo = fixture("make_advisoryhub.sh", &[]);
+        let keys = tempfile::tempdir().expect("tempdir");
+        let home = keys.path().join("home");
+        std::fs::create_dir_all(&home).expect("home");
+        let key = ssh_keygen(keys.path(), "id_ed25519", "ed25519", "");
+        let allowed = keys.path().join("allowed_signers");
+        std::fs::write(&allowed, format!("rel@example.com namespaces=\"git\" {}\n", public_key(&key)))
+            .expect("write");
+        let agent = SshAgent::start();
+        agent.add(&key);
+        let release = Release { repo, keys, home, key, allowed, agent };
+        release.git(&["config", "user.name", "Rel Eng"]);
+        release.git(&["config", "user.email", "rel@example.com"]);
+        release
+    }
+
+    fn dir(&self) -> &Path {
+        self.repo.path()
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        run_ok(peer_command("git").current_dir(self.dir()).env("HOME", &self.home).args(args)).stdout
+    }
+
+    fn release(&self, args: &[&str]) -> Run {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+        command.env("HOME", &self.home).env("SSH_AUTH_SOCK", self.agent.socket());
+        command.arg("release").args(args).arg("--repo").arg(self.dir());
+        run(&mut command)
+    }
+
+    fn release_signed(&self, version: &str) -> Run {
+        self.release(&[version, "--allowed-signers", self.allowed.to_str().expect("utf-8")])
+    }
+
+    /// Asserts that a release fails and leaves refs, index, HEAD and working tree as they were.
+    #[track_caller]
+    fn fails_and_changes_nothing(&self, run: impl FnOnce(&Release) -> Run, expected: &str) {
+        let before = git_state(self.dir());
+        let out = run(self);
+        assert_ne!(out.code, 0, "the release should fail: {}", out.stdout);
+        assert!(out.stderr.contains(expected), "expected `{expected}` in:\n{}", out.stderr);
+        assert_same_tree(&before, &git_state(self.dir()));
+    }
+}
+
+#[test]
+fn a_signed_release_that_git_verifies_and_that_pushes_nothing() {
+    let release = Release::new();
+    // A bare origin with main pushed: its refs must not move.
+    let origin = release.keys.path().join("origin.git");
+    run_ok(peer_command("git").args(["init", "--quiet", "--bare"]).arg(&origin));
+    release.git(&["remote", "add", "origin", origin.to_str().expect("utf-8")]);
+    release.git(&["push", "--quiet", "--follow-tags", "origin", "main"]);
+    let origin_before = tree(&origin.join("refs"));
+    let packed_before = std::fs::read(origin.join("packed-refs")).ok();
+
+    let out = release.release_signed("0.2.0");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    for (n, name) in
+        ["preflight", "bump", "re-sync", "version gate", "notes preview", "signed commit", "signed tag"]
+            .iter()
+            .enumerate()
+    {
+        assert!(
+            out.stdout.contains(&format!("[{}/9] {name}", n + 1)),
+            "step {name} printed:\n{}",
+            out.stdout
+        );
+    }
+    assert!(out.stdout.contains("uv lock --check --offline: the lock agrees"), "{}", out.stdout);
+    assert!(out.stdout.contains("commit: good signature by rel@example.com"), "{}", out.stdout);
+    assert!(out.stdout.contains("push --atomic origin main v0.2.0"), "{}", out.stdout);
+
+    let allowed = format!("gpg.ssh.allowedSignersFile={}", release.allowed.display());
+    let verify_commit =
+        run(peer_command("git").current_dir(release.dir()).args(["-c", &allowed, "verify-commit", "HEAD"]));
+    assert_eq!(verify_commit.code, 0, "{}", verify_commit.stderr);
+    assert!(
+        verify_commit.stderr.contains("Good \"git\" signature for rel@example.com"),
+        "{}",
+        verify_commit.stderr
+    );
+    let verify_tag =
+        run(peer_command("git").current_dir(release.dir()).args(["-c", &allowed, "verify-tag", "v0.2.0"]));
+    assert_eq!(verify_tag.code, 0, "{}", verify_tag.stderr);
+    assert_eq!(
+        release.git(&["-c", &allowed, "log", "-1", "--format=%G? %s"]).trim(),
+        "G chore(release): v0.2.0"
+    );
+
+    // The commit holds only the version files; the tag carries the notes; the tree is clean.
+    let changed = release.git(&["show", "--name-only", "--format=", "HEAD"]);
+    assert_eq!(
+        changed.lines().collect::<Vec<_>>(),
+        ["charts/advisoryhub/Chart.yaml", "pyproject.toml", "uv.lock"]
+    );
+    let message = release.git(&["tag", "-l", "--format=%(contents)", "v0.2.0"]);
+    assert!(message.starts_with("## [0.2.0] - "), "{message}");
+    assert!(message.contains("- *(api)* Add advisory search endpoint"), "{message}");
+    assert_eq!(release.git(&["status", "--porcelain", "--untracked-files=no"]), "");
+
+    assert_eq!(tree(&origin.join("refs")), origin_before, "nothing was pushed");
+    assert_eq!(std::fs::read(origin.join("packed-refs")).ok(), packed_before);
+    let _ = &release.key;
+}
+
+#[test]
+fn a_dry_run_shows_the_plan_and_changes_nothing() {
+    let release = Release::new();
+    let before = git_state(release.dir());
+    let out = release.release(&["0.2.0", "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("+version: 0.2.0"), "the diff: {}", out.stdout);
+    assert!(out.stdout.contains("## [0.2.0]"), "the notes: {}", out.stdout);
+    assert!(out.stdout.ends_with("dry run: nothing was changed\n"), "{}", out.stdout);
+    assert_same_tree(&before, &git_state(release.dir()));
+}
+
+#[test]
+fn a_wrong_branch_is_refused() {
+    let release = Release::new();
+    release.git(&["checkout", "--quiet", "-b", "feature"]);
+    release.fails_and_changes_nothing(
+        |r| r.release_signed("0.2.0"),
+        "releases are cut from `main`, but HEAD is on `feature`",
+    );
+}
+
+#[test]
+fn a_modified_file_is_refused() {
+    let release = Release::new();
+    std::fs::write(release.dir().join("README.md"), "edited\n").expect("write");
+    std::fs::write(release.dir().join("TODO.md"), "untracked files are fine\n").expect("write");
+    release.fails_and_changes_nothing(|r| r.release_signed("0.2.0"), "modified: README.md");
+}
+
+#[test]
+fn a_staged_file_is_refused() {
+    let release = Release::new();
+    std::fs::write(release.dir().join("NEW.md"), "staged\n").expect("write");
+    release.git(&["add", "NEW.md"]);
+    release.fails_and_changes_nothing(|r| r.release_signed("0.2.0"), "staged: NEW.md");
+}
+
+#[test]
+fn no_agent_or_an_empty_agent_is_refused() {
+    let release = Release::new();
+    release.fails_and_changes_nothing(
+        |r| {
+            let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+            command.env("HOME", &r.home).env_remove("SSH_AUTH_SOCK");
+            command.args(["release", "0.2.0", "--repo"]).arg(r.dir());
+            run(&mut command)
+        },
+        "SSH_AUTH_SOCK is not set",
+    );
+    let empty = SshAgent::start();
+    release.fails_and_changes_nothing(
+        |r| {
+            let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+            command.env("HOME", &r.home).env("SSH_AUTH_SOCK", empty.socket());
+            command.args(["release", "0.2.0", "--repo"]).arg(r.dir());
+            run(&mut command)
+        },
+        "holds no ed25519, ECDSA or RSA key",
+    );
+}
+
+#[test]
+fn a_key_outside_the_allowed_signers_is_refused() {
+    let release = Release::new();
+    let other = ssh_keygen(release.keys.path(), "id_other", "ed25519", "");
+    std::fs::write(&release.allowed, format!("rel@example.com {}\n", public_key(&other))).expect("write");
+    release.fails_and_changes_nothing(|r| r.release_signed("0.2.0"), "is not allowed to sign");
+}
+
+#[test]
+fn an_existing_tag_is_refused() {
+    let release = Release::new();
+    release.git(&["tag", "v0.2.0"]);
+    release.fails_and_changes_nothing(
+        |r| r.release_signed("0.2.0"),
+        "the tag v0.2.0 already exists (refs/tags/v0.2.0)",
+    );
+}
+
+#[test]
+fn a_lower_version_is_refused() {
+    let release = Release::new();
+    release.fails_and_changes_nothing(
+        |r| r.release_signed("0.0.9"),
+        "0.0.9 is not newer than the latest release v0.1.0",
+    );
+}
+
+#[test]
+fn a_fault_after_the_commit_rolls_everything_back() {
+    let release = Release::new();
+    // A stale lock: the tag ref cannot be written, after the signed commit was made.
+    std::fs::write(release.dir().join(".git/refs/tags/v0.2.0.lock"), "").expect("lock");
+    let logs_before = tree(&release.dir().join(".git/logs"));
+    release.fails_and_changes_nothing(|r| r.release_signed("0.2.0"), "step 7 (signed tag) failed");
+    assert_eq!(tree(&release.dir().join(".git/logs")), logs_before, "the reflogs are restored too");
+    let out = release.release_signed("0.2.0");
+    assert!(out.stderr.contains("the repository was restored"), "{}", out.stderr);
+}
