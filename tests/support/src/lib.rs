@@ -6,6 +6,9 @@
 
 #![allow(clippy::print_stderr, clippy::unwrap_used, missing_docs)]
 
+pub mod http;
+pub mod registry;
+
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,1173 @@
+//! A client for the OCI distribution API, with the retries release pipelines need.
+//!
+//! Every request goes through one retry loop: 5xx, 408 and 429 answers and broken connections are
+//! retried with exponential backoff (or the server's `Retry-After`) within a bounded budget; other 4xx
+//! answers fail at once. `401` challenges are answered with Basic credentials or a Bearer token fetched
+//! from the challenge's realm. Blobs are streamed from disk: small ones in one `PUT`, large ones in
+//! `PATCH` chunks that resume from the registry's reported offset after a dropped connection.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::blocking::{Client, RequestBuilder, Response};
+use reqwest::{Method, StatusCode, header};
+use sha2::Digest as _;
+
+/// How requests are retried.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RetryPolicy {
+    /// Tries per request, the first included.
+    pub attempts: u32,
+    /// The first backoff delay; each retry doubles it.
+    pub initial_delay: Duration,
+    /// The longest backoff delay (a `Retry-After` may ask for more, within the budget).
+    pub max_delay: Duration,
+    /// The longest time one request may take, retries included.
+    pub budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> RetryPolicy {
+        RetryPolicy {
+            attempts: 6,
+            initial_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            budget: Duration::from_secs(300),
+        }
+    }
+}
+
+impl RetryPolicy {
+    fn backoff(&self, attempt: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
+        self.initial_delay.saturating_mul(factor).min(self.max_delay)
+    }
+}
+
+/// What the client reports while it works. The library never prints; a binary implements this.
+pub trait Events: Send + Sync {
+    /// A request failed and will be tried again after `delay`.
+    fn retry(&self, _what: &str, _attempt: u32, _delay: Duration, _reason: &str) {}
+    /// Bytes of a blob were sent or received.
+    fn progress(&self, _what: &str, _done: u64, _total: u64) {}
+    /// Something worth a line: a skipped upload, a resumed chunk.
+    fn note(&self, _message: &str) {}
+    /// A wait checked `reference` (check number `attempt`, `elapsed` since it began), found it not
+    /// ready for the reason in `state`, and will look again after `next`.
+    fn waiting(&self, _reference: &str, _attempt: u32, _elapsed: Duration, _next: Duration, _state: &str) {}
+}
+
+/// Reports nothing.
+#[derive(Debug, Default)]
+pub struct Silent;
+
+impl Events for Silent {}
+
+/// A username and password (or token). Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The username.
+    pub username: String,
+    /// The password or token.
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// How to reach a registry.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct RegistryOptions {
+    /// Hosts reached over plain HTTP (besides loopback hosts, which use it unless a CA file is given).
+    pub insecure_hosts: Vec<String>,
+    /// Extra trusted CA certificates (PEM). With one, loopback hosts use TLS too.
+    pub ca_file: Option<PathBuf>,
+    /// Credentials for the registry.
+    pub credentials: Option<Credentials>,
+    /// The retry policy.
+    pub retry: RetryPolicy,
+    /// Blobs larger than this are sent in `PATCH` chunks of this size (default 16 MiB); each chunk is
+    /// read into memory (up to 64 MiB; larger chunks are streamed).
+    pub chunk_size: Option<u64>,
+}
+
+/// A registry failure, naming the method and URL. Never includes credentials.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The registry answered with an error status.
+    #[error("{method} {url}: HTTP {status}{}", .detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Status {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// The registry's error code and message, or a remedy.
+        detail: Option<String>,
+    },
+    /// The registry could not be reached (after retries).
+    #[error("{method} {url}: {message}")]
+    Connection {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// Authentication failed or is needed.
+    #[error("{url}: {message}")]
+    Auth {
+        /// The URL.
+        url: String,
+        /// What went wrong and what to do.
+        message: String,
+    },
+    /// A local file could not be read or written.
+    #[error("{}: {source}", .path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The IO error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Content did not match its digest.
+    #[error("{what}: expected {expected}, got {actual}")]
+    DigestMismatch {
+        /// What was checked.
+        what: String,
+        /// The digest asked for.
+        expected: String,
+        /// The digest of what arrived.
+        actual: String,
+    },
+    /// The client could not be set up.
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl RegistryError {
+    /// The HTTP status, when the registry answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            RegistryError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// `sha256:<hex>` of `data`.
+pub fn sha256_digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex(&sha2::Sha256::digest(data)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A manifest as the registry returned it.
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    /// The raw bytes.
+    pub bytes: Vec<u8>,
+    /// The `Content-Type`.
+    pub media_type: String,
+    /// Its digest.
+    pub digest: String,
+}
+
+/// The answer to a manifest `HEAD`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ManifestStatus {
+    /// It exists.
+    Found {
+        /// `Docker-Content-Digest`, if sent.
+        digest: Option<String>,
+        /// The `Content-Type`.
+        media_type: String,
+    },
+    /// It does not exist (yet).
+    Missing,
+    /// The registry asks to come back later.
+    Throttled {
+        /// The status (429 or 503).
+        status: u16,
+        /// `Retry-After`, if sent.
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Manifest media types, for `Accept`.
+pub const MANIFEST_MEDIA_TYPES: &[&str] = &[
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+];
+
+/// A connection to one registry.
+pub struct Registry {
+    http: Client,
+    host: String,
+    base: String,
+    credentials: Option<Credentials>,
+    /// Bearer tokens by scope; `basic` once a Basic challenge was seen.
+    tokens: Mutex<HashMap<String, String>>,
+    basic: Mutex<bool>,
+    retry: RetryPolicy,
+    chunk_size: u64,
+    events: Arc<dyn Events>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("base", &self.base).field("credentials", &self.credentials).finish()
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let name = if host.starts_with('[') {
+        host.split(']').next().unwrap_or(host).trim_start_matches('[')
+    } else {
+        host.split(':').next().unwrap_or(host)
+    };
+    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Control of one attempt in [`Registry::retrying`].
+enum Attempt<T> {
+    Done(T),
+    Retry { reason: String, after: Option<Duration> },
+    Fail(RegistryError),
+}
+
+impl Registry {
+    /// Connects to `host` (`host[:port]`).
+    pub fn new(
+        host: &str,
+        options: &RegistryOptions,
+        events: Arc<dyn Events>,
+    ) -> Result<Registry, RegistryError> {
+        // One TLS stack: rustls with ring. Installing the provider twice is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let plain =
+            options.insecure_hosts.iter().any(|h| h == host || host.split(':').next() == Some(h.as_str()))
+                || (is_loopback(host) && options.ca_file.is_none());
+        let mut builder = Client::builder()
+            .user_agent(concat!("tagwright/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(15))
+            .timeout(None::<Duration>)
+            .redirect(reqwest::redirect::Policy::limited(5));
+        if let Some(ca_file) = &options.ca_file {
+            let pem = std::fs::read(ca_file)
+                .map_err(|source| RegistryError::Io { path: ca_file.clone(), source })?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                RegistryError::Setup(format!("{}: not a PEM certificate bundle: {e}", ca_file.display()))
+            })?;
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+        }
+        let http = builder.build().map_err(|e| RegistryError::Setup(format!("cannot set up HTTP: {e}")))?;
+        Ok(Registry {
+            http,
+            host: host.to_owned(),
+            base: format!("{}://{host}", if plain { "http" } else { "https" }),
+            credentials: options.credentials.clone(),
+            tokens: Mutex::new(HashMap::new()),
+            basic: Mutex::new(false),
+            retry: options.retry.clone(),
+            chunk_size: options.chunk_size.unwrap_or(16 << 20).max(1 << 20),
+            events,
+        })
+    }
+
+    /// `host[:port]`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// `http(s)://host[:port]`.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Runs `attempt` until it is done, fails, or the retry policy is spent.
+    fn retrying<T>(
+        &self,
+        what: &str,
+        mut attempt: impl FnMut() -> Attempt<T>,
+        last_error: impl Fn(String) -> RegistryError,
+    ) -> Result<T, RegistryError> {
+        let start = Instant::now();
+        let mut n = 0;
+        loop {
+            n += 1;
+            match attempt() {
+                Attempt::Done(value) => return Ok(value),
+                Attempt::Fail(err) => return Err(err),
+                Attempt::Retry { reason, after } => {
+                    let delay = after.unwrap_or_else(|| self.retry.backoff(n));
+                    if n >= self.retry.attempts || start.elapsed() + delay > self.retry.budget {
+                        return Err(last_error(format!(
+                            "{reason} (gave up after {n} attempts in {:.0?})",
+                            start.elapsed()
+                        )));
+                    }
+                    self.events.retry(what, n + 1, delay, &reason);
+                    std::thread::sleep(delay);
+                }
+            }
+        }
+    }
+
+    fn authorize(&self, request: RequestBuilder, scope: &str) -> RequestBuilder {
+        if let Some(token) = self.tokens.lock().expect("token cache").get(scope) {
+            return request.bearer_auth(token);
+        }
+        match (&self.credentials, *self.basic.lock().expect("basic flag")) {
+            (Some(c), true) => request.basic_auth(&c.username, Some(&c.password)),
+            _ => request,
+        }
+    }
+
+    /// Answers a 401 challenge; `Ok(false)` when nothing more can be tried.
+    fn authenticate(&self, response: &Response, scope: &str, url: &str) -> Result<(), RegistryError> {
+        let challenge = response
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let auth_error = |message: String| RegistryError::Auth { url: url.to_owned(), message };
+        let (kind, params) = parse_challenge(&challenge);
+        match kind.to_ascii_lowercase().as_str() {
+            "basic" => {
+                if self.credentials.is_none() {
+                    return Err(auth_error(format!(
+                        "{} needs credentials: pass --username and --password-stdin, or `docker login {}`",
+                        self.host, self.host
+                    )));
+                }
+                let mut basic = self.basic.lock().expect("basic flag");
+                if *basic {
+                    return Err(auth_error("the registry rejected the credentials".to_owned()));
+                }
+                *basic = true;
+                Ok(())
+            }
+            "bearer" => {
+                let realm = params
+                    .get("realm")
+                    .ok_or_else(|| auth_error("the Bearer challenge has no realm".to_owned()))?;
+                let scope = params.get("scope").map_or(scope, String::as_str);
+                let separator = if realm.contains('?') { '&' } else { '?' };
+                let mut token_url = format!("{realm}{separator}scope={}", percent_encode(scope));
+                if let Some(service) = params.get("service") {
+                    token_url.push_str(&format!("&service={}", percent_encode(service)));
+                }
+                let mut request = self.http.get(&token_url);
+                if let Some(c) = &self.credentials {
+                    request = request.basic_auth(&c.username, Some(&c.password));
+                }
+                let answer = request.send().map_err(|e| {
+                    auth_error(format!("cannot reach the token service {realm}: {}", error_text(&e)))
+                })?;
+                if !answer.status().is_success() {
+                    let status = answer.status().as_u16();
+                    let hint = if self.credentials.is_none() {
+                        "; pass credentials (--username/--password-stdin or docker login)"
+                    } else {
+                        ""
+                    };
+                    return Err(auth_error(format!(
+                        "the token service {realm} answered HTTP {status}{hint}"
+                    )));
+                }
+                let body: serde_json::Value = answer
+                    .bytes()
+                    .map_err(|e| e.to_string())
+                    .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+                    .map_err(|e| auth_error(format!("the token service {realm} sent no token: {e}")))?;
+                let token = body
+                    .get("token")
+                    .or_else(|| body.get("access_token"))
+                    .and_then(|t| t.as_str())
+                    .ok_or_else(|| auth_error(format!("the token service {realm} sent no token")))?;
+                self.tokens.lock().expect("token cache").insert(scope.to_owned(), token.to_owned());
+                Ok(())
+            }
+            _ => Err(auth_error(format!("unsupported authentication challenge `{challenge}`"))),
+        }
+    }
+
+    /// Sends a request built by `build` (called again for every attempt, so bodies are reopened),
+    /// answering auth challenges and retrying transient failures. Returns any final response.
+    fn send(
+        &self,
+        method: Method,
+        url: &str,
+        scope: &str,
+        build: impl Fn(RequestBuilder) -> Result<RequestBuilder, RegistryError>,
+    ) -> Result<Response, RegistryError> {
+        let mut challenged = false;
+        let what = format!("{method} {url}");
+        self.retrying(
+            &what,
+            || {
+                let request = match build(self.http.request(method.clone(), url)) {
+                    Ok(r) => self.authorize(r, scope),
+                    Err(e) => return Attempt::Fail(e),
+                };
+                match request.send() {
+                    Ok(response) if response.status() == StatusCode::UNAUTHORIZED && !challenged => {
+                        challenged = true;
+                        match self.authenticate(&response, scope, url) {
+                            Ok(()) => Attempt::Retry {
+                                reason: "authenticating".to_owned(),
+                                after: Some(Duration::ZERO),
+                            },
+                            Err(e) => Attempt::Fail(e),
+                        }
+                    }
+                    Ok(response) if response.status() == StatusCode::UNAUTHORIZED => {
+                        Attempt::Fail(self.rejected(url, scope))
+                    }
+                    Ok(response) if retryable(response.status()) => {
+                        let after = retry_after(&response);
+                        Attempt::Retry { reason: format!("HTTP {}", response.status().as_u16()), after }
+                    }
+                    Ok(response) => Attempt::Done(response),
+                    Err(e) if e.is_builder() => Attempt::Fail(RegistryError::Setup(error_text(&e))),
+                    Err(e) => Attempt::Retry { reason: error_text(&e), after: None },
+                }
+            },
+            |message| RegistryError::Connection { method: method.to_string(), url: url.to_owned(), message },
+        )
+    }
+
+    /// The error for a 401 that survived authentication.
+    fn rejected(&self, url: &str, scope: &str) -> RegistryError {
+        let message = if self.credentials.is_some() {
+            format!("{} rejected the credentials (for {scope})", self.host)
+        } else {
+            format!(
+                "{} needs credentials: pass --username and --password-stdin, or `docker login {}`",
+                self.host, self.host
+            )
+        };
+        RegistryError::Auth { url: url.to_owned(), message }
+    }
+
+    fn scope(repository: &str, actions: &str) -> String {
+        format!("repository:{repository}:{actions}")
+    }
+
+    /// Whether the repository has the blob.
+    pub fn blob_exists(&self, repository: &str, digest: &str) -> Result<bool, RegistryError> {
+        let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
+        let response = self.send(Method::HEAD, &url, &Registry::scope(repository, "pull"), Ok)?;
+        match response.status() {
+            s if s.is_success() => Ok(true),
+            StatusCode::NOT_FOUND => Ok(false),
+            _ => Err(status_error(&Method::HEAD, &url, response)),
+        }
+    }
+
+    /// Uploads the blob from `source` unless the repository already has it. Returns whether it uploaded.
+    pub fn push_blob(
+        &self,
+        repository: &str,
+        digest: &str,
+        size: u64,
+        source: &BlobSource,
+    ) -> Result<bool, RegistryError> {
+        if self.blob_exists(repository, digest)? {
+            self.events.note(&format!("{digest}: already in {}/{repository}, not uploaded", self.host));
+            return Ok(false);
+        }
+        let scope = Registry::scope(repository, "pull,push");
+        // Restart the whole upload a bounded number of times when a session is lost.
+        let mut restarts = 0;
+        loop {
+            let location = self.start_upload(repository, &scope)?;
+            let result = if size <= self.chunk_size {
+                self.put_whole(&location, digest, size, source, &scope).map(Some)
+            } else {
+                self.put_chunked(&location, digest, size, source, &scope)
+            };
+            match result {
+                Ok(Some(())) => return Ok(true),
+                Ok(None) if restarts < 3 => {
+                    restarts += 1;
+                    self.events.note(&format!("{digest}: the upload session was lost; starting again"));
+                }
+                Ok(None) => {
+                    return Err(RegistryError::Connection {
+                        method: "PATCH".to_owned(),
+                        url: self.url(&format!("/v2/{repository}/blobs/uploads/")),
+                        message: "the upload session was lost 3 times".to_owned(),
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn start_upload(&self, repository: &str, scope: &str) -> Result<String, RegistryError> {
+        let url = self.url(&format!("/v2/{repository}/blobs/uploads/"));
+        let response = self.send(Method::POST, &url, scope, |r| Ok(r.header(header::CONTENT_LENGTH, "0")))?;
+        if response.status() != StatusCode::ACCEPTED {
+            return Err(self.push_error(&Method::POST, &url, response));
+        }
+        self.location(&response).ok_or_else(|| RegistryError::Connection {
+            method: "POST".to_owned(),
+            url,
+            message: "the registry sent no upload Location".to_owned(),
+        })
+    }
+
+    fn location(&self, response: &Response) -> Option<String> {
+        let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
+        Some(if location.starts_with("http://") || location.starts_with("https://") {
+            location.to_owned()
+        } else {
+            self.url(location)
+        })
+    }
+
+    fn with_digest(location: &str, digest: &str) -> String {
+        let separator = if location.contains('?') { '&' } else { '?' };
+        format!("{location}{separator}digest={}", digest.replace(':', "%3A"))
+    }
+
+    /// One `PUT` with the whole blob, streamed from its source.
+    fn put_whole(
+        &self,
+        location: &str,
+        digest: &str,
+        size: u64,
+        source: &BlobSource,
+        scope: &str,
+    ) -> Result<(), RegistryError> {
+        let url = Registry::with_digest(location, digest);
+        let response = self.send(Method::PUT, &url, scope, |r| {
+            let body = source.body(0, size, digest, self.events.clone())?;
+            Ok(r.header(header::CONTENT_TYPE, "application/octet-stream")
+                .header(header::CONTENT_LENGTH, size)
+                .body(body))
+        })?;
+        if response.status() == StatusCode::CREATED || response.status().is_success() {
+            self.events.progress(&format!("push {digest}"), size, size);
+            Ok(())
+        } else {
+            Err(self.push_error(&Method::PUT, &url, response))
+        }
+    }
+
+    /// `PATCH` chunks, resuming from the registry's offset after a failure. `Ok(None)`: start over.
+    fn put_chunked(
+        &self,
+        location: &str,
+        digest: &str,
+        size: u64,
+        source: &BlobSource,
+        scope: &str,
+    ) -> Result<Option<()>, RegistryError> {
+        let mut location = location.to_owned();
+        let mut offset = 0u64;
+        let mut failures = 0;
+        while offset < size {
+            let end = (offset + self.chunk_size).min(size);
+            let range = format!("{offset}-{}", end - 1);
+            let request = self.authorize(self.http.patch(&location), scope);
+            let body = source.body(offset, end - offset, digest, self.events.clone())?;
+            let sent = request
+                .header(header::CONTENT_TYPE, "application/octet-stream")
+                .header(header::CONTENT_LENGTH, end - offset)
+                .header(header::CONTENT_RANGE, range)
+                .body(body)
+                .send();
+            match sent {
+                Ok(response) if response.status() == StatusCode::ACCEPTED => {
+                    location = self.location(&response).unwrap_or(location);
+                    offset = end;
+                    self.events.progress(&format!("push {digest}"), end, size);
+                    failures = 0;
+                    continue;
+                }
+                Ok(response)
+                    if !(retryable(response.status())
+                        || response.status() == StatusCode::RANGE_NOT_SATISFIABLE) =>
+                {
+                    return Err(self.push_error(&Method::PATCH, &location, response));
+                }
+                Ok(response) => self.events.retry(
+                    &format!("PATCH {location}"),
+                    failures + 1,
+                    Duration::ZERO,
+                    &format!("HTTP {}", response.status().as_u16()),
+                ),
+                Err(e) => self.events.retry(
+                    &format!("PATCH {location}"),
+                    failures + 1,
+                    Duration::ZERO,
+                    &error_text(&e),
+                ),
+            }
+            failures += 1;
+            if failures >= self.retry.attempts {
+                return Ok(None);
+            }
+            std::thread::sleep(self.retry.backoff(failures));
+            // Ask the registry how much it has, and carry on from there.
+            match self.upload_status(&location, scope)? {
+                Some((next, received)) => {
+                    self.events.note(&format!("{digest}: resuming at byte {received} of {size}"));
+                    location = next;
+                    offset = received;
+                }
+                None => return Ok(None),
+            }
+        }
+        let url = Registry::with_digest(&location, digest);
+        let response = self.send(Method::PUT, &url, scope, |r| Ok(r.header(header::CONTENT_LENGTH, "0")))?;
+        if response.status().is_success() {
+            Ok(Some(()))
+        } else {
+            Err(self.push_error(&Method::PUT, &url, response))
+        }
+    }
+
+    /// The upload's `Location` and how many bytes it holds; `None` when the session is gone.
+    fn upload_status(&self, location: &str, scope: &str) -> Result<Option<(String, u64)>, RegistryError> {
+        let response = self.send(Method::GET, location, scope, Ok)?;
+        if response.status() != StatusCode::NO_CONTENT && !response.status().is_success() {
+            return Ok(None);
+        }
+        let received = response
+            .headers()
+            .get(header::RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|r| r.rsplit('-').next())
+            .and_then(|end| end.parse::<u64>().ok())
+            .map_or(0, |end| end + 1);
+        Ok(Some((self.location(&response).unwrap_or_else(|| location.to_owned()), received)))
+    }
+
+    /// The error for a failed push, with the runbook's remedy for GHCR's first-push 403.
+    fn push_error(&self, method: &Method, url: &str, response: Response) -> RegistryError {
+        let mut error = status_error(method, url, response);
+        if let RegistryError::Status { status, detail, .. } = &mut error
+            && let Some(remedy) = first_push_remedy(&self.host, *status)
+        {
+            let original = detail.take().unwrap_or_default();
+            *detail = Some(format!("{original}; {remedy}"));
+        }
+        error
+    }
+
+    /// Uploads a small blob held in memory.
+    pub fn push_blob_bytes(&self, repository: &str, bytes: &[u8]) -> Result<String, RegistryError> {
+        let digest = sha256_digest(bytes);
+        self.push_blob(repository, &digest, bytes.len() as u64, &BlobSource::Bytes(bytes.to_vec()))?;
+        Ok(digest)
+    }
+
+    /// `PUT` a manifest under a tag or digest; returns its digest.
+    pub fn put_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        bytes: &[u8],
+    ) -> Result<String, RegistryError> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
+        let response = self.send(Method::PUT, &url, &Registry::scope(repository, "pull,push"), |r| {
+            Ok(r.header(header::CONTENT_TYPE, media_type).body(bytes.to_vec()))
+        })?;
+        if !response.status().is_success() {
+            return Err(self.push_error(&Method::PUT, &url, response));
+        }
+        let digest = sha256_digest(bytes);
+        if let Some(sent) = response.headers().get("docker-content-digest").and_then(|v| v.to_str().ok())
+            && sent != digest
+        {
+            return Err(RegistryError::DigestMismatch {
+                what: format!("manifest {url}"),
+                expected: digest,
+                actual: sent.to_owned(),
+            });
+        }
+        Ok(digest)
+    }
+
+    /// `HEAD` a manifest with OCI and Docker `Accept` headers.
+    pub fn head_manifest(&self, repository: &str, reference: &str) -> Result<ManifestStatus, RegistryError> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
+        // One attempt: callers that poll decide when to ask again.
+        let response = self.once(Method::HEAD, &url, &Registry::scope(repository, "pull"), |r| {
+            Ok(r.header(header::ACCEPT, MANIFEST_MEDIA_TYPES.join(", ")))
+        })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(ManifestStatus::Found {
+                digest: response
+                    .headers()
+                    .get("docker-content-digest")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+                media_type: content_type(&response),
+            });
+        }
+        match status {
+            StatusCode::NOT_FOUND => Ok(ManifestStatus::Missing),
+            StatusCode::TOO_MANY_REQUESTS
+            | StatusCode::SERVICE_UNAVAILABLE
+            | StatusCode::BAD_GATEWAY
+            | StatusCode::GATEWAY_TIMEOUT => {
+                Ok(ManifestStatus::Throttled { status: status.as_u16(), retry_after: retry_after(&response) })
+            }
+            _ => Err(status_error(&Method::HEAD, &url, response)),
+        }
+    }
+
+    /// A single attempt (auth challenges still answered), for polling.
+    fn once(
+        &self,
+        method: Method,
+        url: &str,
+        scope: &str,
+        build: impl Fn(RequestBuilder) -> Result<RequestBuilder, RegistryError>,
+    ) -> Result<Response, RegistryError> {
+        let send = || {
+            let request = self.authorize(build(self.http.request(method.clone(), url))?, scope);
+            request.send().map_err(|e| RegistryError::Connection {
+                method: method.to_string(),
+                url: url.to_owned(),
+                message: error_text(&e),
+            })
+        };
+        let response = send()?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            self.authenticate(&response, scope, url)?;
+            let response = send()?;
+            if response.status() == StatusCode::UNAUTHORIZED {
+                return Err(self.rejected(url, scope));
+            }
+            return Ok(response);
+        }
+        Ok(response)
+    }
+
+    /// `GET` a manifest; `None` when it does not exist.
+    pub fn get_manifest(&self, repository: &str, reference: &str) -> Result<Option<Manifest>, RegistryError> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
+        let response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), |r| {
+            Ok(r.header(header::ACCEPT, MANIFEST_MEDIA_TYPES.join(", ")))
+        })?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(status_error(&Method::GET, &url, response));
+        }
+        let media_type = content_type(&response);
+        let bytes = response
+            .bytes()
+            .map_err(|e| RegistryError::Connection {
+                method: "GET".into(),
+                url: url.clone(),
+                message: error_text(&e),
+            })?
+            .to_vec();
+        let digest = sha256_digest(&bytes);
+        if reference.starts_with("sha256:") && reference != digest {
+            return Err(RegistryError::DigestMismatch {
+                what: format!("manifest {url}"),
+                expected: reference.to_owned(),
+                actual: digest,
+            });
+        }
+        Ok(Some(Manifest { bytes, media_type, digest }))
+    }
+
+    /// Streams a blob into `sink`, checking its digest. Returns the size.
+    pub fn get_blob(
+        &self,
+        repository: &str,
+        digest: &str,
+        sink: &mut dyn Write,
+    ) -> Result<u64, RegistryError> {
+        let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
+        let mut response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), Ok)?;
+        if !response.status().is_success() {
+            return Err(status_error(&Method::GET, &url, response));
+        }
+        let total = response.content_length().unwrap_or(0);
+        let mut hasher = sha2::Sha256::new();
+        let mut buffer = vec![0u8; 256 * 1024];
+        let mut done = 0u64;
+        loop {
+            let n = response.read(&mut buffer).map_err(|e| RegistryError::Connection {
+                method: "GET".into(),
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buffer[..n]);
+            sink.write_all(&buffer[..n])
+                .map_err(|source| RegistryError::Io { path: PathBuf::from("<output>"), source })?;
+            done += n as u64;
+            self.events.progress(&format!("pull {digest}"), done, total);
+        }
+        let actual = format!("sha256:{}", hex(&hasher.finalize()));
+        if actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                what: format!("blob {url}"),
+                expected: digest.to_owned(),
+                actual,
+            });
+        }
+        Ok(done)
+    }
+
+    /// `DELETE` a manifest by digest.
+    pub fn delete_manifest(&self, repository: &str, digest: &str) -> Result<(), RegistryError> {
+        let url = self.url(&format!("/v2/{repository}/manifests/{digest}"));
+        let response = self.send(Method::DELETE, &url, &Registry::scope(repository, "delete"), Ok)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(status_error(&Method::DELETE, &url, response))
+        }
+    }
+
+    /// Every tag of the repository (following `Link` pagination).
+    pub fn tags(&self, repository: &str) -> Result<Vec<String>, RegistryError> {
+        let mut url = self.url(&format!("/v2/{repository}/tags/list?n=1000"));
+        let mut tags = Vec::new();
+        loop {
+            let response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), Ok)?;
+            if response.status() == StatusCode::NOT_FOUND {
+                return Ok(tags);
+            }
+            if !response.status().is_success() {
+                return Err(status_error(&Method::GET, &url, response));
+            }
+            let next = response.headers().get(header::LINK).and_then(|v| v.to_str().ok()).and_then(next_link);
+            let body: serde_json::Value = json(response).map_err(|e| RegistryError::Connection {
+                method: "GET".into(),
+                url: url.clone(),
+                message: e.to_string(),
+            })?;
+            tags.extend(
+                body["tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)),
+            );
+            match next {
+                Some(next) => url = if next.starts_with('/') { self.url(&next) } else { next },
+                None => return Ok(tags),
+            }
+        }
+    }
+}
+
+/// Request bodies up to this size are read into one buffer; larger ones are streamed.
+const IN_MEMORY_BODY: u64 = 64 << 20;
+
+/// Where a blob's bytes come from.
+#[derive(Debug, Clone)]
+pub enum BlobSource {
+    /// A file, read afresh on every attempt.
+    File(PathBuf),
+    /// Bytes in memory (configs, small blobs).
+    Bytes(Vec<u8>),
+}
+
+impl BlobSource {
+    /// A request body for `length` bytes from `offset`, streamed and reporting progress.
+    fn body(
+        &self,
+        offset: u64,
+        length: u64,
+        digest: &str,
+        events: Arc<dyn Events>,
+    ) -> Result<reqwest::blocking::Body, RegistryError> {
+        match self {
+            BlobSource::Bytes(bytes) => {
+                let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+                let end =
+                    start.saturating_add(usize::try_from(length).unwrap_or(usize::MAX)).min(bytes.len());
+                Ok(reqwest::blocking::Body::from(bytes[start..end].to_vec()))
+            }
+            BlobSource::File(path) => {
+                let io = |source| RegistryError::Io { path: path.clone(), source };
+                let mut file = std::fs::File::open(path).map_err(io)?;
+                file.seek(SeekFrom::Start(offset)).map_err(io)?;
+                if length <= IN_MEMORY_BODY {
+                    // One buffer per request: hyper sends it in large writes. (reqwest pumps a streamed
+                    // body 8 KiB at a time, one write each, which costs a core at registry speeds.)
+                    let mut buffer = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
+                    file.take(length).read_to_end(&mut buffer).map_err(io)?;
+                    if buffer.len() as u64 != length {
+                        return Err(io(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the file shrank while it was uploaded",
+                        )));
+                    }
+                    return Ok(reqwest::blocking::Body::from(buffer));
+                }
+                let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(length);
+                let reader = Progress {
+                    inner: std::io::BufReader::with_capacity(1 << 20, file.take(length)),
+                    done: offset,
+                    total,
+                    what: format!("push {digest}"),
+                    events,
+                    reported: 0,
+                };
+                Ok(reqwest::blocking::Body::sized(reader, length))
+            }
+        }
+    }
+}
+
+/// A reader that reports progress every 8 MiB.
+struct Progress<R> {
+    inner: R,
+    done: u64,
+    total: u64,
+    what: String,
+    events: Arc<dyn Events>,
+    reported: u64,
+}
+
+impl<R: Read> Read for Progress<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if self.done - self.reported >= 8 << 20 || (n == 0 && self.done != self.reported) {
+            self.reported = self.done;
+            self.events.progress(&self.what, self.done, self.total);
+        }
+        Ok(n)
+    }
+}
+
+/// What to do when ghcr.io refuses a push with 403: the runbook's remedy.
+fn first_push_remedy(host: &str, status: u16) -> Option<&'static str> {
+    (status == 403 && (host == "ghcr.io" || host.ends_with(".ghcr.io"))).then_some(
+        "a first push to a new ghcr.io package with a workflow's GITHUB_TOKEN can be refused: push once with a \
+         personal access token (write:packages), then in the package's settings grant this repository write \
+         access (Manage Actions access), delete that manual version, and re-run",
+    )
+}
+
+fn retryable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
+}
+
+fn content_type(response: &Response) -> String {
+    response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+}
+
+/// The message of a reqwest error and its causes (URLs it names carry no credentials).
+fn error_text(error: &reqwest::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+fn status_error(method: &Method, url: &str, response: Response) -> RegistryError {
+    let status = response.status().as_u16();
+    let body = response.text().unwrap_or_default();
+    let detail = serde_json::from_str::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| {
+            let error = v.get("errors")?.get(0)?;
+            Some(format!(
+                "{} {}",
+                error.get("code").and_then(|c| c.as_str()).unwrap_or_default(),
+                error.get("message").and_then(|m| m.as_str()).unwrap_or_default()
+            ))
+        })
+        .or_else(|| (!body.trim().is_empty()).then(|| body.trim().chars().take(200).collect()));
+    RegistryError::Status { method: method.to_string(), url: url.to_owned(), status, detail }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = parse_http_date(value)?;
+    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+fn parse_http_date(value: &str) -> Option<SystemTime> {
+    let parts: Vec<&str> = value.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
+    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        .iter()
+        .position(|m| m == month)? as i64
+        + 1;
+    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
+    let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
+    let [h, m, s] = hms.as_slice() else { return None };
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
+    let seconds = u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()?;
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
+}
+
+/// `Bearer realm="…",service="…"` into its scheme and parameters.
+fn parse_challenge(header: &str) -> (String, HashMap<String, String>) {
+    let header = header.trim();
+    let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
+    let mut params = HashMap::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
+        if key.is_empty() {
+            break;
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => break,
+                    '\\' => value.extend(chars.next()),
+                    c => value.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == ',' {
+                    break;
+                }
+                value.push(c);
+                chars.next();
+            }
+        }
+        params.insert(key.trim().to_ascii_lowercase(), value.trim().to_owned());
+    }
+    (scheme.to_owned(), params)
+}
+
+/// A response body as JSON.
+pub(crate) fn json(response: Response) -> Result<serde_json::Value, String> {
+    let bytes = response.bytes().map_err(|e| error_text(&e))?;
+    serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (`charts/x` → `charts%2Fx`).
+pub(crate) fn percent_encode(text: &str) -> String {
+    let mut out = String::new();
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The `rel="next"` target of a `Link` header.
+pub(crate) fn next_link(header: &str) -> Option<String> {
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params
+            .contains("rel=\"next\"")
+            .then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges() {
+        let (scheme, params) = parse_challenge(
+            r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:a/b:pull,push""#,
+        );
+        assert_eq!(scheme, "Bearer");
+        assert_eq!(params["realm"], "https://ghcr.io/token");
+        assert_eq!(params["scope"], "repository:a/b:pull,push");
+        let (scheme, params) = parse_challenge(r#"Basic realm="test-realm""#);
+        assert_eq!((scheme.as_str(), params["realm"].as_str()), ("Basic", "test-realm"));
+    }
+
+    #[test]
+    fn dates_links_and_backoff() {
+        let when = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").expect("date");
+        assert_eq!(when.duration_since(SystemTime::UNIX_EPOCH).expect("after").as_secs(), 784_111_777);
+        assert_eq!(
+            next_link(r#"</v2/x/tags/list?n=2&last=b>; rel="next""#).as_deref(),
+            Some("/v2/x/tags/list?n=2&last=b")
+        );
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.backoff(1), Duration::from_millis(500));
+        assert_eq!(policy.backoff(3), Duration::from_secs(2));
+        assert_eq!(policy.backoff(30), Duration::from_secs(30));
+        assert!(
+            is_loopback("127.0.0.1:5000")
+                && is_loopback("localhost")
+                && is_loopback("[::1]:80")
+                && !is_loopback("ghcr.io")
+        );
+    }
+
+    #[test]
+    fn ghcr_first_push_403_explains_the_remedy() {
+        let remedy = first_push_remedy("ghcr.io", 403).expect("a remedy");
+        assert!(remedy.contains("personal access token") && remedy.contains("Manage Actions access"));
+        assert!(first_push_remedy("ghcr.io", 401).is_none());
+        assert!(first_push_remedy("127.0.0.1:5000", 403).is_none());
+    }
+
+    #[test]
+    fn credentials_never_print() {
+        let c = Credentials { username: "bot".into(), password: "s3cr3t".into() };
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+    }
+}

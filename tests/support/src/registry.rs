@@ -1,0 +1,335 @@
+//! The real CNCF distribution registry (Debian's `docker-registry`), started on 127.0.0.1 with a free
+//! port in one of three configurations, and small OCI image layouts to feed it through skopeo.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use sha2::Digest as _;
+
+use crate::{peer, peer_command, run_ok};
+
+/// How the registry is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Plain HTTP, no authentication.
+    Plain,
+    /// Plain HTTP with htpasswd (Basic) authentication.
+    Htpasswd,
+    /// TLS with a certificate signed by a test CA, no authentication.
+    Tls,
+}
+
+/// The test user of [`Mode::Htpasswd`].
+pub const USERNAME: &str = "releaser";
+/// The test password of [`Mode::Htpasswd`]. Tests assert it is never printed.
+pub const PASSWORD: &str = "pw-Zq7vK3s9";
+
+/// A running registry, stopped when dropped.
+#[derive(Debug)]
+pub struct LocalRegistry {
+    child: Child,
+    host: String,
+    mode: Mode,
+    dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().expect("address").port()
+}
+
+impl LocalRegistry {
+    /// Starts a registry; returns once it answers `GET /v2/`.
+    pub fn start(mode: Mode) -> LocalRegistry {
+        let dir = tempfile::Builder::new().prefix("registry").tempdir().expect("tempdir");
+        let root = dir.path();
+        // A port taken between our probe and the registry's bind is retried with another one.
+        for _ in 0..5 {
+            let port = free_port();
+            let host = format!("127.0.0.1:{port}");
+            let mut config = format!(
+                "version: 0.1\nlog:\n  level: error\n  accesslog: {{disabled: true}}\nstorage:\n  filesystem: {{rootdirectory: {}}}\n  delete: {{enabled: true}}\nhttp:\n  addr: {host}\n  secret: test-secret\n",
+                root.join("data").display()
+            );
+            match mode {
+                Mode::Plain => {}
+                Mode::Htpasswd => {
+                    let out = run_ok(peer_command("htpasswd").args(["-Bbn", USERNAME, PASSWORD]));
+                    std::fs::write(root.join("htpasswd"), out.stdout).expect("write htpasswd");
+                    config.push_str(&format!(
+                        "auth:\n  htpasswd: {{realm: test-realm, path: {}}}\n",
+                        root.join("htpasswd").display()
+                    ));
+                }
+                Mode::Tls => {
+                    make_certificates(root);
+                    config.push_str(&format!(
+                        "  tls: {{certificate: {}, key: {}}}\n",
+                        root.join("leaf.crt").display(),
+                        root.join("leaf.key").display()
+                    ));
+                }
+            }
+            std::fs::write(root.join("config.yml"), &config).expect("write config");
+            let log = std::fs::File::create(root.join("registry.log")).expect("log file");
+            let mut child = Command::new(peer("docker-registry"))
+                .arg("serve")
+                .arg(root.join("config.yml"))
+                .stdout(Stdio::null())
+                .stderr(log)
+                .spawn()
+                .expect("start docker-registry");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            loop {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                if TcpStream::connect(&host).is_ok() {
+                    return LocalRegistry { child, host, mode, dir };
+                }
+                assert!(Instant::now() < deadline, "docker-registry did not listen on {host} within 20 s");
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = child.wait();
+        }
+        let log = std::fs::read_to_string(root.join("registry.log")).unwrap_or_default();
+        panic!("docker-registry would not start:\n{log}");
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The configuration.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// The test CA's certificate ([`Mode::Tls`]).
+    pub fn ca_file(&self) -> Option<PathBuf> {
+        (self.mode == Mode::Tls).then(|| self.dir.path().join("certs/ca.crt"))
+    }
+
+    /// The registry's storage directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    /// Our binary's options for this registry (`--ca-file`, `--username … --password-stdin`); the
+    /// password goes to standard input.
+    pub fn our_args(&self, command: &mut Command) {
+        match self.mode {
+            Mode::Plain => {}
+            Mode::Tls => {
+                command.arg("--ca-file").arg(self.ca_file().expect("TLS"));
+            }
+            Mode::Htpasswd => {
+                command.args(["--username", USERNAME, "--password-stdin"]);
+            }
+        }
+    }
+
+    /// skopeo's options for this registry, for a source (`src`) or destination (`dest`) or neither (`""`).
+    pub fn skopeo_args(&self, side: &str) -> Vec<String> {
+        let flag =
+            |name: &str| if side.is_empty() { format!("--{name}") } else { format!("--{side}-{name}") };
+        match self.mode {
+            Mode::Plain => vec![format!("{}=false", flag("tls-verify"))],
+            Mode::Htpasswd => {
+                vec![format!("{}=false", flag("tls-verify")), flag("creds"), format!("{USERNAME}:{PASSWORD}")]
+            }
+            Mode::Tls => vec![flag("cert-dir"), self.dir.path().join("certs").display().to_string()],
+        }
+    }
+}
+
+impl Drop for LocalRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A test CA and a leaf certificate for 127.0.0.1 (CA:FALSE, as rustls requires), with openssl.
+fn make_certificates(root: &Path) {
+    let certs = root.join("certs");
+    std::fs::create_dir_all(&certs).expect("certs dir");
+    let openssl = |args: &[&str]| {
+        let mut command = peer_command("openssl");
+        command.args(args).current_dir(root);
+        run_ok(&mut command);
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "30",
+        "-subj",
+        "/CN=tagwright test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "certs/ca.crt",
+    ]);
+    openssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "leaf.key",
+        "-out",
+        "leaf.csr",
+    ]);
+    std::fs::write(
+        root.join("leaf.ext"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("leaf.ext");
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "leaf.csr",
+        "-CA",
+        "certs/ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "30",
+        "-extfile",
+        "leaf.ext",
+        "-out",
+        "leaf.crt",
+    ]);
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    let digest: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{digest}")
+}
+
+fn put_blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
+    let digest = sha256(bytes);
+    let path = layout.join("blobs/sha256").join(digest.trim_start_matches("sha256:"));
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("blobs dir");
+    std::fs::write(&path, bytes).expect("write blob");
+    (digest, bytes.len())
+}
+
+/// A one-file uncompressed layer.
+fn layer(content: &[u8]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_size(content.len() as u64);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_cksum();
+    builder.append_data(&mut header, "hello.txt", content).expect("tar entry");
+    builder.into_inner().expect("tar")
+}
+
+/// Writes a small image to the OCI layout `dir` under `tag`: one manifest per platform (`linux/amd64`),
+/// and an index over them when `index` is set (or there are several). `extra_layer_bytes` adds a
+/// layer of that many pseudo-random bytes. Returns the tagged manifest's digest.
+pub fn image_layout(
+    dir: &Path,
+    tag: &str,
+    platforms: &[&str],
+    index: bool,
+    extra_layer_bytes: usize,
+) -> String {
+    std::fs::create_dir_all(dir).expect("layout dir");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+    let mut manifests = Vec::new();
+    for platform in platforms {
+        let (os, arch) = platform.split_once('/').expect("os/arch");
+        let layer_bytes = layer(format!("hello from {platform}\n").as_bytes());
+        let (layer_digest, layer_size) = put_blob(dir, &layer_bytes);
+        let mut layers = vec![format!(
+            r#"{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{layer_digest}","size":{layer_size}}}"#
+        )];
+        let mut diff_ids = vec![layer_digest.clone()];
+        if extra_layer_bytes > 0 {
+            let mut state = 0x9e37_79b9_7f4a_7c15u64;
+            let content: Vec<u8> = (0..extra_layer_bytes)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    (state >> 24) as u8
+                })
+                .collect();
+            let (digest, size) = put_blob(dir, &content);
+            layers.push(format!(r#"{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{digest}","size":{size}}}"#));
+            diff_ids.push(digest);
+        }
+        let config = format!(
+            r#"{{"architecture":"{arch}","os":"{os}","rootfs":{{"type":"layers","diff_ids":[{}]}},"config":{{}}}}"#,
+            diff_ids.iter().map(|d| format!("\"{d}\"")).collect::<Vec<_>>().join(",")
+        );
+        let (config_digest, config_size) = put_blob(dir, config.as_bytes());
+        let manifest = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{config_size}}},"layers":[{}]}}"#,
+            layers.join(",")
+        );
+        let (digest, size) = put_blob(dir, manifest.as_bytes());
+        manifests.push((digest, size, os.to_owned(), arch.to_owned()));
+    }
+    let (top_digest, top_size, media_type) = if index || manifests.len() > 1 {
+        let entries: Vec<String> = manifests
+            .iter()
+            .map(|(d, s, os, arch)| {
+                format!(
+                    r#"{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{d}","size":{s},"platform":{{"architecture":"{arch}","os":"{os}"}}}}"#
+                )
+            })
+            .collect();
+        let index_json = format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{}]}}"#,
+            entries.join(",")
+        );
+        let (d, s) = put_blob(dir, index_json.as_bytes());
+        (d, s, "application/vnd.oci.image.index.v1+json")
+    } else {
+        let (d, s, _, _) = manifests[0].clone();
+        (d, s, "application/vnd.oci.image.manifest.v1+json")
+    };
+    std::fs::write(
+        dir.join("index.json"),
+        format!(
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"{media_type}","digest":"{top_digest}","size":{top_size},"annotations":{{"org.opencontainers.image.ref.name":"{tag}"}}}}]}}"#
+        ),
+    )
+    .expect("index.json");
+    top_digest
+}
+
+/// The sha256 digest of a file, as `sha256:<hex>`.
+pub fn file_digest(path: &Path) -> String {
+    let mut file = std::fs::File::open(path).expect("open");
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    loop {
+        let n = file.read(&mut buffer).expect("read");
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+    }
+    let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{digest}")
+}
