@@ -8,6 +8,7 @@
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Exit codes shared by every binary. They are part of the command-line contract.
 pub mod exit {
@@ -84,9 +85,71 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// Parses a duration: `20m`, `90s`, `1h30m`, `500ms`, or a bare number of seconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let bad = || format!("`{text}` is not a duration: use forms like 20m, 90s, 1h30m or 500ms");
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    let mut total = Duration::ZERO;
+    let mut rest = text;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        let value: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_end = rest.find(|c: char| c.is_ascii_digit()).unwrap_or(rest.len());
+        let unit = match &rest[..unit_end] {
+            "ms" => Duration::from_millis(value),
+            "s" => Duration::from_secs(value),
+            "m" => Duration::from_secs(value * 60),
+            "h" => Duration::from_secs(value * 3600),
+            _ => return Err(bad()),
+        };
+        total += unit;
+        rest = &rest[unit_end..];
+    }
+    if text.is_empty() { Err(bad()) } else { Ok(total) }
+}
+
+/// Registry credentials for `host`: `explicit` ones (--username/--password-stdin), else docker's
+/// config.json (`$DOCKER_CONFIG`, else `~/.docker`), else `GITHUB_TOKEN` (ghcr.io only).
+pub fn registry_credentials(
+    host: &str,
+    explicit: Option<&tagwright_oci_publish::Credentials>,
+) -> Result<Option<tagwright_oci_publish::Credentials>, String> {
+    if let Some(c) = explicit {
+        return Ok(Some(c.clone()));
+    }
+    let config = tagwright_oci_publish::credentials::docker_config_path(
+        std::env::var_os("DOCKER_CONFIG").as_deref().map(std::path::Path::new),
+        std::env::var_os("HOME").as_deref().map(std::path::Path::new),
+    );
+    if let Some(config) = config
+        && let Some(found) = tagwright_oci_publish::credentials::from_docker_config(&config, host)
+            .map_err(|e| e.to_string())?
+    {
+        return Ok(Some(found));
+    }
+    Ok(tagwright_oci_publish::credentials::from_github_token(
+        host,
+        std::env::var("GITHUB_TOKEN").ok().as_deref(),
+        std::env::var("GITHUB_ACTOR").ok().as_deref(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        use std::time::Duration;
+        assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert!(parse_duration("").is_err() && parse_duration("5x").is_err() && parse_duration("m").is_err());
+    }
 
     #[test]
     fn github_escapes() {
