@@ -15,7 +15,7 @@ use crate::{check_failed, cmd, setup};
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Which benchmark: `checksum` or `notes`.
+    /// Which benchmark: `checksum`, `notes` or `oci`.
     name: String,
     /// Measured runs per tool (after one warm-up run).
     #[arg(long, default_value_t = 3)]
@@ -27,7 +27,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     match args.name.as_str() {
         "checksum" => checksum(args.runs),
         "notes" => notes(args.runs),
-        other => bail!("unknown benchmark `{other}` (available: checksum, notes)"),
+        "oci" => oci(args.runs),
+        other => bail!("unknown benchmark `{other}` (available: checksum, notes, oci)"),
     }
 }
 
@@ -454,6 +455,197 @@ fn notes(runs: usize) -> Result<ExitCode> {
     {
         let ok = value >= target;
         println!("  {name:<40} {value:>6.2}x  (target >= {target}x)  {}", if ok { "ok" } else { "MISSED" });
+        if !ok {
+            failed.push(name);
+        }
+    }
+    if !failed.is_empty() {
+        return Err(check_failed(format!("benchmark targets missed: {}", failed.join(", "))));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A CNCF distribution registry on 127.0.0.1 with its own storage, stopped when dropped.
+struct BenchRegistry {
+    child: std::process::Child,
+    host: String,
+    data: PathBuf,
+}
+
+impl BenchRegistry {
+    fn start(dir: &Path) -> Result<BenchRegistry> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let host = format!("127.0.0.1:{port}");
+        // Registry storage on tmpfs when there is one: disk writeback would drown the difference.
+        let shm = Path::new("/dev/shm");
+        let data = if shm.is_dir() {
+            shm.join(format!("tagwright-bench-registry-{port}"))
+        } else {
+            dir.join(format!("registry-{port}"))
+        };
+        std::fs::create_dir_all(&data)?;
+        let config = data.join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\n  accesslog: {{disabled: true}}\nstorage:\n  filesystem: {{rootdirectory: {}}}\nhttp:\n  addr: {host}\n  secret: bench\n",
+                data.join("storage").display()
+            ),
+        )?;
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("cannot run docker-registry")?;
+        let mut registry = BenchRegistry { child, host, data };
+        let deadline = Instant::now() + std::time::Duration::from_secs(20);
+        while std::net::TcpStream::connect(&registry.host).is_err() {
+            if registry.child.try_wait()?.is_some() || Instant::now() > deadline {
+                bail!("docker-registry did not start on {}", registry.host);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        Ok(registry)
+    }
+}
+
+impl Drop for BenchRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+/// An OCI layout holding a one-layer image whose layer is `size` pseudo-random bytes.
+fn oci_bench_layout(dir: &Path, size: u64) -> Result<String> {
+    use tagwright_oci_publish::{Layout, OCI_MANIFEST};
+    let marker = dir.join(format!("layout-{size}.done"));
+    let layout = Layout::create(&dir.join("layout")).context("create the OCI layout")?;
+    let blob = dir.join("layer.bin");
+    if !marker.is_file() {
+        println!("writing a {} MiB layer into {}", size >> 20, layout.dir().display());
+        generate(&blob, size, 0x05ee_d0c1)?;
+    }
+    let digest = format!(
+        "sha256:{}",
+        tagwright_attest::checksums::hash_file(tagwright_attest::checksums::Algorithm::Sha256, &blob)?
+            .to_hex()
+    );
+    layout.put_blob_file(&digest, &blob)?;
+    let config = format!(
+        r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{digest}"]}},"config":{{}}}}"#
+    );
+    let config_digest = tagwright_oci_publish::registry::sha256_digest(config.as_bytes());
+    layout.put_blob_bytes(&config_digest, config.as_bytes())?;
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{digest}","size":{size}}}]}}"#,
+        config.len()
+    );
+    let manifest_digest = layout.put_manifest(Some("bench"), OCI_MANIFEST, manifest.as_bytes())?;
+    std::fs::write(&marker, "")?;
+    Ok(manifest_digest)
+}
+
+fn oci(runs: usize) -> Result<ExitCode> {
+    for tool in ["/usr/bin/time", "skopeo", "docker-registry"] {
+        ensure!(
+            Path::new(tool).is_file() || cmd::on_path(tool),
+            "{tool} is missing: run `cargo xtask setup`"
+        );
+    }
+    let ours = build_release("tagwright-cli", "oci-publish")?;
+    let skopeo = cmd::find("skopeo").expect("checked");
+    let data = ours.parent().and_then(Path::parent).expect("target/release/x").join("bench/oci");
+    std::fs::create_dir_all(&data)?;
+    const SIZE: u64 = 1 << 30;
+    let digest = oci_bench_layout(&data, SIZE)?;
+    let layout = data.join("layout");
+    println!(
+        "\nartifact: one image, 1 GiB layer, {digest}\neach push goes to a fresh docker-registry on 127.0.0.1 (storage on {})",
+        if Path::new("/dev/shm").is_dir() { "tmpfs /dev/shm" } else { "disk" }
+    );
+    /// A tool: its label, program, and arguments for a registry host.
+    type PushTool<'a> = (&'static str, &'a Path, Box<dyn Fn(&str) -> Vec<String> + 'a>);
+    let tools: [PushTool<'_>; 2] = [
+        (
+            "skopeo copy",
+            &skopeo,
+            Box::new(|host: &str| {
+                vec![
+                    "copy".into(),
+                    "--quiet".into(),
+                    "--preserve-digests".into(),
+                    "--dest-tls-verify=false".into(),
+                    format!("oci:{}:bench", layout.display()),
+                    format!("docker://{host}/bench/app:1"),
+                ]
+            }),
+        ),
+        (
+            "oci-publish copy",
+            &ours,
+            Box::new(|host: &str| {
+                vec![
+                    "copy".into(),
+                    format!("oci-layout:{}:bench", layout.display()),
+                    format!("{host}/bench/app:1"),
+                ]
+            }),
+        ),
+    ];
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
+    let mut repush = Vec::new();
+    for run in 0..=runs {
+        for (i, (label, program, args)) in tools.iter().enumerate() {
+            let registry = BenchRegistry::start(&data)?;
+            let (sample, _) = measure(&data, program, &args(&registry.host), true)?;
+            let pushed = cmd::output(
+                Command::new(&ours).args(["manifest", &format!("{}/bench/app:1", registry.host)]),
+            )?;
+            ensure!(
+                String::from_utf8_lossy(&pushed.stdout).starts_with(&format!("Digest: {digest}\n")),
+                "{label} did not push {digest}"
+            );
+            if run > 0 {
+                samples[i].push(sample);
+                if i == 1 {
+                    let (again, _) = measure(&data, program, &args(&registry.host), true)?;
+                    repush.push(again);
+                }
+            }
+        }
+    }
+    println!("{:<26} {:>9} {:>11} {:>10}", "tool", "median", "throughput", "peak RSS");
+    let medians: Vec<Sample> = samples.iter().map(|s| median(s)).collect();
+    for ((label, _, _), m) in tools.iter().zip(&medians) {
+        println!(
+            "{label:<26} {:>7.3} s {:>6.0} MB/s {:>6.1} MiB",
+            m.seconds,
+            SIZE as f64 / m.seconds / 1e6,
+            m.rss_kib as f64 / 1024.0
+        );
+    }
+    let again = median(&repush);
+    println!(
+        "{:<26} {:>7.3} s {:>11} {:>6.1} MiB",
+        "oci-publish re-push",
+        again.seconds,
+        "-",
+        again.rss_kib as f64 / 1024.0
+    );
+    let ratio = medians[0].seconds / medians[1].seconds;
+    let rss = medians[1].rss_kib as f64 / 1024.0;
+    println!("\ntargets");
+    let mut failed = Vec::new();
+    for (name, ok, shown) in [
+        ("throughput vs skopeo >= 1.0x", ratio >= 1.0, format!("{ratio:.2}x")),
+        ("our peak RSS < 64 MiB", rss < 64.0, format!("{rss:.1} MiB")),
+        ("unchanged re-push < 1 s", again.seconds < 1.0, format!("{:.3} s", again.seconds)),
+    ] {
+        println!("  {name:<32} {shown:>10}  {}", if ok { "ok" } else { "MISSED" });
         if !ok {
             failed.push(name);
         }

@@ -3,14 +3,18 @@
 //! Builds an AdvisoryHub-shaped repository in a temporary directory (pyproject.toml, the uv.lock that uv
 //! wrote for it, a commented Chart.yaml and a short conventional-commit history), then runs the release
 //! flow on it: the version gate, then `cargo xtask release` with a throwaway key (bump, re-sync, gate,
-//! notes, signed commit and tag, verification), and git's own verification of the result. It needs no
-//! network, no registry and no key of the user's.
+//! notes, signed commit and tag, verification), git's own verification of the result, and the chart
+//! packaged, pushed to an OCI layout (or a registry given with `--registry`) and pulled back. It needs
+//! no network, no registry and no key of the user's.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use std::sync::Arc;
+
 use anyhow::{Context, Result, bail};
 use tagwright_cli::out;
+use tagwright_oci_publish::{Publisher, RegistryOptions, Silent, Target};
 use tagwright_versions::{Status, check, read};
 
 use crate::{check_failed, cmd};
@@ -24,6 +28,10 @@ pub(crate) struct Args {
     /// The version the demo releases.
     #[arg(long, default_value = "0.2.0")]
     version: String,
+    /// Push the chart to this registry namespace (such as oci://127.0.0.1:5000/charts) instead of an
+    /// OCI layout beside the repository.
+    #[arg(long, value_name = "OCI_REF")]
+    registry: Option<String>,
 }
 
 /// The embedded AdvisoryHub project: the same files the test fixtures start from.
@@ -113,10 +121,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     step(2, "the version gate: every recorded version must agree");
     gate(&dir, None)?;
 
-    let keys = dir.with_file_name(format!(
-        "{}-keys",
-        dir.file_name().map_or_else(|| "demo".into(), |n| n.to_string_lossy().into_owned())
-    ));
+    let keys = sibling(&dir, "keys");
     step(3, &format!("a throwaway ed25519 signing key in {}, and an allowed-signers file", keys.display()));
     std::fs::create_dir_all(&keys).with_context(|| format!("{}: cannot create", keys.display()))?;
     let key = keys.join("id_ed25519");
@@ -166,12 +171,71 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         &cmd::output(git(&dir).args(["log", "--oneline", "--decorate", "-3"]))?.stdout,
     ));
 
+    let oci = sibling(&dir, "oci");
+    let target = match &args.registry {
+        Some(registry) => Target::parse(registry)?,
+        None => Target::parse(&format!("oci-layout:{}", oci.join("layout").display()))?,
+    };
+    step(
+        6,
+        &format!("package charts/advisoryhub, push it to {target} with Helm's media types, and pull it back"),
+    );
+    publish_chart(&dir.join("charts/advisoryhub"), &target, &oci)?;
+
+    let pushed =
+        if args.registry.is_some() { "only the chart was pushed" } else { "nothing left this machine" };
     out(&format!(
-        "\ndone: {} holds the signed release {tag}, and nothing was pushed; look around with\n  cd {}\n",
+        "\ndone: {} holds the signed release {tag}, and its chart is in {target}; {pushed}. Look around with\n  cd {}\n",
         dir.display(),
         dir.display()
     ));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `<dir>-<suffix>`, beside the demo repository.
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    dir.with_file_name(format!(
+        "{}-{suffix}",
+        dir.file_name().map_or_else(|| "demo".into(), |n| n.to_string_lossy().into_owned())
+    ))
+}
+
+/// Packages and pushes the chart, pulls it back into `<oci>/pulled`, and checks the round trip.
+fn publish_chart(chart: &Path, target: &Target, oci: &Path) -> Result<()> {
+    let publisher = Publisher::new(RegistryOptions::default(), Arc::new(Silent));
+    let pushed = publisher.push_chart(chart, target, false)?;
+    out(&format!(
+        "pushed {}
+  digest   {}
+",
+        pushed.reference, pushed.digest
+    ));
+    out(&format!(
+        "  config   {} {}
+",
+        pushed.config.media_type, pushed.config.digest
+    ));
+    for layer in &pushed.layers {
+        out(&format!(
+            "  layer    {} {} ({} bytes)
+",
+            layer.media_type, layer.digest, layer.size
+        ));
+    }
+    let pulled = publisher.pull_chart(&Target::parse(&pushed.reference)?, &oci.join("pulled"))?;
+    out(&format!(
+        "pulled   {} ({})
+",
+        pulled.path.display(),
+        pulled.digest
+    ));
+    if pulled.digest != pushed.digest
+        || Some(&pulled.layer) != pushed.layers.iter().find(|l| l.digest == pulled.layer.digest)
+    {
+        return Err(check_failed("the chart pulled back differs from the chart pushed"));
+    }
+    out("ok: the chart pulled back has the pushed manifest and layer digests\n");
+    Ok(())
 }
 
 fn step(n: u32, title: &str) {

@@ -9,6 +9,7 @@ mod bench;
 mod bump;
 mod cmd;
 mod demo;
+mod publish;
 mod release;
 mod setup;
 mod test;
@@ -32,10 +33,12 @@ enum Command {
     Demo(demo::Args),
     /// Rewrite every recorded version to X.Y.Z, keeping each file's formatting; all files or none.
     Bump(bump::Args),
-    /// Run ours and the peer tool on the same input and print the ratios: `checksum`.
+    /// Run ours and the peer tool on the same input and print the ratios: `checksum`, `notes`, `oci`.
     Bench(bench::Args),
     /// Cut a release: bump, re-sync, gate, notes, then an SSH-signed commit and tag. Pushes nothing.
     Release(release::Args),
+    /// Publish a release's chart: the version gate, wait for the release image, then push the chart.
+    Publish(publish::Args),
     /// Install every missing test peer (Debian packages and Python tools).
     Setup(setup::Args),
     /// Install missing peers, then run fmt --check, clippy -D warnings and every test.
@@ -57,6 +60,7 @@ fn main() -> ExitCode {
         Command::Bump(args) => bump::run(&args),
         Command::Bench(args) => bench::run(&args),
         Command::Release(args) => release::run(&args),
+        Command::Publish(args) => publish::run(&args),
         Command::Setup(args) => setup::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Test(args) => test::run(&args),
     };

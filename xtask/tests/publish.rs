@@ -1,0 +1,80 @@
+//! `cargo xtask publish` against the real registry (Debian's `docker-registry` on 127.0.0.1): the chart
+//! is pushed only once the release image exists.
+
+use std::path::Path;
+
+use tagwright_test_support::registry::{self, LocalRegistry, Mode};
+use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run, run_ok};
+
+fn publish(repo: &Path, host: &str, extra: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .args([
+            "publish",
+            "--charts",
+            &format!("oci://{host}/charts"),
+            "--image",
+            &format!("{host}/example/advisoryhub"),
+        ])
+        .args(["--interval", "200ms"])
+        .args(extra)
+        .arg("--repo")
+        .arg(repo)
+        .env("HOME", repo)
+        .env_remove("DOCKER_CONFIG");
+    run(&mut command)
+}
+
+fn has_chart(host: &str) -> bool {
+    let mut command = peer_command("skopeo");
+    command.args([
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{host}/charts/advisoryhub:0.1.0"),
+    ]);
+    run(&mut command).code == 0
+}
+
+#[test]
+fn the_chart_waits_for_its_image() {
+    let registry = LocalRegistry::start(Mode::Plain);
+    let host = registry.host();
+    let repo = fixture("make_advisoryhub.sh", &[]);
+
+    let early = publish(repo.path(), host, &["--timeout", "2s", "--tag", "v0.1.0"]);
+    assert_eq!(early.code, 3, "{}\n{}", early.stdout, early.stderr);
+    assert!(early.stderr.contains("the chart was not pushed"), "{}", early.stderr);
+    assert!(early.stdout.contains("waiting for"), "{}", early.stdout);
+    assert!(!has_chart(host), "no chart without its image");
+
+    let mismatch = publish(repo.path(), host, &["--timeout", "2s", "--tag", "v0.2.0"]);
+    assert_eq!(mismatch.code, 1, "the version gate fails first: {}", mismatch.stderr);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    registry::image_layout(dir.path(), "0.1.0", &["linux/amd64", "linux/arm64"], true, 0);
+    run_ok(peer_command("skopeo").args([
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:0.1.0", dir.path().display()),
+        &format!("docker://{host}/example/advisoryhub:0.1.0"),
+    ]));
+    let dry = publish(
+        repo.path(),
+        host,
+        &["--timeout", "10s", "--platform", "linux/amd64,linux/arm64", "--dry-run"],
+    );
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    assert!(dry.stdout.contains("would push"), "{}", dry.stdout);
+    assert!(!has_chart(host), "a dry run pushes nothing");
+
+    let done = publish(repo.path(), host, &["--timeout", "10s", "--platform", "linux/amd64,linux/arm64"]);
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    assert!(
+        done.stdout.contains(&format!("pushed {host}/charts/advisoryhub:0.1.0 sha256:")),
+        "{}",
+        done.stdout
+    );
+    assert!(has_chart(host));
+}
