@@ -657,3 +657,19 @@ fn bad_input_exits_2_and_writes_nothing() {
         assert!(run.stderr.contains(why), "{args:?}: {}", run.stderr);
     }
 }
+
+#[test]
+fn wait_rewrites_one_progress_line_on_a_terminal() {
+    let registry = LocalRegistry::start(Mode::Plain);
+    let reference = format!("{}/example/advisoryhub:9.9.9", registry.host());
+    // util-linux `script` gives the command a pseudo-terminal.
+    let line =
+        format!("{} wait {reference} --timeout 2s --interval 300ms", env!("CARGO_BIN_EXE_oci-publish"));
+    let mut command = Command::new("script");
+    command.args(["-qec", &line, "/dev/null"]).env("HOME", "/nonexistent").env_remove("DOCKER_CONFIG");
+    let run = run(&mut command);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    let rewrites = run.stdout.matches("\r\x1b[Kwaiting for").count();
+    assert!(rewrites >= 2, "a rewritten line per check: {:?}", run.stdout);
+    assert!(!run.stdout.contains("oci-publish: waiting for"), "no log lines on a terminal: {:?}", run.stdout);
+}

@@ -231,6 +231,8 @@ pub struct Registry {
     basic: Mutex<bool>,
     retry: RetryPolicy,
     chunk_size: u64,
+    /// Set once the registry refused a chunk: later blobs go in one request.
+    chunks_refused: std::sync::atomic::AtomicBool,
     events: Arc<dyn Events>,
 }
 
@@ -247,6 +249,15 @@ fn is_loopback(host: &str) -> bool {
         host.split(':').next().unwrap_or(host)
     };
     name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// How a chunked upload ended.
+enum Upload {
+    Done,
+    /// The session is gone: start a new one.
+    Restart,
+    /// The registry does not take chunks (the status it answered).
+    ChunksRefused(u16),
 }
 
 /// Control of one attempt in [`Registry::retrying`].
@@ -293,6 +304,7 @@ impl Registry {
             basic: Mutex::new(false),
             retry: options.retry.clone(),
             chunk_size: options.chunk_size.unwrap_or(16 << 20).max(1 << 20),
+            chunks_refused: std::sync::atomic::AtomicBool::new(false),
             events,
         })
     }
@@ -510,25 +522,33 @@ impl Registry {
         let mut restarts = 0;
         loop {
             let location = self.start_upload(repository, &scope)?;
-            let result = if size <= self.chunk_size {
-                self.put_whole(&location, digest, size, source, &scope).map(Some)
+            let whole =
+                size <= self.chunk_size || self.chunks_refused.load(std::sync::atomic::Ordering::Relaxed);
+            let result = if whole {
+                self.put_whole(&location, digest, size, source, &scope).map(|()| Upload::Done)
             } else {
                 self.put_chunked(&location, digest, size, source, &scope)
             };
-            match result {
-                Ok(Some(())) => return Ok(true),
-                Ok(None) if restarts < 3 => {
+            match result? {
+                Upload::Done => return Ok(true),
+                Upload::ChunksRefused(status) => {
+                    self.chunks_refused.store(true, std::sync::atomic::Ordering::Relaxed);
+                    self.events.note(&format!(
+                        "{}: chunked uploads refused (HTTP {status}); sending each blob in one request",
+                        self.host
+                    ));
+                }
+                Upload::Restart if restarts < 3 => {
                     restarts += 1;
                     self.events.note(&format!("{digest}: the upload session was lost; starting again"));
                 }
-                Ok(None) => {
+                Upload::Restart => {
                     return Err(RegistryError::Connection {
                         method: "PATCH".to_owned(),
                         url: self.url(&format!("/v2/{repository}/blobs/uploads/")),
                         message: "the upload session was lost 3 times".to_owned(),
                     });
                 }
-                Err(e) => return Err(e),
             }
         }
     }
@@ -584,7 +604,7 @@ impl Registry {
         }
     }
 
-    /// `PATCH` chunks, resuming from the registry's offset after a failure. `Ok(None)`: start over.
+    /// `PATCH` chunks, resuming from the registry's offset after a failure.
     fn put_chunked(
         &self,
         location: &str,
@@ -592,7 +612,7 @@ impl Registry {
         size: u64,
         source: &BlobSource,
         scope: &str,
-    ) -> Result<Option<()>, RegistryError> {
+    ) -> Result<Upload, RegistryError> {
         let mut location = location.to_owned();
         let mut offset = 0u64;
         let mut failures = 0;
@@ -607,7 +627,7 @@ impl Registry {
                 .header(header::CONTENT_RANGE, range)
                 .body(body)
                 .send();
-            match sent {
+            let delay = match sent {
                 Ok(response) if response.status() == StatusCode::ACCEPTED => {
                     location = self.location(&response).unwrap_or(location);
                     offset = end;
@@ -615,30 +635,39 @@ impl Registry {
                     failures = 0;
                     continue;
                 }
+                // The very first chunk refused for its form, not its content: no chunked uploads here.
+                Ok(response)
+                    if offset == 0 && matches!(response.status().as_u16(), 400 | 405 | 416 | 501) =>
+                {
+                    return Ok(Upload::ChunksRefused(response.status().as_u16()));
+                }
                 Ok(response)
                     if !(retryable(response.status())
                         || response.status() == StatusCode::RANGE_NOT_SATISFIABLE) =>
                 {
                     return Err(self.push_error(&Method::PATCH, &location, response));
                 }
-                Ok(response) => self.events.retry(
-                    &format!("PATCH {location}"),
-                    failures + 1,
-                    Duration::ZERO,
-                    &format!("HTTP {}", response.status().as_u16()),
-                ),
-                Err(e) => self.events.retry(
-                    &format!("PATCH {location}"),
-                    failures + 1,
-                    Duration::ZERO,
-                    &error_text(&e),
-                ),
-            }
+                Ok(response) => {
+                    let delay = retry_after(&response).unwrap_or_else(|| self.retry.backoff(failures + 1));
+                    self.events.retry(
+                        &format!("PATCH {location}"),
+                        failures + 2,
+                        delay,
+                        &format!("HTTP {}", response.status().as_u16()),
+                    );
+                    delay
+                }
+                Err(e) => {
+                    let delay = self.retry.backoff(failures + 1);
+                    self.events.retry(&format!("PATCH {location}"), failures + 2, delay, &error_text(&e));
+                    delay
+                }
+            };
             failures += 1;
             if failures >= self.retry.attempts {
-                return Ok(None);
+                return Ok(Upload::Restart);
             }
-            std::thread::sleep(self.retry.backoff(failures));
+            std::thread::sleep(delay.min(self.retry.budget));
             // Ask the registry how much it has, and carry on from there.
             match self.upload_status(&location, scope)? {
                 Some((next, received)) => {
@@ -646,13 +675,13 @@ impl Registry {
                     location = next;
                     offset = received;
                 }
-                None => return Ok(None),
+                None => return Ok(Upload::Restart),
             }
         }
         let url = Registry::with_digest(&location, digest);
         let response = self.send(Method::PUT, &url, scope, |r| Ok(r.header(header::CONTENT_LENGTH, "0")))?;
         if response.status().is_success() {
-            Ok(Some(()))
+            Ok(Upload::Done)
         } else {
             Err(self.push_error(&Method::PUT, &url, response))
         }

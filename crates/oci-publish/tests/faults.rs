@@ -180,3 +180,31 @@ fn client_errors_fail_fast_and_server_errors_give_up_within_the_budget() {
     let target = Target::parse(&format!("{}/example/app:1.0.0", registry.host())).expect("target");
     assert!(matches!(direct.manifest(&target), Err(tagwright_oci_publish::OciError::NotFound { .. })));
 }
+
+#[test]
+fn a_registry_that_refuses_chunks_gets_whole_blobs() {
+    let registry = LocalRegistry::start(Mode::Plain);
+    let proxy = FaultProxy::start(
+        registry.host(),
+        vec![Rule {
+            method: "PATCH",
+            path_contains: "/blobs/uploads/",
+            nth: 0,
+            fault: Fault::Status(405, vec![]),
+        }],
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let layout = dir.path().join("image");
+    let digest = registry::image_layout(&layout, "1.0.0", &["linux/amd64"], false, 3 << 20);
+    let recorder = Arc::new(Recorder::default());
+    let publisher = Publisher::new(options(1 << 20), recorder.clone());
+    let source = Target::parse(&format!("oci-layout:{}:1.0.0", layout.display())).expect("source");
+    let target = Target::parse(&format!("{}/example/app:1.0.0", proxy.host())).expect("destination");
+    let report = publisher.copy(&source, &target).expect("push");
+    assert_eq!(report.digest, digest);
+    let patches = proxy.seen().iter().filter(|r| r.starts_with("PATCH")).count();
+    assert_eq!(patches, 1, "one refused chunk, then whole blobs: {:?}", proxy.seen());
+    let lines = recorder.lines.lock().expect("lines").clone();
+    assert!(lines.iter().any(|l| l.contains("chunked uploads refused (HTTP 405)")), "{lines:?}");
+    assert_eq!(skopeo_digest(registry.host(), "example/app:1.0.0"), digest);
+}
