@@ -148,13 +148,5 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
 fn oci(err: OciError) -> anyhow::Error {
     let code =
         if err.is_input_error() { tagwright_cli::exit::USAGE } else { tagwright_cli::exit::CHECK_FAILED };
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(&err);
-    while let Some(cause) = source {
-        if !message.contains(&cause.to_string()) {
-            message.push_str(&format!(": {cause}"));
-        }
-        source = cause.source();
-    }
-    Failure { code, message }.into()
+    Failure { code, message: tagwright_cli::error_chain(&err) }.into()
 }

@@ -48,6 +48,21 @@ pub fn fail(program: &str, err: &anyhow::Error, code: u8) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// An error and its causes joined with `: `, each cause said once.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
 /// Escapes the message part of a GitHub Actions workflow command.
 pub fn github_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")

@@ -218,17 +218,7 @@ struct Failure {
 impl From<OciError> for Failure {
     fn from(err: OciError) -> Failure {
         let code = if err.is_input_error() { exit::USAGE } else { exit::CHECK_FAILED };
-        let mut message = err.to_string();
-        let mut source = std::error::Error::source(&err);
-        while let Some(cause) = source {
-            let text = cause.to_string();
-            if !message.contains(&text) {
-                message.push_str(": ");
-                message.push_str(&text);
-            }
-            source = cause.source();
-        }
-        Failure { code, message }
+        Failure { code, message: tagwright_cli::error_chain(&err) }
     }
 }
 
