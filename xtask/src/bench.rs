@@ -10,6 +10,8 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail, ensure};
 
+use tagwright_test_support::registry::{LocalRegistry, Mode};
+
 use crate::{check_failed, cmd, setup};
 
 /// Arguments of `cargo xtask bench`.
@@ -465,60 +467,6 @@ fn notes(runs: usize) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A CNCF distribution registry on 127.0.0.1 with its own storage, stopped when dropped.
-struct BenchRegistry {
-    child: std::process::Child,
-    host: String,
-    data: PathBuf,
-}
-
-impl BenchRegistry {
-    fn start(dir: &Path) -> Result<BenchRegistry> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let host = format!("127.0.0.1:{port}");
-        // Registry storage on tmpfs when there is one: disk writeback would drown the difference.
-        let shm = Path::new("/dev/shm");
-        let data = if shm.is_dir() {
-            shm.join(format!("tagwright-bench-registry-{port}"))
-        } else {
-            dir.join(format!("registry-{port}"))
-        };
-        std::fs::create_dir_all(&data)?;
-        let config = data.join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\n  accesslog: {{disabled: true}}\nstorage:\n  filesystem: {{rootdirectory: {}}}\nhttp:\n  addr: {host}\n  secret: bench\n",
-                data.join("storage").display()
-            ),
-        )?;
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .context("cannot run docker-registry")?;
-        let mut registry = BenchRegistry { child, host, data };
-        let deadline = Instant::now() + std::time::Duration::from_secs(20);
-        while std::net::TcpStream::connect(&registry.host).is_err() {
-            if registry.child.try_wait()?.is_some() || Instant::now() > deadline {
-                bail!("docker-registry did not start on {}", registry.host);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
-        Ok(registry)
-    }
-}
-
-impl Drop for BenchRegistry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.data);
-    }
-}
-
 /// An OCI layout holding a one-layer image whose layer is `size` pseudo-random bytes.
 fn oci_bench_layout(dir: &Path, size: u64) -> Result<String> {
     use tagwright_oci_publish::{Layout, OCI_MANIFEST};
@@ -563,9 +511,12 @@ fn oci(runs: usize) -> Result<ExitCode> {
     const SIZE: u64 = 1 << 30;
     let digest = oci_bench_layout(&data, SIZE)?;
     let layout = data.join("layout");
+    // Registry storage on tmpfs when there is one: disk writeback would drown the difference.
+    let shm = Path::new("/dev/shm");
+    let storage = if shm.is_dir() { shm } else { data.as_path() };
     println!(
-        "\nartifact: one image, 1 GiB layer, {digest}\neach push goes to a fresh docker-registry on 127.0.0.1 (storage on {})",
-        if Path::new("/dev/shm").is_dir() { "tmpfs /dev/shm" } else { "disk" }
+        "\nartifact: one image, 1 GiB layer, {digest}\neach push goes to a fresh docker-registry on 127.0.0.1 (storage in {})",
+        storage.display()
     );
     /// A tool: its label, program, and arguments for a registry host.
     type PushTool<'a> = (&'static str, &'a Path, Box<dyn Fn(&str) -> Vec<String> + 'a>);
@@ -600,11 +551,10 @@ fn oci(runs: usize) -> Result<ExitCode> {
     let mut repush = Vec::new();
     for run in 0..=runs {
         for (i, (label, program, args)) in tools.iter().enumerate() {
-            let registry = BenchRegistry::start(&data)?;
-            let (sample, _) = measure(&data, program, &args(&registry.host), true)?;
-            let pushed = cmd::output(
-                Command::new(&ours).args(["manifest", &format!("{}/bench/app:1", registry.host)]),
-            )?;
+            let registry = LocalRegistry::start_in(Mode::Plain, storage);
+            let host = registry.host();
+            let (sample, _) = measure(&data, program, &args(host), true)?;
+            let pushed = cmd::output(Command::new(&ours).args(["manifest", &format!("{host}/bench/app:1")]))?;
             ensure!(
                 String::from_utf8_lossy(&pushed.stdout).starts_with(&format!("Digest: {digest}\n")),
                 "{label} did not push {digest}"
@@ -612,7 +562,7 @@ fn oci(runs: usize) -> Result<ExitCode> {
             if run > 0 {
                 samples[i].push(sample);
                 if i == 1 {
-                    let (again, _) = measure(&data, program, &args(&registry.host), true)?;
+                    let (again, _) = measure(&data, program, &args(host), true)?;
                     repush.push(again);
                 }
             }

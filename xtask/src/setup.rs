@@ -4,7 +4,6 @@
 //! `target/peers/venv`, pinned to the versions our notes were verified with. Nothing already present is
 //! installed again.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
@@ -41,16 +40,9 @@ const PYTHON: &[(&str, &str)] = &[
     ("", "cyclonedx-python-lib[json-validation]==11.12.0"),
 ];
 
-/// The virtual environment that holds the Python peers.
-pub(crate) fn venv() -> PathBuf {
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
-    target.join("peers").join("venv")
-}
-
-pub(crate) fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
-}
+/// The virtual environment that holds the Python peers (`target/peers/venv`), and the workspace root:
+/// the tests find the peers through the same functions.
+pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
 
 pub(crate) fn run(args: &Args) -> Result<()> {
     let missing: Vec<&str> =

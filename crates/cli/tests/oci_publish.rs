@@ -70,13 +70,6 @@ fn skopeo(registry: &LocalRegistry, verb: &str, side: &str, args: &[&str]) -> Ru
     run_ok(&mut command)
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("blob");
-    std::fs::write(&path, bytes).expect("write");
-    registry::file_digest(&path)
-}
-
 /// An AdvisoryHub-shaped chart.
 fn chart(dir: &Path) -> PathBuf {
     let chart = dir.join("charts/advisoryhub");
@@ -117,7 +110,7 @@ fn round_trip(mode: Mode) {
 
     // skopeo, the independent client, sees Helm's media types and our digest.
     let raw = skopeo(&registry, "inspect", "", &["--raw", &format!("docker://{reference}")]);
-    assert_eq!(sha256(raw.stdout.as_bytes()), digest, "skopeo's bytes have our digest");
+    assert_eq!(registry::digest(raw.stdout.as_bytes()), digest, "skopeo's bytes have our digest");
     let manifest: serde_json::Value = serde_json::from_str(&raw.stdout).expect("manifest JSON");
     assert_eq!(manifest["config"]["mediaType"], HELM_CONFIG);
     assert_eq!(manifest["layers"][0]["mediaType"], HELM_LAYER);
@@ -318,7 +311,7 @@ fn skopeo_reads_our_layouts_and_we_read_its_pushes() {
         ],
     );
     let raw = skopeo(&registry, "inspect", "", &["--raw", &format!("docker://{host}/app:1.0.0")]);
-    assert_eq!(sha256(raw.stdout.as_bytes()), digest);
+    assert_eq!(registry::digest(raw.stdout.as_bytes()), digest);
 }
 
 /// Starts `oci-publish wait` and returns it with a channel of its stderr lines.
@@ -384,7 +377,7 @@ fn wait_sees_an_image_that_skopeo_pushes_while_it_waits() {
     let output = child.wait_with_output().expect("wait finishes");
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let raw = skopeo(&registry, "inspect", "", &["--raw", &format!("docker://{reference}")]);
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), sha256(raw.stdout.as_bytes()));
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), registry::digest(raw.stdout.as_bytes()));
 }
 
 #[test]
@@ -457,7 +450,7 @@ fn wait_keeps_waiting_while_an_index_lacks_a_platform() {
     let waited = String::from_utf8_lossy(&output.stdout).trim().to_owned();
     assert_ne!(waited, partial_digest);
     let raw = skopeo(&registry, "inspect", "", &["--raw", &format!("docker://{reference}")]);
-    assert_eq!(waited, sha256(raw.stdout.as_bytes()));
+    assert_eq!(waited, registry::digest(raw.stdout.as_bytes()));
 }
 
 /// A stand-in for GitHub's Packages REST API (GitHub cannot run here): it serves the documented

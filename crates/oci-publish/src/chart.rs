@@ -539,10 +539,15 @@ pub struct PackagedChart {
     pub time_source: &'static str,
 }
 
+/// `SOURCE_DATE_EPOCH`, when set to a number of seconds.
+pub fn source_date_epoch() -> Option<u64> {
+    std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse().ok())
+}
+
 /// The package time: `SOURCE_DATE_EPOCH`, else the HEAD commit time of the repository holding `dir`,
 /// else 0.
 pub fn package_time(dir: &Path) -> (u64, &'static str) {
-    if let Some(epoch) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse().ok()) {
+    if let Some(epoch) = source_date_epoch() {
         return (epoch, "SOURCE_DATE_EPOCH");
     }
     let head_time = git2::Repository::discover(dir)

@@ -9,7 +9,9 @@
 use std::time::Duration;
 
 use reqwest::blocking::{Client, Response};
-use reqwest::{Method, StatusCode, header};
+use reqwest::{Method, header};
+
+use crate::registry::{self, RetryPolicy};
 
 /// The public GitHub REST API.
 pub const GITHUB_API: &str = "https://api.github.com";
@@ -76,7 +78,7 @@ impl std::fmt::Debug for GithubPackages {
 
 /// `charts/advisoryhub` → `charts%2Fadvisoryhub`.
 pub fn encode_package(name: &str) -> String {
-    crate::registry::percent_encode(name)
+    registry::percent_encode(name)
 }
 
 impl GithubPackages {
@@ -108,19 +110,17 @@ impl GithubPackages {
                 .header("X-GitHub-Api-Version", "2022-11-28")
                 .bearer_auth(&self.token)
                 .send();
+            // The registry client's rules: 5xx, 408 and 429 (with `Retry-After`) and broken
+            // connections are tried again, with the default policy's backoff.
             let again: Option<Option<Duration>> = match &sent {
-                Ok(r) if r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS => Some(
-                    r.headers()
-                        .get(header::RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
-                        .map(Duration::from_secs),
-                ),
+                Ok(r) if registry::retryable(r.status()) => Some(registry::retry_after(r)),
                 Err(e) if !e.is_builder() => Some(None),
                 _ => None,
             };
+            let policy = RetryPolicy::default();
             let delay = match again {
-                Some(after) if attempt < 4 => {
-                    after.unwrap_or(Duration::from_millis(500 << attempt)).min(Duration::from_secs(60))
+                Some(after) if attempt < policy.attempts => {
+                    after.unwrap_or_else(|| policy.backoff(attempt)).min(policy.max_delay)
                 }
                 _ => {
                     return sent.map_err(|e| GithubError::Connection {
@@ -173,8 +173,8 @@ impl GithubPackages {
                 .headers()
                 .get(header::LINK)
                 .and_then(|v| v.to_str().ok())
-                .and_then(crate::registry::next_link);
-            let body = crate::registry::json(response)
+                .and_then(registry::next_link);
+            let body = registry::json(response)
                 .map_err(|message| GithubError::Invalid { url: url.clone(), message })?;
             let items = body.as_array().ok_or_else(|| GithubError::Invalid {
                 url: url.clone(),
@@ -216,7 +216,7 @@ impl GithubPackages {
 
 fn status_error(method: &Method, url: &str, response: Response) -> GithubError {
     let status = response.status().as_u16();
-    let body = crate::registry::json(response).unwrap_or_default();
+    let body = registry::json(response).unwrap_or_default();
     let mut message = body["message"].as_str().unwrap_or("no message").to_owned();
     match status {
         401 => message.push_str("; the token is missing, expired or revoked"),

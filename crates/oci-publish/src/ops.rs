@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sha2::Digest as _;
-
 use crate::chart::{self, ChartError};
 use crate::ghcr::{GithubError, GithubPackages};
 use crate::gojson;
@@ -384,14 +382,13 @@ impl Store {
                 Ok(registry.get_manifest(repository, &reference.to_string())?)
             }
             Store::Layout(layout) => {
-                let found = match reference {
+                // A digest not named in index.json (an index's child) is still a blob.
+                let found = layout.resolve(Some(reference))?.or_else(|| match reference {
                     Reference::Digest(d) if layout.has_blob(d) => {
-                        layout.resolve(Some(reference))?.or_else(|| {
-                            Some(Descriptor { media_type: String::new(), digest: d.clone(), size: 0 })
-                        })
+                        Some(Descriptor { media_type: String::new(), digest: d.clone(), size: 0 })
                     }
-                    _ => layout.resolve(Some(reference))?,
-                };
+                    _ => None,
+                });
                 let Some(found) = found else { return Ok(None) };
                 let bytes = layout.read_blob(&found.digest)?;
                 let media_type = if found.media_type.is_empty() {
@@ -476,30 +473,16 @@ impl Store {
     }
 }
 
-/// Copies `input` to `output`, returning its digest and size.
+/// Copies `input` to `output`, returning its digest and size; errors name `path`.
 fn copy_hashing(
     mut input: impl Read,
     output: &mut impl std::io::Write,
     path: &Path,
 ) -> Result<(String, u64), OciError> {
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 256 * 1024];
-    let mut size = 0u64;
-    loop {
-        let n = input
-            .read(&mut buffer)
-            .map_err(|source| RegistryError::Io { path: path.to_path_buf(), source })?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-        output
-            .write_all(&buffer[..n])
-            .map_err(|source| RegistryError::Io { path: path.to_path_buf(), source })?;
-        size += n as u64;
-    }
-    let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok((format!("sha256:{digest}"), size))
+    crate::registry::copy_hashing(&mut input, output, |_| {}).map_err(|e| {
+        let (crate::registry::CopyError::Read(source) | crate::registry::CopyError::Write(source)) = e;
+        OciError::Registry(RegistryError::Io { path: path.to_path_buf(), source })
+    })
 }
 
 /// The digest and size of a file, streamed.
@@ -511,19 +494,10 @@ fn file_digest(path: &Path) -> Result<(String, u64), OciError> {
 
 /// Seconds since the epoch as RFC 3339 UTC (`2026-01-05T10:00:00Z`).
 pub fn rfc3339(seconds: u64) -> String {
-    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
-    let rest = seconds % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rest / 3600, rest % 3600 / 60, rest % 60)
+    let seconds = i64::try_from(seconds).unwrap_or(i64::MAX);
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// The JSON of a descriptor, as Go's `ocispec.Descriptor` marshals it.
@@ -621,16 +595,13 @@ impl Publisher {
         } else {
             let metadata = chart::read_archive(chart)?;
             // Helm stamps `created` with the archive's mtime; SOURCE_DATE_EPOCH wins, for reproducibility.
-            let mtime = std::env::var("SOURCE_DATE_EPOCH")
-                .ok()
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or_else(|| {
-                    std::fs::metadata(chart)
-                        .and_then(|m| m.modified())
-                        .ok()
-                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                        .map_or(0, |d| d.as_secs())
-                });
+            let mtime = chart::source_date_epoch().unwrap_or_else(|| {
+                std::fs::metadata(chart)
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_secs())
+            });
             (chart.to_path_buf(), metadata, mtime)
         };
         let tag = metadata.tag();
@@ -969,7 +940,7 @@ impl Publisher {
             }
         };
         for (tag, known) in all_tags {
-            if Some(&Reference::Tag(tag.clone())) == Some(&reference) {
+            if reference == Reference::Tag(tag.clone()) {
                 continue;
             }
             if is_signature_tag(&tag, &digest) {
@@ -1063,7 +1034,7 @@ impl Publisher {
             shared_tags: version
                 .tags
                 .iter()
-                .filter(|t| Some(&Reference::Tag((*t).clone())) != Some(reference))
+                .filter(|t| *reference != Reference::Tag((*t).clone()))
                 .cloned()
                 .collect(),
             via: "GitHub Packages API",
@@ -1161,47 +1132,31 @@ impl Publisher {
             if to.has_blob(&blob.digest)? {
                 continue;
             }
-            let source = match from {
-                Store::Layout(layout) => BlobSource::File(layout.blob_path(&blob.digest)),
-                Store::Registry { .. } => {
+            let written = match (from, to) {
+                // Into a layout: streamed from the source (which checks the digest), renamed into place.
+                (_, Store::Layout(layout)) => layout
+                    .put_blob_with(&blob.digest, |file| from.blob_into(&blob.digest, file).map(drop))
+                    .map_err(|e| match e {
+                        PutBlobError::Layout(e) => OciError::Layout(e),
+                        PutBlobError::Write(e) => e,
+                    })?,
+                (Store::Layout(layout), Store::Registry { .. }) => {
+                    to.put_blob(&blob.digest, blob.size, &BlobSource::File(layout.blob_path(&blob.digest)))?
+                }
+                // Registry to registry: through a scratch file, which retries can read again.
+                (Store::Registry { .. }, Store::Registry { .. }) => {
                     let path = scratch.join(blob.digest.replace(':', "-"));
                     let mut file = std::fs::File::create(&path)
                         .map_err(|source| RegistryError::Io { path: path.clone(), source })?;
                     from.blob_into(&blob.digest, &mut file)?;
-                    BlobSource::File(path)
+                    let written = to.put_blob(&blob.digest, blob.size, &BlobSource::File(path.clone()));
+                    let _ = std::fs::remove_file(&path);
+                    written?
                 }
-            };
-            let written = match (to, &source) {
-                (Store::Layout(layout), BlobSource::File(path)) if matches!(from, Store::Layout(_)) => {
-                    // Layout to layout: the source was checked when it was written; verify while copying.
-                    let digest = blob.digest.clone();
-                    layout
-                        .put_blob_with(&blob.digest, |file| {
-                            let input = std::fs::File::open(path)
-                                .map_err(|source| RegistryError::Io { path: path.clone(), source })?;
-                            let (actual, _) = copy_hashing(input, file, path)?;
-                            if actual == digest {
-                                Ok(())
-                            } else {
-                                Err(OciError::Content {
-                                    reference: path.display().to_string(),
-                                    message: format!("content is {actual}, not {digest}"),
-                                })
-                            }
-                        })
-                        .map_err(|e| match e {
-                            PutBlobError::Layout(e) => OciError::Layout(e),
-                            PutBlobError::Write(e) => e,
-                        })?
-                }
-                _ => to.put_blob(&blob.digest, blob.size, &source)?,
             };
             if written {
                 report.uploaded += 1;
                 report.bytes += blob.size;
-            }
-            if let (Store::Registry { .. }, BlobSource::File(path)) = (from, &source) {
-                let _ = std::fs::remove_file(path);
             }
         }
         to.put_manifest(tag, &parsed.media_type, &manifest.bytes)?;

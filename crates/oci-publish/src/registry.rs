@@ -42,7 +42,7 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    fn backoff(&self, attempt: u32) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
         self.initial_delay.saturating_mul(factor).min(self.max_delay)
     }
@@ -173,6 +173,37 @@ impl RegistryError {
 /// `sha256:<hex>` of `data`.
 pub fn sha256_digest(data: &[u8]) -> String {
     format!("sha256:{}", hex(&sha2::Sha256::digest(data)))
+}
+
+/// Why [`copy_hashing`] stopped.
+pub(crate) enum CopyError {
+    /// Reading the input failed.
+    Read(std::io::Error),
+    /// Writing the output failed.
+    Write(std::io::Error),
+}
+
+/// Copies `input` to `output` in 256 KiB blocks, hashing on the way; calls `progress` with the bytes
+/// done after each block. Returns the `sha256:` digest and the size.
+pub(crate) fn copy_hashing(
+    input: &mut dyn Read,
+    output: &mut dyn Write,
+    mut progress: impl FnMut(u64),
+) -> Result<(String, u64), CopyError> {
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut done = 0u64;
+    loop {
+        let n = input.read(&mut buffer).map_err(CopyError::Read)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        output.write_all(&buffer[..n]).map_err(CopyError::Write)?;
+        done += n as u64;
+        progress(done);
+    }
+    Ok((format!("sha256:{}", hex(&hasher.finalize())), done))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -853,25 +884,18 @@ impl Registry {
             return Err(status_error(&Method::GET, &url, response));
         }
         let total = response.content_length().unwrap_or(0);
-        let mut hasher = sha2::Sha256::new();
-        let mut buffer = vec![0u8; 256 * 1024];
-        let mut done = 0u64;
-        loop {
-            let n = response.read(&mut buffer).map_err(|e| RegistryError::Connection {
-                method: "GET".into(),
-                url: url.clone(),
-                message: e.to_string(),
-            })?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buffer[..n]);
-            sink.write_all(&buffer[..n])
-                .map_err(|source| RegistryError::Io { path: PathBuf::from("<output>"), source })?;
-            done += n as u64;
-            self.events.progress(&format!("pull {digest}"), done, total);
-        }
-        let actual = format!("sha256:{}", hex(&hasher.finalize()));
+        let what = format!("pull {digest}");
+        let (actual, done) =
+            copy_hashing(&mut response, sink, |done| self.events.progress(&what, done, total)).map_err(
+                |e| match e {
+                    CopyError::Read(e) => RegistryError::Connection {
+                        method: "GET".into(),
+                        url: url.clone(),
+                        message: e.to_string(),
+                    },
+                    CopyError::Write(source) => RegistryError::Io { path: PathBuf::from("<output>"), source },
+                },
+            )?;
         if actual != digest {
             return Err(RegistryError::DigestMismatch {
                 what: format!("blob {url}"),
@@ -1013,7 +1037,7 @@ fn first_push_remedy(host: &str, status: u16) -> Option<&'static str> {
     )
 }
 
-fn retryable(status: StatusCode) -> bool {
+pub(crate) fn retryable(status: StatusCode) -> bool {
     matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
 }
 
@@ -1054,7 +1078,7 @@ fn status_error(method: &Method, url: &str, response: Response) -> RegistryError
 }
 
 /// `Retry-After` as seconds or an HTTP date.
-fn retry_after(response: &Response) -> Option<Duration> {
+pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
     let value = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
@@ -1063,24 +1087,10 @@ fn retry_after(response: &Response) -> Option<Duration> {
     Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
-/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`).
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), which RFC 2822 parsing covers.
 fn parse_http_date(value: &str) -> Option<SystemTime> {
-    let parts: Vec<&str> = value.split_whitespace().collect();
-    let [_, day, month, year, time, "GMT"] = parts.as_slice() else { return None };
-    let month = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        .iter()
-        .position(|m| m == month)? as i64
-        + 1;
-    let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
-    let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
-    let [h, m, s] = hms.as_slice() else { return None };
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
-    let days = era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468;
-    let seconds = u64::try_from(days * 86_400 + h * 3600 + m * 60 + s).ok()?;
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
+    let seconds = chrono::DateTime::parse_from_rfc2822(value).ok()?.timestamp();
+    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
 }
 
 /// `Bearer realm="…",service="…"` into its scheme and parameters.

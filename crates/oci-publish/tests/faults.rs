@@ -47,9 +47,7 @@ fn skopeo_digest(host: &str, reference: &str) -> String {
         "--tls-verify=false",
         &format!("docker://{host}/{reference}"),
     ]));
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("m"), raw.stdout).expect("write");
-    registry::file_digest(&dir.path().join("m"))
+    registry::digest(raw.stdout.as_bytes())
 }
 
 #[test]

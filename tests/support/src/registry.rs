@@ -41,9 +41,15 @@ fn free_port() -> u16 {
 }
 
 impl LocalRegistry {
-    /// Starts a registry; returns once it answers `GET /v2/`.
+    /// Starts a registry with its files in the system's temporary directory; returns once it listens.
     pub fn start(mode: Mode) -> LocalRegistry {
-        let dir = tempfile::Builder::new().prefix("registry").tempdir().expect("tempdir");
+        LocalRegistry::start_in(mode, &std::env::temp_dir())
+    }
+
+    /// Starts a registry with its configuration and storage in a new directory under `parent` (such
+    /// as a tmpfs, for benchmarks), removed when it stops; returns once it listens.
+    pub fn start_in(mode: Mode, parent: &Path) -> LocalRegistry {
+        let dir = tempfile::Builder::new().prefix("registry").tempdir_in(parent).expect("tempdir");
         let root = dir.path();
         // A port taken between our probe and the registry's bind is retried with another one.
         for _ in 0..5 {
@@ -217,17 +223,21 @@ fn make_certificates(root: &Path) {
     ]);
 }
 
-fn sha256(bytes: &[u8]) -> String {
-    let digest: String = sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{digest}")
+/// The sha256 digest of bytes, as `sha256:<hex>`.
+pub fn digest(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex(&sha2::Sha256::digest(bytes)))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn put_blob(layout: &Path, bytes: &[u8]) -> (String, usize) {
-    let digest = sha256(bytes);
-    let path = layout.join("blobs/sha256").join(digest.trim_start_matches("sha256:"));
+    let sum = digest(bytes);
+    let path = layout.join("blobs/sha256").join(sum.trim_start_matches("sha256:"));
     std::fs::create_dir_all(path.parent().expect("parent")).expect("blobs dir");
     std::fs::write(&path, bytes).expect("write blob");
-    (digest, bytes.len())
+    (sum, bytes.len())
 }
 
 /// A one-file uncompressed layer.
@@ -330,6 +340,5 @@ pub fn file_digest(path: &Path) -> String {
         }
         hasher.update(&buffer[..n]);
     }
-    let digest: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{digest}")
+    format!("sha256:{}", hex(&hasher.finalize()))
 }
