@@ -477,11 +477,11 @@ fn oci_bench_layout(dir: &Path, size: u64) -> Result<String> {
         println!("writing a {} MiB layer into {}", size >> 20, layout.dir().display());
         generate(&blob, size, 0x05ee_d0c1)?;
     }
-    let digest = format!(
+    let digest = tagwright_oci_publish::Digest::parse(&format!(
         "sha256:{}",
         tagwright_attest::checksums::hash_file(tagwright_attest::checksums::Algorithm::Sha256, &blob)?
             .to_hex()
-    );
+    ))?;
     layout.put_blob_file(&digest, &blob)?;
     let config = format!(
         r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{digest}"]}},"config":{{}}}}"#
@@ -494,7 +494,7 @@ fn oci_bench_layout(dir: &Path, size: u64) -> Result<String> {
     );
     let manifest_digest = layout.put_manifest(Some("bench"), OCI_MANIFEST, manifest.as_bytes())?;
     std::fs::write(&marker, "")?;
-    Ok(manifest_digest)
+    Ok(manifest_digest.to_string())
 }
 
 fn oci(runs: usize) -> Result<ExitCode> {

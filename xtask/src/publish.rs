@@ -70,6 +70,7 @@ impl Events for Log {
 }
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode> {
+    tagwright_cli::remove_temporary_files_on_signals();
     let repo = &args.repo.repo;
     out("[1/3] version gate\n");
     let inventory = read(repo)?;
@@ -124,7 +125,6 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
             }
             .into());
         }
-        _ => unreachable!("WaitOutcome has two variants"),
     }
 
     out(&format!(

@@ -78,3 +78,26 @@ fn the_chart_waits_for_its_image() {
     );
     assert!(has_chart(host));
 }
+
+#[test]
+fn the_deadline_holds_against_a_registry_that_never_answers() {
+    // A stand-in for a hung registry: it accepts connections and never answers.
+    let silent = tagwright_test_support::hostile::Hostile::silent();
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+    command
+        .args(["publish", "--timeout", "3s", "--charts"])
+        .arg(format!("oci-layout:{}", dir.path().join("charts").display()))
+        .args(["--image", &format!("{}/example/advisoryhub", silent.host())])
+        .arg("--repo")
+        .arg(repo.path())
+        .env("HOME", repo.path())
+        .env_remove("DOCKER_CONFIG");
+    let (out, killed, elapsed) =
+        tagwright_test_support::run_with_limit(&mut command, std::time::Duration::from_secs(40));
+    assert!(!killed, "still waiting after 40 s:\n{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
+    assert!(elapsed < std::time::Duration::from_secs(8), "the 3 s deadline took {elapsed:?}");
+    assert!(!dir.path().join("charts").exists(), "no chart without its image");
+}

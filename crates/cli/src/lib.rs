@@ -34,6 +34,20 @@ pub fn out(text: &str) {
     }
 }
 
+/// On SIGINT or SIGTERM, removes the temporary files the libraries hold (partial downloads, staged
+/// blobs) and exits as a process ended by that signal reports it: 130 or 143. Call it first thing in
+/// `main` of a binary that downloads or writes through temporary files.
+pub fn remove_temporary_files_on_signals() {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else { return };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            tagwright_oci_publish::scratch::remove_all();
+            std::process::exit(128 + signal);
+        }
+    });
+}
+
 /// Prints `program: error: …` with the whole cause chain, and returns `code`.
 pub fn fail(program: &str, err: &anyhow::Error, code: u8) -> ExitCode {
     let mut message = format!("{program}: error: {err}");

@@ -217,16 +217,11 @@ impl ChartMetadata {
         if self.name.is_empty() {
             return Err("the chart has no `name`".to_owned());
         }
-        if self.name.contains(['/', '\\']) || self.name == "." || self.name == ".." {
-            return Err(format!("chart name `{}` must not contain a path", self.name));
-        }
+        check_name(&self.name)?;
         if self.version.is_empty() {
             return Err("the chart has no `version`".to_owned());
         }
-        let version = self.version.strip_prefix('v').unwrap_or(&self.version);
-        if semver::Version::parse(version).is_err() {
-            return Err(format!("version `{}` is not a valid SemVer version", self.version));
-        }
+        check_version(&self.version)?;
         if !matches!(self.chart_type.as_str(), "" | "application" | "library") {
             return Err(format!("type `{}` is not `application` or `library`", self.chart_type));
         }
@@ -304,6 +299,35 @@ impl ChartMetadata {
     pub fn archive_name(&self) -> String {
         format!("{}-{}.tgz", self.name, self.version)
     }
+}
+
+/// Helm's chart-name rule (`^[a-zA-Z0-9._-]+$`, from `helm create`), without `.` and `..`: a name that
+/// is safe as a file name and as the last part of a repository.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if valid {
+        Ok(())
+    } else {
+        Err(format!("chart name `{}` is invalid: Helm allows letters, digits, `.`, `_` and `-`", shown(name)))
+    }
+}
+
+/// A chart version is SemVer 2 (with an optional leading `v`, as Helm accepts).
+pub fn check_version(version: &str) -> Result<(), String> {
+    let bare = version.strip_prefix('v').unwrap_or(version);
+    if semver::Version::parse(bare).is_ok() {
+        Ok(())
+    } else {
+        Err(format!("chart version `{}` is not a valid SemVer version", shown(version)))
+    }
+}
+
+/// Hostile text as an error shows it: at most 100 characters, control characters escaped.
+fn shown(text: &str) -> String {
+    text.chars().take(100).flat_map(char::escape_debug).collect()
 }
 
 fn dependency(node: &Node) -> Result<Dependency, String> {
@@ -653,10 +677,19 @@ fn walk(root: &Path, dir: &Path, rules: &IgnoreRules, out: &mut Vec<String>) -> 
     Ok(())
 }
 
+/// The largest `Chart.yaml` read from an archive: 1 MiB.
+const MAX_CHART_YAML: u64 = 1 << 20;
+
 /// Reads the metadata of a packaged chart: its `<name>/Chart.yaml` entry.
 pub fn read_archive(path: &Path) -> Result<ChartMetadata, ChartError> {
     let file = std::fs::File::open(path).map_err(io(path))?;
-    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    read_archive_from(file, path)
+}
+
+/// Reads the metadata of a packaged chart from `reader` (gzip-compressed tar); `path` names it in
+/// errors. Entries that escape the chart are refused, and `Chart.yaml` is read up to 1 MiB.
+pub fn read_archive_from(reader: impl Read, path: &Path) -> Result<ChartMetadata, ChartError> {
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
     let invalid = |message: String| ChartError::Invalid { path: path.to_path_buf(), message };
     for entry in archive.entries().map_err(io(path))? {
         let mut entry = entry.map_err(io(path))?;
@@ -666,8 +699,12 @@ pub fn read_archive(path: &Path) -> Result<ChartMetadata, ChartError> {
         }
         let parts: Vec<&str> = name.split('/').collect();
         if parts.len() == 2 && parts[1] == "Chart.yaml" {
-            let mut text = String::new();
-            entry.read_to_string(&mut text).map_err(io(path))?;
+            let mut bytes = Vec::new();
+            (&mut entry).take(MAX_CHART_YAML + 1).read_to_end(&mut bytes).map_err(io(path))?;
+            if bytes.len() as u64 > MAX_CHART_YAML {
+                return Err(invalid(format!("{name} is larger than 1 MiB")));
+            }
+            let text = String::from_utf8(bytes).map_err(|_| invalid(format!("{name} is not UTF-8")))?;
             return ChartMetadata::parse(&text, &path.join(&name));
         }
         if name == "Chart.yaml" {
@@ -706,7 +743,8 @@ mod tests {
             ("name: x\nversion: 1.0.0\n", "apiVersion"),
             ("apiVersion: v2\nversion: 1.0.0\n", "no `name`"),
             ("apiVersion: v2\nname: x\nversion: latest\n", "not a valid SemVer"),
-            ("apiVersion: v2\nname: ../x\nversion: 1.0.0\n", "path"),
+            ("apiVersion: v2\nname: ../x\nversion: 1.0.0\n", "chart name `../x` is invalid"),
+            ("apiVersion: v2\nname: \"a b\"\nversion: 1.0.0\n", "chart name `a b` is invalid"),
             ("apiVersion: v2\nname: x\nversion: 1.0.0\ntype: weird\n", "type"),
             ("apiVersion: v2\nname: [x\n", "invalid YAML"),
         ] {

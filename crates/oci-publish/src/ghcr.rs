@@ -76,6 +76,12 @@ impl std::fmt::Debug for GithubPackages {
     }
 }
 
+/// Whether `host` is GitHub's container registry (`ghcr.io`, or a subdomain of it).
+pub fn is_ghcr(host: &str) -> bool {
+    let name = host.split(':').next().unwrap_or(host).to_ascii_lowercase();
+    name == "ghcr.io" || name.ends_with(".ghcr.io")
+}
+
 /// `charts/advisoryhub` → `charts%2Fadvisoryhub`.
 pub fn encode_package(name: &str) -> String {
     registry::percent_encode(name)

@@ -1,10 +1,17 @@
-//! OCI image layouts on disk (`oci-layout`, `index.json`, `blobs/sha256/…`), as skopeo and oras write them.
-//! Every write goes through a temporary file and a rename, and `index.json` is replaced atomically.
+//! OCI image layouts on disk (`oci-layout`, `index.json`, `blobs/<algorithm>/<hex>`), as skopeo and
+//! oras write them. Every write goes through a temporary file and a rename, and `index.json` is
+//! replaced atomically. A layout is read as untrusted input: `index.json` and manifests are capped at
+//! [`MAX_MANIFEST_BYTES`], their digests are parsed before they name a file, and a blob that does not
+//! match its digest or its size is an integrity failure.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
+
+use crate::digest::{Digest, Hasher};
+use crate::manifest::{Descriptor, MAX_MANIFEST_BYTES};
+use crate::scratch::TempFile;
 
 /// The annotation that names a manifest in `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -30,6 +37,14 @@ pub enum LayoutError {
         /// What is wrong.
         message: String,
     },
+    /// A blob does not match its digest or size: the layout was tampered with or damaged.
+    #[error("{}: {message}", .path.display())]
+    Integrity {
+        /// The blob.
+        path: PathBuf,
+        /// What does not match.
+        message: String,
+    },
 }
 
 /// Why [`Layout::put_blob_with`] failed: the layout, or the writer.
@@ -39,17 +54,6 @@ pub enum PutBlobError<E> {
     Layout(LayoutError),
     /// The writer failed.
     Write(E),
-}
-
-/// A manifest entry of `index.json`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Descriptor {
-    /// `mediaType`.
-    pub media_type: String,
-    /// `digest`.
-    pub digest: String,
-    /// `size`.
-    pub size: u64,
 }
 
 /// An OCI image layout directory.
@@ -62,22 +66,31 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError + '_ {
     move |source| LayoutError::Io { path: path.to_path_buf(), source }
 }
 
-/// A temporary file (mode 0644) beside `target`, to be renamed onto it.
-fn temp_beside(target: &Path) -> Result<tempfile::NamedTempFile, LayoutError> {
+/// A temporary file beside `target`, to be renamed onto it.
+fn temp_beside(target: &Path) -> Result<TempFile, LayoutError> {
     let dir = target.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(io(dir))?;
-    tempfile::Builder::new()
-        .prefix(".tagwright.")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .tempfile_in(dir)
-        .map_err(io(dir))
+    TempFile::new_in(dir, ".tagwright.").map_err(io(dir))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), LayoutError> {
     let mut temp = temp_beside(path)?;
-    temp.write_all(bytes).map_err(io(path))?;
-    temp.persist(path).map_err(|e| io(path)(e.error))?;
-    Ok(())
+    temp.as_file_mut().write_all(bytes).map_err(io(path))?;
+    temp.persist(path).map_err(io(path))
+}
+
+/// Reads a file of at most `limit` bytes; a larger one is invalid.
+fn read_capped(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, LayoutError> {
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(io(path))?;
+    if bytes.len() as u64 > limit {
+        return Err(LayoutError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("{what} is larger than {} MiB", limit >> 20),
+        });
+    }
+    Ok(bytes)
 }
 
 impl Layout {
@@ -109,19 +122,18 @@ impl Layout {
         &self.dir
     }
 
-    /// Where a blob lives.
-    pub fn blob_path(&self, digest: &str) -> PathBuf {
-        let (algorithm, hex) = digest.split_once(':').unwrap_or(("sha256", digest));
-        self.dir.join("blobs").join(algorithm).join(hex)
+    /// Where a blob lives: `blobs/<algorithm>/<hex>`, always inside the layout.
+    pub fn blob_path(&self, digest: &Digest) -> PathBuf {
+        self.dir.join("blobs").join(digest.algorithm().as_str()).join(digest.hex())
     }
 
     /// Whether the blob is present.
-    pub fn has_blob(&self, digest: &str) -> bool {
+    pub fn has_blob(&self, digest: &Digest) -> bool {
         self.blob_path(digest).is_file()
     }
 
     /// Stores a blob from bytes (unless present).
-    pub fn put_blob_bytes(&self, digest: &str, bytes: &[u8]) -> Result<bool, LayoutError> {
+    pub fn put_blob_bytes(&self, digest: &Digest, bytes: &[u8]) -> Result<bool, LayoutError> {
         if self.has_blob(digest) {
             return Ok(false);
         }
@@ -129,12 +141,29 @@ impl Layout {
         Ok(true)
     }
 
-    /// Stores a blob by copying a file (unless present).
-    pub fn put_blob_file(&self, digest: &str, source: &Path) -> Result<bool, LayoutError> {
+    /// Stores a blob by copying a file (unless present), checking that the file has that digest.
+    pub fn put_blob_file(&self, digest: &Digest, source: &Path) -> Result<bool, LayoutError> {
         let target = self.blob_path(digest);
         self.put_blob_with(digest, |file| {
             let mut input = std::fs::File::open(source).map_err(io(source))?;
-            std::io::copy(&mut input, file).map_err(io(&target)).map(drop)
+            let mut hasher = Hasher::new(digest.algorithm());
+            let mut buffer = vec![0u8; 256 * 1024];
+            loop {
+                let n = input.read(&mut buffer).map_err(io(source))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buffer[..n]);
+                file.write_all(&buffer[..n]).map_err(io(&target))?;
+            }
+            let actual = hasher.finish();
+            if &actual != digest {
+                return Err(LayoutError::Integrity {
+                    path: source.to_path_buf(),
+                    message: format!("the content does not match its digest: it is {actual}, not {digest}"),
+                });
+            }
+            Ok(())
         })
         .map_err(|e| match e {
             PutBlobError::Layout(e) | PutBlobError::Write(e) => e,
@@ -143,10 +172,10 @@ impl Layout {
 
     /// Stores a blob (unless present) that `write` writes into a temporary file beside its final place;
     /// `write` checks the digest (as [`crate::Registry::get_blob`] does). The file is renamed into place
-    /// only when `write` succeeds.
+    /// only when `write` succeeds; otherwise it is removed.
     pub fn put_blob_with<E>(
         &self,
-        digest: &str,
+        digest: &Digest,
         write: impl FnOnce(&mut std::fs::File) -> Result<(), E>,
     ) -> Result<bool, PutBlobError<E>> {
         if self.has_blob(digest) {
@@ -156,19 +185,49 @@ impl Layout {
         let mut temp = temp_beside(&target).map_err(PutBlobError::Layout)?;
         write(temp.as_file_mut()).map_err(PutBlobError::Write)?;
         temp.as_file_mut().flush().map_err(|e| PutBlobError::Layout(io(&target)(e)))?;
-        temp.persist(&target).map_err(|e| PutBlobError::Layout(io(&target)(e.error)))?;
+        temp.persist(&target).map_err(|e| PutBlobError::Layout(io(&target)(e)))?;
         Ok(true)
     }
 
+    fn index_path(&self) -> PathBuf {
+        self.dir.join("index.json")
+    }
+
     fn read_index(&self) -> Result<Value, LayoutError> {
-        let path = self.dir.join("index.json");
-        let text = std::fs::read_to_string(&path).map_err(io(&path))?;
-        serde_json::from_str(&text)
-            .map_err(|e| LayoutError::Invalid { path, message: format!("invalid JSON: {e}") })
+        let path = self.index_path();
+        let bytes = read_capped(&path, MAX_MANIFEST_BYTES, "index.json")?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| LayoutError::Invalid {
+            path: path.clone(),
+            message: format!("invalid JSON: {e}"),
+        })?;
+        if !value["manifests"].is_array() {
+            return Err(LayoutError::Invalid { path, message: "no manifests array".to_owned() });
+        }
+        Ok(value)
+    }
+
+    /// The entries of `index.json`, each checked, with the tag that names it.
+    fn entries(&self) -> Result<Vec<(Descriptor, Option<String>)>, LayoutError> {
+        let index = self.read_index()?;
+        let path = self.index_path();
+        index["manifests"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+            .map(|(i, entry)| {
+                let descriptor = Descriptor::from_json(entry, &format!("manifest {}", i + 1))
+                    .map_err(|message| LayoutError::Invalid { path: path.clone(), message })?;
+                Ok((descriptor, entry["annotations"][REF_NAME].as_str().map(str::to_owned)))
+            })
+            .collect()
     }
 
     fn write_index(&self, index: &Value) -> Result<(), LayoutError> {
-        write_atomically(&self.dir.join("index.json"), serde_json::to_string(index).expect("JSON").as_bytes())
+        let path = self.index_path();
+        let text = serde_json::to_string(index)
+            .map_err(|e| LayoutError::Invalid { path: path.clone(), message: e.to_string() })?;
+        write_atomically(&path, text.as_bytes())
     }
 
     /// Stores a manifest and names it `tag` in `index.json` (replacing an entry of the same name).
@@ -177,16 +236,17 @@ impl Layout {
         tag: Option<&str>,
         media_type: &str,
         bytes: &[u8],
-    ) -> Result<String, LayoutError> {
-        let digest = crate::registry::sha256_digest(bytes);
+    ) -> Result<Digest, LayoutError> {
+        let digest = Digest::sha256(bytes);
         self.put_blob_bytes(&digest, bytes)?;
         let mut index = self.read_index()?;
-        let manifests =
-            index.get_mut("manifests").and_then(Value::as_array_mut).ok_or_else(|| LayoutError::Invalid {
-                path: self.dir.join("index.json"),
+        let Some(manifests) = index.get_mut("manifests").and_then(Value::as_array_mut) else {
+            return Err(LayoutError::Invalid {
+                path: self.index_path(),
                 message: "no manifests array".to_owned(),
-            })?;
-        let mut entry = json!({"mediaType": media_type, "digest": digest, "size": bytes.len()});
+            });
+        };
+        let mut entry = json!({"mediaType": media_type, "digest": digest.as_str(), "size": bytes.len()});
         match tag {
             Some(tag) => {
                 manifests.retain(|m| m["annotations"][REF_NAME].as_str() != Some(tag));
@@ -202,33 +262,24 @@ impl Layout {
 
     /// The manifest named `tag`, or the one with `digest`; with no reference, the only manifest.
     pub fn resolve(&self, reference: Option<&crate::Reference>) -> Result<Option<Descriptor>, LayoutError> {
-        let index = self.read_index()?;
-        let manifests = index["manifests"].as_array().cloned().unwrap_or_default();
+        let entries = self.entries()?;
         let found = match reference {
-            Some(crate::Reference::Tag(tag)) => {
-                manifests.iter().rev().find(|m| m["annotations"][REF_NAME].as_str() == Some(tag))
-            }
-            Some(crate::Reference::Digest(digest)) => {
-                manifests.iter().find(|m| m["digest"].as_str() == Some(digest))
-            }
-            None if manifests.len() == 1 => manifests.first(),
+            Some(crate::Reference::Tag(tag)) => entries.iter().rev().find(|(_, t)| t.as_deref() == Some(tag)),
+            Some(crate::Reference::Digest(digest)) => entries.iter().find(|(d, _)| &d.digest == digest),
+            None if entries.len() == 1 => entries.first(),
             None => None,
         };
-        Ok(found.map(|m| Descriptor {
-            media_type: m["mediaType"].as_str().unwrap_or_default().to_owned(),
-            digest: m["digest"].as_str().unwrap_or_default().to_owned(),
-            size: m["size"].as_u64().unwrap_or(0),
-        }))
+        Ok(found.map(|(d, _)| d.clone()))
     }
 
     /// Removes every `index.json` entry for `digest` (blobs stay until a collector removes them);
     /// returns the tags that named it.
-    pub fn remove(&self, digest: &str) -> Result<Vec<String>, LayoutError> {
+    pub fn remove(&self, digest: &Digest) -> Result<Vec<String>, LayoutError> {
         let mut index = self.read_index()?;
         let mut tags = Vec::new();
         if let Some(manifests) = index.get_mut("manifests").and_then(Value::as_array_mut) {
             manifests.retain(|m| {
-                let matches = m["digest"].as_str() == Some(digest);
+                let matches = m["digest"].as_str() == Some(digest.as_str());
                 if let Some(tag) = m["annotations"][REF_NAME].as_str().filter(|_| matches) {
                     tags.push(tag.to_owned());
                 }
@@ -240,25 +291,23 @@ impl Layout {
     }
 
     /// Every tag in `index.json` with the digest it names.
-    pub fn tags(&self) -> Result<Vec<(String, String)>, LayoutError> {
-        let index = self.read_index()?;
-        Ok(index["manifests"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|m| {
-                Some((m["annotations"][REF_NAME].as_str()?.to_owned(), m["digest"].as_str()?.to_owned()))
-            })
-            .collect())
+    pub fn tags(&self) -> Result<Vec<(String, Digest)>, LayoutError> {
+        Ok(self.entries()?.into_iter().filter_map(|(d, tag)| Some((tag?, d.digest))).collect())
     }
 
-    /// Reads a blob whole (manifests and configs).
-    pub fn read_blob(&self, digest: &str) -> Result<Vec<u8>, LayoutError> {
+    /// Reads a small blob (a manifest or config) whole: at most [`MAX_MANIFEST_BYTES`], and it must
+    /// match its digest.
+    pub fn read_blob(&self, digest: &Digest) -> Result<Vec<u8>, LayoutError> {
         let path = self.blob_path(digest);
-        let bytes = std::fs::read(&path).map_err(io(&path))?;
-        let actual = crate::registry::sha256_digest(&bytes);
-        if actual != digest {
-            return Err(LayoutError::Invalid { path, message: format!("content is {actual}, not {digest}") });
+        let bytes = read_capped(&path, MAX_MANIFEST_BYTES, "the blob")?;
+        let mut hasher = Hasher::new(digest.algorithm());
+        hasher.update(&bytes);
+        let actual = hasher.finish();
+        if &actual != digest {
+            return Err(LayoutError::Integrity {
+                path,
+                message: format!("the content does not match its digest: it is {actual}, not {digest}"),
+            });
         }
         Ok(bytes)
     }

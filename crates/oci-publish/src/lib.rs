@@ -23,15 +23,20 @@
 
 pub mod chart;
 pub mod credentials;
+pub mod digest;
 pub mod ghcr;
 mod gojson;
 pub mod layout;
+pub mod manifest;
 mod ops;
 mod reference;
 pub mod registry;
+pub mod scratch;
 
+pub use digest::{Digest, DigestError};
 pub use ghcr::{GithubError, GithubPackages, PackageVersion};
-pub use layout::{Descriptor, Layout, LayoutError};
+pub use layout::{Layout, LayoutError};
+pub use manifest::{Descriptor, MAX_MANIFEST_BYTES};
 pub use ops::{
     ChartPull, ChartPush, CopyReport, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, Deletion, OCI_INDEX,
     OCI_MANIFEST, OciError, Platform, Publisher, WaitOptions, WaitOutcome, rfc3339,

@@ -1,5 +1,9 @@
 //! The operations a release needs, over registries and OCI layouts alike: push and pull a chart, read a
 //! manifest, wait for an image, delete a version, and copy an artifact.
+//!
+//! Everything read from a registry or a layout is checked before it is used: manifests through
+//! [`crate::manifest::parse`], blobs against their descriptor's digest and size, chart names and
+//! versions by Helm's rules before they name a file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Read;
@@ -8,23 +12,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::chart::{self, ChartError};
+use crate::digest::Digest;
 use crate::ghcr::{GithubError, GithubPackages};
 use crate::gojson;
-use crate::layout::{Descriptor, Layout, LayoutError, PutBlobError};
+use crate::layout::{Layout, LayoutError, PutBlobError};
+use crate::manifest::{Content, Descriptor, MAX_MANIFEST_BYTES, ParsedManifest};
+pub use crate::manifest::{DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, OCI_INDEX, OCI_MANIFEST, Platform};
 use crate::reference::{Reference, ReferenceError, RegistryRef, Target};
 use crate::registry::{
-    BlobSource, Credentials, Events, Manifest, ManifestStatus, Registry, RegistryError, RegistryOptions,
-    sha256_digest,
+    BlobSource, CopyError, Credentials, Events, Manifest, ManifestStatus, Registry, RegistryError,
+    RegistryOptions, copy_hashing,
 };
-
-/// The OCI image manifest media type.
-pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
-/// The OCI image index media type.
-pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
-/// Docker's image manifest media type.
-pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
-/// Docker's manifest list media type.
-pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+use crate::scratch::{TempDir, TempFile};
 
 /// Why an operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -76,75 +75,16 @@ pub enum OciError {
 }
 
 impl OciError {
-    /// Whether the input was at fault (bad reference, bad chart, bad request) rather than a check or
-    /// the remote side: binaries exit 2 for these, 1 otherwise.
+    /// Whether the input was at fault (bad reference, bad chart, bad request, an unusable layout or CA
+    /// file) rather than a check or the remote side: binaries exit 2 for these, 1 otherwise. Content
+    /// that does not match its digest or size is an integrity failure (1), wherever it was read.
     pub fn is_input_error(&self) -> bool {
         match self {
-            OciError::Reference(_) | OciError::Chart(_) | OciError::Usage(_) | OciError::Layout(_) => true,
+            OciError::Reference(_) | OciError::Chart(_) | OciError::Usage(_) => true,
+            OciError::Layout(e) => !matches!(e, LayoutError::Integrity { .. }),
             OciError::Registry(e) => matches!(e, RegistryError::Setup(_) | RegistryError::Io { .. }),
             _ => false,
         }
-    }
-}
-
-/// A platform, as `os/architecture[/variant]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Platform {
-    /// `linux`.
-    pub os: String,
-    /// `amd64`, `arm64`, ….
-    pub architecture: String,
-    /// `v8`, `v7`, … if any.
-    pub variant: Option<String>,
-}
-
-impl std::str::FromStr for Platform {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Platform, String> {
-        let parts: Vec<&str> = text.split('/').collect();
-        match parts.as_slice() {
-            [os, arch] if !os.is_empty() && !arch.is_empty() => {
-                Ok(Platform { os: (*os).to_owned(), architecture: (*arch).to_owned(), variant: None })
-            }
-            [os, arch, variant] if !os.is_empty() && !arch.is_empty() && !variant.is_empty() => {
-                Ok(Platform {
-                    os: (*os).to_owned(),
-                    architecture: (*arch).to_owned(),
-                    variant: Some((*variant).to_owned()),
-                })
-            }
-            _ => Err(format!(
-                "`{text}` is not a platform: expected os/architecture[/variant], such as linux/arm64"
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Platform {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.os, self.architecture)?;
-        match &self.variant {
-            Some(v) => write!(f, "/{v}"),
-            None => Ok(()),
-        }
-    }
-}
-
-impl Platform {
-    fn from_json(value: &serde_json::Value) -> Option<Platform> {
-        Some(Platform {
-            os: value["os"].as_str()?.to_owned(),
-            architecture: value["architecture"].as_str()?.to_owned(),
-            variant: value["variant"].as_str().map(str::to_owned),
-        })
-    }
-
-    /// Whether `offered` satisfies this requirement (a requirement without a variant takes any).
-    fn satisfied_by(&self, offered: &Platform) -> bool {
-        self.os == offered.os
-            && self.architecture == offered.architecture
-            && (self.variant.is_none() || self.variant == offered.variant)
     }
 }
 
@@ -159,7 +99,7 @@ pub struct ChartPush {
     /// Where it went, such as `ghcr.io/org/charts/advisoryhub:1.2.0`.
     pub reference: String,
     /// The manifest's digest.
-    pub digest: String,
+    pub digest: Digest,
     /// The manifest's size.
     pub size: u64,
     /// The manifest's media type.
@@ -169,7 +109,7 @@ pub struct ChartPush {
     /// The layers (the chart, and its provenance file if there is one).
     pub layers: Vec<Descriptor>,
     /// The digests that were uploaded (the others were already there).
-    pub uploaded: Vec<String>,
+    pub uploaded: Vec<Digest>,
     /// The destination already had this manifest under the tag: nothing was written.
     pub unchanged: bool,
     /// Nothing was written because this was a dry run.
@@ -187,7 +127,7 @@ pub struct ChartPull {
     /// The chart's version.
     pub version: String,
     /// The manifest's digest.
-    pub digest: String,
+    pub digest: Digest,
     /// The archive written.
     pub path: PathBuf,
     /// The chart layer.
@@ -221,14 +161,13 @@ impl Default for WaitOptions {
     }
 }
 
-/// How a wait ended.
+/// How a wait ended: one of two outcomes, for good (errors are `Err`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum WaitOutcome {
     /// The artifact is there.
     Ready {
         /// Its digest.
-        digest: String,
+        digest: Digest,
         /// Its media type.
         media_type: String,
         /// Checks made.
@@ -248,13 +187,13 @@ pub enum WaitOutcome {
 }
 
 /// What a delete did (or, in a dry run, would do).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Deletion {
     /// The reference asked for.
     pub reference: String,
     /// The digest deleted.
-    pub digest: String,
+    pub digest: Digest,
     /// Other tags that named the same digest, deleted with it.
     pub shared_tags: Vec<String>,
     /// cosign signature and attestation tags (`sha256-<hex>.sig`, `.att`) deleted with it.
@@ -272,7 +211,7 @@ pub struct Deletion {
 #[non_exhaustive]
 pub struct CopyReport {
     /// The manifest's digest.
-    pub digest: String,
+    pub digest: Digest,
     /// Blobs in the artifact.
     pub blobs: usize,
     /// Blobs uploaded (the others were already there).
@@ -301,60 +240,10 @@ impl std::fmt::Debug for Publisher {
     }
 }
 
-/// A parsed manifest or index.
-#[derive(Debug, Default)]
-struct Parsed {
-    media_type: String,
-    config: Option<Descriptor>,
-    layers: Vec<Descriptor>,
-    manifests: Vec<(Descriptor, Option<Platform>)>,
-}
-
-impl Parsed {
-    fn is_index(&self) -> bool {
-        self.media_type == OCI_INDEX || self.media_type == DOCKER_MANIFEST_LIST
-    }
-}
-
-fn descriptor(value: &serde_json::Value) -> Option<Descriptor> {
-    Some(Descriptor {
-        media_type: value["mediaType"].as_str().unwrap_or_default().to_owned(),
-        digest: value["digest"].as_str()?.to_owned(),
-        size: value["size"].as_u64()?,
-    })
-}
-
-fn parse_manifest(manifest: &Manifest, reference: &str) -> Result<Parsed, OciError> {
-    let bad = |message: String| OciError::Content { reference: reference.to_owned(), message };
-    let value: serde_json::Value =
-        serde_json::from_slice(&manifest.bytes).map_err(|e| bad(format!("the manifest is not JSON: {e}")))?;
-    let media_type = value["mediaType"].as_str().map_or_else(|| manifest.media_type.clone(), str::to_owned);
-    let media_type = if media_type.is_empty() && value.get("manifests").is_some() {
-        OCI_INDEX.to_owned()
-    } else if media_type.is_empty() {
-        OCI_MANIFEST.to_owned()
-    } else {
-        media_type
-    };
-    let mut parsed = Parsed { media_type, ..Parsed::default() };
-    if let Some(manifests) = value["manifests"].as_array() {
-        for entry in manifests {
-            let d =
-                descriptor(entry).ok_or_else(|| bad("an index entry has no digest or size".to_owned()))?;
-            parsed.manifests.push((d, Platform::from_json(&entry["platform"])));
-        }
-    } else {
-        parsed.config = Some(
-            descriptor(&value["config"])
-                .ok_or_else(|| bad("the manifest has no config descriptor".to_owned()))?,
-        );
-        for layer in value["layers"].as_array().into_iter().flatten() {
-            parsed
-                .layers
-                .push(descriptor(layer).ok_or_else(|| bad("a layer has no digest or size".to_owned()))?);
-        }
-    }
-    Ok(parsed)
+/// Parses a manifest read from `reference`, as a content error naming it.
+fn parse_manifest(manifest: &Manifest, reference: &str) -> Result<ParsedManifest, OciError> {
+    crate::manifest::parse(&manifest.bytes, &manifest.media_type)
+        .map_err(|e| OciError::Content { reference: reference.to_owned(), message: e.message })
 }
 
 /// A registry repository or a layout, opened.
@@ -366,9 +255,7 @@ enum Store {
 impl Store {
     fn head(&self, reference: &Reference) -> Result<ManifestStatus, OciError> {
         match self {
-            Store::Registry { registry, repository } => {
-                Ok(registry.head_manifest(repository, &reference.to_string())?)
-            }
+            Store::Registry { registry, repository } => Ok(registry.head_manifest(repository, reference)?),
             Store::Layout(layout) => Ok(match layout.resolve(Some(reference))? {
                 Some(d) => ManifestStatus::Found { digest: Some(d.digest), media_type: d.media_type },
                 None => ManifestStatus::Missing,
@@ -378,9 +265,7 @@ impl Store {
 
     fn manifest(&self, reference: &Reference) -> Result<Option<Manifest>, OciError> {
         match self {
-            Store::Registry { registry, repository } => {
-                Ok(registry.get_manifest(repository, &reference.to_string())?)
-            }
+            Store::Registry { registry, repository } => Ok(registry.get_manifest(repository, reference)?),
             Store::Layout(layout) => {
                 // A digest not named in index.json (an index's child) is still a blob.
                 let found = layout.resolve(Some(reference))?.or_else(|| match reference {
@@ -391,52 +276,45 @@ impl Store {
                 });
                 let Some(found) = found else { return Ok(None) };
                 let bytes = layout.read_blob(&found.digest)?;
-                let media_type = if found.media_type.is_empty() {
-                    serde_json::from_slice::<serde_json::Value>(&bytes)
-                        .ok()
-                        .and_then(|v| v["mediaType"].as_str().map(str::to_owned))
-                        .unwrap_or_else(|| OCI_MANIFEST.to_owned())
-                } else {
-                    found.media_type
-                };
-                Ok(Some(Manifest { bytes, media_type, digest: found.digest }))
+                Ok(Some(Manifest { bytes, media_type: found.media_type, digest: found.digest }))
             }
         }
     }
 
-    /// A small blob (a config), whole.
-    fn small_blob(&self, digest: &str) -> Result<Vec<u8>, OciError> {
+    /// A small blob (a config), whole: at most its descriptor's size, which is at most 4 MiB.
+    fn small_blob(&self, blob: &Descriptor, what: &str) -> Result<Vec<u8>, OciError> {
+        if blob.size > MAX_MANIFEST_BYTES {
+            return Err(OciError::Content {
+                reference: what.to_owned(),
+                message: format!("the config is {} bytes, larger than 4 MiB", blob.size),
+            });
+        }
         match self {
             Store::Registry { registry, repository } => {
                 let mut bytes = Vec::new();
-                registry.get_blob(repository, digest, &mut bytes)?;
+                registry.get_blob(repository, &blob.digest, blob.size, &mut bytes)?;
                 Ok(bytes)
             }
-            Store::Layout(layout) => Ok(layout.read_blob(digest)?),
+            Store::Layout(layout) => Ok(layout.read_blob(&blob.digest)?),
         }
     }
 
-    /// Streams a blob into `file`, checking its digest.
-    fn blob_into(&self, digest: &str, file: &mut std::fs::File) -> Result<u64, OciError> {
+    /// Streams a blob into `file`, checking its size and digest.
+    fn blob_into(&self, blob: &Descriptor, file: &mut std::fs::File) -> Result<u64, OciError> {
         match self {
-            Store::Registry { registry, repository } => Ok(registry.get_blob(repository, digest, file)?),
+            Store::Registry { registry, repository } => {
+                Ok(registry.get_blob(repository, &blob.digest, blob.size, file)?)
+            }
             Store::Layout(layout) => {
-                let path = layout.blob_path(digest);
+                let path = layout.blob_path(&blob.digest);
                 let input = std::fs::File::open(&path)
                     .map_err(|source| RegistryError::Io { path: path.clone(), source })?;
-                let (actual, size) = copy_hashing(input, file, &path)?;
-                if actual != digest {
-                    return Err(OciError::Content {
-                        reference: path.display().to_string(),
-                        message: format!("the blob's content is {actual}, not {digest}"),
-                    });
-                }
-                Ok(size)
+                copy_checked(input, blob, file, &path)
             }
         }
     }
 
-    fn has_blob(&self, digest: &str) -> Result<bool, OciError> {
+    fn has_blob(&self, digest: &Digest) -> Result<bool, OciError> {
         match self {
             Store::Registry { registry, repository } => Ok(registry.blob_exists(repository, digest)?),
             Store::Layout(layout) => Ok(layout.has_blob(digest)),
@@ -444,27 +322,39 @@ impl Store {
     }
 
     /// Stores a blob from `source` unless present; returns whether it was written.
-    fn put_blob(&self, digest: &str, size: u64, source: &BlobSource) -> Result<bool, OciError> {
+    fn put_blob(&self, digest: &Digest, size: u64, source: &BlobSource) -> Result<bool, OciError> {
         match (self, source) {
             (Store::Registry { registry, repository }, _) => {
                 Ok(registry.push_blob(repository, digest, size, source)?)
             }
             (Store::Layout(layout), BlobSource::Bytes(bytes)) => Ok(layout.put_blob_bytes(digest, bytes)?),
-            (Store::Layout(layout), BlobSource::File(path)) => Ok(layout.put_blob_file(digest, path)?),
+            (Store::Layout(layout), BlobSource::File(path)) => {
+                let descriptor = Descriptor { media_type: String::new(), digest: digest.clone(), size };
+                layout
+                    .put_blob_with(digest, |file| {
+                        let input = std::fs::File::open(path)
+                            .map_err(|source| RegistryError::Io { path: path.clone(), source })?;
+                        copy_checked(input, &descriptor, file, path).map(drop)
+                    })
+                    .map_err(flatten_put)
+            }
         }
     }
 
     /// Stores a manifest, named by `tag` (or only by its digest).
-    fn put_manifest(&self, tag: Option<&str>, media_type: &str, bytes: &[u8]) -> Result<String, OciError> {
+    fn put_manifest(&self, tag: Option<&str>, media_type: &str, bytes: &[u8]) -> Result<Digest, OciError> {
+        let digest = Digest::sha256(bytes);
         match self {
             Store::Registry { registry, repository } => {
-                let digest = sha256_digest(bytes);
-                Ok(registry.put_manifest(repository, tag.unwrap_or(&digest), media_type, bytes)?)
+                let reference = match tag {
+                    Some(tag) => Reference::Tag(tag.to_owned()),
+                    None => Reference::Digest(digest),
+                };
+                Ok(registry.put_manifest(repository, &reference, media_type, bytes)?)
             }
             Store::Layout(layout) => match tag {
                 Some(tag) => Ok(layout.put_manifest(Some(tag), media_type, bytes)?),
                 None => {
-                    let digest = sha256_digest(bytes);
                     layout.put_blob_bytes(&digest, bytes)?;
                     Ok(digest)
                 }
@@ -473,23 +363,55 @@ impl Store {
     }
 }
 
-/// Copies `input` to `output`, returning its digest and size; errors name `path`.
-fn copy_hashing(
+/// Copies a file's bytes into `file`, checking them against `blob`'s size and digest: an integrity
+/// failure names `path`.
+fn copy_checked(
     mut input: impl Read,
-    output: &mut impl std::io::Write,
+    blob: &Descriptor,
+    file: &mut std::fs::File,
     path: &Path,
-) -> Result<(String, u64), OciError> {
-    crate::registry::copy_hashing(&mut input, output, |_| {}).map_err(|e| {
-        let (crate::registry::CopyError::Read(source) | crate::registry::CopyError::Write(source)) = e;
-        OciError::Registry(RegistryError::Io { path: path.to_path_buf(), source })
-    })
+) -> Result<u64, OciError> {
+    let integrity =
+        |message: String| OciError::Layout(LayoutError::Integrity { path: path.to_path_buf(), message });
+    let (actual, size) =
+        copy_hashing(&mut input, file, blob.digest.algorithm(), blob.size, |_| {}).map_err(|e| match e {
+            CopyError::TooLong => {
+                integrity(format!("the blob is larger than the {} bytes its descriptor gives", blob.size))
+            }
+            CopyError::Read(source) | CopyError::Write(source) => {
+                OciError::Registry(RegistryError::Io { path: path.to_path_buf(), source })
+            }
+        })?;
+    if size != blob.size {
+        return Err(integrity(format!("the blob has {size} bytes, its descriptor {}", blob.size)));
+    }
+    if actual != blob.digest {
+        return Err(integrity(format!(
+            "the content does not match its digest: it is {actual}, not {}",
+            blob.digest
+        )));
+    }
+    Ok(size)
+}
+
+/// A failed [`Layout::put_blob_with`] as one error.
+fn flatten_put(error: PutBlobError<OciError>) -> OciError {
+    match error {
+        PutBlobError::Layout(e) => OciError::Layout(e),
+        PutBlobError::Write(e) => e,
+    }
 }
 
 /// The digest and size of a file, streamed.
-fn file_digest(path: &Path) -> Result<(String, u64), OciError> {
-    let file =
-        std::fs::File::open(path).map_err(|source| RegistryError::Io { path: path.to_path_buf(), source })?;
-    copy_hashing(file, &mut std::io::sink(), path)
+fn file_digest(path: &Path) -> Result<(Digest, u64), OciError> {
+    let io = |source| OciError::Registry(RegistryError::Io { path: path.to_path_buf(), source });
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    copy_hashing(&mut file, &mut std::io::sink(), crate::digest::Algorithm::Sha256, u64::MAX, |_| {}).map_err(
+        |e| match e {
+            CopyError::Read(source) | CopyError::Write(source) => io(source),
+            CopyError::TooLong => io(std::io::Error::other("the file grew past 16 EiB")),
+        },
+    )
 }
 
 /// Seconds since the epoch as RFC 3339 UTC (`2026-01-05T10:00:00Z`).
@@ -504,7 +426,7 @@ pub fn rfc3339(seconds: u64) -> String {
 fn descriptor_json(d: &Descriptor) -> String {
     gojson::Object::new()
         .str("mediaType", &d.media_type)
-        .str("digest", &d.digest)
+        .str("digest", d.digest.as_str())
         .num("size", d.size)
         .finish()
 }
@@ -525,14 +447,9 @@ fn chart_manifest(
         .finish()
 }
 
-/// `sha256:<hex>` → the cosign tag prefix `sha256-<hex>`.
-fn cosign_prefix(digest: &str) -> String {
-    digest.replacen(':', "-", 1)
-}
-
-fn is_signature_tag(tag: &str, digest: &str) -> bool {
-    let prefix = cosign_prefix(digest);
-    tag.strip_prefix(&prefix).is_some_and(|rest| matches!(rest, ".sig" | ".att" | ".sbom"))
+/// Whether `tag` is one of cosign's tags for `digest`: `sha256-<hex>.sig`, `.att` or `.sbom`.
+fn is_signature_tag(tag: &str, digest: &Digest) -> bool {
+    tag.strip_prefix(&digest.tag_prefix()).is_some_and(|rest| matches!(rest, ".sig" | ".att" | ".sbom"))
 }
 
 impl Publisher {
@@ -563,16 +480,29 @@ impl Publisher {
         Ok(Registry::new(host, &options, self.events.clone())?)
     }
 
-    /// Opens the store behind `target`; `create` makes a missing layout.
-    fn store(&self, target: &Target, create: bool) -> Result<Store, OciError> {
+    /// Opens the store behind `target`; `create` makes a missing layout. Registry requests end by
+    /// `deadline`, if given.
+    fn store_until(
+        &self,
+        target: &Target,
+        create: bool,
+        deadline: Option<Instant>,
+    ) -> Result<Store, OciError> {
         match target {
-            Target::Registry(r) => Ok(Store::Registry {
-                registry: Box::new(self.registry(&r.host)?),
-                repository: r.repository.clone(),
-            }),
+            Target::Registry(r) => {
+                let mut registry = self.registry(&r.host)?;
+                if let Some(deadline) = deadline {
+                    registry = registry.with_deadline(deadline);
+                }
+                Ok(Store::Registry { registry: Box::new(registry), repository: r.repository.clone() })
+            }
             Target::Layout { dir, .. } if create => Ok(Store::Layout(Layout::create(dir)?)),
             Target::Layout { dir, .. } => Ok(Store::Layout(Layout::open(dir)?)),
         }
+    }
+
+    fn store(&self, target: &Target, create: bool) -> Result<Store, OciError> {
+        self.store_until(target, create, None)
     }
 
     fn required_reference(target: &Target) -> Result<Reference, OciError> {
@@ -585,9 +515,7 @@ impl Publisher {
     /// for an `oci://host/namespace` target, or to the layout (tagged with the version unless a tag is
     /// given). Blobs and manifests already present are not sent again.
     pub fn push_chart(&self, chart: &Path, target: &Target, dry_run: bool) -> Result<ChartPush, OciError> {
-        let work = tempfile::Builder::new()
-            .prefix("tagwright-chart-")
-            .tempdir()
+        let work = TempDir::new("tagwright-chart-")
             .map_err(|source| ChartError::Io { path: std::env::temp_dir(), source })?;
         let (archive, metadata, created) = if chart.is_dir() {
             let packaged = chart::package(chart, work.path())?;
@@ -636,7 +564,7 @@ impl Publisher {
         let config_bytes = metadata.config_json().into_bytes();
         let config = Descriptor {
             media_type: chart::CONFIG_MEDIA_TYPE.to_owned(),
-            digest: sha256_digest(&config_bytes),
+            digest: Digest::sha256(&config_bytes),
             size: config_bytes.len() as u64,
         };
         let (layer_digest, layer_size) = file_digest(&archive)?;
@@ -657,11 +585,11 @@ impl Publisher {
             ));
         }
         // Helm sorts layers by digest, "for determinism".
-        layers.sort_by(|a, b| a.0.digest.cmp(&b.0.digest));
+        layers.sort_by(|a, b| a.0.digest.as_str().cmp(b.0.digest.as_str()));
         let descriptors: Vec<Descriptor> = layers.iter().map(|(d, _)| d.clone()).collect();
         let manifest =
             chart_manifest(&config, &descriptors, &metadata.oci_annotations(&rfc3339(created))).into_bytes();
-        let digest = sha256_digest(&manifest);
+        let digest = Digest::sha256(&manifest);
         let mut report = ChartPush {
             name: metadata.name.clone(),
             version: metadata.version.clone(),
@@ -707,8 +635,8 @@ impl Publisher {
         store.manifest(&reference)?.ok_or_else(|| OciError::NotFound { reference: target.to_string() })
     }
 
-    /// Pulls a chart as `helm pull` does: checks the media types and digests, then writes
-    /// `<dest>/<name>-<version>.tgz` atomically.
+    /// Pulls a chart as `helm pull` does: checks the media types and digests, checks the chart's name
+    /// and version by Helm's rules, then writes `<dest>/<name>-<version>.tgz` atomically.
     pub fn pull_chart(&self, target: &Target, dest: &Path) -> Result<ChartPull, OciError> {
         let reference = Publisher::required_reference(target)?;
         let store = self.store(target, false)?;
@@ -717,10 +645,12 @@ impl Publisher {
             .ok_or_else(|| OciError::NotFound { reference: target.to_string() })?;
         let parsed = parse_manifest(&manifest, &target.to_string())?;
         let not_chart = |message: String| OciError::Content { reference: target.to_string(), message };
-        if parsed.is_index() {
-            return Err(not_chart("this is an image index, not a Helm chart".to_owned()));
-        }
-        let config = parsed.config.clone().expect("a manifest has a config");
+        let (config, layers) = match parsed.content {
+            Content::Index { .. } => {
+                return Err(not_chart("this is an image index, not a Helm chart".to_owned()));
+            }
+            Content::Manifest { config, layers } => (config, layers),
+        };
         if config.media_type != chart::CONFIG_MEDIA_TYPE {
             return Err(not_chart(format!(
                 "the config media type is `{}`, not Helm's `{}`: not a Helm chart",
@@ -729,7 +659,7 @@ impl Publisher {
             )));
         }
         let mut chart_layer = None;
-        for layer in &parsed.layers {
+        for layer in &layers {
             match layer.media_type.as_str() {
                 chart::CHART_LAYER_MEDIA_TYPE | chart::LEGACY_CHART_LAYER_MEDIA_TYPE
                     if chart_layer.is_none() =>
@@ -753,32 +683,28 @@ impl Publisher {
                 chart::LEGACY_CHART_LAYER_MEDIA_TYPE
             ));
         }
-        let config_bytes = store.small_blob(&config.digest)?;
+        let config_bytes = store.small_blob(&config, &target.to_string())?;
         let config_json: serde_json::Value = serde_json::from_slice(&config_bytes)
             .map_err(|e| not_chart(format!("the chart config is not JSON: {e}")))?;
         let (Some(name), Some(version)) = (config_json["name"].as_str(), config_json["version"].as_str())
         else {
             return Err(not_chart("the chart config has no name or version".to_owned()));
         };
-        if name.is_empty() || name.contains('/') || name.contains("..") {
-            return Err(not_chart(format!("the chart name `{name}` cannot be a file name")));
+        chart::check_name(name).map_err(not_chart)?;
+        chart::check_version(version).map_err(not_chart)?;
+        let file_name = format!("{name}-{version}.tgz");
+        // Both were checked, so this is one plain file name; say so where it matters.
+        let mut components = Path::new(&file_name).components();
+        if !matches!((components.next(), components.next()), (Some(std::path::Component::Normal(_)), None)) {
+            return Err(not_chart(format!("`{file_name}` is not a plain file name")));
         }
         std::fs::create_dir_all(dest)
             .map_err(|source| RegistryError::Io { path: dest.to_path_buf(), source })?;
-        let path = dest.join(format!("{name}-{version}.tgz"));
-        let mut temp = tempfile::Builder::new()
-            .prefix(".tagwright-pull.")
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-            .tempfile_in(dest)
+        let path = dest.join(&file_name);
+        let mut temp = TempFile::new_in(dest, ".tagwright-pull.")
             .map_err(|source| RegistryError::Io { path: dest.to_path_buf(), source })?;
-        let size = store.blob_into(&layer.digest, temp.as_file_mut())?;
-        if size != layer.size {
-            return Err(not_chart(format!(
-                "the chart layer has {size} bytes, the manifest says {}",
-                layer.size
-            )));
-        }
-        temp.persist(&path).map_err(|e| RegistryError::Io { path: path.clone(), source: e.error })?;
+        store.blob_into(&layer, temp.as_file_mut())?;
+        temp.persist(&path).map_err(|source| RegistryError::Io { path: path.clone(), source })?;
         Ok(ChartPull {
             name: name.to_owned(),
             version: version.to_owned(),
@@ -792,8 +718,9 @@ impl Publisher {
     /// Waits until `target`'s tag or digest exists and, for an index, offers every required platform.
     ///
     /// Checks use `HEAD` with OCI and Docker `Accept` headers, spaced by exponential backoff (doubling
-    /// from `initial_interval` up to `max_interval`, or the server's `Retry-After`). Connection failures
-    /// and throttling count as "not yet"; authentication and other client errors end the wait.
+    /// from `initial_interval` up to `max_interval`, or the server's `Retry-After`). Connection failures,
+    /// timeouts and throttling count as "not yet"; authentication, TLS and other client errors end the
+    /// wait. Every request ends by the deadline, so the wait ends on time whatever the server does.
     pub fn wait(&self, target: &Target, options: &WaitOptions) -> Result<WaitOutcome, OciError> {
         let reference = Publisher::required_reference(target)?;
         let start = Instant::now();
@@ -804,8 +731,8 @@ impl Publisher {
         loop {
             attempts += 1;
             let (state, retry_after) =
-                match self.check_ready(target, &reference, &options.platforms, &mut store) {
-                    Ok(Ready::Yes { digest, media_type }) => {
+                match self.check_ready(target, &reference, &options.platforms, &mut store, deadline)? {
+                    Ready::Yes { digest, media_type } => {
                         return Ok(WaitOutcome::Ready {
                             digest,
                             media_type,
@@ -813,8 +740,7 @@ impl Publisher {
                             elapsed: start.elapsed(),
                         });
                     }
-                    Ok(Ready::No { state, retry_after }) => (state, retry_after),
-                    Err(e) => return Err(e),
+                    Ready::No { state, retry_after } => (state, retry_after),
                 };
             let now = Instant::now();
             if now >= deadline {
@@ -833,26 +759,40 @@ impl Publisher {
         reference: &Reference,
         platforms: &[Platform],
         store: &mut Option<Store>,
+        deadline: Instant,
     ) -> Result<Ready, OciError> {
         let not_yet = |state: String| Ok(Ready::No { state, retry_after: None });
-        if store.is_none() {
-            match self.store(target, false) {
-                Ok(s) => *store = Some(s),
+        let store = match store {
+            Some(store) => store,
+            None => match self.store_until(target, false, Some(deadline)) {
+                Ok(opened) => store.insert(opened),
                 Err(OciError::Layout(e)) => return not_yet(format!("no layout yet ({e})")),
                 Err(e) => return Err(e),
+            },
+        };
+        match self.ready(store, target, reference, platforms) {
+            // A server that is down, slow or silent is "not yet"; the deadline decides.
+            Err(OciError::Registry(RegistryError::Connection { message, .. })) => {
+                not_yet(format!("unreachable: {message}"))
             }
+            other => other,
         }
-        let store = store.as_ref().expect("opened");
-        let (digest, media_type) = match store.head(reference) {
-            Ok(ManifestStatus::Found { digest, media_type }) => (digest, media_type),
-            Ok(ManifestStatus::Missing) => return not_yet("not found".to_owned()),
-            Ok(ManifestStatus::Throttled { status, retry_after }) => {
+    }
+
+    fn ready(
+        &self,
+        store: &Store,
+        target: &Target,
+        reference: &Reference,
+        platforms: &[Platform],
+    ) -> Result<Ready, OciError> {
+        let not_yet = |state: String| Ok(Ready::No { state, retry_after: None });
+        let (digest, media_type) = match store.head(reference)? {
+            ManifestStatus::Found { digest, media_type } => (digest, media_type),
+            ManifestStatus::Missing => return not_yet("not found".to_owned()),
+            ManifestStatus::Throttled { status, retry_after } => {
                 return Ok(Ready::No { state: format!("HTTP {status}"), retry_after });
             }
-            Err(OciError::Registry(RegistryError::Connection { message, .. })) => {
-                return not_yet(format!("unreachable: {message}"));
-            }
-            Err(e) => return Err(e),
         };
         if let (true, Some(digest)) = (platforms.is_empty(), &digest) {
             return Ok(Ready::Yes { digest: digest.clone(), media_type });
@@ -863,18 +803,18 @@ impl Publisher {
             return Ok(Ready::Yes { digest: manifest.digest, media_type: manifest.media_type });
         }
         let parsed = parse_manifest(&manifest, &target.to_string())?;
-        let offered: Vec<Platform> = if parsed.is_index() {
-            parsed.manifests.iter().filter_map(|(_, p)| p.clone()).collect()
-        } else {
+        let offered: Vec<Platform> = match &parsed.content {
+            Content::Index { manifests } => manifests.iter().filter_map(|(_, p)| p.clone()).collect(),
             // A single-platform image: its config says which platform it is.
-            let config = parsed.config.as_ref().expect("a manifest has a config");
-            let bytes = store.small_blob(&config.digest)?;
-            serde_json::from_slice::<serde_json::Value>(&bytes)
-                .ok()
-                .as_ref()
-                .and_then(Platform::from_json)
-                .into_iter()
-                .collect()
+            Content::Manifest { config, .. } => {
+                let bytes = store.small_blob(config, &target.to_string())?;
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .ok()
+                    .as_ref()
+                    .and_then(Platform::from_json)
+                    .into_iter()
+                    .collect()
+            }
         };
         let missing: Vec<String> = platforms
             .iter()
@@ -903,7 +843,7 @@ impl Publisher {
     pub fn delete(&self, target: &Target, dry_run: bool) -> Result<Deletion, OciError> {
         let reference = Publisher::required_reference(target)?;
         if let Target::Registry(r) = target
-            && (r.host == "ghcr.io" || r.host.ends_with(".ghcr.io"))
+            && crate::ghcr::is_ghcr(&r.host)
         {
             return self.delete_on_github(r, &reference, dry_run);
         }
@@ -930,10 +870,13 @@ impl Publisher {
         let mut deletion = Deletion {
             reference: target.to_string(),
             digest: digest.clone(),
+            shared_tags: Vec::new(),
+            signatures: Vec::new(),
+            via: "registry",
+            package_versions: Vec::new(),
             dry_run,
-            ..Deletion::default()
         };
-        let all_tags: Vec<(String, Option<String>)> = match &store {
+        let all_tags: Vec<(String, Option<Digest>)> = match &store {
             Store::Layout(layout) => layout.tags()?.into_iter().map(|(t, d)| (t, Some(d))).collect(),
             Store::Registry { registry, repository } => {
                 registry.tags(repository)?.into_iter().map(|t| (t, None)).collect()
@@ -954,7 +897,7 @@ impl Publisher {
                     _ => None,
                 },
             };
-            if tag_digest.as_deref() == Some(digest.as_str()) {
+            if tag_digest.as_ref() == Some(&digest) {
                 deletion.shared_tags.push(tag);
             }
         }
@@ -1023,29 +966,33 @@ impl Publisher {
             .iter()
             .find(|v| match reference {
                 Reference::Tag(t) => v.tags.contains(t),
-                Reference::Digest(d) => &v.name == d,
+                Reference::Digest(d) => v.name == d.as_str(),
             })
             .ok_or_else(|| OciError::NotFound {
                 reference: format!("{r} (no such version of package {package} owned by {owner})"),
             })?;
-        let mut deletion = Deletion {
+        let digest = Digest::parse(&version.name).map_err(|e| OciError::Content {
             reference: r.to_string(),
-            digest: version.name.clone(),
+            message: format!("GitHub names package version {} by {e}", version.id),
+        })?;
+        let signature_versions: Vec<_> =
+            versions.iter().filter(|v| v.tags.iter().any(|t| is_signature_tag(t, &digest))).collect();
+        let deletion = Deletion {
+            reference: r.to_string(),
             shared_tags: version
                 .tags
                 .iter()
                 .filter(|t| *reference != Reference::Tag((*t).clone()))
                 .cloned()
                 .collect(),
+            signatures: signature_versions.iter().flat_map(|v| v.tags.iter().cloned()).collect(),
+            package_versions: std::iter::once(version.id)
+                .chain(signature_versions.iter().map(|v| v.id))
+                .collect(),
+            digest,
             via: "GitHub Packages API",
             dry_run,
-            ..Deletion::default()
         };
-        let signature_versions: Vec<_> =
-            versions.iter().filter(|v| v.tags.iter().any(|t| is_signature_tag(t, &version.name))).collect();
-        deletion.signatures = signature_versions.iter().flat_map(|v| v.tags.iter().cloned()).collect();
-        deletion.package_versions =
-            std::iter::once(version.id).chain(signature_versions.iter().map(|v| v.id)).collect();
         if dry_run {
             return Ok(deletion);
         }
@@ -1093,9 +1040,7 @@ impl Publisher {
         }
         let mut report =
             CopyReport { digest: manifest.digest.clone(), blobs: 0, uploaded: 0, bytes: 0, unchanged: false };
-        let scratch = tempfile::Builder::new()
-            .prefix("tagwright-copy-")
-            .tempdir()
+        let scratch = TempDir::new("tagwright-copy-")
             .map_err(|source| RegistryError::Io { path: std::env::temp_dir(), source })?;
         self.copy_manifest(
             &from,
@@ -1121,34 +1066,47 @@ impl Publisher {
         report: &mut CopyReport,
     ) -> Result<(), OciError> {
         let parsed = parse_manifest(manifest, what)?;
-        for (child, _) in &parsed.manifests {
-            let child_manifest = from
-                .manifest(&Reference::Digest(child.digest.clone()))?
-                .ok_or_else(|| OciError::NotFound { reference: format!("{what} → {}", child.digest) })?;
-            self.copy_manifest(from, to, &child_manifest, None, what, scratch, report)?;
+        if let Content::Index { manifests } = &parsed.content {
+            for (child, _) in manifests {
+                let child_manifest =
+                    from.manifest(&Reference::Digest(child.digest.clone()))?.ok_or_else(|| {
+                        OciError::NotFound { reference: format!("{what} → {}", child.digest) }
+                    })?;
+                self.copy_manifest(from, to, &child_manifest, None, what, scratch, report)?;
+            }
         }
-        for blob in parsed.config.iter().chain(&parsed.layers) {
+        for blob in parsed.blobs() {
             report.blobs += 1;
             if to.has_blob(&blob.digest)? {
                 continue;
             }
             let written = match (from, to) {
-                // Into a layout: streamed from the source (which checks the digest), renamed into place.
+                // Into a layout: streamed from the source (which checks size and digest), renamed into place.
                 (_, Store::Layout(layout)) => layout
-                    .put_blob_with(&blob.digest, |file| from.blob_into(&blob.digest, file).map(drop))
-                    .map_err(|e| match e {
-                        PutBlobError::Layout(e) => OciError::Layout(e),
-                        PutBlobError::Write(e) => e,
-                    })?,
+                    .put_blob_with(&blob.digest, |file| from.blob_into(blob, file).map(drop))
+                    .map_err(flatten_put)?,
                 (Store::Layout(layout), Store::Registry { .. }) => {
-                    to.put_blob(&blob.digest, blob.size, &BlobSource::File(layout.blob_path(&blob.digest)))?
+                    // Checked before a byte leaves: a layout blob is uploaded only if it is what it claims.
+                    // The path is the layout's own (the digest was checked); the registry checks the
+                    // digest of what arrives, and the size is checked here before a byte leaves.
+                    let path = layout.blob_path(&blob.digest);
+                    let size = std::fs::metadata(&path)
+                        .map_err(|source| RegistryError::Io { path: path.clone(), source })?
+                        .len();
+                    if size != blob.size {
+                        return Err(OciError::Layout(LayoutError::Integrity {
+                            path,
+                            message: format!("the blob has {size} bytes, its descriptor {}", blob.size),
+                        }));
+                    }
+                    to.put_blob(&blob.digest, blob.size, &BlobSource::File(path))?
                 }
                 // Registry to registry: through a scratch file, which retries can read again.
                 (Store::Registry { .. }, Store::Registry { .. }) => {
-                    let path = scratch.join(blob.digest.replace(':', "-"));
+                    let path = scratch.join(blob.digest.tag_prefix());
                     let mut file = std::fs::File::create(&path)
                         .map_err(|source| RegistryError::Io { path: path.clone(), source })?;
-                    from.blob_into(&blob.digest, &mut file)?;
+                    from.blob_into(blob, &mut file)?;
                     let written = to.put_blob(&blob.digest, blob.size, &BlobSource::File(path.clone()));
                     let _ = std::fs::remove_file(&path);
                     written?
@@ -1166,8 +1124,8 @@ impl Publisher {
 
 /// The answer of one readiness check.
 enum Ready {
-    Yes { digest: String, media_type: String },
-    No { state: String, retry_after: Option<std::time::Duration> },
+    Yes { digest: Digest, media_type: String },
+    No { state: String, retry_after: Option<Duration> },
 }
 
 #[cfg(test)]
@@ -1182,39 +1140,33 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 
-    #[test]
-    fn platforms() {
-        let p: Platform = "linux/arm64/v8".parse().expect("platform");
-        assert_eq!(p.to_string(), "linux/arm64/v8");
-        let any_variant: Platform = "linux/arm64".parse().expect("platform");
-        assert!(
-            any_variant.satisfied_by(&p) && !p.satisfied_by(&"linux/arm64/v7".parse().expect("platform"))
-        );
-        assert!("linux".parse::<Platform>().is_err() && "linux//x".parse::<Platform>().is_err());
+    fn digest(c: char) -> Digest {
+        Digest::parse(&format!("sha256:{}", c.to_string().repeat(64))).expect("digest")
     }
 
     #[test]
     fn chart_manifests_are_helms_shape() {
         let config =
-            Descriptor { media_type: chart::CONFIG_MEDIA_TYPE.into(), digest: "sha256:c".into(), size: 10 };
-        let layer = Descriptor {
-            media_type: chart::CHART_LAYER_MEDIA_TYPE.into(),
-            digest: "sha256:l".into(),
-            size: 20,
-        };
+            Descriptor { media_type: chart::CONFIG_MEDIA_TYPE.into(), digest: digest('c'), size: 10 };
+        let layer =
+            Descriptor { media_type: chart::CHART_LAYER_MEDIA_TYPE.into(), digest: digest('d'), size: 20 };
         let annotations = BTreeMap::from([("org.opencontainers.image.title".to_owned(), "demo".to_owned())]);
+        let c = "c".repeat(64);
+        let d = "d".repeat(64);
         assert_eq!(
             chart_manifest(&config, &[layer], &annotations),
-            r#"{"schemaVersion":2,"config":{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:c","size":10},"layers":[{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":"sha256:l","size":20}],"annotations":{"org.opencontainers.image.title":"demo"}}"#
+            format!(
+                r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.cncf.helm.config.v1+json","digest":"sha256:{c}","size":10}},"layers":[{{"mediaType":"application/vnd.cncf.helm.chart.content.v1.tar+gzip","digest":"sha256:{d}","size":20}}],"annotations":{{"org.opencontainers.image.title":"demo"}}}}"#
+            )
         );
     }
 
     #[test]
     fn signature_tags() {
-        let digest = format!("sha256:{}", "a".repeat(64));
-        assert!(is_signature_tag(&format!("sha256-{}.sig", "a".repeat(64)), &digest));
-        assert!(is_signature_tag(&format!("sha256-{}.att", "a".repeat(64)), &digest));
-        assert!(!is_signature_tag(&format!("sha256-{}.sig", "b".repeat(64)), &digest));
-        assert!(!is_signature_tag("1.2.0", &digest));
+        let a = digest('a');
+        assert!(is_signature_tag(&format!("sha256-{}.sig", "a".repeat(64)), &a));
+        assert!(is_signature_tag(&format!("sha256-{}.att", "a".repeat(64)), &a));
+        assert!(!is_signature_tag(&format!("sha256-{}.sig", "b".repeat(64)), &a));
+        assert!(!is_signature_tag("1.2.0", &a));
     }
 }

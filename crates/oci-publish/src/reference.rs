@@ -7,19 +7,22 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::digest::Digest;
+
 /// A tag or a digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reference {
     /// A tag, such as `1.2.0`.
     Tag(String),
     /// A digest, such as `sha256:…`.
-    Digest(String),
+    Digest(Digest),
 }
 
 impl fmt::Display for Reference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Reference::Tag(t) | Reference::Digest(t) => f.write_str(t),
+            Reference::Tag(t) => f.write_str(t),
+            Reference::Digest(d) => f.write_str(d.as_str()),
         }
     }
 }
@@ -109,12 +112,6 @@ fn valid_tag(tag: &str) -> bool {
         && tag.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
-fn valid_digest(digest: &str) -> bool {
-    digest.strip_prefix("sha256:").is_some_and(|hex| {
-        hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
 fn valid_repository(repository: &str) -> bool {
     !repository.is_empty()
         && repository.split('/').all(|part| {
@@ -126,17 +123,38 @@ fn valid_repository(repository: &str) -> bool {
         })
 }
 
+/// A reference as written, before it is checked.
+enum Written<'a> {
+    Tag(&'a str),
+    Digest(&'a str),
+}
+
 /// Splits `name[:tag]` / `name@digest` at the reference.
-fn split_reference(text: &str) -> (&str, Option<Reference>) {
+fn split_reference(text: &str) -> (&str, Option<Written<'_>>) {
     if let Some((name, digest)) = text.rsplit_once('@') {
-        return (name, Some(Reference::Digest(digest.to_owned())));
+        return (name, Some(Written::Digest(digest)));
     }
     let last_slash = text.rfind('/').map_or(0, |i| i + 1);
     match text[last_slash..].rfind(':') {
-        Some(colon) => {
-            (&text[..last_slash + colon], Some(Reference::Tag(text[last_slash + colon + 1..].to_owned())))
-        }
+        Some(colon) => (&text[..last_slash + colon], Some(Written::Tag(&text[last_slash + colon + 1..]))),
         None => (text, None),
+    }
+}
+
+/// Checks a written reference: a tag (`+` written as `_`, as Helm does) or a digest.
+fn check_reference(written: Written<'_>, text: &str) -> Result<Reference, ReferenceError> {
+    let err = |reason: String| ReferenceError { reference: text.to_owned(), reason };
+    match written {
+        Written::Tag(tag) => {
+            let tag = tag.replace('+', "_");
+            if !valid_tag(&tag) {
+                return Err(err("a tag is up to 128 letters, digits, _ . -".to_owned()));
+            }
+            Ok(Reference::Tag(tag))
+        }
+        Written::Digest(digest) => {
+            Digest::parse(digest).map(Reference::Digest).map_err(|e| err(e.to_string()))
+        }
     }
 }
 
@@ -149,10 +167,7 @@ impl Target {
                 return Err(err("oci-layout: needs a directory"));
             }
             let (dir, reference) = split_reference(rest);
-            let reference = reference.map(|r| match r {
-                Reference::Tag(t) => Reference::Tag(t.replace('+', "_")),
-                other => other,
-            });
+            let reference = reference.map(|r| check_reference(r, text)).transpose()?;
             return Ok(Target::Layout { dir: PathBuf::from(dir), reference });
         }
         let rest = text.strip_prefix("oci://").unwrap_or(text);
@@ -166,22 +181,7 @@ impl Target {
         if !valid_repository(repository) {
             return Err(err("repository names are lowercase letters, digits and . _ - separated by /"));
         }
-        let reference = match reference {
-            Some(Reference::Tag(tag)) => {
-                let tag = tag.replace('+', "_");
-                if !valid_tag(&tag) {
-                    return Err(err("a tag is up to 128 letters, digits, _ . -"));
-                }
-                Some(Reference::Tag(tag))
-            }
-            Some(Reference::Digest(digest)) => {
-                if !valid_digest(&digest) {
-                    return Err(err("a digest is sha256: followed by 64 lowercase hex digits"));
-                }
-                Some(Reference::Digest(digest))
-            }
-            None => None,
-        };
+        let reference = reference.map(|r| check_reference(r, text)).transpose()?;
         Ok(Target::Registry(RegistryRef {
             host: host.to_owned(),
             repository: repository.to_owned(),
@@ -229,7 +229,7 @@ mod tests {
         assert_eq!(r.reference, Some(Reference::Tag("1.2.0_build.1".into())));
         let digest = format!("sha256:{}", "a".repeat(64));
         let r = registry(&format!("localhost:5000/app@{digest}"));
-        assert_eq!(r.reference, Some(Reference::Digest(digest.clone())));
+        assert_eq!(r.reference, Some(Reference::Digest(Digest::parse(&digest).expect("digest"))));
         assert_eq!(r.to_string(), format!("localhost:5000/app@{digest}"));
         assert_eq!(r.child("x").to_string(), "localhost:5000/app/x");
     }
@@ -251,7 +251,9 @@ mod tests {
         for (text, why) in [
             ("advisoryhub:1.0", "registry host"),
             ("ghcr.io/Upper/x", "lowercase"),
-            ("ghcr.io/x@sha256:abc", "64 lowercase hex"),
+            ("ghcr.io/x@sha256:abc", "64 hex digits"),
+            ("oci-layout:dir@sha256:../../x", "not a valid digest"),
+            ("oci-layout:dir:bad tag", "a tag is"),
             ("ghcr.io/x:bad tag", "a tag is"),
             ("oci-layout:", "needs a directory"),
         ] {

@@ -5,6 +5,13 @@
 //! answers fail at once. `401` challenges are answered with Basic credentials or a Bearer token fetched
 //! from the challenge's realm. Blobs are streamed from disk: small ones in one `PUT`, large ones in
 //! `PATCH` chunks that resume from the registry's reported offset after a dropped connection.
+//!
+//! The registry is not trusted. Every request has a connect and a read timeout (and, inside
+//! [`Registry::with_deadline`], ends by the deadline); manifests, token answers and error bodies are
+//! read up to a cap, and blobs up to their descriptor's size and no further; certificate failures and
+//! redirect loops fail at once; credentials and tokens go only to the registry's own origin, and to a
+//! token realm only over HTTPS (or plain HTTP on the registry's own host, when that host is reached
+//! over plain HTTP by choice).
 
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -13,8 +20,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
-use reqwest::{Method, StatusCode, header};
-use sha2::Digest as _;
+use reqwest::{Method, StatusCode, Url, header};
+
+use crate::digest::{Digest, Hasher};
+use crate::manifest::MAX_MANIFEST_BYTES;
+use crate::reference::Reference;
 
 /// How requests are retried.
 #[derive(Debug, Clone)]
@@ -86,7 +96,7 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// How to reach a registry.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct RegistryOptions {
     /// Hosts reached over plain HTTP (besides loopback hosts, which use it unless a CA file is given).
@@ -100,7 +110,32 @@ pub struct RegistryOptions {
     /// Blobs larger than this are sent in `PATCH` chunks of this size (default 16 MiB); each chunk is
     /// read into memory (up to 64 MiB; larger chunks are streamed).
     pub chunk_size: Option<u64>,
+    /// The longest wait for a connection.
+    pub connect_timeout: Duration,
+    /// The longest wait for a response to begin, and between any two reads of a body. A request
+    /// that sends a body gets this plus the time the body takes at 64 KiB/s.
+    pub read_timeout: Duration,
 }
+
+impl Default for RegistryOptions {
+    fn default() -> RegistryOptions {
+        RegistryOptions {
+            insecure_hosts: Vec::new(),
+            ca_file: None,
+            credentials: None,
+            retry: RetryPolicy::default(),
+            chunk_size: None,
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// The slowest upload rate a request's timeout allows for: 64 KiB/s.
+const MIN_UPLOAD_RATE: u64 = 64 << 10;
+/// The largest token answer, tag list page or error body read: 1 MiB (an error body is shortened to
+/// 64 KiB).
+const MAX_SMALL_BODY: u64 = 1 << 20;
 
 /// A registry failure, naming the method and URL. Never includes credentials.
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +180,38 @@ pub enum RegistryError {
         #[source]
         source: std::io::Error,
     },
-    /// Content did not match its digest.
+    /// The TLS handshake failed (an untrusted or invalid certificate, or a server that does not speak
+    /// TLS). Not retried.
+    #[error("{method} {url}: TLS failed: {message}")]
+    Tls {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// What failed.
+        message: String,
+    },
+    /// The registry redirected too often (a loop). Not retried.
+    #[error("{method} {url}: {message}")]
+    Redirect {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+    /// The registry sent more than the cap or the descriptor allows.
+    #[error("{method} {url}: {message}")]
+    TooLarge {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// What was too large.
+        message: String,
+    },
+    /// Content did not match its digest or its size.
     #[error("{what}: expected {expected}, got {actual}")]
     DigestMismatch {
         /// What was checked.
@@ -171,8 +237,8 @@ impl RegistryError {
 }
 
 /// `sha256:<hex>` of `data`.
-pub fn sha256_digest(data: &[u8]) -> String {
-    format!("sha256:{}", hex(&sha2::Sha256::digest(data)))
+pub fn sha256_digest(data: &[u8]) -> Digest {
+    Digest::sha256(data)
 }
 
 /// Why [`copy_hashing`] stopped.
@@ -181,44 +247,49 @@ pub(crate) enum CopyError {
     Read(std::io::Error),
     /// Writing the output failed.
     Write(std::io::Error),
+    /// The input had more than the limit.
+    TooLong,
 }
 
-/// Copies `input` to `output` in 256 KiB blocks, hashing on the way; calls `progress` with the bytes
-/// done after each block. Returns the `sha256:` digest and the size.
+/// Copies `input` to `output` in 256 KiB blocks, hashing with `algorithm` on the way, and reading at
+/// most `limit` bytes (one more is [`CopyError::TooLong`]); calls `progress` with the bytes done after
+/// each block. Returns the digest and the size.
 pub(crate) fn copy_hashing(
     input: &mut dyn Read,
     output: &mut dyn Write,
+    algorithm: crate::digest::Algorithm,
+    limit: u64,
     mut progress: impl FnMut(u64),
-) -> Result<(String, u64), CopyError> {
-    let mut hasher = sha2::Sha256::new();
+) -> Result<(Digest, u64), CopyError> {
+    let mut hasher = Hasher::new(algorithm);
     let mut buffer = vec![0u8; 256 * 1024];
     let mut done = 0u64;
+    let mut input = input.take(limit.saturating_add(1));
     loop {
         let n = input.read(&mut buffer).map_err(CopyError::Read)?;
         if n == 0 {
             break;
+        }
+        if done + n as u64 > limit {
+            return Err(CopyError::TooLong);
         }
         hasher.update(&buffer[..n]);
         output.write_all(&buffer[..n]).map_err(CopyError::Write)?;
         done += n as u64;
         progress(done);
     }
-    Ok((format!("sha256:{}", hex(&hasher.finalize())), done))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok((hasher.finish(), done))
 }
 
 /// A manifest as the registry returned it.
 #[derive(Debug, Clone)]
 pub struct Manifest {
-    /// The raw bytes.
+    /// The raw bytes (at most [`MAX_MANIFEST_BYTES`]).
     pub bytes: Vec<u8>,
     /// The `Content-Type`.
     pub media_type: String,
-    /// Its digest.
-    pub digest: String,
+    /// Its digest, computed from the bytes.
+    pub digest: Digest,
 }
 
 /// The answer to a manifest `HEAD`.
@@ -228,7 +299,7 @@ pub enum ManifestStatus {
     /// It exists.
     Found {
         /// `Docker-Content-Digest`, if sent.
-        digest: Option<String>,
+        digest: Option<Digest>,
         /// The `Content-Type`.
         media_type: String,
     },
@@ -256,12 +327,19 @@ pub struct Registry {
     http: Client,
     host: String,
     base: String,
+    /// The registry's origin (scheme, host, port): the only place credentials and tokens go.
+    origin: Origin,
+    /// Reached over plain HTTP, by the caller's choice (or because it is on loopback).
+    plain: bool,
     credentials: Option<Credentials>,
     /// Bearer tokens by scope; `basic` once a Basic challenge was seen.
     tokens: Mutex<HashMap<String, String>>,
     basic: Mutex<bool>,
     retry: RetryPolicy,
     chunk_size: u64,
+    read_timeout: Duration,
+    /// Every request ends by then.
+    deadline: Option<Instant>,
     /// Set once the registry refused a chunk: later blobs go in one request.
     chunks_refused: std::sync::atomic::AtomicBool,
     events: Arc<dyn Events>,
@@ -270,6 +348,24 @@ pub struct Registry {
 impl std::fmt::Debug for Registry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Registry").field("base", &self.base).field("credentials", &self.credentials).finish()
+    }
+}
+
+/// A URL's scheme, host and port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin(String, String, Option<u16>);
+
+impl Origin {
+    fn of(url: &Url) -> Origin {
+        Origin(
+            url.scheme().to_owned(),
+            url.host_str().unwrap_or_default().to_owned(),
+            url.port_or_known_default(),
+        )
+    }
+
+    fn parse(url: &str) -> Option<Origin> {
+        Url::parse(url).ok().map(|u| Origin::of(&u))
     }
 }
 
@@ -298,6 +394,76 @@ enum Attempt<T> {
     Fail(RegistryError),
 }
 
+/// Failures that trying again cannot mend: a certificate that is not trusted (or a TLS handshake that
+/// fails), and a redirect loop.
+fn final_failure(method: &Method, url: &str, error: &reqwest::Error) -> Option<RegistryError> {
+    if error.is_redirect() {
+        return Some(RegistryError::Redirect {
+            method: method.to_string(),
+            url: url.to_owned(),
+            message: format!("too many redirects (a redirect loop?): {}", error_text(error)),
+        });
+    }
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = cause {
+        // `io::Error` hides the error it wraps from `source()` (and wraps may nest): look inside.
+        let mut candidate = Some(current);
+        while let Some(inner) = candidate {
+            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+                return Some(RegistryError::Tls {
+                    method: method.to_string(),
+                    url: url.to_owned(),
+                    message: tls.to_string(),
+                });
+            }
+            candidate = inner
+                .downcast_ref::<std::io::Error>()
+                .and_then(|e| e.get_ref())
+                .map(|e| e as &(dyn std::error::Error + 'static));
+        }
+        cause = current.source();
+    }
+    None
+}
+
+/// Reads a response body of at most `limit` bytes.
+fn read_capped(
+    method: &Method,
+    url: &str,
+    mut response: Response,
+    limit: u64,
+    what: &str,
+) -> Result<Vec<u8>, RegistryError> {
+    let too_large = || RegistryError::TooLarge {
+        method: method.to_string(),
+        url: url.to_owned(),
+        message: format!("{what} is larger than {}", human_size(limit)),
+    };
+    if response.content_length().is_some_and(|n| n > limit) {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    (&mut response).take(limit + 1).read_to_end(&mut bytes).map_err(|e| RegistryError::Connection {
+        method: method.to_string(),
+        url: url.to_owned(),
+        message: e.to_string(),
+    })?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+fn human_size(bytes: u64) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 impl Registry {
     /// Connects to `host` (`host[:port]`).
     pub fn new(
@@ -312,8 +478,10 @@ impl Registry {
                 || (is_loopback(host) && options.ca_file.is_none());
         let mut builder = Client::builder()
             .user_agent(concat!("tagwright/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(15))
-            .timeout(None::<Duration>)
+            .connect_timeout(options.connect_timeout)
+            // The blocking client applies this to the wait for a response and to every read of its
+            // body; requests that send a body set their own (see `request_timeout`).
+            .timeout(options.read_timeout)
             .redirect(reqwest::redirect::Policy::limited(5));
         if let Some(ca_file) = &options.ca_file {
             let pem = std::fs::read(ca_file)
@@ -321,23 +489,43 @@ impl Registry {
             let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 RegistryError::Setup(format!("{}: not a PEM certificate bundle: {e}", ca_file.display()))
             })?;
+            if certificates.is_empty() {
+                return Err(RegistryError::Setup(format!(
+                    "{}: --ca-file holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                    ca_file.display()
+                )));
+            }
             for certificate in certificates {
                 builder = builder.add_root_certificate(certificate);
             }
         }
         let http = builder.build().map_err(|e| RegistryError::Setup(format!("cannot set up HTTP: {e}")))?;
+        let base = format!("{}://{host}", if plain { "http" } else { "https" });
+        let origin = Origin::parse(&base)
+            .ok_or_else(|| RegistryError::Setup(format!("`{host}` is not a registry host")))?;
         Ok(Registry {
             http,
             host: host.to_owned(),
-            base: format!("{}://{host}", if plain { "http" } else { "https" }),
+            base,
+            origin,
+            plain,
             credentials: options.credentials.clone(),
             tokens: Mutex::new(HashMap::new()),
             basic: Mutex::new(false),
             retry: options.retry.clone(),
             chunk_size: options.chunk_size.unwrap_or(16 << 20).max(1 << 20),
+            read_timeout: options.read_timeout,
+            deadline: None,
             chunks_refused: std::sync::atomic::AtomicBool::new(false),
             events,
         })
+    }
+
+    /// The same registry, with every request ending by `deadline` (retries included).
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Instant) -> Registry {
+        self.deadline = Some(deadline);
+        self
     }
 
     /// `host[:port]`.
@@ -354,7 +542,33 @@ impl Registry {
         format!("{}{path}", self.base)
     }
 
-    /// Runs `attempt` until it is done, fails, or the retry policy is spent.
+    /// The time left before the deadline, if there is one.
+    fn remaining(&self) -> Option<Duration> {
+        self.deadline.map(|d| d.saturating_duration_since(Instant::now()))
+    }
+
+    /// The timeout of a request that sends `body` bytes: the read timeout, plus the body at
+    /// [`MIN_UPLOAD_RATE`], cut to the deadline. `None` keeps the client's (the read timeout).
+    fn request_timeout(&self, body: u64) -> Option<Duration> {
+        let own = (body > 0).then(|| self.read_timeout + Duration::from_secs(body / MIN_UPLOAD_RATE));
+        match (own, self.remaining()) {
+            (own, Some(left)) => {
+                Some(own.unwrap_or(self.read_timeout).min(left).max(Duration::from_millis(50)))
+            }
+            (own, None) => own,
+        }
+    }
+
+    /// A request with the timeout for a body of `body` bytes.
+    fn request(&self, method: Method, url: &str, body: u64) -> RequestBuilder {
+        let request = self.http.request(method, url);
+        match self.request_timeout(body) {
+            Some(timeout) => request.timeout(timeout),
+            None => request,
+        }
+    }
+
+    /// Runs `attempt` until it is done, fails, or the retry policy (or the deadline) is spent.
     fn retrying<T>(
         &self,
         what: &str,
@@ -370,7 +584,11 @@ impl Registry {
                 Attempt::Fail(err) => return Err(err),
                 Attempt::Retry { reason, after } => {
                     let delay = after.unwrap_or_else(|| self.retry.backoff(n));
-                    if n >= self.retry.attempts || start.elapsed() + delay > self.retry.budget {
+                    let past_deadline = self.remaining().is_some_and(|left| left <= delay);
+                    if n >= self.retry.attempts
+                        || start.elapsed() + delay > self.retry.budget
+                        || past_deadline
+                    {
                         return Err(last_error(format!(
                             "{reason} (gave up after {n} attempts in {:.0?})",
                             start.elapsed()
@@ -383,17 +601,32 @@ impl Registry {
         }
     }
 
-    fn authorize(&self, request: RequestBuilder, scope: &str) -> RequestBuilder {
-        if let Some(token) = self.tokens.lock().expect("token cache").get(scope) {
+    /// Adds the registry's token or credentials, but only to a request for the registry's own origin:
+    /// an upload `Location` or a pagination link elsewhere gets none.
+    fn authorize(&self, request: RequestBuilder, url: &str, scope: &str) -> RequestBuilder {
+        if Origin::parse(url).as_ref() != Some(&self.origin) {
+            return request;
+        }
+        if let Some(token) = self.tokens.lock().unwrap_or_else(|e| e.into_inner()).get(scope) {
             return request.bearer_auth(token);
         }
-        match (&self.credentials, *self.basic.lock().expect("basic flag")) {
+        match (&self.credentials, *self.basic.lock().unwrap_or_else(|e| e.into_inner())) {
             (Some(c), true) => request.basic_auth(&c.username, Some(&c.password)),
             _ => request,
         }
     }
 
-    /// Answers a 401 challenge; `Ok(false)` when nothing more can be tried.
+    /// Whether credentials may go to a token `realm`: over HTTPS, or over plain HTTP to this registry's
+    /// own host when the registry itself is reached over plain HTTP by choice.
+    fn realm_may_have_credentials(&self, realm: &Url) -> bool {
+        match realm.scheme() {
+            "https" => true,
+            "http" => self.plain && Origin::of(realm) == self.origin,
+            _ => false,
+        }
+    }
+
+    /// Answers a 401 challenge.
     fn authenticate(&self, response: &Response, scope: &str, url: &str) -> Result<(), RegistryError> {
         let challenge = response
             .headers()
@@ -411,7 +644,7 @@ impl Registry {
                         self.host, self.host
                     )));
                 }
-                let mut basic = self.basic.lock().expect("basic flag");
+                let mut basic = self.basic.lock().unwrap_or_else(|e| e.into_inner());
                 if *basic {
                     return Err(auth_error("the registry rejected the credentials".to_owned()));
                 }
@@ -422,14 +655,24 @@ impl Registry {
                 let realm = params
                     .get("realm")
                     .ok_or_else(|| auth_error("the Bearer challenge has no realm".to_owned()))?;
-                let scope = params.get("scope").map_or(scope, String::as_str);
-                let separator = if realm.contains('?') { '&' } else { '?' };
-                let mut token_url = format!("{realm}{separator}scope={}", percent_encode(scope));
-                if let Some(service) = params.get("service") {
-                    token_url.push_str(&format!("&service={}", percent_encode(service)));
+                let mut token_url = Url::parse(realm)
+                    .map_err(|e| auth_error(format!("the Bearer realm `{realm}` is not a URL: {e}")))?;
+                if !matches!(token_url.scheme(), "http" | "https") {
+                    return Err(auth_error(format!("the Bearer realm `{realm}` is not an HTTP URL")));
                 }
-                let mut request = self.http.get(&token_url);
+                let scope = params.get("scope").map_or(scope, String::as_str);
+                token_url.query_pairs_mut().append_pair("scope", scope);
+                if let Some(service) = params.get("service") {
+                    token_url.query_pairs_mut().append_pair("service", service);
+                }
+                let mut request = self.request(Method::GET, token_url.as_str(), 0);
                 if let Some(c) = &self.credentials {
+                    if !self.realm_may_have_credentials(&token_url) {
+                        return Err(auth_error(format!(
+                            "the token service {realm} is neither HTTPS nor this registry's own host over plain \
+                             HTTP: credentials not sent"
+                        )));
+                    }
                     request = request.basic_auth(&c.username, Some(&c.password));
                 }
                 let answer = request.send().map_err(|e| {
@@ -446,30 +689,33 @@ impl Registry {
                         "the token service {realm} answered HTTP {status}{hint}"
                     )));
                 }
-                let body: serde_json::Value = answer
-                    .bytes()
-                    .map_err(|e| e.to_string())
-                    .and_then(|b| serde_json::from_slice(&b).map_err(|e| e.to_string()))
+                let bytes = read_capped(&Method::GET, realm, answer, MAX_SMALL_BODY, "the token answer")?;
+                let body: serde_json::Value = serde_json::from_slice(&bytes)
                     .map_err(|e| auth_error(format!("the token service {realm} sent no token: {e}")))?;
                 let token = body
                     .get("token")
                     .or_else(|| body.get("access_token"))
                     .and_then(|t| t.as_str())
                     .ok_or_else(|| auth_error(format!("the token service {realm} sent no token")))?;
-                self.tokens.lock().expect("token cache").insert(scope.to_owned(), token.to_owned());
+                self.tokens
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(scope.to_owned(), token.to_owned());
                 Ok(())
             }
             _ => Err(auth_error(format!("unsupported authentication challenge `{challenge}`"))),
         }
     }
 
-    /// Sends a request built by `build` (called again for every attempt, so bodies are reopened),
-    /// answering auth challenges and retrying transient failures. Returns any final response.
+    /// Sends a request built by `build` (called again for every attempt, so bodies are reopened) with a
+    /// body of `body` bytes, answering auth challenges and retrying transient failures. Returns any
+    /// final response.
     fn send(
         &self,
         method: Method,
         url: &str,
         scope: &str,
+        body: u64,
         build: impl Fn(RequestBuilder) -> Result<RequestBuilder, RegistryError>,
     ) -> Result<Response, RegistryError> {
         let mut challenged = false;
@@ -477,8 +723,8 @@ impl Registry {
         self.retrying(
             &what,
             || {
-                let request = match build(self.http.request(method.clone(), url)) {
-                    Ok(r) => self.authorize(r, scope),
+                let request = match build(self.request(method.clone(), url, body)) {
+                    Ok(r) => self.authorize(r, url, scope),
                     Err(e) => return Attempt::Fail(e),
                 };
                 match request.send() {
@@ -501,7 +747,10 @@ impl Registry {
                     }
                     Ok(response) => Attempt::Done(response),
                     Err(e) if e.is_builder() => Attempt::Fail(RegistryError::Setup(error_text(&e))),
-                    Err(e) => Attempt::Retry { reason: error_text(&e), after: None },
+                    Err(e) => match final_failure(&method, url, &e) {
+                        Some(failure) => Attempt::Fail(failure),
+                        None => Attempt::Retry { reason: error_text(&e), after: None },
+                    },
                 }
             },
             |message| RegistryError::Connection { method: method.to_string(), url: url.to_owned(), message },
@@ -526,9 +775,9 @@ impl Registry {
     }
 
     /// Whether the repository has the blob.
-    pub fn blob_exists(&self, repository: &str, digest: &str) -> Result<bool, RegistryError> {
+    pub fn blob_exists(&self, repository: &str, digest: &Digest) -> Result<bool, RegistryError> {
         let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
-        let response = self.send(Method::HEAD, &url, &Registry::scope(repository, "pull"), Ok)?;
+        let response = self.send(Method::HEAD, &url, &Registry::scope(repository, "pull"), 0, Ok)?;
         match response.status() {
             s if s.is_success() => Ok(true),
             StatusCode::NOT_FOUND => Ok(false),
@@ -540,7 +789,7 @@ impl Registry {
     pub fn push_blob(
         &self,
         repository: &str,
-        digest: &str,
+        digest: &Digest,
         size: u64,
         source: &BlobSource,
     ) -> Result<bool, RegistryError> {
@@ -586,7 +835,8 @@ impl Registry {
 
     fn start_upload(&self, repository: &str, scope: &str) -> Result<String, RegistryError> {
         let url = self.url(&format!("/v2/{repository}/blobs/uploads/"));
-        let response = self.send(Method::POST, &url, scope, |r| Ok(r.header(header::CONTENT_LENGTH, "0")))?;
+        let response =
+            self.send(Method::POST, &url, scope, 0, |r| Ok(r.header(header::CONTENT_LENGTH, "0")))?;
         if response.status() != StatusCode::ACCEPTED {
             return Err(self.push_error(&Method::POST, &url, response));
         }
@@ -599,29 +849,26 @@ impl Registry {
 
     fn location(&self, response: &Response) -> Option<String> {
         let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
-        Some(if location.starts_with("http://") || location.starts_with("https://") {
-            location.to_owned()
-        } else {
-            self.url(location)
-        })
+        let url = Url::parse(&self.base).ok()?.join(location).ok()?;
+        matches!(url.scheme(), "http" | "https").then(|| url.to_string())
     }
 
-    fn with_digest(location: &str, digest: &str) -> String {
+    fn with_digest(location: &str, digest: &Digest) -> String {
         let separator = if location.contains('?') { '&' } else { '?' };
-        format!("{location}{separator}digest={}", digest.replace(':', "%3A"))
+        format!("{location}{separator}digest={}", digest.as_str().replace(':', "%3A"))
     }
 
     /// One `PUT` with the whole blob, streamed from its source.
     fn put_whole(
         &self,
         location: &str,
-        digest: &str,
+        digest: &Digest,
         size: u64,
         source: &BlobSource,
         scope: &str,
     ) -> Result<(), RegistryError> {
         let url = Registry::with_digest(location, digest);
-        let response = self.send(Method::PUT, &url, scope, |r| {
+        let response = self.send(Method::PUT, &url, scope, size, |r| {
             let body = source.body(0, size, digest, self.events.clone())?;
             Ok(r.header(header::CONTENT_TYPE, "application/octet-stream")
                 .header(header::CONTENT_LENGTH, size)
@@ -639,7 +886,7 @@ impl Registry {
     fn put_chunked(
         &self,
         location: &str,
-        digest: &str,
+        digest: &Digest,
         size: u64,
         source: &BlobSource,
         scope: &str,
@@ -650,7 +897,8 @@ impl Registry {
         while offset < size {
             let end = (offset + self.chunk_size).min(size);
             let range = format!("{offset}-{}", end - 1);
-            let request = self.authorize(self.http.patch(&location), scope);
+            let request =
+                self.authorize(self.request(Method::PATCH, &location, end - offset), &location, scope);
             let body = source.body(offset, end - offset, digest, self.events.clone())?;
             let sent = request
                 .header(header::CONTENT_TYPE, "application/octet-stream")
@@ -689,6 +937,9 @@ impl Registry {
                     delay
                 }
                 Err(e) => {
+                    if let Some(failure) = final_failure(&Method::PATCH, &location, &e) {
+                        return Err(failure);
+                    }
                     let delay = self.retry.backoff(failures + 1);
                     self.events.retry(&format!("PATCH {location}"), failures + 2, delay, &error_text(&e));
                     delay
@@ -704,13 +955,14 @@ impl Registry {
                 Some((next, received)) => {
                     self.events.note(&format!("{digest}: resuming at byte {received} of {size}"));
                     location = next;
-                    offset = received;
+                    offset = received.min(size);
                 }
                 None => return Ok(Upload::Restart),
             }
         }
         let url = Registry::with_digest(&location, digest);
-        let response = self.send(Method::PUT, &url, scope, |r| Ok(r.header(header::CONTENT_LENGTH, "0")))?;
+        let response =
+            self.send(Method::PUT, &url, scope, 0, |r| Ok(r.header(header::CONTENT_LENGTH, "0")))?;
         if response.status().is_success() {
             Ok(Upload::Done)
         } else {
@@ -720,7 +972,7 @@ impl Registry {
 
     /// The upload's `Location` and how many bytes it holds; `None` when the session is gone.
     fn upload_status(&self, location: &str, scope: &str) -> Result<Option<(String, u64)>, RegistryError> {
-        let response = self.send(Method::GET, location, scope, Ok)?;
+        let response = self.send(Method::GET, location, scope, 0, Ok)?;
         if response.status() != StatusCode::NO_CONTENT && !response.status().is_success() {
             return Ok(None);
         }
@@ -730,7 +982,7 @@ impl Registry {
             .and_then(|v| v.to_str().ok())
             .and_then(|r| r.rsplit('-').next())
             .and_then(|end| end.parse::<u64>().ok())
-            .map_or(0, |end| end + 1);
+            .map_or(0, |end| end.saturating_add(1));
         Ok(Some((self.location(&response).unwrap_or_else(|| location.to_owned()), received)))
     }
 
@@ -747,8 +999,8 @@ impl Registry {
     }
 
     /// Uploads a small blob held in memory.
-    pub fn push_blob_bytes(&self, repository: &str, bytes: &[u8]) -> Result<String, RegistryError> {
-        let digest = sha256_digest(bytes);
+    pub fn push_blob_bytes(&self, repository: &str, bytes: &[u8]) -> Result<Digest, RegistryError> {
+        let digest = Digest::sha256(bytes);
         self.push_blob(repository, &digest, bytes.len() as u64, &BlobSource::Bytes(bytes.to_vec()))?;
         Ok(digest)
     }
@@ -757,32 +1009,38 @@ impl Registry {
     pub fn put_manifest(
         &self,
         repository: &str,
-        reference: &str,
+        reference: &Reference,
         media_type: &str,
         bytes: &[u8],
-    ) -> Result<String, RegistryError> {
+    ) -> Result<Digest, RegistryError> {
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
-        let response = self.send(Method::PUT, &url, &Registry::scope(repository, "pull,push"), |r| {
-            Ok(r.header(header::CONTENT_TYPE, media_type).body(bytes.to_vec()))
-        })?;
+        let length = bytes.len() as u64;
+        let response =
+            self.send(Method::PUT, &url, &Registry::scope(repository, "pull,push"), length, |r| {
+                Ok(r.header(header::CONTENT_TYPE, media_type).body(bytes.to_vec()))
+            })?;
         if !response.status().is_success() {
             return Err(self.push_error(&Method::PUT, &url, response));
         }
-        let digest = sha256_digest(bytes);
+        let digest = Digest::sha256(bytes);
         if let Some(sent) = response.headers().get("docker-content-digest").and_then(|v| v.to_str().ok())
-            && sent != digest
+            && *sent != *digest.as_str()
         {
             return Err(RegistryError::DigestMismatch {
                 what: format!("manifest {url}"),
-                expected: digest,
-                actual: sent.to_owned(),
+                expected: digest.to_string(),
+                actual: sent.chars().take(200).collect(),
             });
         }
         Ok(digest)
     }
 
     /// `HEAD` a manifest with OCI and Docker `Accept` headers.
-    pub fn head_manifest(&self, repository: &str, reference: &str) -> Result<ManifestStatus, RegistryError> {
+    pub fn head_manifest(
+        &self,
+        repository: &str,
+        reference: &Reference,
+    ) -> Result<ManifestStatus, RegistryError> {
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
         // One attempt: callers that poll decide when to ask again.
         let response = self.once(Method::HEAD, &url, &Registry::scope(repository, "pull"), |r| {
@@ -790,14 +1048,19 @@ impl Registry {
         })?;
         let status = response.status();
         if status.is_success() {
-            return Ok(ManifestStatus::Found {
-                digest: response
-                    .headers()
-                    .get("docker-content-digest")
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned),
-                media_type: content_type(&response),
-            });
+            let digest = match response.headers().get("docker-content-digest") {
+                None => None,
+                Some(value) => {
+                    Some(value.to_str().ok().and_then(|text| Digest::parse(text).ok()).ok_or_else(|| {
+                        RegistryError::Connection {
+                            method: "HEAD".to_owned(),
+                            url: url.clone(),
+                            message: "the registry sent an invalid Docker-Content-Digest".to_owned(),
+                        }
+                    })?)
+                }
+            };
+            return Ok(ManifestStatus::Found { digest, media_type: content_type(&response) });
         }
         match status {
             StatusCode::NOT_FOUND => Ok(ManifestStatus::Missing),
@@ -820,11 +1083,13 @@ impl Registry {
         build: impl Fn(RequestBuilder) -> Result<RequestBuilder, RegistryError>,
     ) -> Result<Response, RegistryError> {
         let send = || {
-            let request = self.authorize(build(self.http.request(method.clone(), url))?, scope);
-            request.send().map_err(|e| RegistryError::Connection {
-                method: method.to_string(),
-                url: url.to_owned(),
-                message: error_text(&e),
+            let request = self.authorize(build(self.request(method.clone(), url, 0))?, url, scope);
+            request.send().map_err(|e| {
+                final_failure(&method, url, &e).unwrap_or_else(|| RegistryError::Connection {
+                    method: method.to_string(),
+                    url: url.to_owned(),
+                    message: error_text(&e),
+                })
             })
         };
         let response = send()?;
@@ -839,10 +1104,15 @@ impl Registry {
         Ok(response)
     }
 
-    /// `GET` a manifest; `None` when it does not exist.
-    pub fn get_manifest(&self, repository: &str, reference: &str) -> Result<Option<Manifest>, RegistryError> {
+    /// `GET` a manifest (at most [`MAX_MANIFEST_BYTES`]); `None` when it does not exist. A manifest asked
+    /// for by digest must have that digest.
+    pub fn get_manifest(
+        &self,
+        repository: &str,
+        reference: &Reference,
+    ) -> Result<Option<Manifest>, RegistryError> {
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
-        let response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), |r| {
+        let response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), 0, |r| {
             Ok(r.header(header::ACCEPT, MANIFEST_MEDIA_TYPES.join(", ")))
         })?;
         if response.status() == StatusCode::NOT_FOUND {
@@ -852,64 +1122,77 @@ impl Registry {
             return Err(status_error(&Method::GET, &url, response));
         }
         let media_type = content_type(&response);
-        let bytes = response
-            .bytes()
-            .map_err(|e| RegistryError::Connection {
-                method: "GET".into(),
-                url: url.clone(),
-                message: error_text(&e),
-            })?
-            .to_vec();
-        let digest = sha256_digest(&bytes);
-        if reference.starts_with("sha256:") && reference != digest {
-            return Err(RegistryError::DigestMismatch {
-                what: format!("manifest {url}"),
-                expected: reference.to_owned(),
-                actual: digest,
-            });
+        let bytes = read_capped(&Method::GET, &url, response, MAX_MANIFEST_BYTES, "the manifest")?;
+        let digest = Digest::sha256(&bytes);
+        if let Reference::Digest(expected) = reference {
+            let mut hasher = Hasher::new(expected.algorithm());
+            hasher.update(&bytes);
+            let actual = hasher.finish();
+            if &actual != expected {
+                return Err(RegistryError::DigestMismatch {
+                    what: format!("manifest {url}"),
+                    expected: expected.to_string(),
+                    actual: actual.to_string(),
+                });
+            }
         }
         Ok(Some(Manifest { bytes, media_type, digest }))
     }
 
-    /// Streams a blob into `sink`, checking its digest. Returns the size.
+    /// Streams a blob of `size` bytes (its descriptor's) into `sink`, checking its size and digest:
+    /// the download stops at the first byte past `size`. Returns the size.
     pub fn get_blob(
         &self,
         repository: &str,
-        digest: &str,
+        digest: &Digest,
+        size: u64,
         sink: &mut dyn Write,
     ) -> Result<u64, RegistryError> {
         let url = self.url(&format!("/v2/{repository}/blobs/{digest}"));
-        let mut response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), Ok)?;
+        let mut response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), 0, Ok)?;
         if !response.status().is_success() {
             return Err(status_error(&Method::GET, &url, response));
         }
-        let total = response.content_length().unwrap_or(0);
+        let too_long = || RegistryError::TooLarge {
+            method: "GET".into(),
+            url: url.clone(),
+            message: format!("the registry sent more than the {size} bytes the descriptor gives"),
+        };
+        if response.content_length().is_some_and(|n| n > size) {
+            return Err(too_long());
+        }
         let what = format!("pull {digest}");
-        let (actual, done) =
-            copy_hashing(&mut response, sink, |done| self.events.progress(&what, done, total)).map_err(
-                |e| match e {
-                    CopyError::Read(e) => RegistryError::Connection {
-                        method: "GET".into(),
-                        url: url.clone(),
-                        message: e.to_string(),
-                    },
-                    CopyError::Write(source) => RegistryError::Io { path: PathBuf::from("<output>"), source },
-                },
-            )?;
-        if actual != digest {
+        let (actual, done) = copy_hashing(&mut response, sink, digest.algorithm(), size, |done| {
+            self.events.progress(&what, done, size);
+        })
+        .map_err(|e| match e {
+            CopyError::Read(e) => {
+                RegistryError::Connection { method: "GET".into(), url: url.clone(), message: e.to_string() }
+            }
+            CopyError::Write(source) => RegistryError::Io { path: PathBuf::from("<output>"), source },
+            CopyError::TooLong => too_long(),
+        })?;
+        if done != size {
             return Err(RegistryError::DigestMismatch {
                 what: format!("blob {url}"),
-                expected: digest.to_owned(),
-                actual,
+                expected: format!("{size} bytes"),
+                actual: format!("{done} bytes"),
+            });
+        }
+        if &actual != digest {
+            return Err(RegistryError::DigestMismatch {
+                what: format!("blob {url}"),
+                expected: digest.to_string(),
+                actual: actual.to_string(),
             });
         }
         Ok(done)
     }
 
     /// `DELETE` a manifest by digest.
-    pub fn delete_manifest(&self, repository: &str, digest: &str) -> Result<(), RegistryError> {
+    pub fn delete_manifest(&self, repository: &str, digest: &Digest) -> Result<(), RegistryError> {
         let url = self.url(&format!("/v2/{repository}/manifests/{digest}"));
-        let response = self.send(Method::DELETE, &url, &Registry::scope(repository, "delete"), Ok)?;
+        let response = self.send(Method::DELETE, &url, &Registry::scope(repository, "delete"), 0, Ok)?;
         if response.status().is_success() {
             Ok(())
         } else {
@@ -917,12 +1200,12 @@ impl Registry {
         }
     }
 
-    /// Every tag of the repository (following `Link` pagination).
+    /// Every tag of the repository (following `Link` pagination on the registry's own origin).
     pub fn tags(&self, repository: &str) -> Result<Vec<String>, RegistryError> {
         let mut url = self.url(&format!("/v2/{repository}/tags/list?n=1000"));
         let mut tags = Vec::new();
         loop {
-            let response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), Ok)?;
+            let response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), 0, Ok)?;
             if response.status() == StatusCode::NOT_FOUND {
                 return Ok(tags);
             }
@@ -930,16 +1213,25 @@ impl Registry {
                 return Err(status_error(&Method::GET, &url, response));
             }
             let next = response.headers().get(header::LINK).and_then(|v| v.to_str().ok()).and_then(next_link);
-            let body: serde_json::Value = json(response).map_err(|e| RegistryError::Connection {
-                method: "GET".into(),
-                url: url.clone(),
-                message: e.to_string(),
-            })?;
+            let bytes = read_capped(&Method::GET, &url, response, MAX_MANIFEST_BYTES, "a tag list page")?;
+            let body: serde_json::Value =
+                serde_json::from_slice(&bytes).map_err(|e| RegistryError::Connection {
+                    method: "GET".into(),
+                    url: url.clone(),
+                    message: format!("not JSON: {e}"),
+                })?;
             tags.extend(
                 body["tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)),
             );
-            match next {
-                Some(next) => url = if next.starts_with('/') { self.url(&next) } else { next },
+            match next.and_then(|next| Url::parse(&self.base).ok()?.join(&next).ok()) {
+                Some(next) if Origin::of(&next) == self.origin => url = next.to_string(),
+                Some(next) => {
+                    return Err(RegistryError::Connection {
+                        method: "GET".into(),
+                        url,
+                        message: format!("the next page is on another origin ({next}); not followed"),
+                    });
+                }
                 None => return Ok(tags),
             }
         }
@@ -964,7 +1256,7 @@ impl BlobSource {
         &self,
         offset: u64,
         length: u64,
-        digest: &str,
+        digest: &Digest,
         events: Arc<dyn Events>,
     ) -> Result<reqwest::blocking::Body, RegistryError> {
         match self {
@@ -1030,7 +1322,7 @@ impl<R: Read> Read for Progress<R> {
 
 /// What to do when ghcr.io refuses a push with 403: the runbook's remedy.
 fn first_push_remedy(host: &str, status: u16) -> Option<&'static str> {
-    (status == 403 && (host == "ghcr.io" || host.ends_with(".ghcr.io"))).then_some(
+    (status == 403 && crate::ghcr::is_ghcr(host)).then_some(
         "a first push to a new ghcr.io package with a workflow's GITHUB_TOKEN can be refused: push once with a \
          personal access token (write:packages), then in the package's settings grant this repository write \
          access (Manage Actions access), delete that manual version, and re-run",
@@ -1062,7 +1354,9 @@ fn error_text(error: &reqwest::Error) -> String {
 
 fn status_error(method: &Method, url: &str, response: Response) -> RegistryError {
     let status = response.status().as_u16();
-    let body = response.text().unwrap_or_default();
+    let mut raw = Vec::new();
+    let _ = response.take(64 << 10).read_to_end(&mut raw);
+    let body = String::from_utf8_lossy(&raw);
     let detail = serde_json::from_str::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| {
@@ -1073,7 +1367,10 @@ fn status_error(method: &Method, url: &str, response: Response) -> RegistryError
                 error.get("message").and_then(|m| m.as_str()).unwrap_or_default()
             ))
         })
-        .or_else(|| (!body.trim().is_empty()).then(|| body.trim().chars().take(200).collect()));
+        .or_else(|| (!body.trim().is_empty()).then(|| body.trim().chars().take(200).collect()))
+        .map(|detail: String| {
+            detail.chars().map(|c| if c.is_control() { ' ' } else { c }).take(300).collect()
+        });
     RegistryError::Status { method: method.to_string(), url: url.to_owned(), status, detail }
 }
 
@@ -1131,9 +1428,13 @@ fn parse_challenge(header: &str) -> (String, HashMap<String, String>) {
     (scheme.to_owned(), params)
 }
 
-/// A response body as JSON.
+/// A response body (at most 1 MiB) as JSON.
 pub(crate) fn json(response: Response) -> Result<serde_json::Value, String> {
-    let bytes = response.bytes().map_err(|e| error_text(&e))?;
+    let mut bytes = Vec::new();
+    response.take(MAX_SMALL_BODY + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_SMALL_BODY {
+        return Err("the answer is larger than 1 MiB".to_owned());
+    }
     serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
 }
 
@@ -1202,6 +1503,34 @@ mod tests {
         assert!(remedy.contains("personal access token") && remedy.contains("Manage Actions access"));
         assert!(first_push_remedy("ghcr.io", 401).is_none());
         assert!(first_push_remedy("127.0.0.1:5000", 403).is_none());
+    }
+
+    #[test]
+    fn credentials_go_to_https_realms_or_the_registrys_own_plain_host() {
+        let url = |u: &str| Url::parse(u).expect("url");
+        let mut options = RegistryOptions {
+            credentials: Some(Credentials { username: "bot".into(), password: "s3cr3t".into() }),
+            ..RegistryOptions::default()
+        };
+        let https = Registry::new("registry.example:5000", &options, Arc::new(Silent)).expect("registry");
+        assert!(https.realm_may_have_credentials(&url("https://auth.example/token")));
+        assert!(!https.realm_may_have_credentials(&url("http://registry.example:5000/token")));
+        assert!(!https.realm_may_have_credentials(&url("http://auth.example/token")));
+        options.insecure_hosts = vec!["registry.example:5000".to_owned()];
+        let plain = Registry::new("registry.example:5000", &options, Arc::new(Silent)).expect("registry");
+        assert!(plain.realm_may_have_credentials(&url("http://registry.example:5000/token")));
+        assert!(!plain.realm_may_have_credentials(&url("http://registry.example:5001/token")));
+        assert!(!plain.realm_may_have_credentials(&url("ftp://registry.example:5000/token")));
+
+        // An upload Location or a page link on another origin gets no credentials.
+        *plain.basic.lock().expect("flag") = true;
+        let header = |target: &str| {
+            let request = plain.authorize(plain.http.get(target), target, "repository:x:pull");
+            request.build().expect("request").headers().get(header::AUTHORIZATION).is_some()
+        };
+        assert!(header("http://registry.example:5000/v2/x/blobs/uploads/1"));
+        assert!(!header("http://elsewhere.example:5000/v2/x/blobs/uploads/1"));
+        assert!(!header("https://registry.example:5000/v2/"));
     }
 
     #[test]

@@ -81,7 +81,7 @@ fn chunked_push_survives_a_drop_a_500_and_a_429() {
     let source = Target::parse(&format!("oci-layout:{}:1.0.0", layout.display())).expect("source");
     let destination = Target::parse(&format!("{}/example/app:1.0.0", proxy.host())).expect("destination");
     let report = publisher.copy(&source, &destination).expect("the push completes");
-    assert_eq!(report.digest, digest);
+    assert_eq!(report.digest.as_str(), digest);
     assert_eq!(report.uploaded, 3, "config and both layers");
 
     let fired = proxy.fired();
@@ -102,7 +102,7 @@ fn chunked_push_survives_a_drop_a_500_and_a_429() {
     let copied = direct
         .copy(&source, &Target::parse(&format!("oci-layout:{}", back.display())).expect("layout"))
         .expect("pull back");
-    assert_eq!(copied.digest, digest);
+    assert_eq!(copied.digest.as_str(), digest);
     for entry in std::fs::read_dir(layout.join("blobs/sha256")).expect("blobs") {
         let name = entry.expect("entry").file_name();
         assert_eq!(
@@ -131,7 +131,7 @@ fn a_monolithic_upload_cut_off_mid_body_is_sent_again() {
     let report = publisher
         .copy(&source, &Target::parse(&format!("{}/example/app:1.0.0", proxy.host())).expect("destination"))
         .expect("push");
-    assert_eq!(report.digest, digest);
+    assert_eq!(report.digest.as_str(), digest);
     assert_eq!(proxy.fired().len(), 2, "{:?}", proxy.fired());
     assert_eq!(skopeo_digest(registry.host(), "example/app:1.0.0"), digest);
 }
@@ -199,7 +199,7 @@ fn a_registry_that_refuses_chunks_gets_whole_blobs() {
     let source = Target::parse(&format!("oci-layout:{}:1.0.0", layout.display())).expect("source");
     let target = Target::parse(&format!("{}/example/app:1.0.0", proxy.host())).expect("destination");
     let report = publisher.copy(&source, &target).expect("push");
-    assert_eq!(report.digest, digest);
+    assert_eq!(report.digest.as_str(), digest);
     let patches = proxy.seen().iter().filter(|r| r.starts_with("PATCH")).count();
     assert_eq!(patches, 1, "one refused chunk, then whole blobs: {:?}", proxy.seen());
     let lines = recorder.lines.lock().expect("lines").clone();

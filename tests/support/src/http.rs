@@ -51,10 +51,10 @@ impl Response {
 }
 
 /// A request head: method, path, lowercased headers, and the raw bytes.
-type Head = (String, String, Vec<(String, String)>, Vec<u8>);
+pub(crate) type Head = (String, String, Vec<(String, String)>, Vec<u8>);
 
 /// Reads a request head (up to the blank line); `None` at end of stream.
-fn read_head(reader: &mut BufReader<TcpStream>) -> Option<Head> {
+pub(crate) fn read_head(reader: &mut BufReader<TcpStream>) -> Option<Head> {
     let mut raw = Vec::new();
     let mut line = String::new();
     let mut first = String::new();
@@ -81,11 +81,11 @@ fn read_head(reader: &mut BufReader<TcpStream>) -> Option<Head> {
     Some((method, path, headers, raw))
 }
 
-fn content_length(headers: &[(String, String)]) -> usize {
+pub(crate) fn content_length(headers: &[(String, String)]) -> usize {
     headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0)
 }
 
-fn write_response(stream: &mut TcpStream, response: &Response) {
+pub(crate) fn write_response(stream: &mut TcpStream, response: &Response) {
     let mut head = format!(
         "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
         response.status,
@@ -102,61 +102,24 @@ fn write_response(stream: &mut TcpStream, response: &Response) {
 
 /// A loopback HTTP server answering every request with `handler`. Stops when dropped.
 #[derive(Debug)]
-pub struct HttpServer {
-    addr: String,
-    stop: Arc<AtomicBool>,
-    requests: Arc<Mutex<Vec<Request>>>,
-}
+pub struct HttpServer(crate::hostile::Hostile);
 
 impl HttpServer {
     /// Starts the server on a free port.
     pub fn start(handler: impl Fn(&Request) -> Response + Send + Sync + 'static) -> HttpServer {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = listener.local_addr().expect("address").to_string();
-        let stop = Arc::new(AtomicBool::new(false));
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let handler = Arc::new(handler);
-        let (stop2, requests2) = (stop.clone(), requests.clone());
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                if stop2.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let (handler, requests) = (handler.clone(), requests2.clone());
-                std::thread::spawn(move || {
-                    let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
-                    let Some((method, path, headers, _)) = read_head(&mut reader) else { return };
-                    let mut body = vec![0u8; content_length(&headers)];
-                    if reader.read_exact(&mut body).is_err() {
-                        return;
-                    }
-                    let request = Request { method, path, headers, body };
-                    let response = handler(&request);
-                    requests.lock().expect("requests").push(request);
-                    let mut stream = stream;
-                    write_response(&mut stream, &response);
-                });
-            }
-        });
-        HttpServer { addr, stop, requests }
+        HttpServer(crate::hostile::Hostile::start(move |request| {
+            crate::hostile::Reply::Full(handler(request))
+        }))
     }
 
     /// `http://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.0.host())
     }
 
     /// Every request answered so far.
     pub fn requests(&self) -> Vec<Request> {
-        self.requests.lock().expect("requests").clone()
-    }
-}
-
-impl Drop for HttpServer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(&self.addr);
+        self.0.requests()
     }
 }
 

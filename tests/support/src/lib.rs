@@ -6,6 +6,7 @@
 
 #![allow(clippy::print_stderr, clippy::unwrap_used, missing_docs)]
 
+pub mod hostile;
 pub mod http;
 pub mod registry;
 
@@ -120,6 +121,46 @@ impl From<Output> for Run {
 /// Runs a command to completion.
 pub fn run(command: &mut Command) -> Run {
     command.output().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}")).into()
+}
+
+/// Runs a command, killing it (SIGKILL) if it is still running after `limit`. Returns what it printed,
+/// whether it had to be killed, and how long it ran.
+pub fn run_with_limit(command: &mut Command, limit: std::time::Duration) -> (Run, bool, std::time::Duration) {
+    use std::io::Read as _;
+    command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let start = std::time::Instant::now();
+    let mut child = command.spawn().unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
+    let mut stdout = child.stdout.take().expect("piped stdout");
+    let mut stderr = child.stderr.take().expect("piped stderr");
+    let out = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stdout.read_to_end(&mut text);
+        text
+    });
+    let err = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        text
+    });
+    let mut killed = false;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > limit {
+            killed = true;
+            let _ = child.kill();
+            break child.wait().expect("wait after kill");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let elapsed = start.elapsed();
+    let run = Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.join().expect("stdout reader")).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().expect("stderr reader")).into_owned(),
+    };
+    (run, killed, elapsed)
 }
 
 /// Runs a command and asserts that it succeeded.

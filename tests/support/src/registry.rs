@@ -159,16 +159,10 @@ impl Drop for LocalRegistry {
     }
 }
 
-/// A test CA and a leaf certificate for 127.0.0.1 (CA:FALSE, as rustls requires), with openssl.
-fn make_certificates(root: &Path) {
-    let certs = root.join("certs");
-    std::fs::create_dir_all(&certs).expect("certs dir");
-    let openssl = |args: &[&str]| {
-        let mut command = peer_command("openssl");
-        command.args(args).current_dir(root);
-        run_ok(&mut command);
-    };
-    openssl(&[
+/// A self-signed CA certificate `cert` with its key `key` (both relative to `dir`), with openssl.
+pub fn make_ca(dir: &Path, cert: &str, key: &str, name: &str) {
+    let mut command = peer_command("openssl");
+    command.current_dir(dir).args([
         "req",
         "-x509",
         "-newkey",
@@ -179,12 +173,25 @@ fn make_certificates(root: &Path) {
         "-days",
         "30",
         "-subj",
-        "/CN=tagwright test CA",
+        &format!("/CN={name}"),
         "-keyout",
-        "ca.key",
+        key,
         "-out",
-        "certs/ca.crt",
+        cert,
     ]);
+    run_ok(&mut command);
+}
+
+/// A test CA and a leaf certificate for 127.0.0.1 (CA:FALSE, as rustls requires), with openssl.
+fn make_certificates(root: &Path) {
+    let certs = root.join("certs");
+    std::fs::create_dir_all(&certs).expect("certs dir");
+    let openssl = |args: &[&str]| {
+        let mut command = peer_command("openssl");
+        command.args(args).current_dir(root);
+        run_ok(&mut command);
+    };
+    make_ca(root, "certs/ca.crt", "ca.key", "tagwright test CA");
     openssl(&[
         "req",
         "-newkey",
@@ -318,14 +325,19 @@ pub fn image_layout(
         let (d, s, _, _) = manifests[0].clone();
         (d, s, "application/vnd.oci.image.manifest.v1+json")
     };
+    write_index(dir, tag, media_type, &top_digest, top_size);
+    top_digest
+}
+
+/// Writes `index.json` with one entry: `tag` names the manifest `digest` of `size` bytes.
+fn write_index(dir: &Path, tag: &str, media_type: &str, digest: &str, size: usize) {
     std::fs::write(
         dir.join("index.json"),
         format!(
-            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"{media_type}","digest":"{top_digest}","size":{top_size},"annotations":{{"org.opencontainers.image.ref.name":"{tag}"}}}}]}}"#
+            r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"{media_type}","digest":"{digest}","size":{size},"annotations":{{"org.opencontainers.image.ref.name":"{tag}"}}}}]}}"#
         ),
     )
     .expect("index.json");
-    top_digest
 }
 
 /// The sha256 digest of a file, as `sha256:<hex>`.
@@ -341,4 +353,18 @@ pub fn file_digest(path: &Path) -> String {
         hasher.update(&buffer[..n]);
     }
     format!("sha256:{}", hex(&hasher.finalize()))
+}
+
+/// Writes an OCI layout whose `tag` names `manifest` (of `media_type`), storing the manifest and each
+/// of `blobs` under their real digests. The manifest may name anything, valid or not: this is how tests
+/// build hostile layouts. Returns the manifest's digest.
+pub fn raw_layout(dir: &Path, tag: &str, media_type: &str, manifest: &[u8], blobs: &[&[u8]]) -> String {
+    std::fs::create_dir_all(dir).expect("layout dir");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+    for blob in blobs {
+        put_blob(dir, blob);
+    }
+    let (digest, size) = put_blob(dir, manifest);
+    write_index(dir, tag, media_type, &digest, size);
+    digest
 }

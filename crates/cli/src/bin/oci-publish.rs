@@ -244,6 +244,7 @@ fn emit(json_mode: bool, value: &serde_json::Value, text: &str) {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    tagwright_cli::remove_temporary_files_on_signals();
     match run(&cli) {
         Ok(code) => ExitCode::from(code),
         Err(failure) => {
@@ -414,7 +415,6 @@ fn run(cli: &Cli) -> Result<u8, Failure> {
                     );
                     return Ok(exit::TIMEOUT);
                 }
-                _ => unreachable!("WaitOutcome has two variants"),
             }
         }
         Command::Delete { reference, dry_run } => {
