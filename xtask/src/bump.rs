@@ -29,6 +29,10 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     let new = parse_version(&args.version)?;
+    // A dry run writes nothing, recovery included: with a journal there, reading says what to do.
+    if !args.dry_run {
+        recover(&args.repo.repo)?;
+    }
     let inventory = tagwright_versions::read(&args.repo.repo)?;
     let options = bump::BumpOptions::default().allow_downgrade(args.allow_downgrade);
     let plan = bump::plan(&inventory, &new, &options)?;
@@ -52,8 +56,23 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Finishes or undoes a bump that was killed half-way in `repo`, and says which.
+pub(crate) fn recover(repo: &std::path::Path) -> Result<()> {
+    if let Some(recovery) = tagwright_versions::recover(repo)? {
+        eprintln!("xtask: note: {recovery}");
+    }
+    Ok(())
+}
+
 /// Parses the version a user typed: SemVer first, then PEP 440; three release components required.
 pub(crate) fn parse_version(text: &str) -> Result<Version> {
+    if let Some(bare) = text.strip_prefix(['v', 'V'])
+        && bare.starts_with(|c: char| c.is_ascii_digit())
+    {
+        anyhow::bail!(
+            "`{text}`: the `v` belongs to the tag, not the version: give {bare} (the tag becomes {text})"
+        );
+    }
     let version =
         Version::parse_semver(text).or_else(|_| Version::parse_pep440(text)).with_context(|| {
             format!("`{text}` is not a version (expected X.Y.Z, such as 1.2.0 or 1.2.0-rc.1)")

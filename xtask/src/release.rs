@@ -76,6 +76,9 @@ fn failed_at(n: usize, err: impl std::fmt::Display) -> anyhow::Error {
 pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     let new = crate::bump::parse_version(&args.version)?;
     let dir = args.repo.repo.as_path();
+    if !args.dry_run {
+        crate::bump::recover(dir)?;
+    }
     let repo = Repository::open(dir).with_context(|| format!("{}: not a git repository", dir.display()))?;
     let allowed = args.allowed_signers.as_deref().map(AllowedSigners::load).transpose()?;
 

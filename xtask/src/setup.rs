@@ -29,6 +29,8 @@ const DEBIAN: &[(&str, &str)] = &[
     ("htpasswd", "apache2-utils"),
     // GNU time reports a process's peak RSS for the benchmarks.
     ("time", "time"),
+    // strace kills or holds a process at its Nth rename: the crash tests.
+    ("strace", "strace"),
     ("python3", "python3"),
 ];
 

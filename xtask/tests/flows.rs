@@ -85,6 +85,83 @@ fn a_source_replaced_by_a_directory_fails_before_anything_is_written() {
 }
 
 #[test]
+fn the_bump_writes_only_inside_the_repository_and_through_symlinks() {
+    // A symlinked chart directory leading out of the repository: refused, and nothing is written.
+    let outside = tempfile::tempdir().expect("tempdir");
+    let repo = fixture("make_advisoryhub.sh", &["--no-git"]);
+    std::fs::create_dir_all(outside.path().join("chart")).expect("mkdir");
+    let foreign = "apiVersion: v2\nname: other\nversion: 0.1.0\n";
+    std::fs::write(outside.path().join("chart/Chart.yaml"), foreign).expect("write");
+    std::os::unix::fs::symlink(outside.path().join("chart"), repo.path().join("charts/other"))
+        .expect("symlink");
+    let before = tree(repo.path());
+    let out = xtask(&["bump", "0.2.0"], Some(repo.path()));
+    assert_eq!(out.code, 2, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("charts/other/Chart.yaml: resolves to "), "{}", out.stderr);
+    assert_same_tree(&before, &tree(repo.path()));
+    assert_eq!(std::fs::read_to_string(outside.path().join("chart/Chart.yaml")).expect("read"), foreign);
+
+    // A symlinked Chart.yaml whose target is inside the repository: written through, still a symlink.
+    let repo = fixture("make_advisoryhub.sh", &["--no-git"]);
+    let chart = repo.path().join("charts/advisoryhub/Chart.yaml");
+    std::fs::create_dir_all(repo.path().join("deploy")).expect("mkdir");
+    std::fs::rename(&chart, repo.path().join("deploy/Chart.yaml")).expect("move");
+    std::os::unix::fs::symlink("../../deploy/Chart.yaml", &chart).expect("symlink");
+    let out = xtask(&["bump", "0.2.0"], Some(repo.path()));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(chart.symlink_metadata().expect("lstat").file_type().is_symlink(), "the symlink stays");
+    let target = std::fs::read_to_string(repo.path().join("deploy/Chart.yaml")).expect("read");
+    assert!(target.contains("version: 0.2.0\n") && target.contains("appVersion: \"0.2.0\""), "{target}");
+}
+
+#[test]
+fn a_v_prefixed_version_says_the_v_belongs_to_the_tag() {
+    let repo = fixture("make_advisoryhub.sh", &["--no-git"]);
+    let out = xtask(&["bump", "v0.5.0"], Some(repo.path()));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("`v0.5.0`: the `v` belongs to the tag, not the version: give 0.5.0"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn the_next_bump_rolls_back_a_killed_one_then_bumps() {
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    // strace kills the bump at rename 3: the journal and pyproject.toml are in place, the rest not.
+    let mut killed = peer_command("strace");
+    killed
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=rename,renameat,renameat2", "-e"])
+        .arg("inject=rename,renameat,renameat2:signal=KILL:when=3")
+        .arg(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bump", "0.2.0", "--repo"])
+        .arg(repo.path());
+    let out = run(&mut killed);
+    assert_ne!(out.code, 0, "the bump was killed");
+    let pyproject = std::fs::read_to_string(repo.path().join("pyproject.toml")).expect("read");
+    assert!(pyproject.contains("version = \"0.2.0\""), "killed after pyproject.toml: {pyproject}");
+    assert!(repo.path().join(".git/tagwright-bump.journal").is_file(), "the journal stays");
+
+    let dry = xtask(&["bump", "0.3.0", "--dry-run"], Some(repo.path()));
+    assert_eq!(dry.code, 2, "a dry run does not recover: {}", dry.stderr);
+    assert!(dry.stderr.contains("a bump was interrupted"), "{}", dry.stderr);
+
+    let out = xtask(&["bump", "0.3.0"], Some(repo.path()));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("an interrupted bump to 0.2.0 was rolled back: restored pyproject.toml; untouched: uv.lock, charts/advisoryhub/Chart.yaml"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.ends_with("bumped 3 file(s) from 0.1.0 to 0.3.0\n"), "{}", out.stdout);
+    run_ok(peer_command("uv").args(["lock", "--check", "--offline"]).current_dir(repo.path()));
+    let status =
+        run_ok(peer_command("git").args(["status", "--porcelain", "--ignored"]).current_dir(repo.path()));
+    assert!(!status.stdout.contains(".tagwright"), "no temporary files stay: {}", status.stdout);
+}
+
+#[test]
 fn the_demo_runs_offline_and_cuts_a_signed_release() {
     let parent = tempfile::tempdir().expect("tempdir");
     let dir = parent.path().join("demo");

@@ -48,6 +48,70 @@ pub fn remove_temporary_files_on_signals() {
     });
 }
 
+/// Writes an output file (`-o FILE`) where and as `sha256sum > FILE` would, but never half-written:
+///
+/// - a symlink is written through to its target (a dangling one creates the target), and stays;
+/// - a FIFO or a device is written into directly: it cannot be replaced, and must not be;
+/// - a regular file is replaced atomically (a temporary file beside it, synced, renamed), keeping its
+///   mode;
+/// - a new file gets mode 0666 less the umask.
+pub fn write_output(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let target = follow_symlinks(path)?;
+    let mode = match std::fs::metadata(&target) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"));
+        }
+        Ok(meta) if !meta.is_file() => {
+            let kind = meta.file_type();
+            if kind.is_fifo() || kind.is_char_device() || kind.is_block_device() {
+                let mut file = std::fs::OpenOptions::new().write(true).open(&target)?;
+                file.write_all(bytes)?;
+                return file.flush();
+            }
+            return Err(std::io::Error::other("not a regular file, FIFO or device"));
+        }
+        Ok(meta) => Some(meta.permissions().mode()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e),
+    };
+    let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut temp = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        // Created with 0666: the kernel applies the umask, as for `>`.
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    if let Some(mode) = mode {
+        temp.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
+    }
+    temp.write_all(bytes)?;
+    temp.as_file().sync_all()?;
+    temp.persist(&target).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The file `path` names after following every symlink (up to 40, as the kernel allows); the last one
+/// may not exist yet.
+fn follow_symlinks(path: &std::path::Path) -> std::io::Result<std::path::PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::other("too many levels of symbolic links"))
+}
+
 /// Prints `program: error: …` with the whole cause chain, and returns `code`.
 pub fn fail(program: &str, err: &anyhow::Error, code: u8) -> ExitCode {
     let mut message = format!("{program}: error: {err}");

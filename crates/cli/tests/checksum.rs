@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use tagwright_test_support::{Run, assert_same_tree, cargo_bin, peer_command, run, run_ok, tree};
+use tagwright_test_support::{
+    Run, assert_same_tree, cargo_bin, file_mode as mode, peer_command, run, run_ok, run_with_umask, tree,
+};
 
 fn checksum(dir: &Path, args: &[&str]) -> Run {
     let mut command = cargo_bin(env!("CARGO_BIN_EXE_checksum"));
@@ -119,4 +121,75 @@ fn debug_reports_the_sha_instructions() {
         None => "checksum: no SHA hardware support on this CPU; using portable code\n".to_owned(),
     };
     assert_eq!(out.stderr, expected);
+}
+
+#[test]
+fn a_file_outside_relative_to_is_refused_after_normalising() {
+    let dir = dist();
+    std::fs::write(dir.path().join("README"), "readme").expect("write");
+    for name in ["dist/../README", "dist/b/../../README"] {
+        let out = checksum(dir.path(), &["--relative-to", "dist", name]);
+        assert_eq!(out.code, 2, "{name}: {}{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains(&format!("{name}: not under dist")), "{}", out.stderr);
+        assert_eq!(out.stdout, "", "no line names a file outside dist");
+    }
+    let out = checksum(dir.path(), &["--relative-to", "dist", "dist/b/../a-b.txt"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.ends_with("  a-b.txt\n"), "normalised, inside: {}", out.stdout);
+}
+
+#[test]
+fn output_files_are_written_where_and_as_sha256sum_writes_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = dist();
+    let out_file = |args: &[&str]| {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_checksum"));
+        command.current_dir(dir.path()).args(args);
+        run_with_umask(&mut command)
+    };
+    // A new file: 0666 & ~umask, as `sha256sum > FILE` makes it.
+    let gnu = run_with_umask(
+        peer_command("sh").current_dir(dir.path()).args(["-c", "sha256sum dist/B.txt > gnu.txt"]),
+    );
+    assert_eq!(gnu.code, 0, "{}", gnu.stderr);
+    let out = out_file(&["dist/B.txt", "-o", "new.txt"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(mode(&dir.path().join("new.txt")), mode(&dir.path().join("gnu.txt")));
+    assert_eq!(mode(&dir.path().join("new.txt")), 0o644);
+
+    // A file that exists keeps its mode.
+    std::fs::write(dir.path().join("kept.txt"), "old").expect("write");
+    std::fs::set_permissions(dir.path().join("kept.txt"), std::fs::Permissions::from_mode(0o640))
+        .expect("chmod");
+    assert_eq!(out_file(&["dist/B.txt", "-o", "kept.txt"]).code, 0);
+    assert_eq!(mode(&dir.path().join("kept.txt")), 0o640);
+    assert_eq!(
+        std::fs::read(dir.path().join("kept.txt")).expect("read"),
+        std::fs::read(dir.path().join("gnu.txt")).expect("read")
+    );
+
+    // A symlink is written through to its target, and stays a symlink (a dangling one too).
+    std::os::unix::fs::symlink("kept.txt", dir.path().join("link.txt")).expect("symlink");
+    std::os::unix::fs::symlink("made.txt", dir.path().join("dangling.txt")).expect("symlink");
+    assert_eq!(out_file(&["dist/a-b.txt", "-o", "link.txt"]).code, 0);
+    assert_eq!(out_file(&["dist/a-b.txt", "-o", "dangling.txt"]).code, 0);
+    for link in ["link.txt", "dangling.txt"] {
+        assert!(dir.path().join(link).symlink_metadata().expect("lstat").file_type().is_symlink(), "{link}");
+    }
+    let listed = std::fs::read_to_string(dir.path().join("kept.txt")).expect("read");
+    assert!(listed.ends_with("  dist/a-b.txt\n"), "{listed}");
+    assert_eq!(std::fs::read_to_string(dir.path().join("made.txt")).expect("read"), listed);
+    assert_eq!(mode(&dir.path().join("kept.txt")), 0o640);
+
+    // A FIFO is written into, not replaced.
+    let fifo = dir.path().join("fifo");
+    run_ok(std::process::Command::new("mkfifo").arg(&fifo));
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).expect("read the fifo"))
+    };
+    let out = out_file(&["dist/a-b.txt", "-o", "fifo"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(reader.join().expect("reader"), listed);
+    assert!(std::os::unix::fs::FileTypeExt::is_fifo(&fifo.symlink_metadata().expect("lstat").file_type()));
 }

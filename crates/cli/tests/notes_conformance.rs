@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run, run_ok};
+use tagwright_test_support::{Run, cargo_bin, file_mode, fixture, peer_command, run, run_ok, run_with_umask};
 
 /// Built-in configurations that render without a forge.
 const BUILT_INS: &[&str] = &[
@@ -205,4 +205,31 @@ fn warnings_go_to_stderr_and_bad_input_exits_2() {
     let range = release_notes(repo.path(), &["v9.9.9..HEAD"]);
     assert_eq!(range.code, 2);
     assert!(range.stderr.contains("cannot resolve `v9.9.9..HEAD`"), "{}", range.stderr);
+}
+
+#[test]
+fn output_files_get_git_cliffs_modes_and_symlinks_are_written_through() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let theirs = run_with_umask(peer_command("git-cliff").current_dir(repo.path()).args([
+        "--offline",
+        "-o",
+        "theirs.md",
+    ]));
+    assert_eq!(theirs.code, 0, "{}", theirs.stderr);
+    let mut ours = cargo_bin(env!("CARGO_BIN_EXE_release-notes"));
+    ours.current_dir(repo.path()).args(["-o", "ours.md"]);
+    let out = run_with_umask(&mut ours);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(file_mode(&repo.path().join("ours.md")), file_mode(&repo.path().join("theirs.md")));
+    assert_eq!(file_mode(&repo.path().join("ours.md")), 0o644);
+
+    std::os::unix::fs::symlink("docs-changelog.md", repo.path().join("CHANGELOG.md")).expect("symlink");
+    let mut through = cargo_bin(env!("CARGO_BIN_EXE_release-notes"));
+    through.current_dir(repo.path()).args(["-o", "CHANGELOG.md"]);
+    assert_eq!(run_with_umask(&mut through).code, 0);
+    assert!(repo.path().join("CHANGELOG.md").symlink_metadata().expect("lstat").file_type().is_symlink());
+    assert_eq!(
+        std::fs::read(repo.path().join("docs-changelog.md")).expect("read"),
+        std::fs::read(repo.path().join("ours.md")).expect("read")
+    );
 }

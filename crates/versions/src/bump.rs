@@ -2,15 +2,18 @@
 //!
 //! [`plan`] computes each file's new contents by replacing only the bytes of each version value, so
 //! comments, spacing, key order and quote style stay (pyproject.toml and uv.lock are written as
-//! `uv version` writes them: the value in double quotes). [`Plan::apply`] writes every file to a
-//! temporary file in the same directory, then renames them into place one by one; if any step fails,
-//! the files already renamed are restored, so the repository is left as it was.
+//! `uv version` writes them: the value in double quotes). [`Plan::apply`] first writes a journal
+//! ([`crate::journal`]), then every file to a temporary file beside it, then renames them into place
+//! one by one; if any step fails, the files already renamed are restored, so the repository is left as
+//! it was. A file is restored only if it still holds exactly what the bump wrote: one that someone
+//! changed in between is left alone and named. If the process is killed, the next bump, release or
+//! version-check finds the journal and finishes or undoes the bump ([`crate::recover`]).
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::journal::{self, Entry, Journal, restore, stage, temp_for};
 use crate::read::{Inventory, Spelling};
 use crate::text::display_path;
 use crate::version::{Version, VersionError};
@@ -64,7 +67,8 @@ pub enum PlanError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApplyError {
-    /// Nothing was changed: a temporary file could not be written, or a file changed since it was read.
+    /// Nothing was changed: the journal or a temporary file could not be written, or a file changed
+    /// since it was read.
     #[error("{path}: {message}; no file was changed")]
     Unchanged {
         /// The file that failed.
@@ -72,19 +76,24 @@ pub enum ApplyError {
         /// What failed.
         message: String,
     },
-    /// A rename failed part-way; every file already renamed was restored.
-    #[error("{path}: cannot replace: {source}; every file was restored to its previous contents")]
+    /// A rename failed part-way; every file the bump had replaced was restored, except those someone
+    /// else changed after the bump wrote them, which were left as they are.
+    #[error("{path}: cannot replace: {source}; {}", restored_text(.changed_by_others))]
     RolledBack {
         /// The file that failed.
         path: String,
         /// The IO error.
         #[source]
         source: std::io::Error,
+        /// Files someone else changed after the bump wrote them: left as they are.
+        changed_by_others: Vec<String>,
     },
     /// A rename failed part-way and some files could not be restored.
     #[error(
-        "{path}: cannot replace: {source}; these files could not be restored and hold the new version: {}",
-        .left.join(", ")
+        "{path}: cannot replace: {source}; these files could not be restored and hold the new version: {}{}; \
+         the journal stays, so the next bump or version-check finishes the rollback",
+        .left.join(", "),
+        others_text(.changed_by_others)
     )]
     PartiallyRestored {
         /// The file that failed.
@@ -94,7 +103,28 @@ pub enum ApplyError {
         source: std::io::Error,
         /// Files left with their new contents.
         left: Vec<String>,
+        /// Files someone else changed after the bump wrote them: left as they are.
+        changed_by_others: Vec<String>,
     },
+}
+
+fn restored_text(changed_by_others: &[String]) -> String {
+    if changed_by_others.is_empty() {
+        "every file was restored to its previous contents".to_owned()
+    } else {
+        format!("every other file was restored to its previous contents{}", others_text(changed_by_others))
+    }
+}
+
+fn others_text(changed_by_others: &[String]) -> String {
+    if changed_by_others.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; changed by someone else after the bump wrote them, so left as they are: {}",
+            changed_by_others.join(", ")
+        )
+    }
 }
 
 /// A computed bump: the new contents of every file, ready to show or apply.
@@ -118,6 +148,9 @@ pub struct Plan {
 pub struct FileChange {
     /// Path relative to the repository root.
     pub path: String,
+    /// The file written: the source with its symlinks resolved, inside the repository.
+    #[serde(skip)]
+    pub target: PathBuf,
     /// Each value that changes.
     pub changes: Vec<Change>,
     #[serde(skip)]
@@ -195,6 +228,7 @@ pub fn plan(inventory: &Inventory, new: &Version, options: &BumpOptions) -> Resu
         if after != file.contents {
             files.push(FileChange {
                 path: display_path(&file.path),
+                target: file.target.clone(),
                 changes,
                 before: file.contents.clone(),
                 after,
@@ -214,97 +248,150 @@ impl Plan {
         out
     }
 
-    /// Writes every file, or none.
+    /// Writes every file, or none: a journal first, then every file staged beside its target, then
+    /// the renames. A failure restores what was replaced (unless someone else changed it since);
+    /// a kill leaves the journal for [`crate::recover`].
     pub fn apply(&self) -> Result<(), ApplyError> {
-        // Phase 1: write every new file beside its target. A failure here changes nothing.
-        let mut staged = Vec::with_capacity(self.files.len());
+        if self.files.is_empty() {
+            return Ok(());
+        }
+        let unchanged =
+            |path: &str, message: String| ApplyError::Unchanged { path: path.to_owned(), message };
+        let journal_path = journal::journal_path(&self.root);
+        let journal_name = journal_path.display().to_string();
+        let canonical = self
+            .root
+            .canonicalize()
+            .map_err(|e| unchanged(&self.root.display().to_string(), e.to_string()))?;
+        let relative = |path: &Path| -> Result<String, ApplyError> {
+            path.strip_prefix(&canonical)
+                .map(display_path)
+                .map_err(|_| unchanged(&path.display().to_string(), "outside the repository".to_owned()))
+        };
+        let mut entries = Vec::with_capacity(self.files.len());
         for file in &self.files {
-            let target = self.root.join(&file.path);
-            let temp = stage(&target, &file.after).map_err(|e| ApplyError::Unchanged {
+            entries.push(Entry {
                 path: file.path.clone(),
-                message: format!("cannot stage: {e}"),
-            })?;
-            staged.push((file, target, temp));
+                target: relative(&file.target)?,
+                temp: relative(&temp_for(&file.target))?,
+                before: file.before.clone(),
+                after: file.after.clone(),
+            });
+        }
+        let journal = Journal { format: 1, version: self.new.to_semver(), files: entries };
+        let held = journal::begin(&self.root, &journal)
+            .map_err(|e| unchanged(&journal_name, format!("cannot write the bump's journal: {e}")))?;
+
+        // Phase 1: write every new file beside its target. A failure here changes nothing.
+        for (i, file) in self.files.iter().enumerate() {
+            if let Err(e) = stage(&file.target, &temp_for(&file.target), file.after.as_bytes()) {
+                for staged in &self.files[..i] {
+                    let _ = std::fs::remove_file(temp_for(&staged.target));
+                }
+                held.finish();
+                return Err(unchanged(&file.path, format!("cannot stage: {e}")));
+            }
         }
         // Phase 2: rename into place, checking that nobody changed a file since it was read.
-        let mut done: Vec<(&FileChange, &Path)> = Vec::new();
-        for (file, target, temp) in &mut staged {
-            let outcome = match std::fs::read(&*target) {
+        let mut done: Vec<&FileChange> = Vec::new();
+        for (i, file) in self.files.iter().enumerate() {
+            let outcome = match std::fs::read(&file.target) {
                 Ok(bytes) if bytes == file.before.as_bytes() => {
-                    let temp = temp.take().expect("each staged file is renamed once");
-                    temp.persist(&*target).map(drop).map_err(|e| e.error)
+                    std::fs::rename(temp_for(&file.target), &file.target)
                 }
                 Ok(_) => Err(std::io::Error::other("changed on disk since it was read")),
                 Err(e) => Err(e),
             };
-            match outcome {
-                Ok(()) => done.push((file, target)),
-                Err(source) if done.is_empty() => {
-                    return Err(ApplyError::Unchanged {
-                        path: file.path.clone(),
-                        message: source.to_string(),
-                    });
+            let source = match outcome {
+                Ok(()) => {
+                    done.push(file);
+                    continue;
                 }
-                Err(source) => {
-                    let left: Vec<String> = done
-                        .iter()
-                        .filter(|(f, path)| stage(path, &f.before).and_then(|t| persist(t, path)).is_err())
-                        .map(|(f, _)| f.path.clone())
-                        .collect();
-                    return Err(if left.is_empty() {
-                        ApplyError::RolledBack { path: file.path.clone(), source }
-                    } else {
-                        ApplyError::PartiallyRestored { path: file.path.clone(), source, left }
-                    });
-                }
+                Err(source) => source,
+            };
+            for pending in &self.files[i..] {
+                let _ = std::fs::remove_file(temp_for(&pending.target));
             }
+            if done.is_empty() {
+                held.finish();
+                return Err(unchanged(&file.path, source.to_string()));
+            }
+            let undone = undo(&done);
+            if undone.left.is_empty() {
+                held.finish();
+                return Err(ApplyError::RolledBack {
+                    path: file.path.clone(),
+                    source,
+                    changed_by_others: undone.changed_by_others,
+                });
+            }
+            // The journal stays (unlocked when `held` drops): the next run finishes the rollback.
+            return Err(ApplyError::PartiallyRestored {
+                path: file.path.clone(),
+                source,
+                left: undone.left,
+                changed_by_others: undone.changed_by_others,
+            });
         }
-        for (_, target) in &done {
-            sync_parent(target);
+        for file in &done {
+            sync_parent(&file.target);
         }
+        held.finish();
         Ok(())
     }
-}
 
-impl Plan {
-    /// Puts every file of an applied plan back to its contents before the bump, each atomically.
-    /// Tries every file and reports the first that could not be restored.
+    /// Puts every file of an applied plan back to its contents before the bump, each atomically, if it
+    /// still holds what the bump wrote; a file someone else changed since is left alone and named.
     pub fn revert(&self) -> Result<(), ApplyError> {
-        let mut left = Vec::new();
-        let mut first = None;
-        for file in &self.files {
-            let target = self.root.join(&file.path);
-            if let Err(e) = stage(&target, &file.before).and_then(|t| persist(t, &target)) {
-                left.push(file.path.clone());
-                first.get_or_insert((file.path.clone(), e));
+        let files: Vec<&FileChange> = self.files.iter().collect();
+        let undone = undo(&files);
+        match (undone.first_error, undone.changed_by_others.is_empty()) {
+            (None, true) => Ok(()),
+            (first, _) => {
+                let (path, source) = first.unwrap_or_else(|| {
+                    (
+                        undone.changed_by_others[0].clone(),
+                        std::io::Error::other("changed by someone else after the bump wrote it"),
+                    )
+                });
+                Err(ApplyError::PartiallyRestored {
+                    path,
+                    source,
+                    left: undone.left,
+                    changed_by_others: undone.changed_by_others,
+                })
             }
         }
-        match first {
-            None => Ok(()),
-            Some((path, source)) => Err(ApplyError::PartiallyRestored { path, source, left }),
+    }
+}
+
+/// What undoing some replaced files did.
+struct Undone {
+    /// Files that could not be restored (they hold the new contents).
+    left: Vec<String>,
+    /// Files that hold neither what the bump wrote nor what was there before: left alone.
+    changed_by_others: Vec<String>,
+    /// The first restore that failed.
+    first_error: Option<(String, std::io::Error)>,
+}
+
+/// Restores each file that still holds exactly what the bump wrote.
+fn undo(files: &[&FileChange]) -> Undone {
+    let mut undone = Undone { left: Vec::new(), changed_by_others: Vec::new(), first_error: None };
+    for file in files {
+        match std::fs::read(&file.target) {
+            Ok(bytes) if bytes == file.after.as_bytes() => {
+                if let Err(e) = restore(&file.target, &temp_for(&file.target), file.before.as_bytes()) {
+                    let _ = std::fs::remove_file(temp_for(&file.target));
+                    undone.left.push(file.path.clone());
+                    undone.first_error.get_or_insert((file.path.clone(), e));
+                }
+            }
+            Ok(bytes) if bytes == file.before.as_bytes() => {}
+            _ => undone.changed_by_others.push(file.path.clone()),
         }
     }
-}
-
-/// Writes `contents` to a new temporary file beside `target`, with `target`'s permissions.
-fn stage(target: &Path, contents: &str) -> std::io::Result<Option<tempfile::NamedTempFile>> {
-    let dir = target.parent().unwrap_or(Path::new("."));
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut temp =
-        tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tagwright").tempfile_in(dir)?;
-    temp.write_all(contents.as_bytes())?;
-    if let Ok(meta) = std::fs::metadata(target) {
-        temp.as_file().set_permissions(meta.permissions())?;
-    }
-    temp.as_file().sync_all()?;
-    Ok(Some(temp))
-}
-
-fn persist(temp: Option<tempfile::NamedTempFile>, target: &Path) -> std::io::Result<()> {
-    match temp {
-        Some(temp) => temp.persist(target).map(drop).map_err(|e| e.error),
-        None => Ok(()),
-    }
+    undone
 }
 
 fn sync_parent(path: &Path) {

@@ -38,6 +38,7 @@
 
 pub mod bump;
 mod check;
+mod journal;
 mod read;
 mod tag;
 mod text;
@@ -45,6 +46,7 @@ mod version;
 pub mod yaml;
 
 pub use check::{Basis, REPORT_SCHEMA_VERSION, Report, Row, Status, TagRow, check};
+pub use journal::{RecoverError, Recovery, journal_path, recover};
 pub use read::{CONFIG_FILE, Inventory, ReadError, Record, SourceFile, SourceKind, read};
 pub use tag::{TagError, TagFormat, tag_from_github_env};
 pub use text::wildcard_match;

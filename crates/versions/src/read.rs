@@ -128,6 +128,9 @@ pub struct SourceFile {
     pub path: PathBuf,
     /// The contents when read.
     pub contents: String,
+    /// The file the contents live in: `root/path` with every symlink resolved, always inside the
+    /// repository. A bump writes here, so a symlinked source stays a symlink.
+    pub target: PathBuf,
 }
 
 /// Every recorded version in a repository.
@@ -206,6 +209,26 @@ pub enum ReadError {
         #[source]
         source: TagError,
     },
+    /// A bump was interrupted here: its journal must be recovered ([`crate::recover`]) first.
+    #[error(
+        "{path}: a bump was interrupted and left its journal; run the bump, the release or version-check again to finish or undo it"
+    )]
+    Interrupted {
+        /// The journal.
+        path: String,
+    },
+    /// A source resolves (through `..` or a symlink) to a file outside the repository.
+    #[error(
+        "{path}: resolves to {resolved}, outside the repository {root}; tagwright reads and writes only inside it"
+    )]
+    Outside {
+        /// The source, as found or listed.
+        path: String,
+        /// Where it leads.
+        resolved: String,
+        /// The repository root.
+        root: String,
+    },
     /// Nothing records a version.
     #[error(
         "{root}: no version sources found (looked for pyproject.toml, uv.lock, Cargo.toml, Cargo.lock, \
@@ -225,6 +248,8 @@ impl ReadError {
             | ReadError::Missing { path, .. }
             | ReadError::Syntax { path, .. }
             | ReadError::BadVersion { path, .. }
+            | ReadError::Outside { path, .. }
+            | ReadError::Interrupted { path }
             | ReadError::TagFormat { path, .. } => Some(path),
             ReadError::NoSources { .. } => None,
         }
@@ -253,15 +278,20 @@ struct Spec {
 /// With a `tagwright.toml`, reads the sources it lists; otherwise discovers `pyproject.toml`, `uv.lock`,
 /// `Cargo.toml`, `Cargo.lock` and `Chart.yaml` at the root, and `charts/*/Chart.yaml`.
 pub fn read(root: &Path) -> Result<Inventory, ReadError> {
+    let repo = Repo::new(root)?;
+    let journal = crate::journal::journal_path(root);
+    if journal.symlink_metadata().is_ok() {
+        return Err(ReadError::Interrupted { path: journal.display().to_string() });
+    }
     let config_path = root.join(CONFIG_FILE);
     let (specs, tag_format, config) = if config_path.is_file() {
-        let (specs, format) = read_config(root, &config_path)?;
+        let (specs, format) = read_config(&repo, &config_path)?;
         (specs, format, Some(config_path))
     } else {
         (discover(root), TagFormat::default(), None)
     };
     let explicit = config.is_some();
-    let mut reader = Reader::new(root, explicit);
+    let mut reader = Reader::new(&repo, explicit);
     // Read in a fixed order so that reports and bumps are deterministic.
     let mut specs = specs;
     specs.sort_by(|a, b| (a.kind, &a.path).cmp(&(b.kind, &b.path)));
@@ -296,9 +326,10 @@ fn discover(root: &Path) -> Vec<Spec> {
     specs
 }
 
-fn read_config(root: &Path, config_path: &Path) -> Result<(Vec<Spec>, TagFormat), ReadError> {
+fn read_config(repo: &Repo, config_path: &Path) -> Result<(Vec<Spec>, TagFormat), ReadError> {
+    let root = repo.root;
     let name = CONFIG_FILE.to_owned();
-    let text = read_text(root, Path::new(CONFIG_FILE))?;
+    let (text, _) = repo.read_text(Path::new(CONFIG_FILE))?;
     let doc = parse_toml(&name, &text)?;
     let at = |item: Option<std::ops::Range<usize>>, message: String| {
         let (line, column) = line_col(&text, item.map_or(0, |s| s.start));
@@ -383,13 +414,55 @@ fn config_path_display(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-fn read_text(root: &Path, path: &Path) -> Result<String, ReadError> {
-    let full = root.join(path);
-    let bytes = std::fs::read(&full).map_err(|source| ReadError::Io { path: display_path(path), source })?;
-    String::from_utf8(bytes).map_err(|e| {
-        let (line, column) = line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
-        ReadError::Syntax { path: display_path(path), line, column, message: "not valid UTF-8".to_owned() }
-    })
+/// The repository root, as given and with every symlink resolved.
+struct Repo<'r> {
+    root: &'r Path,
+    canonical: PathBuf,
+}
+
+impl<'r> Repo<'r> {
+    fn new(root: &'r Path) -> Result<Repo<'r>, ReadError> {
+        let canonical = root
+            .canonicalize()
+            .map_err(|source| ReadError::Io { path: root.display().to_string(), source })?;
+        Ok(Repo { root, canonical })
+    }
+
+    /// Where `path` (relative to the root) leads, with every symlink resolved: only inside the
+    /// repository.
+    fn resolve(&self, path: &Path) -> Result<PathBuf, ReadError> {
+        let resolved = self
+            .root
+            .join(path)
+            .canonicalize()
+            .map_err(|source| ReadError::Io { path: display_path(path), source })?;
+        if !resolved.starts_with(&self.canonical) {
+            return Err(ReadError::Outside {
+                path: display_path(path),
+                resolved: resolved.display().to_string(),
+                root: self.canonical.display().to_string(),
+            });
+        }
+        Ok(resolved)
+    }
+
+    /// Reads a UTF-8 file inside the repository; returns its text and where it lives.
+    fn read_text(&self, path: &Path) -> Result<(String, PathBuf), ReadError> {
+        let target = self.resolve(path)?;
+        let bytes =
+            std::fs::read(&target).map_err(|source| ReadError::Io { path: display_path(path), source })?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let (line, column) =
+                line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
+            ReadError::Syntax {
+                path: display_path(path),
+                line,
+                column,
+                message: "not valid UTF-8".to_owned(),
+            }
+        })?;
+        Ok((text, target))
+    }
 }
 
 fn parse_toml<'t>(path: &str, text: &'t str) -> Result<Document<&'t str>, ReadError> {
@@ -423,7 +496,7 @@ fn normalize_python_name(name: &str) -> String {
 }
 
 struct Reader<'r> {
-    root: &'r Path,
+    repo: &'r Repo<'r>,
     files: Vec<SourceFile>,
     records: Vec<Record>,
     notes: Vec<String>,
@@ -437,6 +510,7 @@ struct Reader<'r> {
 struct PendingFile {
     path: PathBuf,
     text: String,
+    target: PathBuf,
     found: Vec<Found>,
 }
 
@@ -451,9 +525,9 @@ struct Found {
 }
 
 impl<'r> Reader<'r> {
-    fn new(root: &'r Path, explicit: bool) -> Reader<'r> {
+    fn new(repo: &'r Repo<'r>, explicit: bool) -> Reader<'r> {
         Reader {
-            root,
+            repo,
             files: Vec::new(),
             records: Vec::new(),
             notes: Vec::new(),
@@ -463,7 +537,7 @@ impl<'r> Reader<'r> {
     }
 
     fn read_spec(&mut self, spec: &Spec) -> Result<(), ReadError> {
-        let text = read_text(self.root, &spec.path)?;
+        let (text, target) = self.repo.read_text(&spec.path)?;
         let path = display_path(&spec.path);
         let found = match spec.kind {
             SourceKind::Pyproject => self.pyproject(&path, &text)?.0,
@@ -472,9 +546,9 @@ impl<'r> Reader<'r> {
             SourceKind::Cargo => self.cargo(spec, &path, &text)?,
             SourceKind::CargoLock => self.cargo_lock(spec, &path, &text)?,
         };
-        self.push_file(spec.kind, spec.path.clone(), text, found)?;
+        self.push_file(spec.kind, spec.path.clone(), text, target, found)?;
         for pending in std::mem::take(&mut self.pending) {
-            self.push_file(SourceKind::Cargo, pending.path, pending.text, pending.found)?;
+            self.push_file(SourceKind::Cargo, pending.path, pending.text, pending.target, pending.found)?;
         }
         Ok(())
     }
@@ -484,9 +558,11 @@ impl<'r> Reader<'r> {
         kind: SourceKind,
         path: PathBuf,
         text: String,
+        target: PathBuf,
         found: Vec<Found>,
     ) -> Result<(), ReadError> {
-        if found.is_empty() || self.files.iter().any(|f| f.path == path) {
+        // A file reached twice (listed twice, or as a symlink and as its target) is one source.
+        if found.is_empty() || self.files.iter().any(|f| f.path == path || f.target == target) {
             return Ok(());
         }
         let display = display_path(&path);
@@ -495,7 +571,7 @@ impl<'r> Reader<'r> {
             let record = make_record(kind, &display, &text, file_index, found)?;
             self.records.push(record);
         }
-        self.files.push(SourceFile { path, contents: text });
+        self.files.push(SourceFile { path, contents: text, target });
         Ok(())
     }
 
@@ -560,7 +636,7 @@ impl<'r> Reader<'r> {
     fn uv_lock(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
         let dir = spec.path.parent().unwrap_or(Path::new(""));
         let pyproject_path = dir.join("pyproject.toml");
-        let pyproject_text = read_text(self.root, &pyproject_path).map_err(|_| ReadError::Syntax {
+        let (pyproject_text, _) = self.repo.read_text(&pyproject_path).map_err(|_| ReadError::Syntax {
             path: path.to_owned(),
             line: 1,
             column: 1,
@@ -569,7 +645,7 @@ impl<'r> Reader<'r> {
                 display_path(&pyproject_path)
             ),
         })?;
-        let mut scratch = Reader::new(self.root, false);
+        let mut scratch = Reader::new(self.repo, false);
         let (_, name) = scratch.pyproject(&display_path(&pyproject_path), &pyproject_text)?;
         let name = name.ok_or_else(|| ReadError::Syntax {
             path: display_path(&pyproject_path),
@@ -580,6 +656,7 @@ impl<'r> Reader<'r> {
         let name = normalize_python_name(&name);
         let doc = parse_toml(path, text)?;
         let packages = doc.as_table().get("package").and_then(Item::as_array_of_tables);
+        let mut root: Option<&toml_edit::Table> = None;
         for package in packages.into_iter().flat_map(|a| a.iter()) {
             if package.get("name").and_then(Item::as_str) != Some(name.as_str()) {
                 continue;
@@ -591,27 +668,44 @@ impl<'r> Reader<'r> {
             if !is_root {
                 continue;
             }
-            let field = format!("package[{name}].version");
-            let Some(item) = package.get("version") else {
+            if let Some(first) = root {
+                // Readers disagree on which of two roots counts (ours took the first, others the last).
+                let line_of = |t: &toml_edit::Table| line_col(text, t.span().map_or(0, |s| s.start)).0;
                 let (line, column) = line_col(text, package.span().map_or(0, |s| s.start));
                 return Err(ReadError::Syntax {
                     path: path.to_owned(),
                     line,
                     column,
-                    message: format!("the root package `{name}` has no version (is the version dynamic?)"),
+                    message: format!(
+                        "a second root package `{name}` (lines {} and {line}): uv.lock has one; run `uv lock`",
+                        line_of(first)
+                    ),
                 });
-            };
-            return Ok(vec![string_field(path, text, &field, item)?]);
+            }
+            root = Some(package);
         }
-        Err(ReadError::Syntax {
-            path: path.to_owned(),
-            line: 1,
-            column: 1,
-            message: format!(
-                "no root package entry for `{name}` (a [[package]] with source = {{ editable = \".\" }} or \
-                 {{ virtual = \".\" }}): run `uv lock`"
-            ),
-        })
+        let Some(package) = root else {
+            return Err(ReadError::Syntax {
+                path: path.to_owned(),
+                line: 1,
+                column: 1,
+                message: format!(
+                    "no root package entry for `{name}` (a [[package]] with source = {{ editable = \".\" }} or \
+                     {{ virtual = \".\" }}): run `uv lock`"
+                ),
+            });
+        };
+        let field = format!("package[{name}].version");
+        let Some(item) = package.get("version") else {
+            let (line, column) = line_col(text, package.span().map_or(0, |s| s.start));
+            return Err(ReadError::Syntax {
+                path: path.to_owned(),
+                line,
+                column,
+                message: format!("the root package `{name}` has no version (is the version dynamic?)"),
+            });
+        };
+        Ok(vec![string_field(path, text, &field, item)?])
     }
 
     fn cargo(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
@@ -674,20 +768,20 @@ impl<'r> Reader<'r> {
             .unwrap_or_default();
         let mut manifests = Vec::new();
         for pattern in &members {
-            for member in glob(self.root, &display_path(&dir.join(pattern))) {
+            for member in glob(self.repo.root, &display_path(&dir.join(pattern))) {
                 let relative = member.strip_prefix(&dir).unwrap_or(&member).to_path_buf();
                 if excluded.iter().any(|e| Path::new(e) == relative) {
                     continue;
                 }
                 let manifest = member.join("Cargo.toml");
-                if self.root.join(&manifest).is_file() {
+                if self.repo.root.join(&manifest).is_file() {
                     manifests.push(manifest);
                 }
             }
         }
         let mut member_texts = Vec::new();
         for manifest in manifests {
-            let text = read_text(self.root, &manifest)?;
+            let (text, target) = self.repo.read_text(&manifest)?;
             let display = display_path(&manifest);
             let member_doc = parse_toml(&display, &text)?;
             let package = member_doc.as_table().get("package").and_then(Item::as_table_like);
@@ -701,11 +795,11 @@ impl<'r> Reader<'r> {
                 names.insert(name.to_owned());
             }
             drop(member_doc);
-            member_texts.push((manifest, display, text));
+            member_texts.push((manifest, display, text, target));
         }
         // Member manifests that require a lockstep package by version are sources too.
         let mut pending = Vec::new();
-        for (manifest, display, text) in member_texts {
+        for (manifest, display, text, target) in member_texts {
             let member_doc = parse_toml(&display, &text)?;
             let mut found = Vec::new();
             for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
@@ -715,7 +809,7 @@ impl<'r> Reader<'r> {
             }
             drop(member_doc);
             if !found.is_empty() {
-                pending.push(PendingFile { path: manifest, text, found });
+                pending.push(PendingFile { path: manifest, text, target, found });
             }
         }
         Ok((names, pending))
@@ -724,13 +818,13 @@ impl<'r> Reader<'r> {
     fn cargo_lock(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
         let dir = spec.path.parent().unwrap_or(Path::new(""));
         let manifest_path = dir.join("Cargo.toml");
-        let manifest = read_text(self.root, &manifest_path)?;
+        let (manifest, _) = self.repo.read_text(&manifest_path)?;
         let manifest_display = display_path(&manifest_path);
         let manifest_doc = parse_toml(&manifest_display, &manifest)?;
         let (names, _) = self
             .cargo_lockstep_packages(&Spec { path: manifest_path, kind: SourceKind::Cargo }, &manifest_doc)?;
         let doc = parse_toml(path, text)?;
-        let mut found = Vec::new();
+        let mut found: Vec<Found> = Vec::new();
         let packages = doc.as_table().get("package").and_then(Item::as_array_of_tables);
         for package in packages.into_iter().flat_map(|a| a.iter()) {
             let Some(name) = package.get("name").and_then(Item::as_str) else {
@@ -740,7 +834,20 @@ impl<'r> Reader<'r> {
                 continue;
             }
             if let Some(item) = package.get("version") {
-                found.push(string_field(path, text, &format!("package[{name}].version"), item)?);
+                let field = format!("package[{name}].version");
+                if let Some(first) = found.iter().find(|f| f.field == field) {
+                    let (first_line, _) = line_col(text, first.token.start);
+                    let (line, column) = line_col(text, item.span().map_or(0, |s| s.start));
+                    return Err(ReadError::Syntax {
+                        path: path.to_owned(),
+                        line,
+                        column,
+                        message: format!(
+                            "the workspace package `{name}` is listed twice (lines {first_line} and {line}): run `cargo update -w`"
+                        ),
+                    });
+                }
+                found.push(string_field(path, text, &field, item)?);
             }
         }
         Ok(found)

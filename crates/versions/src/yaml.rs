@@ -4,6 +4,7 @@
 //! text in the source, so a value can be replaced without touching the rest of the file: comments,
 //! key order, indentation and quote style all stay.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
@@ -133,7 +134,7 @@ pub fn parse(source: &str) -> Result<Node, YamlError> {
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => continue,
             Event::MappingStart(..) => {
-                stack.push(Frame { start: span, kind: FrameKind::Mapping(Vec::new(), None) });
+                stack.push(Frame { start: span, kind: FrameKind::Mapping(Vec::new(), None, HashMap::new()) });
                 continue;
             }
             Event::SequenceStart(..) => {
@@ -147,7 +148,7 @@ pub fn parse(source: &str) -> Result<Node, YamlError> {
                     message: "unbalanced collection end".to_owned(),
                 })?;
                 let value = match frame.kind {
-                    FrameKind::Mapping(entries, _) => NodeValue::Mapping(entries),
+                    FrameKind::Mapping(entries, _, _) => NodeValue::Mapping(entries),
                     FrameKind::Sequence(items) => NodeValue::Sequence(items),
                 };
                 let start = offsets.byte(frame.start.start.index());
@@ -178,8 +179,26 @@ pub fn parse(source: &str) -> Result<Node, YamlError> {
         match stack.last_mut() {
             None => root = Some(node),
             Some(Frame { kind: FrameKind::Sequence(items), .. }) => items.push(node),
-            Some(Frame { kind: FrameKind::Mapping(entries, pending), .. }) => match pending.take() {
-                None => *pending = Some(node),
+            Some(Frame { kind: FrameKind::Mapping(entries, pending, seen), .. }) => match pending.take() {
+                None => {
+                    // YAML requires unique keys; readers disagree on which duplicate wins (PyYAML and Helm
+                    // take the last, a first-match lookup the first), so a duplicate is an error.
+                    if let Some(text) = node.as_str() {
+                        if let Some(first) = seen.get(text) {
+                            return Err(YamlError {
+                                line: node.line,
+                                column: node.column,
+                                message: format!(
+                                    "duplicate key `{}` (first at line {first}, again at line {})",
+                                    text.chars().take(100).flat_map(char::escape_debug).collect::<String>(),
+                                    node.line
+                                ),
+                            });
+                        }
+                        seen.insert(text.to_owned(), node.line);
+                    }
+                    *pending = Some(node);
+                }
                 Some(key) => entries.push((key, node)),
             },
         }
@@ -208,7 +227,8 @@ struct Frame {
 }
 
 enum FrameKind {
-    Mapping(Vec<(Node, Node)>, Option<Node>),
+    /// The entries so far, a key waiting for its value, and the scalar keys seen (with their lines).
+    Mapping(Vec<(Node, Node)>, Option<Node>, HashMap<String, usize>),
     Sequence(Vec<Node>),
 }
 
@@ -269,6 +289,16 @@ mod tests {
         assert!(err.line >= 2, "{err}");
         let err = parse("a: 'x\n").expect_err("unterminated quote");
         assert_eq!(err.line, 1, "{err}");
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors_naming_both_lines() {
+        let err = parse("name: a\nversion: 0.4.1\nappVersion: x\nversion: 9.9.9\n").expect_err("duplicate");
+        assert_eq!((err.line, err.column), (4, 1));
+        assert_eq!(err.message, "duplicate key `version` (first at line 2, again at line 4)");
+        let nested = parse("a:\n  b: 1\n  b: 2\nc:\n  b: 3\n").expect_err("nested duplicate");
+        assert_eq!(nested.line, 3, "{nested}");
+        assert!(parse("a:\n  b: 1\nc:\n  b: 2\n").is_ok(), "the same key in different mappings is fine");
     }
 
     #[test]

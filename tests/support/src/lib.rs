@@ -163,6 +163,31 @@ pub fn run_with_limit(command: &mut Command, limit: std::time::Duration) -> (Run
     (run, killed, elapsed)
 }
 
+/// Runs `command` with umask 022, as a login shell has it (through `sh -c 'umask 022 && exec …'`).
+pub fn run_with_umask(command: &mut Command) -> Run {
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg("umask 022 && exec \"$0\" \"$@\"")
+        .arg(command.get_program())
+        .args(command.get_args());
+    if let Some(dir) = command.get_current_dir() {
+        shell.current_dir(dir);
+    }
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(key, value),
+            None => shell.env_remove(key),
+        };
+    }
+    run(&mut shell)
+}
+
+/// A file's permission bits.
+pub fn file_mode(path: &Path) -> u32 {
+    std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).expect("stat").permissions()) & 0o7777
+}
+
 /// Runs a command and asserts that it succeeded.
 #[track_caller]
 pub fn run_ok(command: &mut Command) -> Run {

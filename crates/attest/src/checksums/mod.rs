@@ -410,10 +410,24 @@ pub fn expand_inputs(
     let name_of = |path: &Path| -> Result<Vec<u8>, InputError> {
         match (&base, relative_to) {
             (Some(base), Some(given)) => {
+                // Normalised first (`dist/../README` is `README`), then refused if it is not under DIR.
                 let absolute = absolute_lexical(path);
-                let relative =
-                    absolute.strip_prefix(base).or_else(|_| path.strip_prefix(given)).map_err(|_| {
-                        InputError::NotUnder { path: path.to_path_buf(), base: given.to_path_buf() }
+                let relative = absolute
+                    .strip_prefix(base)
+                    .map(Path::to_path_buf)
+                    .or_else(|_| {
+                        normalize_lexically(path)
+                            .strip_prefix(normalize_lexically(given))
+                            .map(Path::to_path_buf)
+                    })
+                    .ok()
+                    .filter(|r| {
+                        r.components().next().is_some()
+                            && r.components().all(|c| matches!(c, std::path::Component::Normal(_)))
+                    })
+                    .ok_or_else(|| InputError::NotUnder {
+                        path: path.to_path_buf(),
+                        base: given.to_path_buf(),
                     })?;
                 Ok(relative.as_os_str().as_bytes().to_vec())
             }
@@ -448,6 +462,22 @@ pub fn expand_inputs(
         }
     }
     Ok(inputs)
+}
+
+/// `path` with `.` dropped and `..` applied to what precedes it, without touching the file system.
+fn normalize_lexically(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// The absolute form of `path` with its parent resolved, without requiring the file to exist.

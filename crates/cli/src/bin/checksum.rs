@@ -10,7 +10,7 @@
 
 use std::ffi::OsStr;
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, ValueEnum};
@@ -238,20 +238,10 @@ fn run_write(args: &Args, algorithm: Algorithm) -> io::Result<ExitCode> {
             );
             return Ok(ExitCode::from(exit::CHECK_FAILED));
         }
-        if let Err(err) = write_atomically(output, &buffer) {
+        if let Err(err) = tagwright_cli::write_output(output, &buffer) {
             eprintln!("{PROGRAM}: {}: {}", quote_name(output.as_os_str().as_encoded_bytes()), strerror(&err));
             return Ok(ExitCode::from(exit::CHECK_FAILED));
         }
     }
     Ok(if failures == 0 { ExitCode::SUCCESS } else { ExitCode::from(exit::CHECK_FAILED) })
-}
-
-/// Writes `contents` to a temporary file beside `path`, then renames it over `path`.
-fn write_atomically(path: &Path, contents: &[u8]) -> io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new().prefix(".checksum.").tempfile_in(dir)?;
-    temp.write_all(contents)?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -5,7 +5,6 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -160,7 +159,7 @@ fn run(args: &Args) -> Result<(), Failure> {
             combined.push_str("\n\n");
         }
         combined.push_str(&before);
-        write_atomically(path, &combined)?;
+        write_file(path, &combined)?;
     }
     let output = args.output.clone().or(configured_output);
     if output.is_some() || args.prepend.is_none() {
@@ -171,7 +170,7 @@ fn run(args: &Args) -> Result<(), Failure> {
 
 fn emit(output: Option<&Path>, text: &str) -> Result<(), Failure> {
     match output {
-        Some(path) if path.as_os_str() != "-" => write_atomically(path, text),
+        Some(path) if path.as_os_str() != "-" => write_file(path, text),
         _ => {
             out(text);
             Ok(())
@@ -179,14 +178,9 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), Failure> {
     }
 }
 
-fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    let failed = |e: std::io::Error| Failure {
+fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
+    tagwright_cli::write_output(path, text.as_bytes()).map_err(|e| Failure {
         code: exit::CHECK_FAILED,
         message: format!("{}: cannot write: {e}", path.display()),
-    };
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut temp = tempfile::Builder::new().prefix(".release-notes.").tempfile_in(dir).map_err(failed)?;
-    temp.write_all(text.as_bytes()).map_err(failed)?;
-    temp.persist(path).map_err(|e| failed(e.error))?;
-    Ok(())
+    })
 }

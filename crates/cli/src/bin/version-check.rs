@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, ValueEnum};
 use serde::Serialize;
 use tagwright_cli::{exit, github_data, github_property, out, table};
-use tagwright_versions::{Inventory, ReadError, Report, Status, check, read, tag_from_github_env};
+use tagwright_versions::{Inventory, ReadError, Report, Status, check, read, recover, tag_from_github_env};
 
 const PROGRAM: &str = "version-check";
 
@@ -81,10 +81,21 @@ fn main() -> ExitCode {
     } else {
         args.tag.clone()
     };
-    let inventory = match read(&args.repo) {
+    // A bump killed half-way is finished or undone first, so that the check sees one version.
+    let recovered = match recover(&args.repo) {
+        Ok(recovered) => recovered,
+        Err(err) => return input_error(format, &err.to_string(), None),
+    };
+    if let Some(recovery) = &recovered {
+        eprintln!("{PROGRAM}: note: {}", escape_for(format, &recovery.to_string()));
+    }
+    let mut inventory = match read(&args.repo) {
         Ok(inventory) => inventory,
         Err(err) => return input_error(format, &err.to_string(), Some(&err)),
     };
+    if let Some(recovery) = recovered {
+        inventory.notes.insert(0, recovery.to_string());
+    }
     let report = match check(&inventory, tag.as_deref()) {
         Ok(report) => report,
         Err(err) => return input_error(format, &err.to_string(), None),
@@ -99,6 +110,12 @@ fn main() -> ExitCode {
     ExitCode::from(if report.status == Status::Ok { exit::OK } else { exit::CHECK_FAILED })
 }
 
+/// Text as it may be printed in `format`: on GitHub, every line break and `%` escaped, so that text a
+/// repository controls (paths, values) stays on its line.
+fn escape_for(format: Format, text: &str) -> String {
+    if format == Format::Github { github_data(text) } else { text.to_owned() }
+}
+
 fn print_text(inventory: &Inventory, report: &Report, format: Format) {
     let rows: Vec<Vec<String>> = report
         .sources
@@ -106,27 +123,41 @@ fn print_text(inventory: &Inventory, report: &Report, format: Format) {
         .map(|row| {
             let r = &row.record;
             let mark = if row.agrees { "" } else { "  <- differs" };
-            vec![r.file.clone(), r.field.clone(), r.line.to_string(), format!("{}{mark}", r.value)]
+            vec![
+                escape_for(format, &r.file),
+                escape_for(format, &r.field),
+                r.line.to_string(),
+                format!("{}{mark}", escape_for(format, &r.value)),
+            ]
         })
         .collect();
     let mut text = table(&["FILE", "FIELD", "LINE", "VALUE"], &rows);
     if let Some(tag) = &report.tag {
-        text.push_str(&format!("tag {} names {}\n", tag.name, tag.version));
+        text.push_str(&format!("tag {} names {}\n", escape_for(format, &tag.name), tag.version));
     }
     for note in &inventory.notes {
-        text.push_str(&format!("note: {note}\n"));
+        text.push_str(&format!("note: {}\n", escape_for(format, note)));
     }
     let count = report.sources.len();
     match (report.status, &report.expected, &report.tag) {
-        (Status::Ok, Some(v), Some(tag)) => {
-            text.push_str(&format!("ok: {count} sources agree on {v} and match tag {}\n", tag.name))
-        }
+        (Status::Ok, Some(v), Some(tag)) => text.push_str(&format!(
+            "ok: {count} sources agree on {v} and match tag {}\n",
+            escape_for(format, &tag.name)
+        )),
         (Status::Ok, Some(v), None) => text.push_str(&format!("ok: {count} sources agree on {v}\n")),
         _ => {}
     }
-    out(&text);
+    if format == Format::Github {
+        // Nothing the repository wrote may become a workflow command: the report goes between
+        // stop-commands markers (GitHub's documented way to print untrusted text), with an unguessable
+        // token; only our own annotations, after it, are commands.
+        let token = stop_token();
+        out(&format!("::stop-commands::{token}\n{text}::{token}::\n"));
+    } else {
+        out(&text);
+    }
     for problem in report.problems() {
-        eprintln!("{PROGRAM}: error: {problem}");
+        eprintln!("{PROGRAM}: error: {}", escape_for(format, &problem));
     }
     if format == Format::Github {
         let mut annotations = String::new();
@@ -145,6 +176,19 @@ fn print_text(inventory: &Inventory, report: &Report, format: Format) {
         }
         out(&annotations);
     }
+}
+
+/// A token for `::stop-commands::` that the repository cannot guess.
+fn stop_token() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos(),
+    );
+    hasher.write_u32(std::process::id());
+    let first = hasher.finish();
+    hasher.write_u64(first);
+    format!("tagwright-{first:016x}{:016x}", hasher.finish())
 }
 
 fn input_error(format: Format, message: &str, err: Option<&ReadError>) -> ExitCode {
@@ -176,6 +220,6 @@ fn input_error(format: Format, message: &str, err: Option<&ReadError>) -> ExitCo
         }
         Format::Text => {}
     }
-    eprintln!("{PROGRAM}: error: {message}");
+    eprintln!("{PROGRAM}: error: {}", escape_for(format, message));
     ExitCode::from(exit::USAGE)
 }
