@@ -207,11 +207,21 @@ pub fn parse(source: &str) -> Result<Node, YamlError> {
 }
 
 fn scalar_node(text: String, style: Style, span: Span, offsets: &CharOffsets) -> Node {
-    let start = offsets.byte(span.start.index());
-    let mut end = offsets.byte(span.end.index()).max(start);
-    if style == Style::Plain {
-        // Plain scalars end at their last non-blank character.
-        end = start + offsets.source[start..end].trim_end().len();
+    let end = offsets.byte(span.end.index());
+    let start = after_properties(offsets.source, offsets.byte(span.start.index()).min(end));
+    let mut end = end.max(start);
+    let source = offsets.source;
+    match style {
+        // An empty plain scalar (a key without a value in a flow mapping) has an empty span, not the
+        // `}` or `,` the parser points at; a one-line plain scalar is its text, verbatim.
+        Style::Plain if text.is_empty() => end = start,
+        Style::Plain if source[start..].starts_with(text.as_str()) => end = start + text.len(),
+        // A folded (multi-line) plain scalar ends at its last non-blank character; only YAML's blanks
+        // and breaks count (`\x0c` and other Unicode spaces are content).
+        Style::Plain => end = start + source[start..end].trim_end_matches([' ', '\t', '\r', '\n']).len(),
+        // A quoted scalar ends at its closing quote, whatever the parser's span takes in after it.
+        Style::SingleQuoted | Style::DoubleQuoted => end = closing_quote(source, start, style).unwrap_or(end),
+        Style::Block => {}
     }
     Node {
         value: NodeValue::Scalar { text, style },
@@ -219,6 +229,51 @@ fn scalar_node(text: String, style: Style, span: Span, offsets: &CharOffsets) ->
         line: span.start.line(),
         column: span.start.col() + 1,
     }
+}
+
+/// One past the closing quote of the quoted scalar at `start` (`''` escapes `'`; `\` escapes in `"`).
+fn closing_quote(source: &str, start: usize, style: Style) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let quote = if style == Style::SingleQuoted { b'\'' } else { b'"' };
+    if bytes.get(start) != Some(&quote) {
+        return None;
+    }
+    let mut at = start + 1;
+    while let Some(&b) = bytes.get(at) {
+        match b {
+            b'\\' if quote == b'"' => at += 2,
+            b'\'' if quote == b'\'' && bytes.get(at + 1) == Some(&b'\'') => at += 2,
+            b if b == quote => return Some(at + 1),
+            _ => at += 1,
+        }
+    }
+    None
+}
+
+/// Where a node's content begins: past its properties (`&anchor`, `!tag`), which the parser's span
+/// includes. No content starts with `&` or `!`, so anything there is a property.
+fn after_properties(source: &str, mut at: usize) -> usize {
+    let bytes = source.as_bytes();
+    let blank = |b: u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    while matches!(bytes.get(at), Some(b'&' | b'!')) {
+        while bytes.get(at).is_some_and(|&b| !blank(b)) {
+            at += 1;
+        }
+        loop {
+            while bytes.get(at).copied().is_some_and(blank) {
+                at += 1;
+            }
+            // A comment after the properties, up to the end of its line.
+            if bytes.get(at) == Some(&b'#') {
+                while bytes.get(at).is_some_and(|&b| b != b'\n' && b != b'\r') {
+                    at += 1;
+                }
+            } else {
+                break;
+            }
+        }
+    }
+    at
 }
 
 struct Frame {
@@ -299,6 +354,57 @@ mod tests {
         let nested = parse("a:\n  b: 1\n  b: 2\nc:\n  b: 3\n").expect_err("nested duplicate");
         assert_eq!(nested.line, 3, "{nested}");
         assert!(parse("a:\n  b: 1\nc:\n  b: 2\n").is_ok(), "the same key in different mappings is fine");
+    }
+
+    #[test]
+    fn a_quoted_scalar_ends_at_its_quote_even_at_the_end_of_the_input() {
+        // Found by the chart_yaml fuzz target: a bump would have written `'1.3.0 ` here.
+        let text = "appVersion: 'v1.2.0' ";
+        let value = parse(text).expect("valid").get("appVersion").cloned().expect("appVersion");
+        assert_eq!(&text[value.span.clone()], "'v1.2.0'");
+    }
+
+    #[test]
+    fn a_form_feed_is_part_of_a_plain_scalar() {
+        // Found by the chart_yaml fuzz target: Rust's `trim_end` took it for a blank.
+        let text = "key\u{c}: value";
+        let doc = parse(text).expect("valid");
+        let (key, _) = &doc.entries().expect("a mapping")[0];
+        assert_eq!((key.as_str(), &text[key.span.clone()]), (Some("key\u{c}"), "key\u{c}"));
+    }
+
+    #[test]
+    fn anchors_and_tags_are_not_part_of_a_scalars_span() {
+        // Found by the chart_yaml fuzz target: a bump would have dropped `&v` (and `!!str`).
+        let text = "version: &v 0.1.0\nappVersion: !!str '0.1.0'\nother: *v\nlast: &w # note\r  0.2.0\n";
+        let doc = parse(text).expect("valid");
+        for (key, source) in [("version", "0.1.0"), ("appVersion", "'0.1.0'"), ("last", "0.2.0")] {
+            let node = doc.get(key).expect(key);
+            assert_eq!(&text[node.span.clone()], source, "{key}");
+        }
+    }
+
+    #[test]
+    fn quoted_scalars_end_at_their_closing_quote() {
+        // Found by the chart_yaml fuzz target: the parser's span ran over a comment after the quote.
+        for (text, source) in [
+            (":\t \"flow\"\t#: ", "\"flow\""),
+            ("a: 'it''s' # x", "'it''s'"),
+            ("a: \"q\\\"x\" #", "\"q\\\"x\""),
+        ] {
+            let doc = parse(text).expect(text);
+            let (_, value) = &doc.entries().expect("a mapping")[0];
+            assert_eq!(&text[value.span.clone()], source, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_plain_scalar_has_an_empty_span() {
+        // Found by the chart_yaml fuzz target: the value of `b` in a flow mapping spanned the `}`.
+        let text = "m: {a: x, b}\n";
+        let doc = parse(text).expect("valid");
+        let (_, value) = &doc.get("m").and_then(Node::entries).expect("a mapping")[1];
+        assert_eq!((value.as_str(), &text[value.span.clone()]), (Some(""), ""));
     }
 
     #[test]

@@ -231,3 +231,24 @@ fn this_workspace_can_bump_itself() {
     let tag = inventory.tag_format.render(&next);
     assert_eq!(check(&read(copy.path()).expect("readable"), Some(&tag)).expect("tag").status, Status::Ok);
 }
+
+#[test]
+fn chart_yaml_keeps_anchors_tags_quotes_and_comments() {
+    // Each of these YAML forms once made the bump write a broken Chart.yaml; the chart_yaml fuzz
+    // target's bump oracle found them.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let before = "apiVersion: v2\nname: x\nversion: &v 0.1.0\nalias: *v\nappVersion: !!str '0.1.0' ";
+    std::fs::write(dir.path().join("Chart.yaml"), before).expect("write");
+    plan(dir.path(), "0.2.0").apply().expect("apply");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Chart.yaml")).expect("read"),
+        "apiVersion: v2\nname: x\nversion: &v 0.2.0\nalias: *v\nappVersion: !!str '0.2.0' "
+    );
+    std::fs::write(dir.path().join("Chart.yaml"), "name: x\nversion: \"0.1.0\"\t# the chart's\n")
+        .expect("write");
+    plan(dir.path(), "0.2.0").apply().expect("apply");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("Chart.yaml")).expect("read"),
+        "name: x\nversion: \"0.2.0\"\t# the chart's\n"
+    );
+}
