@@ -9,6 +9,7 @@ mod bench;
 mod bump;
 mod cmd;
 mod demo;
+mod fuzz;
 mod publish;
 mod release;
 mod setup;
@@ -39,6 +40,8 @@ enum Command {
     Release(release::Args),
     /// Publish a release's chart: the version gate, wait for the release image, then push the chart.
     Publish(publish::Args),
+    /// Run every cargo-fuzz target (or one) from its seeds: `fuzz [TARGET] [--time 10m]`.
+    Fuzz(fuzz::Args),
     /// Install every missing test peer (Debian packages and Python tools).
     Setup(setup::Args),
     /// Install missing peers, then run fmt --check, clippy -D warnings and every test.
@@ -61,6 +64,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench::run(&args),
         Command::Release(args) => release::run(&args),
         Command::Publish(args) => publish::run(&args),
+        Command::Fuzz(args) => fuzz::run(&args),
         Command::Setup(args) => setup::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Test(args) => test::run(&args),
     };

@@ -46,6 +46,29 @@ const PYTHON: &[(&str, &str)] = &[
 /// the tests find the peers through the same functions.
 pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
 
+/// The cargo-fuzz release our fuzz targets are built with, from crates.io.
+const CARGO_FUZZ: &str = "0.13.2";
+
+/// `target/` (or `$CARGO_TARGET_DIR`).
+pub(crate) fn target_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), Into::into)
+}
+
+/// Makes sure the nightly toolchain is there and cargo-fuzz is installed (from crates.io, once).
+pub(crate) fn cargo_fuzz() -> Result<()> {
+    let nightly = Command::new("cargo").args(["+nightly", "--version"]).output();
+    if !nightly.is_ok_and(|o| o.status.success()) {
+        bail!("the fuzz targets need the nightly toolchain: `rustup toolchain install nightly`");
+    }
+    let installed = Command::new("cargo").args(["fuzz", "--version"]).output();
+    if installed.is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(CARGO_FUZZ))
+    {
+        return Ok(());
+    }
+    println!("installing cargo-fuzz {CARGO_FUZZ} from crates.io");
+    cmd::run(Command::new("cargo").args(["install", "--locked", "cargo-fuzz", "--version", CARGO_FUZZ]))
+}
+
 pub(crate) fn run(args: &Args) -> Result<()> {
     let missing: Vec<&str> =
         DEBIAN.iter().filter(|(program, _)| !cmd::on_path(program)).map(|(_, pkg)| *pkg).collect();
@@ -76,6 +99,15 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         if !path.is_file() {
             bail!("{}: missing after installation", path.display());
         }
+    }
+    if args.check {
+        let has_fuzz =
+            Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
+        if !has_fuzz {
+            println!("missing: cargo-fuzz {CARGO_FUZZ} (cargo install)");
+        }
+    } else {
+        cargo_fuzz()?;
     }
     println!("test peers ready (Python tools in {})", venv().join("bin").display());
     Ok(())

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: the one command that CI runs.
 //!
-//! Installs missing peers, then fails on `cargo fmt --check`, on any clippy warning, and on any failing
-//! test. The tests find the Python peers through `PATH`, which this sets.
+//! Installs missing peers, then fails on `cargo fmt --check`, on any clippy warning, on any failing
+//! test, and on any crash in a short run of every fuzz target (15 s each, from its seeds). The tests
+//! find the Python peers through `PATH`, which this sets.
 
 use std::process::{Command, ExitCode};
 
@@ -15,6 +16,9 @@ pub(crate) struct Args {
     /// Skip `cargo fmt --check` and clippy.
     #[arg(long)]
     no_lint: bool,
+    /// Skip the short fuzzing run (each target for 15 s) that follows the tests.
+    #[arg(long)]
+    no_fuzz: bool,
     /// Extra arguments for `cargo test` (after `--`), such as a test name filter.
     #[arg(last = true)]
     test_args: Vec<String>,
@@ -48,6 +52,10 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         test.extend(args.test_args.iter().map(String::as_str));
     }
     step("test", &test)?;
+    if args.test_args.is_empty() && !args.no_fuzz {
+        // Every fuzz target, briefly, from its seeds: a parser that panics fails CI.
+        crate::fuzz::run(&crate::fuzz::Args::brief())?;
+    }
     println!("==> all checks passed");
     Ok(ExitCode::SUCCESS)
 }

@@ -21,7 +21,7 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 fn every_rust_file_starts_with_a_module_doc_comment() {
     let root = tagwright_test_support::workspace_root();
     let mut files = Vec::new();
-    for top in ["crates", "xtask", "tests"] {
+    for top in ["crates", "xtask", "tests", "fuzz"] {
         rust_files(&root.join(top), &mut files);
     }
     assert!(files.len() > 10, "found the sources");

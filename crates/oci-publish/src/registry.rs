@@ -1390,8 +1390,9 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
 }
 
-/// `Bearer realm="…",service="…"` into its scheme and parameters.
-fn parse_challenge(header: &str) -> (String, HashMap<String, String>) {
+/// A `WWW-Authenticate` challenge (`Bearer realm="…",service="…"`) as its scheme and its parameters
+/// (names lowercased).
+pub fn parse_challenge(header: &str) -> (String, HashMap<String, String>) {
     let header = header.trim();
     let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
     let mut params = HashMap::new();
@@ -1452,7 +1453,7 @@ pub(crate) fn percent_encode(text: &str) -> String {
 }
 
 /// The `rel="next"` target of a `Link` header.
-pub(crate) fn next_link(header: &str) -> Option<String> {
+pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {
         let (target, params) = part.split_once(';')?;
         params

@@ -88,9 +88,28 @@ struct ParseState {
     bsd_reversed: Option<bool>,
 }
 
-enum Line {
-    Misformatted { number: u64 },
-    Entry { name: Vec<u8>, hex: Vec<u8> },
+/// One line of a checksum list, as `sha256sum -c` reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListLine {
+    /// An improperly formatted line, by its 1-based number.
+    Misformatted {
+        /// The line number.
+        number: u64,
+    },
+    /// A file and the hex digest it should have.
+    Entry {
+        /// The file name, unescaped.
+        name: Vec<u8>,
+        /// The hex digest as written.
+        hex: Vec<u8>,
+    },
+}
+
+/// Parses one checksum list as `sha256sum -c` does: comments and blank lines skipped, GNU and BSD
+/// lines, escaped names unescaped. (Across several lists, `check` also carries GNU's memory of whether
+/// BSD lines were reversed.)
+pub fn parse_list(algorithm: Algorithm, text: &[u8]) -> Vec<ListLine> {
+    parse_lines(algorithm, text, false, &mut ParseState::default())
 }
 
 fn check_list<O: Write, E: Write, I: Read>(
@@ -131,8 +150,8 @@ fn check_list<O: Write, E: Write, I: Read>(
         .iter()
         .enumerate()
         .filter_map(|(i, line)| match line {
-            Line::Entry { name, .. } => Some((i, PathBuf::from(OsStr::from_bytes(name)))),
-            Line::Misformatted { .. } => None,
+            ListLine::Entry { name, .. } => Some((i, PathBuf::from(OsStr::from_bytes(name)))),
+            ListLine::Misformatted { .. } => None,
         })
         .collect();
     let paths: Vec<PathBuf> = entries.iter().map(|(_, p)| p.clone()).collect();
@@ -208,7 +227,7 @@ struct Emitter<'a, O: Write, E: Write> {
     display: &'a str,
     algorithm: Algorithm,
     options: &'a CheckOptions,
-    lines: &'a [Line],
+    lines: &'a [ListLine],
     /// The next line to write.
     next: usize,
     counts: ListCounts,
@@ -222,7 +241,7 @@ impl<O: Write, E: Write> Emitter<'_, O, E> {
     /// Writes the misformatted lines before line `index`, then the entry at `index` with its result.
     fn emit_through(&mut self, index: usize, result: io::Result<Digest>) {
         self.misformatted_before(index);
-        if let Line::Entry { name, hex } = &self.lines[index] {
+        if let ListLine::Entry { name, hex } = &self.lines[index] {
             let outcome = self.entry(name, hex, result);
             self.keep_first_error(outcome);
         }
@@ -236,7 +255,7 @@ impl<O: Write, E: Write> Emitter<'_, O, E> {
 
     fn misformatted_before(&mut self, index: usize) {
         while self.next < index {
-            if let Line::Misformatted { number } = self.lines[self.next] {
+            if let ListLine::Misformatted { number } = self.lines[self.next] {
                 let outcome = self.misformatted(number);
                 self.keep_first_error(outcome);
             }
@@ -310,7 +329,7 @@ impl<O: Write, E: Write> Emitter<'_, O, E> {
 }
 
 /// Splits a list into lines as `getline` does and classifies each one.
-fn parse_lines(algorithm: Algorithm, text: &[u8], is_stdin: bool, state: &mut ParseState) -> Vec<Line> {
+fn parse_lines(algorithm: Algorithm, text: &[u8], is_stdin: bool, state: &mut ParseState) -> Vec<ListLine> {
     let mut lines = Vec::new();
     for (index, raw) in text.split_inclusive(|&b| b == b'\n').enumerate() {
         let number = index as u64 + 1;
@@ -323,8 +342,8 @@ fn parse_lines(algorithm: Algorithm, text: &[u8], is_stdin: bool, state: &mut Pa
             continue;
         }
         match split_line(algorithm, line, state) {
-            Some((name, hex)) if !(is_stdin && name == b"-") => lines.push(Line::Entry { name, hex }),
-            _ => lines.push(Line::Misformatted { number }),
+            Some((name, hex)) if !(is_stdin && name == b"-") => lines.push(ListLine::Entry { name, hex }),
+            _ => lines.push(ListLine::Misformatted { number }),
         }
     }
     lines

@@ -22,7 +22,7 @@ use std::sync::mpsc;
 
 use sha2::Digest as _;
 
-pub use check::{CheckIo, CheckOptions, CheckOutcome, check};
+pub use check::{CheckIo, CheckOptions, CheckOutcome, ListLine, check, parse_list};
 pub use quote::quote_name;
 
 /// The size of each read. Large enough to amortise system calls, small enough to stay in cache.
