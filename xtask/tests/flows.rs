@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use tagwright_test_support::registry::{LocalRegistry, Mode};
-use tagwright_test_support::{Run, assert_same_tree, cargo_bin, fixture, peer_command, run, run_ok, tree};
+use tagwright_test_support::{
+    RENAMES, Run, assert_same_tree, cargo_bin, fixture, peer_command, run, run_ok, tree, under_strace,
+};
 
 fn xtask(args: &[&str], repo: Option<&Path>) -> Run {
     let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
@@ -130,13 +132,8 @@ fn a_v_prefixed_version_says_the_v_belongs_to_the_tag() {
 fn the_next_bump_rolls_back_a_killed_one_then_bumps() {
     let repo = fixture("make_advisoryhub.sh", &[]);
     // strace kills the bump at rename 3: the journal and pyproject.toml are in place, the rest not.
-    let mut killed = peer_command("strace");
-    killed
-        .args(["-f", "-qq", "-o", "/dev/null", "-e", "trace=rename,renameat,renameat2", "-e"])
-        .arg("inject=rename,renameat,renameat2:signal=KILL:when=3")
-        .arg(env!("CARGO_BIN_EXE_xtask"))
-        .args(["bump", "0.2.0", "--repo"])
-        .arg(repo.path());
+    let mut killed = under_strace(RENAMES, "signal=KILL:when=3", env!("CARGO_BIN_EXE_xtask"));
+    killed.args(["bump", "0.2.0", "--repo"]).arg(repo.path());
     let out = run(&mut killed);
     assert_ne!(out.code, 0, "the bump was killed");
     let pyproject = std::fs::read_to_string(repo.path().join("pyproject.toml")).expect("read");

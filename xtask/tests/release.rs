@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 
 use tagwright_test_support::{
-    Run, SshAgent, assert_same_tree, cargo_bin, fixture, git_state, peer_command, public_key, run, run_ok,
-    ssh_keygen, tree,
+    RENAMES, Run, SshAgent, assert_same_tree, cargo_bin, fixture, git_state, peer_command, public_key, run,
+    run_ok, ssh_keygen, tree, under_strace,
 };
 
 struct Release {
@@ -226,4 +226,24 @@ fn a_fault_after_the_commit_rolls_everything_back() {
     assert_eq!(tree(&release.dir().join(".git/logs")), logs_before, "the reflogs are restored too");
     let out = release.release_signed("0.2.0");
     assert!(out.stderr.contains("the repository was restored"), "{}", out.stderr);
+}
+
+#[test]
+fn a_release_first_rolls_back_a_bump_that_was_killed() {
+    let release = Release::new();
+    // strace kills a bump at rename 3: the journal and pyproject.toml are in place, the rest not.
+    let mut killed = under_strace(RENAMES, "signal=KILL:when=3", env!("CARGO_BIN_EXE_xtask"));
+    killed.args(["bump", "0.2.0", "--repo"]).arg(release.dir());
+    assert_ne!(run(&mut killed).code, 0, "the bump was killed");
+    assert!(release.git(&["status", "--porcelain"]).contains("pyproject.toml"), "a half-done bump");
+
+    let out = release.release_signed("0.2.0");
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("an interrupted bump to 0.2.0 was rolled back: restored pyproject.toml"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(release.git(&["describe", "--tags", "--exact-match", "HEAD"]).trim(), "v0.2.0");
+    assert_eq!(release.git(&["status", "--porcelain"]), "", "the release left nothing behind");
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run};
+use tagwright_test_support::{RENAMES, Run, cargo_bin, fixture, run, under_strace};
 
 /// Set in the child: the repository to bump.
 const CHILD_REPO: &str = "TAGWRIGHT_CRASH_CHILD_REPO";
@@ -66,19 +66,12 @@ fn child(repo: &Path) -> i32 {
     }
 }
 
-/// The child, under strace with `inject` (`SYSCALLS:ACTION:when=N`).
+/// The child, under strace with `inject` on `syscalls`.
 fn bump_under_strace(repo: &Path, syscalls: &str, inject: &str) -> Command {
-    let mut command = peer_command("strace");
-    command
-        .args(["-f", "-qq", "-o", "/dev/null", "-e", &format!("trace={syscalls}"), "-e"])
-        .arg(format!("inject={syscalls}:{inject}"))
-        .arg(std::env::current_exe().expect("this test binary"))
-        .env(CHILD_REPO, repo)
-        .stdin(Stdio::null());
+    let mut command = under_strace(syscalls, inject, std::env::current_exe().expect("this test binary"));
+    command.env(CHILD_REPO, repo).stdin(Stdio::null());
     command
 }
-
-const RENAMES: &str = "rename,renameat,renameat2";
 
 fn version_check(repo: &Path) -> Run {
     let mut command = cargo_bin(env!("CARGO_BIN_EXE_version-check"));

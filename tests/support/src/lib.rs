@@ -163,6 +163,21 @@ pub fn run_with_limit(command: &mut Command, limit: std::time::Duration) -> (Run
     (run, killed, elapsed)
 }
 
+/// The system calls that rename a file, for [`under_strace`].
+pub const RENAMES: &str = "rename,renameat,renameat2";
+
+/// `program` run by the real strace, which acts on the `syscalls` it makes as `inject` says: with
+/// `signal=KILL:when=3`, the process is killed at its third such call, as a crash would kill it;
+/// with `delay_exit=3000000:when=2`, it is held for 3 s after its second. Add the program's arguments.
+pub fn under_strace(syscalls: &str, inject: &str, program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut command = peer_command("strace");
+    command
+        .args(["-f", "-qq", "-o", "/dev/null", "-e", &format!("trace={syscalls}"), "-e"])
+        .arg(format!("inject={syscalls}:{inject}"))
+        .arg(program);
+    command
+}
+
 /// Runs `command` with umask 022, as a login shell has it (through `sh -c 'umask 022 && exec …'`).
 pub fn run_with_umask(command: &mut Command) -> Run {
     let mut shell = Command::new("sh");
