@@ -26,12 +26,14 @@ pub mod credentials;
 pub mod digest;
 pub mod ghcr;
 mod gojson;
+mod http;
 pub mod layout;
 pub mod manifest;
 mod ops;
 mod reference;
 pub mod registry;
 pub mod scratch;
+mod transfer;
 
 pub use digest::{Digest, DigestError};
 pub use ghcr::{GithubError, GithubPackages, PackageVersion};

@@ -14,17 +14,24 @@
 //! over plain HTTP by choice).
 
 use std::collections::HashMap;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::{Method, StatusCode, Url, header};
 
 use crate::digest::{Digest, Hasher};
+use crate::http::{
+    MAX_SMALL_BODY, Origin, content_type, error_text, final_failure, is_loopback, read_capped, retry_after,
+    retryable, status_error,
+};
+pub use crate::http::{next_link, parse_challenge};
 use crate::manifest::MAX_MANIFEST_BYTES;
 use crate::reference::Reference;
+pub use crate::transfer::BlobSource;
+pub(crate) use crate::transfer::{CopyError, copy_hashing};
 
 /// How requests are retried.
 #[derive(Debug, Clone)]
@@ -133,10 +140,6 @@ impl Default for RegistryOptions {
 
 /// The slowest upload rate a request's timeout allows for: 64 KiB/s.
 const MIN_UPLOAD_RATE: u64 = 64 << 10;
-/// The largest token answer, tag list page or error body read: 1 MiB (an error body is shortened to
-/// 64 KiB).
-const MAX_SMALL_BODY: u64 = 1 << 20;
-
 /// A registry failure, naming the method and URL. Never includes credentials.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -241,46 +244,6 @@ pub fn sha256_digest(data: &[u8]) -> Digest {
     Digest::sha256(data)
 }
 
-/// Why [`copy_hashing`] stopped.
-pub(crate) enum CopyError {
-    /// Reading the input failed.
-    Read(std::io::Error),
-    /// Writing the output failed.
-    Write(std::io::Error),
-    /// The input had more than the limit.
-    TooLong,
-}
-
-/// Copies `input` to `output` in 256 KiB blocks, hashing with `algorithm` on the way, and reading at
-/// most `limit` bytes (one more is [`CopyError::TooLong`]); calls `progress` with the bytes done after
-/// each block. Returns the digest and the size.
-pub(crate) fn copy_hashing(
-    input: &mut dyn Read,
-    output: &mut dyn Write,
-    algorithm: crate::digest::Algorithm,
-    limit: u64,
-    mut progress: impl FnMut(u64),
-) -> Result<(Digest, u64), CopyError> {
-    let mut hasher = Hasher::new(algorithm);
-    let mut buffer = vec![0u8; 256 * 1024];
-    let mut done = 0u64;
-    let mut input = input.take(limit.saturating_add(1));
-    loop {
-        let n = input.read(&mut buffer).map_err(CopyError::Read)?;
-        if n == 0 {
-            break;
-        }
-        if done + n as u64 > limit {
-            return Err(CopyError::TooLong);
-        }
-        hasher.update(&buffer[..n]);
-        output.write_all(&buffer[..n]).map_err(CopyError::Write)?;
-        done += n as u64;
-        progress(done);
-    }
-    Ok((hasher.finish(), done))
-}
-
 /// A manifest as the registry returned it.
 #[derive(Debug, Clone)]
 pub struct Manifest {
@@ -351,33 +314,6 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-/// A URL's scheme, host and port.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Origin(String, String, Option<u16>);
-
-impl Origin {
-    fn of(url: &Url) -> Origin {
-        Origin(
-            url.scheme().to_owned(),
-            url.host_str().unwrap_or_default().to_owned(),
-            url.port_or_known_default(),
-        )
-    }
-
-    fn parse(url: &str) -> Option<Origin> {
-        Url::parse(url).ok().map(|u| Origin::of(&u))
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let name = if host.starts_with('[') {
-        host.split(']').next().unwrap_or(host).trim_start_matches('[')
-    } else {
-        host.split(':').next().unwrap_or(host)
-    };
-    name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
-}
-
 /// How a chunked upload ended.
 enum Upload {
     Done,
@@ -392,76 +328,6 @@ enum Attempt<T> {
     Done(T),
     Retry { reason: String, after: Option<Duration> },
     Fail(RegistryError),
-}
-
-/// Failures that trying again cannot mend: a certificate that is not trusted (or a TLS handshake that
-/// fails), and a redirect loop.
-fn final_failure(method: &Method, url: &str, error: &reqwest::Error) -> Option<RegistryError> {
-    if error.is_redirect() {
-        return Some(RegistryError::Redirect {
-            method: method.to_string(),
-            url: url.to_owned(),
-            message: format!("too many redirects (a redirect loop?): {}", error_text(error)),
-        });
-    }
-    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(current) = cause {
-        // `io::Error` hides the error it wraps from `source()` (and wraps may nest): look inside.
-        let mut candidate = Some(current);
-        while let Some(inner) = candidate {
-            if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-                return Some(RegistryError::Tls {
-                    method: method.to_string(),
-                    url: url.to_owned(),
-                    message: tls.to_string(),
-                });
-            }
-            candidate = inner
-                .downcast_ref::<std::io::Error>()
-                .and_then(|e| e.get_ref())
-                .map(|e| e as &(dyn std::error::Error + 'static));
-        }
-        cause = current.source();
-    }
-    None
-}
-
-/// Reads a response body of at most `limit` bytes.
-fn read_capped(
-    method: &Method,
-    url: &str,
-    mut response: Response,
-    limit: u64,
-    what: &str,
-) -> Result<Vec<u8>, RegistryError> {
-    let too_large = || RegistryError::TooLarge {
-        method: method.to_string(),
-        url: url.to_owned(),
-        message: format!("{what} is larger than {}", human_size(limit)),
-    };
-    if response.content_length().is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    (&mut response).take(limit + 1).read_to_end(&mut bytes).map_err(|e| RegistryError::Connection {
-        method: method.to_string(),
-        url: url.to_owned(),
-        message: e.to_string(),
-    })?;
-    if bytes.len() as u64 > limit {
-        return Err(too_large());
-    }
-    Ok(bytes)
-}
-
-fn human_size(bytes: u64) -> String {
-    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
-        format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
-        format!("{} KiB", bytes >> 10)
-    } else {
-        format!("{bytes} bytes")
-    }
 }
 
 impl Registry {
@@ -1238,88 +1104,6 @@ impl Registry {
     }
 }
 
-/// Request bodies up to this size are read into one buffer; larger ones are streamed.
-const IN_MEMORY_BODY: u64 = 64 << 20;
-
-/// Where a blob's bytes come from.
-#[derive(Debug, Clone)]
-pub enum BlobSource {
-    /// A file, read afresh on every attempt.
-    File(PathBuf),
-    /// Bytes in memory (configs, small blobs).
-    Bytes(Vec<u8>),
-}
-
-impl BlobSource {
-    /// A request body for `length` bytes from `offset`, streamed and reporting progress.
-    fn body(
-        &self,
-        offset: u64,
-        length: u64,
-        digest: &Digest,
-        events: Arc<dyn Events>,
-    ) -> Result<reqwest::blocking::Body, RegistryError> {
-        match self {
-            BlobSource::Bytes(bytes) => {
-                let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
-                let end =
-                    start.saturating_add(usize::try_from(length).unwrap_or(usize::MAX)).min(bytes.len());
-                Ok(reqwest::blocking::Body::from(bytes[start..end].to_vec()))
-            }
-            BlobSource::File(path) => {
-                let io = |source| RegistryError::Io { path: path.clone(), source };
-                let mut file = std::fs::File::open(path).map_err(io)?;
-                file.seek(SeekFrom::Start(offset)).map_err(io)?;
-                if length <= IN_MEMORY_BODY {
-                    // One buffer per request: hyper sends it in large writes. (reqwest pumps a streamed
-                    // body 8 KiB at a time, one write each, which costs a core at registry speeds.)
-                    let mut buffer = Vec::with_capacity(usize::try_from(length).unwrap_or(0));
-                    file.take(length).read_to_end(&mut buffer).map_err(io)?;
-                    if buffer.len() as u64 != length {
-                        return Err(io(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "the file shrank while it was uploaded",
-                        )));
-                    }
-                    return Ok(reqwest::blocking::Body::from(buffer));
-                }
-                let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(length);
-                let reader = Progress {
-                    inner: std::io::BufReader::with_capacity(1 << 20, file.take(length)),
-                    done: offset,
-                    total,
-                    what: format!("push {digest}"),
-                    events,
-                    reported: 0,
-                };
-                Ok(reqwest::blocking::Body::sized(reader, length))
-            }
-        }
-    }
-}
-
-/// A reader that reports progress every 8 MiB.
-struct Progress<R> {
-    inner: R,
-    done: u64,
-    total: u64,
-    what: String,
-    events: Arc<dyn Events>,
-    reported: u64,
-}
-
-impl<R: Read> Read for Progress<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.done += n as u64;
-        if self.done - self.reported >= 8 << 20 || (n == 0 && self.done != self.reported) {
-            self.reported = self.done;
-            self.events.progress(&self.what, self.done, self.total);
-        }
-        Ok(n)
-    }
-}
-
 /// What to do when ghcr.io refuses a push with 403: the runbook's remedy.
 fn first_push_remedy(host: &str, status: u16) -> Option<&'static str> {
     (status == 403 && crate::ghcr::is_ghcr(host)).then_some(
@@ -1329,173 +1113,16 @@ fn first_push_remedy(host: &str, status: u16) -> Option<&'static str> {
     )
 }
 
-pub(crate) fn retryable(status: StatusCode) -> bool {
-    matches!(status.as_u16(), 408 | 429 | 500 | 502 | 503 | 504)
-}
-
-fn content_type(response: &Response) -> String {
-    response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
-}
-
-/// The message of a reqwest error and its causes (URLs it names carry no credentials).
-fn error_text(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-fn status_error(method: &Method, url: &str, response: Response) -> RegistryError {
-    let status = response.status().as_u16();
-    let mut raw = Vec::new();
-    let _ = response.take(64 << 10).read_to_end(&mut raw);
-    let body = String::from_utf8_lossy(&raw);
-    let detail = serde_json::from_str::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| {
-            let error = v.get("errors")?.get(0)?;
-            Some(format!(
-                "{} {}",
-                error.get("code").and_then(|c| c.as_str()).unwrap_or_default(),
-                error.get("message").and_then(|m| m.as_str()).unwrap_or_default()
-            ))
-        })
-        .or_else(|| (!body.trim().is_empty()).then(|| body.trim().chars().take(200).collect()))
-        .map(|detail: String| {
-            detail.chars().map(|c| if c.is_control() { ' ' } else { c }).take(300).collect()
-        });
-    RegistryError::Status { method: method.to_string(), url: url.to_owned(), status, detail }
-}
-
-/// `Retry-After` as seconds or an HTTP date.
-pub(crate) fn retry_after(response: &Response) -> Option<Duration> {
-    let value = response.headers().get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
-    }
-    let when = parse_http_date(value)?;
-    Some(when.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
-}
-
-/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), which RFC 2822 parsing covers.
-fn parse_http_date(value: &str) -> Option<SystemTime> {
-    let seconds = chrono::DateTime::parse_from_rfc2822(value).ok()?.timestamp();
-    Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
-}
-
-/// A `WWW-Authenticate` challenge (`Bearer realm="…",service="…"`) as its scheme and its parameters
-/// (names lowercased).
-pub fn parse_challenge(header: &str) -> (String, HashMap<String, String>) {
-    let header = header.trim();
-    let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
-    let mut params = HashMap::new();
-    let mut chars = rest.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
-            chars.next();
-        }
-        let key: String = chars.by_ref().take_while(|c| *c != '=').collect();
-        if key.is_empty() {
-            break;
-        }
-        let mut value = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => break,
-                    '\\' => value.extend(chars.next()),
-                    c => value.push(c),
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek() {
-                if c == ',' {
-                    break;
-                }
-                value.push(c);
-                chars.next();
-            }
-        }
-        params.insert(key.trim().to_ascii_lowercase(), value.trim().to_owned());
-    }
-    (scheme.to_owned(), params)
-}
-
-/// A response body (at most 1 MiB) as JSON.
-pub(crate) fn json(response: Response) -> Result<serde_json::Value, String> {
-    let mut bytes = Vec::new();
-    response.take(MAX_SMALL_BODY + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_SMALL_BODY {
-        return Err("the answer is larger than 1 MiB".to_owned());
-    }
-    serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters (`charts/x` → `charts%2Fx`).
-pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
-/// The `rel="next"` target of a `Link` header.
-pub fn next_link(header: &str) -> Option<String> {
-    header.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        params
-            .contains("rel=\"next\"")
-            .then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn challenges() {
-        let (scheme, params) = parse_challenge(
-            r#"Bearer realm="https://ghcr.io/token",service="ghcr.io",scope="repository:a/b:pull,push""#,
-        );
-        assert_eq!(scheme, "Bearer");
-        assert_eq!(params["realm"], "https://ghcr.io/token");
-        assert_eq!(params["scope"], "repository:a/b:pull,push");
-        let (scheme, params) = parse_challenge(r#"Basic realm="test-realm""#);
-        assert_eq!((scheme.as_str(), params["realm"].as_str()), ("Basic", "test-realm"));
-    }
-
-    #[test]
-    fn dates_links_and_backoff() {
-        let when = parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").expect("date");
-        assert_eq!(when.duration_since(SystemTime::UNIX_EPOCH).expect("after").as_secs(), 784_111_777);
-        assert_eq!(
-            next_link(r#"</v2/x/tags/list?n=2&last=b>; rel="next""#).as_deref(),
-            Some("/v2/x/tags/list?n=2&last=b")
-        );
+    fn backoff() {
         let policy = RetryPolicy::default();
         assert_eq!(policy.backoff(1), Duration::from_millis(500));
         assert_eq!(policy.backoff(3), Duration::from_secs(2));
         assert_eq!(policy.backoff(30), Duration::from_secs(30));
-        assert!(
-            is_loopback("127.0.0.1:5000")
-                && is_loopback("localhost")
-                && is_loopback("[::1]:80")
-                && !is_loopback("ghcr.io")
-        );
     }
 
     #[test]
