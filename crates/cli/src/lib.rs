@@ -57,15 +57,15 @@ pub fn remove_temporary_files_on_signals() {
 /// - a new file gets mode 0666 less the umask.
 pub fn write_output(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-    let target = follow_symlinks(path)?;
-    let mode = match std::fs::metadata(&target) {
+    // The kernel follows the symlinks (`/dev/stdout` included) to say what is there.
+    let mode = match std::fs::metadata(path) {
         Ok(meta) if meta.is_dir() => {
             return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"));
         }
         Ok(meta) if !meta.is_file() => {
             let kind = meta.file_type();
             if kind.is_fifo() || kind.is_char_device() || kind.is_block_device() {
-                let mut file = std::fs::OpenOptions::new().write(true).open(&target)?;
+                let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
                 file.write_all(bytes)?;
                 return file.flush();
             }
@@ -75,6 +75,8 @@ pub fn write_output(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()>
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e),
     };
+    // A regular file (or none yet) is replaced where its symlinks lead, so the symlinks stay.
+    let target = follow_symlinks(path)?;
     let dir = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
     let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut temp = tempfile::Builder::new()

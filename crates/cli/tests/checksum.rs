@@ -192,4 +192,8 @@ fn output_files_are_written_where_and_as_sha256sum_writes_them() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(reader.join().expect("reader"), listed);
     assert!(std::os::unix::fs::FileTypeExt::is_fifo(&fifo.symlink_metadata().expect("lstat").file_type()));
+
+    // `/dev/stdout` (a symlink into /proc, to a pipe here) is written into, as `> /dev/stdout` does.
+    let out = out_file(&["dist/a-b.txt", "-o", "/dev/stdout"]);
+    assert_eq!((out.code, out.stdout.as_str()), (0, listed.as_str()), "{}", out.stderr);
 }

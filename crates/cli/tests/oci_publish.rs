@@ -666,3 +666,17 @@ fn wait_rewrites_one_progress_line_on_a_terminal() {
     assert!(rewrites >= 2, "a rewritten line per check: {:?}", run.stdout);
     assert!(!run.stdout.contains("oci-publish: waiting for"), "no log lines on a terminal: {:?}", run.stdout);
 }
+
+#[test]
+fn an_index_child_in_a_layout_has_its_own_media_type() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let top = registry::image_layout(dir.path(), "1", &["linux/amd64", "linux/arm64"], true, 0);
+    let index =
+        std::fs::read_to_string(dir.path().join("blobs/sha256").join(top.trim_start_matches("sha256:")))
+            .expect("the index blob");
+    let index: serde_json::Value = serde_json::from_str(&index).expect("json");
+    let child = index["manifests"][0]["digest"].as_str().expect("a child");
+    let out = ours(None, &["manifest", &format!("oci-layout:{}@{child}", dir.path().display())]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.contains("Media-Type: application/vnd.oci.image.manifest.v1+json"), "{}", out.stdout);
+}

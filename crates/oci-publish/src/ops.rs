@@ -276,7 +276,14 @@ impl Store {
                 });
                 let Some(found) = found else { return Ok(None) };
                 let bytes = layout.read_blob(&found.digest)?;
-                Ok(Some(Manifest { bytes, media_type: found.media_type, digest: found.digest }))
+                // An index's child is named by no `index.json` entry: its own `mediaType` says what it is.
+                let media_type = if found.media_type.is_empty() {
+                    crate::manifest::parse(&bytes, "")
+                        .map_or_else(|_| OCI_MANIFEST.to_owned(), |p| p.media_type)
+                } else {
+                    found.media_type
+                };
+                Ok(Some(Manifest { bytes, media_type, digest: found.digest }))
             }
         }
     }
