@@ -494,3 +494,28 @@ fn a_manifest_that_is_also_an_index_is_an_error_not_a_panic() {
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("has a `manifests` array"), "{}", out.stderr);
 }
+
+#[test]
+fn a_github_api_page_link_to_another_host_is_not_followed_with_the_token() {
+    // A stand-in for a GitHub API (GitHub cannot run here) whose pagination points elsewhere.
+    let thief = Hostile::start(|_: &Request| Reply::json(200, "[]"));
+    let elsewhere = format!("http://{}/orgs/acme/packages/container/app/versions?page=2", thief.host());
+    let api = Hostile::start(move |request: &Request| {
+        let link = format!("<{elsewhere}>; rel=\"next\"");
+        if request.path.starts_with("/orgs/acme/packages/container/app/versions") {
+            Reply::with(200, &[("Content-Type", "application/json"), ("Link", link.as_str())], b"[]")
+        } else {
+            Reply::json(404, r#"{"message":"Not Found"}"#)
+        }
+    });
+    let mut command = command();
+    command
+        .env("GITHUB_API_URL", format!("http://{}", api.host()))
+        .env("GITHUB_TOKEN", "secret-token")
+        .args(["delete", "ghcr.io/acme/app:1.0.0"])
+        .stdin(Stdio::null());
+    let out = run(&mut command);
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("on another origin"), "{}", out.stderr);
+    assert!(thief.requests().is_empty(), "the token went to {}: {:?}", thief.host(), thief.requests());
+}

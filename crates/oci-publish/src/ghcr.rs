@@ -120,7 +120,9 @@ impl GithubPackages {
             // connections are tried again, with the default policy's backoff.
             let again: Option<Option<Duration>> = match &sent {
                 Ok(r) if crate::http::retryable(r.status()) => Some(crate::http::retry_after(r)),
-                Err(e) if !e.is_builder() => Some(None),
+                Err(e) if !e.is_builder() && crate::http::final_failure(&method, url, e).is_none() => {
+                    Some(None)
+                }
                 _ => None,
             };
             let policy = RetryPolicy::default();
@@ -202,7 +204,16 @@ impl GithubPackages {
                 });
             }
             match next {
-                Some(next) => url = next,
+                // The token goes only where the API is: a next page elsewhere is not followed.
+                Some(next) if crate::http::Origin::parse(&next) == crate::http::Origin::parse(&self.api) => {
+                    url = next
+                }
+                Some(next) => {
+                    return Err(GithubError::Invalid {
+                        url,
+                        message: format!("the next page is on another origin ({next}); not followed"),
+                    });
+                }
                 None => return Ok(out),
             }
         }
