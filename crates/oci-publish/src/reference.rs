@@ -82,6 +82,8 @@ pub enum Target {
 impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // A host that reads like the layout prefix keeps the `oci://` that tells them apart.
+            Target::Registry(r) if r.host.starts_with("oci-layout:") => write!(f, "oci://{r}"),
             Target::Registry(r) => r.fmt(f),
             Target::Layout { dir, reference } => {
                 write!(f, "oci-layout:{}", dir.display())?;
@@ -121,6 +123,28 @@ fn valid_repository(repository: &str) -> bool {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
                 && part.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         })
+}
+
+/// `name[:port]`, as the distribution reference grammar has it: DNS labels (letters, digits, inner
+/// `-`) joined by `.`, or a bracketed IPv6 address; a port of up to five digits.
+fn valid_host(host: &str) -> bool {
+    let label = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let (name_ok, port) = match host.strip_prefix('[').and_then(|rest| rest.split_once(']')) {
+        Some((address, "")) => (address.parse::<std::net::Ipv6Addr>().is_ok(), None),
+        Some((address, after)) => {
+            (address.parse::<std::net::Ipv6Addr>().is_ok(), Some(after.strip_prefix(':').unwrap_or("")))
+        }
+        None => match host.rsplit_once(':') {
+            Some((name, port)) => (name.split('.').all(label), Some(port)),
+            None => (host.split('.').all(label), None),
+        },
+    };
+    name_ok && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// A reference as written, before it is checked.
@@ -174,7 +198,7 @@ impl Target {
         let (host, path) = rest.split_once('/').ok_or_else(|| {
             err("expected a registry host, then the repository, such as ghcr.io/org/app:1.0")
         })?;
-        if host.is_empty() || !(host.contains('.') || host.contains(':') || host == "localhost") {
+        if !valid_host(host) || !(host.contains('.') || host.contains(':') || host == "localhost") {
             return Err(err("the first part must be a registry host, such as ghcr.io or 127.0.0.1:5000"));
         }
         let (repository, reference) = split_reference(path);
@@ -235,6 +259,23 @@ mod tests {
     }
 
     #[test]
+    fn hosts_follow_the_reference_grammar_and_print_back() {
+        for text in [
+            "[::1]:5000/a:1",
+            "localhost/a",
+            "registry-1.example.com:443/a/b@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            "oci://oci-layout:5000/charts",
+        ] {
+            let target = Target::parse(text).expect(text);
+            assert_eq!(
+                Target::parse(&target.to_string()).expect("prints as one that parses"),
+                target,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
     fn layouts() {
         assert_eq!(
             Target::parse("oci-layout:/tmp/out:1.0.0").expect("layout"),
@@ -254,6 +295,9 @@ mod tests {
             ("ghcr.io/x@sha256:abc", "64 hex digits"),
             ("oci-layout:dir@sha256:../../x", "not a valid digest"),
             ("oci-layout:dir:bad tag", "a tag is"),
+            ("oci://oci-layout::./char", "registry host"),
+            ("ghcr.io:80x/a", "registry host"),
+            ("-bad.example/a", "registry host"),
             ("ghcr.io/x:bad tag", "a tag is"),
             ("oci-layout:", "needs a directory"),
         ] {
