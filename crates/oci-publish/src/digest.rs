@@ -77,7 +77,12 @@ impl Digest {
 
     /// The SHA-256 digest of `bytes`.
     pub fn sha256(bytes: &[u8]) -> Digest {
-        let mut hasher = Hasher::new(Algorithm::Sha256);
+        Digest::of(Algorithm::Sha256, bytes)
+    }
+
+    /// The digest of `bytes` with `algorithm`.
+    pub fn of(algorithm: Algorithm, bytes: &[u8]) -> Digest {
+        let mut hasher = Hasher::new(algorithm);
         hasher.update(bytes);
         hasher.finish()
     }

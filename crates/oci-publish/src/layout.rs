@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-use crate::digest::{Digest, Hasher};
+use crate::digest::Digest;
 use crate::manifest::{Descriptor, MAX_MANIFEST_BYTES};
 use crate::scratch::TempFile;
+use crate::transfer::{CopyError, copy_hashing};
 
 /// The annotation that names a manifest in `index.json`.
 pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
@@ -146,17 +147,13 @@ impl Layout {
         let target = self.blob_path(digest);
         self.put_blob_with(digest, |file| {
             let mut input = std::fs::File::open(source).map_err(io(source))?;
-            let mut hasher = Hasher::new(digest.algorithm());
-            let mut buffer = vec![0u8; 256 * 1024];
-            loop {
-                let n = input.read(&mut buffer).map_err(io(source))?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buffer[..n]);
-                file.write_all(&buffer[..n]).map_err(io(&target))?;
-            }
-            let actual = hasher.finish();
+            let (actual, _) = copy_hashing(&mut input, file, digest.algorithm(), u64::MAX, |_| {}).map_err(
+                |e| match e {
+                    CopyError::Write(e) => io(&target)(e),
+                    CopyError::Read(e) => io(source)(e),
+                    CopyError::TooLong => io(source)(std::io::Error::other("longer than 16 EiB")),
+                },
+            )?;
             if &actual != digest {
                 return Err(LayoutError::Integrity {
                     path: source.to_path_buf(),
@@ -300,9 +297,7 @@ impl Layout {
     pub fn read_blob(&self, digest: &Digest) -> Result<Vec<u8>, LayoutError> {
         let path = self.blob_path(digest);
         let bytes = read_capped(&path, MAX_MANIFEST_BYTES, "the blob")?;
-        let mut hasher = Hasher::new(digest.algorithm());
-        hasher.update(&bytes);
-        let actual = hasher.finish();
+        let actual = Digest::of(digest.algorithm(), &bytes);
         if &actual != digest {
             return Err(LayoutError::Integrity {
                 path,

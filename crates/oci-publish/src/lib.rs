@@ -33,6 +33,7 @@ mod ops;
 mod reference;
 pub mod registry;
 pub mod scratch;
+mod store;
 mod transfer;
 
 pub use digest::{Digest, DigestError};

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, RequestBuilder, Response};
 use reqwest::{Method, StatusCode, Url, header};
 
-use crate::digest::{Digest, Hasher};
+use crate::digest::Digest;
 use crate::http::{
     MAX_SMALL_BODY, Origin, content_type, error_text, final_failure, is_loopback, read_capped, retry_after,
     retryable, status_error,
@@ -991,9 +991,11 @@ impl Registry {
         let bytes = read_capped(&Method::GET, &url, response, MAX_MANIFEST_BYTES, "the manifest")?;
         let digest = Digest::sha256(&bytes);
         if let Reference::Digest(expected) = reference {
-            let mut hasher = Hasher::new(expected.algorithm());
-            hasher.update(&bytes);
-            let actual = hasher.finish();
+            let actual = if expected.algorithm() == digest.algorithm() {
+                digest.clone()
+            } else {
+                Digest::of(expected.algorithm(), &bytes)
+            };
             if &actual != expected {
                 return Err(RegistryError::DigestMismatch {
                     what: format!("manifest {url}"),

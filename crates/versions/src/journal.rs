@@ -31,6 +31,12 @@ pub fn journal_path(root: &Path) -> PathBuf {
     if git.symlink_metadata().is_ok_and(|m| m.is_dir()) { git.join(IN_GIT) } else { root.join(AT_ROOT) }
 }
 
+/// Where the journal is written whole before it is renamed into place: `<journal>.new`.
+fn staged_path(journal: &Path) -> PathBuf {
+    let name = journal.file_name().and_then(|n| n.to_str()).unwrap_or(AT_ROOT);
+    journal.with_file_name(format!("{name}.new"))
+}
+
 /// The journal's contents.
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Journal {
@@ -82,8 +88,7 @@ pub(crate) fn begin(root: &Path, journal: &Journal) -> std::io::Result<Held> {
     }
     let text = serde_json::to_vec(journal).map_err(std::io::Error::other)?;
     // Written whole beside its place, then renamed: a journal that exists is always complete.
-    let staged =
-        path.with_file_name(format!("{}.new", path.file_name().and_then(|n| n.to_str()).unwrap_or(AT_ROOT)));
+    let staged = staged_path(&path);
     let mut file = create_fresh(&staged)?;
     rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)?;
     file.write_all(&text)?;
@@ -200,8 +205,7 @@ pub fn recover(root: &Path) -> Result<Option<Recovery>, RecoverError> {
         move |source| RecoverError::Io { path, source }
     };
     let invalid = |message: String| RecoverError::Invalid { path: path.clone(), message };
-    let staged =
-        path.with_file_name(format!("{}.new", path.file_name().and_then(|n| n.to_str()).unwrap_or(AT_ROOT)));
+    let staged = staged_path(&path);
     if let Ok(meta) = staged.symlink_metadata()
         && meta.is_file()
         && let Ok(file) = File::open(&staged)
