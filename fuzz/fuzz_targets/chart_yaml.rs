@@ -9,7 +9,7 @@ use std::path::Path;
 use libfuzzer_sys::fuzz_target;
 use tagwright_fuzz::{bump_reads_back, fresh_repo, write};
 use tagwright_oci_publish::chart::ChartMetadata;
-use tagwright_versions::yaml::{self, Node, NodeValue, Style};
+use tagwright_text::yaml::{self, Node, NodeValue, Style};
 
 fn check(node: &Node, text: &str) {
     let span = node.span.clone();

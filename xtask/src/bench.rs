@@ -469,7 +469,8 @@ fn notes(runs: usize) -> Result<ExitCode> {
 
 /// An OCI layout holding a one-layer image whose layer is `size` pseudo-random bytes.
 fn oci_bench_layout(dir: &Path, size: u64) -> Result<String> {
-    use tagwright_oci_publish::{Layout, OCI_MANIFEST};
+    use tagwright_oci_publish::layout::Layout;
+    use tagwright_oci_publish::manifest::OCI_MANIFEST;
     let marker = dir.join(format!("layout-{size}.done"));
     let layout = Layout::create(&dir.join("layout")).context("create the OCI layout")?;
     let blob = dir.join("layer.bin");
@@ -486,7 +487,7 @@ fn oci_bench_layout(dir: &Path, size: u64) -> Result<String> {
     let config = format!(
         r#"{{"architecture":"amd64","os":"linux","rootfs":{{"type":"layers","diff_ids":["{digest}"]}},"config":{{}}}}"#
     );
-    let config_digest = tagwright_oci_publish::registry::sha256_digest(config.as_bytes());
+    let config_digest = tagwright_oci_publish::Digest::sha256(config.as_bytes());
     layout.put_blob_bytes(&config_digest, config.as_bytes())?;
     let manifest = format!(
         r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{config_digest}","size":{}}},"layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{digest}","size":{size}}}]}}"#,

@@ -93,7 +93,7 @@ const HISTORY: &[(&str, &str, &str, &str)] = &[
 ];
 
 pub(crate) fn run(args: &Args) -> Result<ExitCode> {
-    let new = crate::bump::parse_version(&args.version)?;
+    let new = tagwright_release::parse_version(&args.version)?;
     let dir = match &args.dir {
         Some(dir) => {
             if dir.exists() {
@@ -147,7 +147,10 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
             allowed.display()
         ),
     );
-    crate::release::run(&crate::release::Args::new(&args.version, &dir, Some(allowed.clone())))?;
+    let mut release = tagwright_release::ReleaseOptions::new(&dir, new.clone());
+    release.allowed_signers = Some(allowed.clone());
+    let progress = tagwright_cli::flows::Progress::new("xtask", false);
+    tagwright_release::release(&release, std::sync::Arc::new(progress))?;
 
     step(5, "what git itself says about the release");
     let allowed_option = format!("gpg.ssh.allowedSignersFile={}", allowed.display());

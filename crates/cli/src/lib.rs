@@ -10,16 +10,93 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
-/// Exit codes shared by every binary. They are part of the command-line contract.
+pub mod flows;
+pub mod oci;
+
+use tagwright_release::ErrorKind;
+
+/// Exit codes shared by every binary. They are part of the command-line contract; the numbers are
+/// [`ErrorKind::exit_code`]'s.
 pub mod exit {
+    use super::ErrorKind;
+
     /// Everything checked out.
     pub const OK: u8 = 0;
     /// A check failed: versions disagree, a checksum does not match, a signature is bad.
-    pub const CHECK_FAILED: u8 = 1;
+    pub const CHECK_FAILED: u8 = ErrorKind::Check.exit_code();
     /// Bad usage or bad input: unknown flag, missing file, unparsable file.
-    pub const USAGE: u8 = 2;
+    pub const USAGE: u8 = ErrorKind::Input.exit_code();
     /// A wait timed out.
-    pub const TIMEOUT: u8 = 3;
+    pub const TIMEOUT: u8 = ErrorKind::Timeout.exit_code();
+}
+
+/// A binary's failure: the exit code and the message (the whole cause chain) to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The exit code.
+    pub code: u8,
+    /// What went wrong, with its causes.
+    pub message: String,
+}
+
+impl Failure {
+    /// A failed check (exit 1).
+    pub fn check(message: impl Into<String>) -> Failure {
+        Failure { code: exit::CHECK_FAILED, message: message.into() }
+    }
+
+    /// Bad usage or input (exit 2).
+    pub fn input(message: impl Into<String>) -> Failure {
+        Failure { code: exit::USAGE, message: message.into() }
+    }
+
+    /// A failure of `kind`, caused by `err` (whose whole chain is the message).
+    pub fn of(kind: ErrorKind, err: &(dyn std::error::Error + 'static)) -> Failure {
+        Failure { code: kind.exit_code(), message: tagwright_text::error_chain(err) }
+    }
+
+    /// Prints `program: error: …` on stderr and returns the exit code.
+    pub fn report(&self, program: &str) -> ExitCode {
+        eprintln!("{program}: error: {}", self.message);
+        ExitCode::from(self.code)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+impl From<tagwright_release::Error> for Failure {
+    fn from(err: tagwright_release::Error) -> Failure {
+        Failure::of(err.kind(), &err)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    /// An error a binary met itself: a [`Failure`] inside keeps its code, anything else is bad input.
+    fn from(err: anyhow::Error) -> Failure {
+        match err.downcast_ref::<Failure>() {
+            Some(failure) => failure.clone(),
+            None => Failure::input(anyhow_chain(&err)),
+        }
+    }
+}
+
+/// An anyhow error and its context chain, each cause said once.
+fn anyhow_chain(err: &anyhow::Error) -> String {
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !message.contains(&cause) {
+            message.push_str(": ");
+            message.push_str(&cause);
+        }
+    }
+    message
 }
 
 /// Writes to stdout; a closed pipe (`version-check | head -1`) ends the process quietly with success.
@@ -114,35 +191,6 @@ fn follow_symlinks(path: &std::path::Path) -> std::io::Result<std::path::PathBuf
     Err(std::io::Error::other("too many levels of symbolic links"))
 }
 
-/// Prints `program: error: …` with the whole cause chain, and returns `code`.
-pub fn fail(program: &str, err: &anyhow::Error, code: u8) -> ExitCode {
-    let mut message = format!("{program}: error: {err}");
-    for cause in err.chain().skip(1) {
-        let cause = cause.to_string();
-        if !message.contains(&cause) {
-            message.push_str(": ");
-            message.push_str(&cause);
-        }
-    }
-    eprintln!("{message}");
-    ExitCode::from(code)
-}
-
-/// An error and its causes joined with `: `, each cause said once.
-pub fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
-}
-
 /// Escapes the message part of a GitHub Actions workflow command.
 pub fn github_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
@@ -204,32 +252,6 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         rest = &rest[unit_end..];
     }
     if text.is_empty() { Err(bad()) } else { Ok(total) }
-}
-
-/// Registry credentials for `host`: `explicit` ones (--username/--password-stdin), else docker's
-/// config.json (`$DOCKER_CONFIG`, else `~/.docker`), else `GITHUB_TOKEN` (ghcr.io only).
-pub fn registry_credentials(
-    host: &str,
-    explicit: Option<&tagwright_oci_publish::Credentials>,
-) -> Result<Option<tagwright_oci_publish::Credentials>, String> {
-    if let Some(c) = explicit {
-        return Ok(Some(c.clone()));
-    }
-    let config = tagwright_oci_publish::credentials::docker_config_path(
-        std::env::var_os("DOCKER_CONFIG").as_deref().map(std::path::Path::new),
-        std::env::var_os("HOME").as_deref().map(std::path::Path::new),
-    );
-    if let Some(config) = config
-        && let Some(found) = tagwright_oci_publish::credentials::from_docker_config(&config, host)
-            .map_err(|e| e.to_string())?
-    {
-        return Ok(Some(found));
-    }
-    Ok(tagwright_oci_publish::credentials::from_github_token(
-        host,
-        std::env::var("GITHUB_TOKEN").ok().as_deref(),
-        std::env::var("GITHUB_ACTOR").ok().as_deref(),
-    ))
 }
 
 #[cfg(test)]

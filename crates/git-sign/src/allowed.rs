@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 
 use ssh_key::PublicKey;
-use tagwright_versions::wildcard_match;
+use tagwright_text::wildcard_match;
 
 /// One line of an allowed-signers file.
 #[derive(Debug, Clone)]

@@ -1,11 +1,35 @@
 //! Registry credentials: docker's `config.json` (`auths`, `credHelpers`, `credsStore`) and, for ghcr.io,
-//! a GitHub token.
+//! a GitHub token; [`lookup`] tries them in the one order every tagwright command uses.
 
 use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use crate::registry::Credentials;
+use crate::Credentials;
+
+/// Credentials for `host`, looked up in this order: `explicit` ones (from `--username` and
+/// `--password-stdin`, say), then docker's config (`$DOCKER_CONFIG/config.json`, else
+/// `~/.docker/config.json`, with its credential helpers), then `GITHUB_TOKEN` (as `GITHUB_ACTOR`) for
+/// ghcr.io. `Ok(None)` when none has any.
+pub fn lookup(host: &str, explicit: Option<&Credentials>) -> Result<Option<Credentials>, CredentialsError> {
+    if let Some(c) = explicit {
+        return Ok(Some(c.clone()));
+    }
+    let config = docker_config_path(
+        std::env::var_os("DOCKER_CONFIG").as_deref().map(Path::new),
+        std::env::var_os("HOME").as_deref().map(Path::new),
+    );
+    if let Some(config) = config
+        && let Some(found) = from_docker_config(&config, host)?
+    {
+        return Ok(Some(found));
+    }
+    Ok(from_github_token(
+        host,
+        std::env::var("GITHUB_TOKEN").ok().as_deref(),
+        std::env::var("GITHUB_ACTOR").ok().as_deref(),
+    ))
+}
 
 /// Why credentials could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +136,7 @@ fn from_helper(helper: &str, host: &str) -> Result<Option<Credentials>, Credenti
 /// Credentials from a GitHub token, for ghcr.io only.
 pub fn from_github_token(host: &str, token: Option<&str>, actor: Option<&str>) -> Option<Credentials> {
     let token = token.filter(|t| !t.is_empty())?;
-    (host == "ghcr.io").then(|| Credentials {
+    crate::ghcr::is_ghcr(host).then(|| Credentials {
         username: actor.unwrap_or("github-actions").to_owned(),
         password: token.to_owned(),
     })

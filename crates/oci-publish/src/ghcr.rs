@@ -11,7 +11,7 @@ use std::time::Duration;
 use reqwest::blocking::{Client, Response};
 use reqwest::{Method, header};
 
-use crate::registry::RetryPolicy;
+use crate::RetryPolicy;
 
 /// The public GitHub REST API.
 pub const GITHUB_API: &str = "https://api.github.com";
@@ -84,7 +84,7 @@ pub fn is_ghcr(host: &str) -> bool {
 
 /// `charts/advisoryhub` → `charts%2Fadvisoryhub`.
 pub fn encode_package(name: &str) -> String {
-    crate::http::percent_encode(name)
+    crate::registry::http::percent_encode(name)
 }
 
 impl GithubPackages {
@@ -119,8 +119,12 @@ impl GithubPackages {
             // The registry client's rules: 5xx, 408 and 429 (with `Retry-After`) and broken
             // connections are tried again, with the default policy's backoff.
             let again: Option<Option<Duration>> = match &sent {
-                Ok(r) if crate::http::retryable(r.status()) => Some(crate::http::retry_after(r)),
-                Err(e) if !e.is_builder() && crate::http::final_failure(&method, url, e).is_none() => {
+                Ok(r) if crate::registry::http::retryable(r.status()) => {
+                    Some(crate::registry::http::retry_after(r))
+                }
+                Err(e)
+                    if !e.is_builder() && crate::registry::http::final_failure(&method, url, e).is_none() =>
+                {
                     Some(None)
                 }
                 _ => None,
@@ -181,8 +185,8 @@ impl GithubPackages {
                 .headers()
                 .get(header::LINK)
                 .and_then(|v| v.to_str().ok())
-                .and_then(crate::http::next_link);
-            let body = crate::http::json(response)
+                .and_then(crate::registry::http::next_link);
+            let body = crate::registry::http::json(response)
                 .map_err(|message| GithubError::Invalid { url: url.clone(), message })?;
             let items = body.as_array().ok_or_else(|| GithubError::Invalid {
                 url: url.clone(),
@@ -205,7 +209,10 @@ impl GithubPackages {
             }
             match next {
                 // The token goes only where the API is: a next page elsewhere is not followed.
-                Some(next) if crate::http::Origin::parse(&next) == crate::http::Origin::parse(&self.api) => {
+                Some(next)
+                    if crate::registry::http::Origin::parse(&next)
+                        == crate::registry::http::Origin::parse(&self.api) =>
+                {
                     url = next
                 }
                 Some(next) => {
@@ -233,7 +240,7 @@ impl GithubPackages {
 
 fn status_error(method: &Method, url: &str, response: Response) -> GithubError {
     let status = response.status().as_u16();
-    let body = crate::http::json(response).unwrap_or_default();
+    let body = crate::registry::http::json(response).unwrap_or_default();
     let mut message = body["message"].as_str().unwrap_or("no message").to_owned();
     match status {
         401 => message.push_str("; the token is missing, expired or revoked"),

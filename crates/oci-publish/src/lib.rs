@@ -23,13 +23,13 @@
 
 pub mod chart;
 pub mod credentials;
-pub mod digest;
+mod digest;
 pub mod ghcr;
 mod gojson;
-mod http;
 pub mod layout;
 pub mod manifest;
 mod ops;
+mod options;
 mod reference;
 pub mod registry;
 pub mod scratch;
@@ -37,15 +37,8 @@ mod store;
 mod transfer;
 
 pub use digest::{Digest, DigestError};
-pub use ghcr::{GithubError, GithubPackages, PackageVersion};
-pub use layout::{Layout, LayoutError};
-pub use manifest::{Descriptor, MAX_MANIFEST_BYTES};
 pub use ops::{
-    ChartPull, ChartPush, CopyReport, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, Deletion, OCI_INDEX,
-    OCI_MANIFEST, OciError, Platform, Publisher, WaitOptions, WaitOutcome, rfc3339,
+    ChartPull, ChartPush, CopyReport, Deletion, OciError, Publisher, WaitOptions, WaitOutcome, rfc3339,
 };
+pub use options::{Credentials, Events, RegistryOptions, RetryPolicy, Silent};
 pub use reference::{Reference, ReferenceError, RegistryRef, Target};
-pub use registry::{
-    BlobSource, Credentials, Events, Manifest, ManifestStatus, Registry, RegistryError, RegistryOptions,
-    RetryPolicy, Silent,
-};

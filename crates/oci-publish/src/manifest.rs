@@ -22,7 +22,8 @@ pub const DOCKER_MANIFEST_LIST: &str = "application/vnd.docker.distribution.mani
 pub const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 
 /// What a manifest or `index.json` says about a blob: its media type, digest and size.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Descriptor {
     /// `mediaType`.
     pub media_type: String,

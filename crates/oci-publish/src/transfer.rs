@@ -5,8 +5,9 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use crate::Events;
 use crate::digest::{Digest, Hasher};
-use crate::registry::{Events, RegistryError};
+use crate::registry::RegistryError;
 
 /// Why [`copy_hashing`] stopped.
 pub(crate) enum CopyError {

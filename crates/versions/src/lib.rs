@@ -43,11 +43,10 @@ mod read;
 mod tag;
 mod text;
 mod version;
-pub mod yaml;
 
 pub use check::{Basis, REPORT_SCHEMA_VERSION, Report, Row, Status, TagRow, check};
 pub use journal::{RecoverError, Recovery, journal_path, recover};
 pub use read::{CONFIG_FILE, Inventory, ReadError, Record, SourceFile, SourceKind, read};
 pub use tag::{TagError, TagFormat, tag_from_github_env};
-pub use text::wildcard_match;
+
 pub use version::{Version, VersionError};

@@ -25,7 +25,7 @@ pub(crate) fn glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
                 };
                 let mut names: Vec<String> = entries
                     .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                    .filter(|name| !name.starts_with('.') && wildcard_match(component, name))
+                    .filter(|name| !name.starts_with('.') && tagwright_text::wildcard_match(component, name))
                     .collect();
                 names.sort();
                 next.extend(names.into_iter().map(|name| base.join(name)));
@@ -40,32 +40,6 @@ pub(crate) fn glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
     }
     current.retain(|p| !p.as_os_str().is_empty());
     current
-}
-
-/// True when `name` matches `pattern`, where `*` matches any run and `?` any one character (shell-style,
-/// as `tagwright.toml` source patterns and OpenSSH pattern lists use them).
-pub fn wildcard_match(pattern: &str, name: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    let (mut pi, mut ni) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ni < n.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == n[ni]) {
-            pi += 1;
-            ni += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ni;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ni = mark;
-        } else {
-            return false;
-        }
-    }
-    p[pi..].iter().all(|&c| c == '*')
 }
 
 /// A path relative to the repository root, written with `/` as in every report.
@@ -84,15 +58,5 @@ mod tests {
         assert_eq!(line_col(text, 6), (2, 1));
         let quote = text.find('"').expect("quote");
         assert_eq!(line_col(text, quote), (2, 6));
-    }
-
-    #[test]
-    fn wildcards() {
-        assert!(wildcard_match("*", "advisoryhub"));
-        assert!(wildcard_match("crates-*", "crates-x"));
-        assert!(wildcard_match("a?c", "abc"));
-        assert!(!wildcard_match("a?c", "abbc"));
-        assert!(wildcard_match("*b*", "abc"));
-        assert!(!wildcard_match("*.yaml", "Chart.yml"));
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
-use tagwright_cli::{exit, out};
+use tagwright_cli::{Failure, exit, out};
 use tagwright_notes::{Config, ConfigSource, Generator, NotesError, Scope, Selection, Strip};
 
 const PROGRAM: &str = "release-notes";
@@ -67,20 +67,12 @@ fn main() -> ExitCode {
     tagwright_notes::disable_object_cache();
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure { code, message }) => {
-            eprintln!("{PROGRAM}: error: {message}");
-            ExitCode::from(code)
-        }
+        Err(failure) => failure.report(PROGRAM),
     }
 }
 
-struct Failure {
-    code: u8,
-    message: String,
-}
-
 fn usage(message: impl std::fmt::Display) -> Failure {
-    Failure { code: exit::USAGE, message: message.to_string() }
+    Failure::input(message.to_string())
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
@@ -120,9 +112,7 @@ fn run(args: &Args) -> Result<(), Failure> {
         selection = selection.tag(tag.clone());
     }
     let notes_error = |err: NotesError| match err {
-        NotesError::Unconventional { .. } | NotesError::Unmatched { .. } => {
-            Failure { code: exit::CHECK_FAILED, message: err.to_string() }
-        }
+        NotesError::Unconventional { .. } | NotesError::Unmatched { .. } => Failure::check(err.to_string()),
         other => usage(other),
     };
 
@@ -144,28 +134,30 @@ fn run(args: &Args) -> Result<(), Failure> {
     let notes = generator.render(&changelog, strip).map_err(usage)?;
 
     if let Some(path) = &args.prepend {
-        let before = std::fs::read_to_string(path)
-            .map_err(|e| usage(format!("{}: cannot read: {e}", path.display())))?;
-        let before = match &header_text {
-            Some(header) => before.replacen(header.as_str(), "", 1),
-            None => before,
-        };
-        let mut combined = notes.clone();
-        if !notes.is_empty()
-            && !before.is_empty()
-            && !notes.ends_with('\n')
-            && !before.starts_with(['\n', '\r'])
-        {
-            combined.push_str("\n\n");
-        }
-        combined.push_str(&before);
-        write_file(path, &combined)?;
+        prepend(path, &notes, header_text.as_deref())?;
     }
     let output = args.output.clone().or(configured_output);
     if output.is_some() || args.prepend.is_none() {
         emit(output.as_deref(), &notes)?;
     }
     Ok(())
+}
+
+/// Writes `notes` above what `path` holds (without its old header, `header`).
+fn prepend(path: &Path, notes: &str, header: Option<&str>) -> Result<(), Failure> {
+    let before =
+        std::fs::read_to_string(path).map_err(|e| usage(format!("{}: cannot read: {e}", path.display())))?;
+    let before = match header {
+        Some(header) => before.replacen(header, "", 1),
+        None => before,
+    };
+    let mut combined = notes.to_owned();
+    if !notes.is_empty() && !before.is_empty() && !notes.ends_with('\n') && !before.starts_with(['\n', '\r'])
+    {
+        combined.push_str("\n\n");
+    }
+    combined.push_str(&before);
+    write_file(path, &combined)
 }
 
 fn emit(output: Option<&Path>, text: &str) -> Result<(), Failure> {

@@ -1,4 +1,4 @@
-//! `cargo xtask publish` against the real registry (Debian's `docker-registry` on 127.0.0.1): the chart
+//! `tagwright publish` against the real registry (Debian's `docker-registry` on 127.0.0.1): the chart
 //! is pushed only once the release image exists.
 
 use std::path::Path;
@@ -7,7 +7,7 @@ use tagwright_test_support::registry::{self, LocalRegistry, Mode};
 use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run, run_ok};
 
 fn publish(repo: &Path, host: &str, extra: &[&str]) -> Run {
-    let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
     command
         .args([
             "publish",
@@ -85,7 +85,7 @@ fn the_deadline_holds_against_a_registry_that_never_answers() {
     let silent = tagwright_test_support::hostile::Hostile::silent();
     let repo = fixture("make_advisoryhub.sh", &[]);
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
     command
         .args(["publish", "--timeout", "3s", "--charts"])
         .arg(format!("oci-layout:{}", dir.path().join("charts").display()))

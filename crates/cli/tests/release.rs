@@ -1,4 +1,4 @@
-//! `cargo xtask release`: a signed release with a real ssh-agent, real git and a bare origin; every failing
+//! `tagwright release`: a signed release with a real ssh-agent, real git and a bare origin; every failing
 //! preflight and a fault after the commit leave the repository byte-for-byte as it was.
 
 use std::path::{Path, PathBuf};
@@ -45,7 +45,7 @@ impl Release {
     }
 
     fn release(&self, args: &[&str]) -> Run {
-        let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
         command.env("HOME", &self.home).env("SSH_AUTH_SOCK", self.agent.socket());
         command.arg("release").args(args).arg("--repo").arg(self.dir());
         run(&mut command)
@@ -90,7 +90,7 @@ fn a_signed_release_that_git_verifies_and_that_pushes_nothing() {
             out.stdout
         );
     }
-    assert!(out.stdout.contains("uv lock --check --offline: the lock agrees"), "{}", out.stdout);
+    assert!(out.stdout.contains("uv lock --check --offline ("), "{}", out.stdout);
     assert!(out.stdout.contains("commit: good signature by rel@example.com"), "{}", out.stdout);
     assert!(out.stdout.contains("push --atomic origin main v0.2.0"), "{}", out.stdout);
 
@@ -170,7 +170,7 @@ fn no_agent_or_an_empty_agent_is_refused() {
     let release = Release::new();
     release.fails_and_changes_nothing(
         |r| {
-            let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+            let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
             command.env("HOME", &r.home).env_remove("SSH_AUTH_SOCK");
             command.args(["release", "0.2.0", "--repo"]).arg(r.dir());
             run(&mut command)
@@ -180,7 +180,7 @@ fn no_agent_or_an_empty_agent_is_refused() {
     let empty = SshAgent::start();
     release.fails_and_changes_nothing(
         |r| {
-            let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
+            let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
             command.env("HOME", &r.home).env("SSH_AUTH_SOCK", empty.socket());
             command.args(["release", "0.2.0", "--repo"]).arg(r.dir());
             run(&mut command)
@@ -232,7 +232,7 @@ fn a_fault_after_the_commit_rolls_everything_back() {
 fn a_release_first_rolls_back_a_bump_that_was_killed() {
     let release = Release::new();
     // strace kills a bump at rename 3: the journal and pyproject.toml are in place, the rest not.
-    let mut killed = under_strace(RENAMES, "signal=KILL:when=3", env!("CARGO_BIN_EXE_xtask"));
+    let mut killed = under_strace(RENAMES, "signal=KILL:when=3", env!("CARGO_BIN_EXE_tagwright"));
     killed.args(["bump", "0.2.0", "--repo"]).arg(release.dir());
     assert_ne!(run(&mut killed).code, 0, "the bump was killed");
     assert!(release.git(&["status", "--porcelain"]).contains("pyproject.toml"), "a half-done bump");
@@ -246,4 +246,75 @@ fn a_release_first_rolls_back_a_bump_that_was_killed() {
     );
     assert_eq!(release.git(&["describe", "--tags", "--exact-match", "HEAD"]).trim(), "v0.2.0");
     assert_eq!(release.git(&["status", "--porcelain"]), "", "the release left nothing behind");
+}
+
+/// A `bin` directory holding only the `tagwright` binary, as `cargo install --root DIR` lays it out, and
+/// a PATH of that directory, the system's directories and `extra`.
+fn installed(release: &Release, extra: Option<&Path>) -> std::ffi::OsString {
+    let bin = release.keys.path().join("install/bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    std::fs::copy(env!("CARGO_BIN_EXE_tagwright"), bin.join("tagwright")).expect("install");
+    let mut path = vec![bin];
+    path.extend(extra.map(Path::to_path_buf));
+    // git and ssh-keygen come from the system, as on a maintainer's machine.
+    path.extend([PathBuf::from("/usr/local/bin"), PathBuf::from("/usr/bin"), PathBuf::from("/bin")]);
+    std::env::join_paths(path).expect("PATH")
+}
+
+fn release_installed(release: &Release, path: &std::ffi::OsStr) -> Run {
+    // Found on PATH, as a user's shell finds it; no test environment but what a shell would have.
+    let mut command = std::process::Command::new("tagwright");
+    command
+        .env_clear()
+        .env("PATH", path)
+        .env("HOME", &release.home)
+        .env("SSH_AUTH_SOCK", release.agent.socket())
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["release", "0.5.0", "--repo"])
+        .arg(release.dir());
+    run(&mut command)
+}
+
+#[test]
+fn the_installed_command_with_uv_on_path_cuts_a_release_that_git_verifies() {
+    let release = Release::new();
+    // uv alone in a directory of its own: nothing else of the test peers is on PATH.
+    let uv_dir = release.keys.path().join("uv-only");
+    std::fs::create_dir_all(&uv_dir).expect("uv dir");
+    std::os::unix::fs::symlink(tagwright_test_support::peer("uv"), uv_dir.join("uv")).expect("symlink");
+    let out = release_installed(&release, &installed(&release, Some(&uv_dir)));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains(&format!("uv lock --check --offline ({})", uv_dir.join("uv").display())),
+        "{}",
+        out.stdout
+    );
+    let allowed = format!("gpg.ssh.allowedSignersFile={}", release.allowed.display());
+    let verify_tag =
+        run(peer_command("git").current_dir(release.dir()).args(["-c", &allowed, "verify-tag", "v0.5.0"]));
+    assert_eq!(verify_tag.code, 0, "{}", verify_tag.stderr);
+    assert!(
+        verify_tag.stderr.contains("Good \"git\" signature for rel@example.com"),
+        "{}",
+        verify_tag.stderr
+    );
+}
+
+#[test]
+fn without_uv_the_release_says_that_tagwright_checked_the_lock_itself() {
+    let release = Release::new();
+    let path = installed(&release, None);
+    assert!(
+        std::env::split_paths(&path).all(|dir| !dir.join("uv").exists()),
+        "this test needs a system without uv: {path:?}"
+    );
+    let out = release_installed(&release, &path);
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("uv is not installed: the lock was checked by tagwright's own check, not uv; uv.lock:"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(release.git(&["describe", "--tags", "--exact-match", "HEAD"]).trim(), "v0.5.0");
 }

@@ -1,0 +1,44 @@
+//! `tagwright`: the release runbook's flows on any repository: `bump`, `release` and `publish`.
+//!
+//! Exit codes: 0 ok, 1 a check or step failed, 2 bad usage or input, 3 a wait timed out.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tagwright_cli::flows;
+
+const PROGRAM: &str = "tagwright";
+
+/// One signed git tag `vX.Y.Z` becomes a complete, verifiable release.
+#[derive(Debug, Parser)]
+#[command(name = PROGRAM, version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Rewrite every recorded version to X.Y.Z, keeping each file's formatting; all files or none.
+    Bump(flows::BumpArgs),
+    /// Cut a release: bump, re-sync, gate, notes, then an SSH-signed commit and tag. Pushes nothing.
+    Release(flows::ReleaseArgs),
+    /// Publish a release's chart: the version gate, wait for the release image, then push the chart.
+    Publish(flows::PublishArgs),
+}
+
+fn main() -> ExitCode {
+    // clap exits 2 on bad usage, and 0 for --help and --version.
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Bump(args) => flows::bump(args, PROGRAM),
+        Command::Release(args) => flows::release(args, PROGRAM),
+        Command::Publish(args) => flows::publish(args, PROGRAM),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => failure.report(PROGRAM),
+    }
+}

@@ -1,0 +1,304 @@
+//! The `tagwright` command's flows (`bump`, `release`, `publish`): arguments, and the progress and
+//! reports of [`tagwright_release`] rendered as text or JSON. `cargo xtask` uses the same code, so its
+//! aliases behave exactly as the installed command does.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tagwright_oci_publish::manifest::Platform;
+use tagwright_oci_publish::{RegistryOptions, Target};
+use tagwright_release::{
+    BumpOptions, BumpReport, Event, Events, PublishOptions, ReleaseOptions, ReleaseReport, Resync,
+};
+
+use crate::{Failure, out};
+
+/// The `--repo DIR` option every flow takes.
+#[derive(Debug, clap::Args)]
+pub struct RepoArg {
+    /// The repository to work on.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub repo: PathBuf,
+}
+
+/// Arguments of `tagwright bump`.
+#[derive(Debug, clap::Args)]
+pub struct BumpArgs {
+    /// The new version, as SemVer (1.2.0-rc.1) or PEP 440 (1.2.0rc1).
+    #[arg(value_name = "X.Y.Z")]
+    pub version: String,
+    #[command(flatten)]
+    pub repo: RepoArg,
+    /// Print the unified diff and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Allow a version lower than or equal to the current one.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+    /// Print the plan as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `tagwright release`.
+#[derive(Debug, clap::Args)]
+pub struct ReleaseArgs {
+    /// The version to release.
+    #[arg(value_name = "X.Y.Z")]
+    pub version: String,
+    #[command(flatten)]
+    pub repo: RepoArg,
+    /// Show the plan, the diff and the notes; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Verify the key before signing, and both signatures after, against this allowed-signers file.
+    #[arg(long, value_name = "FILE")]
+    pub allowed_signers: Option<PathBuf>,
+    /// The branch releases are cut from.
+    #[arg(long, default_value = "main")]
+    pub branch: String,
+    /// The uv that checks the lock (default: `uv` on PATH; without one, tagwright checks it itself).
+    #[arg(long, value_name = "PATH")]
+    pub uv: Option<PathBuf>,
+    /// Print the report as JSON (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `tagwright publish`.
+#[derive(Debug, clap::Args)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub repo: RepoArg,
+    /// Where charts go: `oci://host/namespace` (the chart lands at `<namespace>/<name>:<version>`) or
+    /// `oci-layout:DIR`.
+    #[arg(long, value_name = "OCI_REF")]
+    pub charts: String,
+    /// The release image's repository, such as ghcr.io/org/advisoryhub; its tag is the chart's appVersion.
+    #[arg(long, value_name = "HOST/REPO")]
+    pub image: String,
+    /// The release tag the versions must match, such as v1.2.0.
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Platforms the image must offer, such as linux/amd64,linux/arm64.
+    #[arg(long, value_delimiter = ',', value_name = "OS/ARCH")]
+    pub platform: Vec<Platform>,
+    /// How long to wait for the image.
+    #[arg(long, default_value = "20m", value_parser = crate::parse_duration)]
+    pub timeout: Duration,
+    /// The first delay between checks for the image.
+    #[arg(long, default_value = "1s", value_parser = crate::parse_duration)]
+    pub interval: Duration,
+    /// Reach HOST over plain HTTP (loopback hosts always are, unless --ca-file is given).
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure: Vec<String>,
+    /// Trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+    /// Check the gate and the image, package the chart, and push nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON (progress goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Renders flow events as the progress lines a terminal shows; on stderr when stdout carries JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    program: &'static str,
+    to_stderr: bool,
+}
+
+impl Progress {
+    /// Progress of `program`, on stderr when `to_stderr` (stdout then carries one JSON document).
+    pub fn new(program: &'static str, to_stderr: bool) -> Progress {
+        Progress { program, to_stderr }
+    }
+
+    fn say(&self, text: &str) {
+        if self.to_stderr {
+            eprint!("{text}");
+        } else {
+            out(text);
+        }
+    }
+}
+
+impl Events for Progress {
+    fn event(&self, event: &Event<'_>) {
+        let text = match event {
+            Event::Step(step) => format!("\n[{}/{}] {}\n", step.index, step.total, step.name),
+            Event::Recovered(recovery) => {
+                eprintln!("{}: note: {recovery}", self.program);
+                return;
+            }
+            Event::Preflight { branch, tag, version, fingerprint, key_source } => format!(
+                "branch {branch}, clean tree, tag {tag} is free, {version} is newer than the last release; signing key {fingerprint} ({key_source})\n"
+            ),
+            Event::Planned(plan) => describe(plan),
+            Event::Resynced(Resync::NoLock) => "no uv.lock: nothing to re-sync\n".to_owned(),
+            Event::Resynced(Resync::Uv { program }) => {
+                format!("uv lock --check --offline ({program}): the lock agrees with pyproject.toml\n")
+            }
+            Event::Resynced(Resync::OwnCheck { file, line, value }) => format!(
+                "uv is not installed: the lock was checked by tagwright's own check, not uv; {file}:{line} records {value}\n"
+            ),
+            Event::Gated { sources, version, tag: Some(tag) } => {
+                format!("ok: {sources} sources agree on {version} and match {tag}\n")
+            }
+            Event::Gated { sources, version, tag: None } => {
+                format!("ok: {sources} sources agree on {version}\n")
+            }
+            Event::Notes(notes) => (*notes).to_owned(),
+            Event::Committed { commit, subject } => format!("{} {subject}\n", short(commit)),
+            Event::Tagged { tag, commit } => {
+                format!("{tag} -> {} (annotated, signed, carries the notes)\n", short(commit))
+            }
+            Event::Verified { commit, tag } => format!(
+                "commit: good signature by {} ({})\ntag:    good signature by {} ({})\n",
+                commit.principal, commit.fingerprint, tag.principal, tag.fingerprint
+            ),
+            Event::VerificationSkipped => {
+                "skipped: pass --allowed-signers FILE to verify both signatures before pushing\n".to_owned()
+            }
+            Event::Retry { what, attempt, delay, reason } => {
+                format!("  {reason}; retrying {what} (attempt {attempt}) in {delay:.1?}\n")
+            }
+            Event::Waiting { reference, attempt, elapsed, next, state } => format!(
+                "  waiting for {reference}: {state} (check {attempt}, {}s elapsed); next check in {next:.0?}\n",
+                elapsed.as_secs()
+            ),
+            Event::ImageReady { reference, digest } => format!("  ok: {reference} is {digest}\n"),
+            Event::Note(message) => format!("  {message}\n"),
+            _ => return,
+        };
+        self.say(&text);
+    }
+}
+
+fn short(id: &str) -> &str {
+    id.get(..7).unwrap_or(id)
+}
+
+/// One line per changed value: `file:line field old -> new`.
+pub fn describe(plan: &tagwright_versions::bump::Plan) -> String {
+    let mut text = String::new();
+    for file in &plan.files {
+        for change in &file.changes {
+            text.push_str(&format!(
+                "{}:{}: {} {} -> {}\n",
+                file.path, change.line, change.field, change.from, change.to
+            ));
+        }
+    }
+    text
+}
+
+/// Prints `report` as one JSON document: `{"schema_version": 1, "status": "ok", …}`.
+fn print_json(report: &impl serde::Serialize) -> Result<(), Failure> {
+    #[derive(serde::Serialize)]
+    struct Document<'a, T> {
+        schema_version: u32,
+        status: &'static str,
+        #[serde(flatten)]
+        report: &'a T,
+    }
+    let doc = Document { schema_version: 1, status: "ok", report };
+    let text = serde_json::to_string_pretty(&doc).map_err(|e| Failure::input(format!("JSON: {e}")))?;
+    out(&format!("{text}\n"));
+    Ok(())
+}
+
+/// `tagwright bump`.
+pub fn bump(args: &BumpArgs, program: &'static str) -> Result<(), Failure> {
+    let version = tagwright_release::parse_version(&args.version)?;
+    let mut options = BumpOptions::new(&args.repo.repo, version);
+    options.dry_run = args.dry_run;
+    options.allow_downgrade = args.allow_downgrade;
+    // The plan prints from the report, so the JSON document is the only thing on stdout.
+    let report: BumpReport =
+        tagwright_release::bump(&options, Arc::new(Progress::new(program, true))).map_err(Failure::from)?;
+    if args.json {
+        return print_json(&report);
+    }
+    out(&describe(&report.plan));
+    if report.dry_run {
+        out(&report.plan.diff());
+        out("dry run: nothing was written\n");
+    } else {
+        out(&format!(
+            "bumped {} file(s) from {} to {}\n",
+            report.plan.files.len(),
+            report.plan.current,
+            report.plan.new
+        ));
+    }
+    Ok(())
+}
+
+/// `tagwright release`.
+pub fn release(args: &ReleaseArgs, program: &'static str) -> Result<(), Failure> {
+    let version = tagwright_release::parse_version(&args.version)?;
+    let mut options = ReleaseOptions::new(&args.repo.repo, version);
+    options.dry_run = args.dry_run;
+    options.allowed_signers.clone_from(&args.allowed_signers);
+    options.branch.clone_from(&args.branch);
+    options.uv.clone_from(&args.uv);
+    let report: ReleaseReport =
+        tagwright_release::release(&options, Arc::new(Progress::new(program, args.json)))?;
+    if args.json {
+        return print_json(&report);
+    }
+    let tag = &report.tag;
+    if report.dry_run {
+        out(&report.plan.diff());
+        out(&format!("\n[dry run] would re-sync, gate on {tag}, and sign this commit and tag:\n"));
+        out(&format!("  commit: chore(release): {tag}  ({} file(s))\n", report.plan.files.len()));
+        out(&format!("  tag:    {tag}, carrying these notes:\n\n{}", report.notes));
+        out("\ndry run: nothing was changed\n");
+        return Ok(());
+    }
+    let allowed_flag = args
+        .allowed_signers
+        .as_ref()
+        .map(|p| format!("-c gpg.ssh.allowedSignersFile={} ", p.display()))
+        .unwrap_or_default();
+    out(&format!(
+        "nothing was pushed. Review, then push both at once:\n  git -C {dir} show --stat {tag}\n  git -C {dir} {allowed_flag}verify-tag {tag}\n  git -C {dir} push --atomic origin {} {tag}\n",
+        report.branch,
+        dir = args.repo.repo.display()
+    ));
+    Ok(())
+}
+
+/// `tagwright publish`.
+pub fn publish(args: &PublishArgs, program: &'static str) -> Result<(), Failure> {
+    crate::remove_temporary_files_on_signals();
+    let charts = Target::parse(&args.charts).map_err(|e| Failure::input(e.to_string()))?;
+    let mut options = PublishOptions::new(&args.repo.repo, charts, &args.image);
+    options.tag.clone_from(&args.tag);
+    options.platforms.clone_from(&args.platform);
+    options.timeout = args.timeout;
+    options.interval = args.interval;
+    options.dry_run = args.dry_run;
+    let mut registry = RegistryOptions::default();
+    registry.insecure_hosts.clone_from(&args.insecure);
+    registry.ca_file.clone_from(&args.ca_file);
+    options.registry = registry;
+    let report = tagwright_release::publish(&options, Arc::new(Progress::new(program, args.json)))?;
+    if args.json {
+        return print_json(&report);
+    }
+    let chart = &report.chart;
+    let verb = if chart.dry_run {
+        "would push"
+    } else if chart.unchanged {
+        "unchanged"
+    } else {
+        "pushed"
+    };
+    out(&format!("  {verb} {} {}\n", chart.reference, chart.digest));
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! `oci-publish --json`: one typed document per command. The shapes are a stable contract
+//! (docs/STABILITY.md), snapshot-tested in `tests/oci_publish.rs`.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use tagwright_oci_publish::Digest;
+use tagwright_oci_publish::manifest::Descriptor;
+
+/// The envelope of every document: `{"schema_version": 1, "status": …, …}`.
+#[derive(Debug, Serialize)]
+pub struct Document<T> {
+    /// Always 1 for this shape.
+    pub schema_version: u32,
+    /// `ok`, `ready`, `timeout` or `error`.
+    pub status: &'static str,
+    /// The command's own fields.
+    #[serde(flatten)]
+    pub body: T,
+}
+
+impl<T: Serialize> Document<T> {
+    /// `body` under `status`.
+    pub fn new(status: &'static str, body: T) -> Document<T> {
+        Document { schema_version: 1, status, body }
+    }
+
+    /// The document, pretty-printed, with a final newline.
+    pub fn render(&self) -> String {
+        format!(
+            "{}\n",
+            serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+        )
+    }
+}
+
+/// A chart's name and version.
+#[derive(Debug, Serialize)]
+pub struct ChartId {
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// `chart package`.
+#[derive(Debug, Serialize)]
+pub struct Packaged {
+    /// The archive written.
+    pub path: PathBuf,
+    /// The chart's name.
+    pub name: String,
+    /// The chart's version.
+    pub version: String,
+    /// The archive's digest.
+    pub digest: Digest,
+    /// The archive's size.
+    pub size: u64,
+    /// The time stamped on every entry, in seconds since the epoch.
+    pub mtime: u64,
+    /// Where that time came from.
+    pub mtime_source: String,
+}
+
+/// `chart push`.
+#[derive(Debug, Serialize)]
+pub struct Pushed {
+    /// Where the chart went.
+    pub reference: String,
+    /// The manifest's digest.
+    pub digest: Digest,
+    /// The manifest's size.
+    pub size: u64,
+    /// The manifest's media type.
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    /// The config blob.
+    pub config: Descriptor,
+    /// The layers.
+    pub layers: Vec<Descriptor>,
+    /// The blobs sent (the others were there).
+    pub uploaded: Vec<Digest>,
+    /// The tag already named this manifest: nothing was written.
+    pub unchanged: bool,
+    /// Nothing was written: a dry run.
+    pub dry_run: bool,
+    /// The chart.
+    pub chart: ChartId,
+}
+
+/// `chart pull`.
+#[derive(Debug, Serialize)]
+pub struct Pulled {
+    /// What was pulled.
+    pub reference: String,
+    /// The manifest's digest.
+    pub digest: Digest,
+    /// The archive written.
+    pub path: PathBuf,
+    /// The chart.
+    pub chart: ChartId,
+    /// The chart layer.
+    pub layer: Descriptor,
+    /// The layer had Helm's legacy media type.
+    pub legacy_media_type: bool,
+}
+
+/// `manifest`.
+#[derive(Debug, Serialize)]
+pub struct ManifestShown {
+    /// What was read.
+    pub reference: String,
+    /// The manifest's digest.
+    pub digest: Digest,
+    /// Its media type.
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    /// Its size.
+    pub size: u64,
+    /// The manifest itself.
+    pub manifest: serde_json::Value,
+}
+
+/// `wait`, when the artifact is there (`status: ready`).
+#[derive(Debug, Serialize)]
+pub struct Ready {
+    /// What was awaited.
+    pub reference: String,
+    /// Its digest.
+    pub digest: Digest,
+    /// Its media type.
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    /// Checks made.
+    pub checks: u32,
+    /// Seconds spent.
+    pub elapsed_seconds: f64,
+}
+
+/// `wait`, when the time ran out (`status: timeout`, exit 3).
+#[derive(Debug, Serialize)]
+pub struct TimedOut {
+    /// What was awaited.
+    pub reference: String,
+    /// What the last check found.
+    pub last: String,
+    /// Checks made.
+    pub checks: u32,
+    /// Seconds spent.
+    pub elapsed_seconds: f64,
+}
+
+/// `delete`.
+#[derive(Debug, Serialize)]
+pub struct Deleted {
+    /// What was deleted.
+    pub reference: String,
+    /// The deleted manifest's digest.
+    pub digest: Digest,
+    /// Other tags that named it, deleted with it.
+    pub shared_tags: Vec<String>,
+    /// Its cosign signature and attestation tags.
+    pub signatures: Vec<String>,
+    /// `registry`, `layout` or `github-packages`.
+    pub via: String,
+    /// GitHub package versions deleted.
+    pub package_versions: Vec<u64>,
+    /// Nothing was deleted: a dry run.
+    pub dry_run: bool,
+}
+
+/// `copy`.
+#[derive(Debug, Serialize)]
+pub struct Copied {
+    /// The source.
+    pub source: String,
+    /// The destination.
+    pub destination: String,
+    /// The copied manifest's digest.
+    pub digest: Digest,
+    /// Blobs referenced.
+    pub blobs: usize,
+    /// Blobs sent.
+    pub uploaded: usize,
+    /// Bytes sent.
+    pub bytes: u64,
+    /// The destination already had it.
+    pub unchanged: bool,
+}
+
+/// Any failure (`status: error`).
+#[derive(Debug, Serialize)]
+pub struct Failed {
+    /// The failure.
+    pub error: FailedDetail,
+}
+
+/// What failed, and the exit code.
+#[derive(Debug, Serialize)]
+pub struct FailedDetail {
+    /// The message, with its causes.
+    pub message: String,
+    /// The exit code.
+    pub exit_code: u8,
+}
