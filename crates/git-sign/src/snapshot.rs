@@ -51,7 +51,7 @@ impl Snapshot {
         let mut first_error = None;
         for (path, contents) in &self.files {
             let result = match contents {
-                Some(bytes) => write_atomically(path, bytes),
+                Some(bytes) => tagwright_fs::write_atomic(path, bytes),
                 None => match std::fs::remove_file(path) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
                     _ => Ok(()),
@@ -66,14 +66,4 @@ impl Snapshot {
             None => Ok(()),
         }
     }
-}
-
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new().prefix(".tagwright-restore.").tempfile_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }

@@ -70,7 +70,6 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError + '_ {
 /// A temporary file beside `target`, to be renamed onto it.
 fn temp_beside(target: &Path) -> Result<TempFile, LayoutError> {
     let dir = target.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
     TempFile::new_in(dir, ".tagwright.").map_err(io(dir))
 }
 
@@ -181,7 +180,6 @@ impl Layout {
         let target = self.blob_path(digest);
         let mut temp = temp_beside(&target).map_err(PutBlobError::Layout)?;
         write(temp.as_file_mut()).map_err(PutBlobError::Write)?;
-        temp.as_file_mut().flush().map_err(|e| PutBlobError::Layout(io(&target)(e)))?;
         temp.persist(&target).map_err(|e| PutBlobError::Layout(io(&target)(e)))?;
         Ok(true)
     }

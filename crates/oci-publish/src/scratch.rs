@@ -39,28 +39,25 @@ impl Drop for Registration {
 #[derive(Debug)]
 pub(crate) struct TempFile {
     // Dropped first: the file is removed before it is unregistered.
-    file: tempfile::NamedTempFile,
+    file: tagwright_fs::Staged,
     _registration: Registration,
 }
 
 impl TempFile {
-    /// A new file (mode 0644, before the umask) in `dir`, named `<prefix>…`.
+    /// A new file (mode 0666 less the umask) in `dir`, named `<prefix>…`.
     pub(crate) fn new_in(dir: &Path, prefix: &str) -> std::io::Result<TempFile> {
-        let file = tempfile::Builder::new()
-            .prefix(prefix)
-            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-            .tempfile_in(dir)?;
+        let file = tagwright_fs::Staged::new_in(dir, prefix)?;
         let registration = register(file.path(), false);
         Ok(TempFile { file, _registration: registration })
     }
 
     pub(crate) fn as_file_mut(&mut self) -> &mut std::fs::File {
-        self.file.as_file_mut()
+        self.file.file_mut()
     }
 
-    /// Renames the file onto `target`.
+    /// Syncs the file and renames it onto `target` (keeping `target`'s mode), as `tagwright_fs` does.
     pub(crate) fn persist(self, target: &Path) -> std::io::Result<()> {
-        self.file.persist(target).map(drop).map_err(|e| e.error)
+        self.file.persist(target)
     }
 }
 

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::journal::{self, Entry, Journal, restore, stage, temp_for};
+use crate::journal::{self, Entry, Journal, restore, temp_for};
 use crate::read::{Inventory, Spelling};
 use crate::text::display_path;
 use crate::version::{Version, VersionError};
@@ -284,7 +284,9 @@ impl Plan {
 
         // Phase 1: write every new file beside its target. A failure here changes nothing.
         for (i, file) in self.files.iter().enumerate() {
-            if let Err(e) = stage(&file.target, &temp_for(&file.target), file.after.as_bytes()) {
+            if let Err(e) =
+                tagwright_fs::stage(&file.target, &temp_for(&file.target), file.after.as_bytes()).map(drop)
+            {
                 for staged in &self.files[..i] {
                     let _ = std::fs::remove_file(temp_for(&staged.target));
                 }
@@ -297,7 +299,7 @@ impl Plan {
         for (i, file) in self.files.iter().enumerate() {
             let outcome = match std::fs::read(&file.target) {
                 Ok(bytes) if bytes == file.before.as_bytes() => {
-                    std::fs::rename(temp_for(&file.target), &file.target)
+                    tagwright_fs::commit(&temp_for(&file.target), &file.target)
                 }
                 Ok(_) => Err(std::io::Error::other("changed on disk since it was read")),
                 Err(e) => Err(e),
@@ -333,9 +335,7 @@ impl Plan {
                 changed_by_others: undone.changed_by_others,
             });
         }
-        for file in &done {
-            sync_parent(&file.target);
-        }
+        // Each rename synced its directory (`tagwright_fs::commit`).
         held.finish();
         Ok(())
     }
@@ -392,15 +392,6 @@ fn undo(files: &[&FileChange]) -> Undone {
         }
     }
     undone
-}
-
-fn sync_parent(path: &Path) {
-    // Best effort: make the renames durable. Failing to sync a directory is not a reason to undo them.
-    if let Some(dir) = path.parent()
-        && let Ok(dir) = std::fs::File::open(dir)
-    {
-        let _ = dir.sync_all();
-    }
 }
 
 /// A unified diff of two versions of a file with the same number of lines.

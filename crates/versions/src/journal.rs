@@ -13,7 +13,7 @@
 //! still holds exactly what the bump wrote.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -70,13 +70,6 @@ pub(crate) struct Held {
     _file: File,
 }
 
-fn sync_dir(dir: &Path) {
-    // Best effort: make a rename or removal durable.
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-}
-
 /// Writes the journal for the repository at `root` and locks it. Fails if one is already there.
 pub(crate) fn begin(root: &Path, journal: &Journal) -> std::io::Result<Held> {
     let path = journal_path(root);
@@ -89,14 +82,10 @@ pub(crate) fn begin(root: &Path, journal: &Journal) -> std::io::Result<Held> {
     let text = serde_json::to_vec(journal).map_err(std::io::Error::other)?;
     // Written whole beside its place, then renamed: a journal that exists is always complete.
     let staged = staged_path(&path);
-    let mut file = create_fresh(&staged)?;
+    // Locked before it is renamed into place: no other bump can take a journal that is there.
+    let file = tagwright_fs::stage(&path, &staged, &text)?;
     rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive)?;
-    file.write_all(&text)?;
-    file.sync_all()?;
-    std::fs::rename(&staged, &path)?;
-    if let Some(dir) = path.parent() {
-        sync_dir(dir);
-    }
+    tagwright_fs::commit(&staged, &path)?;
     Ok(Held { path, _file: file })
 }
 
@@ -105,7 +94,7 @@ impl Held {
     pub(crate) fn finish(self) {
         let _ = std::fs::remove_file(&self.path);
         if let Some(dir) = self.path.parent() {
-            sync_dir(dir);
+            tagwright_fs::sync_dir(dir);
         }
     }
 }
@@ -280,7 +269,7 @@ pub fn recover(root: &Path) -> Result<Option<Recovery>, RecoverError> {
     };
     std::fs::remove_file(&path).map_err(io(&path))?;
     if let Some(dir) = path.parent() {
-        sync_dir(dir);
+        tagwright_fs::sync_dir(dir);
     }
     Ok(Some(recovery))
 }
@@ -301,36 +290,8 @@ fn inside(canonical: &Path, relative: &str) -> Option<PathBuf> {
 
 /// Writes `contents` to `target` through `temp` (staged, synced, renamed).
 pub(crate) fn restore(target: &Path, temp: &Path, contents: &[u8]) -> std::io::Result<()> {
-    stage(target, temp, contents)?;
-    std::fs::rename(temp, target)
-}
-
-/// Writes `contents` into a new `temp` beside `target`, with `target`'s permissions, synced.
-pub(crate) fn stage(target: &Path, temp: &Path, contents: &[u8]) -> std::io::Result<()> {
-    let mut file = create_fresh(temp)?;
-    let written = (|| {
-        file.write_all(contents)?;
-        if let Ok(meta) = std::fs::metadata(target) {
-            file.set_permissions(meta.permissions())?;
-        }
-        file.sync_all()
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(temp);
-    }
-    written
-}
-
-/// Creates `path` anew; a stale file there (left by a killed run) is replaced, never written through.
-fn create_fresh(path: &Path) -> std::io::Result<File> {
-    let create = || std::fs::OpenOptions::new().write(true).create_new(true).open(path);
-    match create() {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            std::fs::remove_file(path)?;
-            create()
-        }
-        other => other,
-    }
+    drop(tagwright_fs::stage(target, temp, contents)?);
+    tagwright_fs::commit(temp, target)
 }
 
 /// The temporary file a target is staged in: `.<name>.tagwright` beside it.

@@ -238,7 +238,7 @@ fn run_write(args: &Args, algorithm: Algorithm) -> io::Result<ExitCode> {
             );
             return Ok(ExitCode::from(exit::CHECK_FAILED));
         }
-        if let Err(err) = tagwright_cli::write_output(output, &buffer) {
+        if let Err(err) = tagwright_fs::write_output(output, &buffer) {
             eprintln!("{PROGRAM}: {}: {}", quote_name(output.as_os_str().as_encoded_bytes()), strerror(&err));
             return Ok(ExitCode::from(exit::CHECK_FAILED));
         }

@@ -171,7 +171,7 @@ fn emit(output: Option<&Path>, text: &str) -> Result<(), Failure> {
 }
 
 fn write_file(path: &Path, text: &str) -> Result<(), Failure> {
-    tagwright_cli::write_output(path, text.as_bytes()).map_err(|e| Failure {
+    tagwright_fs::write_output(path, text.as_bytes()).map_err(|e| Failure {
         code: exit::CHECK_FAILED,
         message: format!("{}: cannot write: {e}", path.display()),
     })

@@ -423,17 +423,13 @@ fn package_at(
 
     std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
     let target = out_dir.join(metadata.archive_name());
-    let temp = tempfile::Builder::new()
-        .prefix(".chart.")
-        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))
-        .tempfile_in(out_dir)
-        .map_err(io(out_dir))?;
+    let mut temp = crate::scratch::TempFile::new_in(out_dir, ".chart.").map_err(io(out_dir))?;
     // Helm's gzip header: its `Extra` bytes and the comment `Helm`, no name, no time.
     let gz = flate2::GzBuilder::new()
         .mtime(0)
         .extra(b"+aHR0cHM6Ly95b3V0dS5iZS96OVV6MWljandyTQo=".to_vec())
         .comment("Helm")
-        .write(temp.as_file().try_clone().map_err(io(&target))?, flate2::Compression::default());
+        .write(temp.as_file_mut().try_clone().map_err(io(&target))?, flate2::Compression::default());
     let mut archive = tar::Builder::new(gz);
     archive.mode(tar::HeaderMode::Deterministic);
     for file in &files {
@@ -453,8 +449,7 @@ fn package_at(
     let gz = archive.into_inner().map_err(io(&target))?;
     let mut file = gz.finish().map_err(io(&target))?;
     file.flush().map_err(io(&target))?;
-    file.sync_all().map_err(io(&target))?;
-    temp.persist(&target).map_err(|e| io(&target)(e.error))?;
+    temp.persist(&target).map_err(io(&target))?;
     Ok(PackagedChart { path: target, metadata, mtime, time_source })
 }
 

@@ -1,0 +1,214 @@
+//! How tagwright writes a file: whole or not at all. Every crate writes through this one
+//! implementation.
+//!
+//! A file is written into a temporary file beside its target (so that the rename stays on one file
+//! system), given the target's mode (or, for a new file, 0666 less the umask, as a shell's `>` gives
+//! it), synced, renamed onto the target, and the directory is synced so that the rename survives a
+//! crash. A reader sees the old file or the new one, never a part.
+//!
+//! ```
+//! let dir = tempfile::tempdir()?;
+//! let path = dir.path().join("checksums.txt");
+//! tagwright_fs::write_atomic(&path, b"old\n")?;
+//! tagwright_fs::write_atomic(&path, b"new\n")?;
+//! assert_eq!(std::fs::read(&path)?, b"new\n");
+//! assert_eq!(std::fs::read_dir(dir.path())?.count(), 1, "no temporary file stays");
+//! # Ok::<(), std::io::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+use std::fs::{File, OpenOptions, Permissions};
+use std::io::{self, Write};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+/// A temporary file beside its future place, removed on drop unless [`Staged::persist`]ed.
+#[derive(Debug)]
+pub struct Staged {
+    file: tempfile::NamedTempFile,
+}
+
+impl Staged {
+    /// A new temporary file named `<prefix>…` in `dir` (created if missing), mode 0666 less the umask.
+    pub fn new_in(dir: &Path, prefix: &str) -> io::Result<Staged> {
+        std::fs::create_dir_all(dir)?;
+        let file = tempfile::Builder::new()
+            .prefix(prefix)
+            .permissions(Permissions::from_mode(0o666))
+            .tempfile_in(dir)?;
+        Ok(Staged { file })
+    }
+
+    /// A new temporary file beside `target`, named `.<target's name>.…`.
+    pub fn beside(target: &Path) -> io::Result<Staged> {
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        Staged::new_in(parent(target), &format!(".{name}."))
+    }
+
+    /// The open file, to write into.
+    pub fn file_mut(&mut self) -> &mut File {
+        self.file.as_file_mut()
+    }
+
+    /// Where the temporary file is.
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// Gives the file `target`'s mode (when `target` exists), syncs it, renames it onto `target` and
+    /// syncs the directory.
+    pub fn persist(mut self, target: &Path) -> io::Result<()> {
+        finish(self.file.as_file_mut(), target)?;
+        self.file.persist(target).map_err(|e| e.error)?;
+        sync_dir(parent(target));
+        Ok(())
+    }
+}
+
+/// Replaces `target` with `bytes`, atomically (see the crate docs); a new file gets 0666 less the umask.
+pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut staged = Staged::beside(target)?;
+    staged.file_mut().write_all(bytes)?;
+    staged.persist(target)
+}
+
+/// Writes `bytes` into `temp`, a staging file at a name the caller chose (and may record, to find it
+/// after a crash), with `target`'s mode, synced. A stale `temp` is replaced, never written through; on
+/// failure `temp` is removed. [`commit`] renames it onto `target`.
+pub fn stage(target: &Path, temp: &Path, bytes: &[u8]) -> io::Result<File> {
+    let mut file = create_fresh(temp)?;
+    let written = file.write_all(bytes).and_then(|()| finish(&mut file, target));
+    match written {
+        Ok(()) => Ok(file),
+        Err(e) => {
+            let _ = std::fs::remove_file(temp);
+            Err(e)
+        }
+    }
+}
+
+/// Renames a staged `temp` onto `target` and syncs the directory.
+pub fn commit(temp: &Path, target: &Path) -> io::Result<()> {
+    std::fs::rename(temp, target)?;
+    sync_dir(parent(target));
+    Ok(())
+}
+
+/// Syncs a directory, so that a rename or removal in it is durable. Best effort: a file system that
+/// cannot sync directories is not a reason to fail a write that happened.
+pub fn sync_dir(dir: &Path) {
+    if let Ok(dir) = File::open(dir) {
+        let _ = dir.sync_all();
+    }
+}
+
+/// Writes an output file (`-o FILE`) where and as `sha256sum > FILE` would, but never half-written:
+///
+/// - a symlink is written through to its target (a dangling one creates the target), and stays;
+/// - a FIFO or a device is written into directly: it cannot be replaced, and must not be;
+/// - a regular file is replaced atomically, keeping its mode;
+/// - a new file gets mode 0666 less the umask.
+pub fn write_output(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    // The kernel follows the symlinks (`/dev/stdout` included) to say what is there.
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_dir() => {
+            return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
+        }
+        Ok(meta) if !meta.is_file() => {
+            let kind = meta.file_type();
+            if kind.is_fifo() || kind.is_char_device() || kind.is_block_device() {
+                let mut file = OpenOptions::new().write(true).open(path)?;
+                file.write_all(bytes)?;
+                return file.flush();
+            }
+            return Err(io::Error::other("not a regular file, FIFO or device"));
+        }
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    // A regular file (or none yet) is replaced where its symlinks lead, so the symlinks stay.
+    write_atomic(&follow_symlinks(path)?, bytes)
+}
+
+/// The file `path` names after following every symlink (up to 40, as the kernel allows); the last one
+/// may not exist yet.
+fn follow_symlinks(path: &Path) -> io::Result<PathBuf> {
+    let mut current = path.to_path_buf();
+    for _ in 0..40 {
+        match std::fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = std::fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(dir) if link.is_relative() => dir.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Gives `file` the mode of `target` (if it exists) and syncs it.
+fn finish(file: &mut File, target: &Path) -> io::Result<()> {
+    if let Ok(meta) = std::fs::metadata(target) {
+        file.set_permissions(Permissions::from_mode(meta.permissions().mode() & 0o7777))?;
+    }
+    file.sync_all()
+}
+
+/// Creates `path` anew; a stale file there (left by a killed run) is replaced, never written through.
+fn create_fresh(path: &Path) -> io::Result<File> {
+    let create = || OpenOptions::new().write(true).create_new(true).open(path);
+    match create() {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(path)?;
+            create()
+        }
+        other => other,
+    }
+}
+
+fn parent(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).expect("stat").permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn a_replaced_file_keeps_its_mode_and_a_staged_one_commits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let target = dir.path().join("run.sh");
+        std::fs::write(&target, b"old").expect("write");
+        std::fs::set_permissions(&target, Permissions::from_mode(0o751)).expect("chmod");
+        write_atomic(&target, b"new").expect("write");
+        assert_eq!((std::fs::read(&target).expect("read"), mode(&target)), (b"new".to_vec(), 0o751));
+
+        let temp = dir.path().join(".run.sh.staged");
+        std::fs::write(&temp, b"stale, from a killed run").expect("stale");
+        drop(stage(&target, &temp, b"newer").expect("stage"));
+        assert_eq!(mode(&temp), 0o751);
+        commit(&temp, &target).expect("commit");
+        assert_eq!(std::fs::read(&target).expect("read"), b"newer");
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1, "nothing else stays");
+    }
+
+    #[test]
+    fn a_dropped_staged_file_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut staged = Staged::beside(&dir.path().join("blob")).expect("staged");
+        staged.file_mut().write_all(b"partial").expect("write");
+        drop(staged);
+        assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 0);
+    }
+}
