@@ -15,12 +15,14 @@
 #![deny(missing_docs)]
 
 mod allowed;
+mod git_error;
 mod object;
 pub mod preflight;
 mod signer;
 mod snapshot;
 
 pub use allowed::{AllowedSigner, AllowedSigners, AllowedSignersError};
+pub use git_error::GitError;
 pub use object::{
     ObjectError, Verified, VerifyError, create_signed_commit, create_signed_tag, format_signature, split_tag,
     verify_commit, verify_payload, verify_tag,

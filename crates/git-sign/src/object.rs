@@ -8,6 +8,7 @@ use git2::{ObjectType, Oid, Repository, Signature};
 use ssh_key::{HashAlg, PublicKey, SshSig};
 
 use crate::allowed::AllowedSigners;
+use crate::git_error::{GitError, in_repo};
 use crate::signer::{GIT_NAMESPACE, Signer, SignerError};
 
 const SSH_SIGNATURE_START: &str = "-----BEGIN SSH SIGNATURE-----";
@@ -17,17 +18,14 @@ const SSH_SIGNATURE_START: &str = "-----BEGIN SSH SIGNATURE-----";
 #[non_exhaustive]
 pub enum ObjectError {
     /// libgit2 failed.
-    #[error("{0}")]
-    Git(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// libgit2 built a commit that is not UTF-8 (a non-UTF-8 identity or message).
+    #[error("the commit to sign is not UTF-8: {0}")]
+    NotUtf8(std::str::Utf8Error),
     /// Signing failed.
     #[error(transparent)]
     Sign(#[from] SignerError),
-}
-
-impl From<git2::Error> for ObjectError {
-    fn from(e: git2::Error) -> ObjectError {
-        ObjectError::Git(e.message().to_owned())
-    }
 }
 
 /// Writes a signed commit object (git's `commit -S` format) and returns its id. No ref moves.
@@ -40,12 +38,14 @@ pub fn create_signed_commit(
     parents: &[&git2::Commit<'_>],
     signer: &Signer,
 ) -> Result<Oid, ObjectError> {
-    let buffer = repo.commit_create_buffer(author, committer, message, tree, parents)?;
-    let content =
-        std::str::from_utf8(&buffer).map_err(|e| ObjectError::Git(format!("commit is not UTF-8: {e}")))?;
+    let buffer = repo
+        .commit_create_buffer(author, committer, message, tree, parents)
+        .map_err(in_repo(repo, format!("build the commit of tree {}", tree.id())))?;
+    let content = std::str::from_utf8(&buffer).map_err(ObjectError::NotUtf8)?;
     let signature = signer.sign(content.as_bytes())?;
     // Without the trailing newline: with it, libgit2 writes a header line holding a single space.
-    Ok(repo.commit_signed(content, signature.trim_end(), None)?)
+    let commit = repo.commit_signed(content, signature.trim_end(), None);
+    Ok(commit.map_err(in_repo(repo, format!("write the signed commit of tree {}", tree.id())))?)
 }
 
 /// `Name <email> seconds ±hhmm`, as git writes identities.
@@ -74,7 +74,10 @@ pub fn create_signed_tag(
     message: &str,
     signer: &Signer,
 ) -> Result<Oid, ObjectError> {
-    let kind = repo.find_object(target, None)?.kind().map_or("commit", |k| k.str());
+    let object = repo
+        .find_object(target, None)
+        .map_err(in_repo(repo, format!("read {target}, the target of tag {name}")))?;
+    let kind = object.kind().map_or("commit", |k| k.str());
     let mut payload =
         format!("object {target}\ntype {kind}\ntag {name}\ntagger {}\n\n{message}", format_signature(tagger));
     if !payload.ends_with('\n') {
@@ -82,7 +85,8 @@ pub fn create_signed_tag(
     }
     let signature = signer.sign(payload.as_bytes())?;
     let object = format!("{payload}{signature}");
-    Ok(repo.odb()?.write(ObjectType::Tag, object.as_bytes())?)
+    let written = repo.odb().and_then(|odb| odb.write(ObjectType::Tag, object.as_bytes()));
+    Ok(written.map_err(in_repo(repo, format!("write tag {name}")))?)
 }
 
 /// Who signed, according to the allowed-signers file.
@@ -145,8 +149,8 @@ pub enum VerifyError {
         line: usize,
     },
     /// The object could not be read.
-    #[error("{0}")]
-    Git(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
 }
 
 /// Verifies an armored SSH signature over `payload`, made at `time`, against `allowed`.
@@ -195,7 +199,7 @@ pub fn verify_commit(
         .map_err(|_| VerifyError::NotSigned(format!("commit {commit}")))?;
     let time = repo
         .find_commit(commit)
-        .map_err(|e| VerifyError::Git(e.message().to_owned()))?
+        .map_err(in_repo(repo, format!("read commit {commit}")))?
         .committer()
         .when()
         .seconds();
@@ -219,11 +223,11 @@ pub fn split_tag(raw: &[u8]) -> Option<(&[u8], &str)> {
 
 /// Verifies an annotated tag's signature at its tagger time.
 pub fn verify_tag(repo: &Repository, tag: Oid, allowed: &AllowedSigners) -> Result<Verified, VerifyError> {
-    let git = |e: git2::Error| VerifyError::Git(e.message().to_owned());
-    let odb = repo.odb().map_err(git)?;
-    let object = odb.read(tag).map_err(git)?;
+    let what = format!("read tag object {tag}");
+    let odb = repo.odb().map_err(in_repo(repo, what.as_str()))?;
+    let object = odb.read(tag).map_err(in_repo(repo, what.as_str()))?;
     let (payload, armored) =
         split_tag(object.data()).ok_or_else(|| VerifyError::NotSigned(format!("tag {tag}")))?;
-    let time = repo.find_tag(tag).map_err(git)?.tagger().map_or(0, |t| t.when().seconds());
+    let time = repo.find_tag(tag).map_err(in_repo(repo, what))?.tagger().map_or(0, |t| t.when().seconds());
     verify_payload(armored, payload, time, allowed)
 }

@@ -6,6 +6,7 @@ use git2::{Repository, Status, StatusOptions};
 use tagwright_versions::{TagFormat, Version};
 
 use crate::allowed::AllowedSigners;
+use crate::git_error::{GitError, in_repo};
 use crate::signer::{Signer, SignerError, SignerOptions};
 
 /// Why a release cannot start.
@@ -56,8 +57,8 @@ pub enum PreflightError {
         latest_tag: String,
     },
     /// The repository could not be read.
-    #[error("{0}")]
-    Git(String),
+    #[error(transparent)]
+    Git(#[from] GitError),
 }
 
 fn describe_dirty(modified: &[String], staged: &[String]) -> String {
@@ -71,20 +72,16 @@ fn describe_dirty(modified: &[String], staged: &[String]) -> String {
     format!("{} (untracked files are fine; commit or stash these)", parts.join("; "))
 }
 
-fn git(e: git2::Error) -> PreflightError {
-    PreflightError::Git(e.message().to_owned())
-}
-
 /// The branch HEAD points to, or `None` when detached.
 pub fn current_branch(repo: &Repository) -> Result<Option<String>, PreflightError> {
     let head = match repo.head() {
         Ok(head) => head,
         Err(e) if e.code() == git2::ErrorCode::UnbornBranch => {
-            let reference = repo.find_reference("HEAD").map_err(git)?;
+            let reference = repo.find_reference("HEAD").map_err(in_repo(repo, "read HEAD"))?;
             let target = reference.symbolic_target().ok().flatten();
             return Ok(target.and_then(|t| t.strip_prefix("refs/heads/")).map(str::to_owned));
         }
-        Err(e) => return Err(git(e)),
+        Err(e) => return Err(in_repo(repo, "read HEAD")(e).into()),
     };
     Ok(if head.is_branch() { head.shorthand().ok().map(str::to_owned) } else { None })
 }
@@ -103,7 +100,8 @@ pub fn check_branch(repo: &Repository, expected: &str) -> Result<(), PreflightEr
 pub fn check_clean(repo: &Repository) -> Result<(), PreflightError> {
     let mut options = StatusOptions::new();
     options.include_untracked(false).include_ignored(false).exclude_submodules(true);
-    let statuses = repo.statuses(Some(&mut options)).map_err(git)?;
+    let statuses =
+        repo.statuses(Some(&mut options)).map_err(in_repo(repo, "read the status of the work tree"))?;
     let (mut modified, mut staged) = (Vec::new(), Vec::new());
     for entry in statuses.iter() {
         let path = String::from_utf8_lossy(entry.path_bytes()).into_owned();
@@ -158,7 +156,7 @@ pub fn check_signer(
 pub fn check_tag_absent(repo: &Repository, tag: &str) -> Result<(), PreflightError> {
     let local = format!("refs/tags/{tag}");
     let mut refs = Vec::new();
-    for reference in repo.references().map_err(git)?.flatten() {
+    for reference in repo.references().map_err(in_repo(repo, "list the refs"))?.flatten() {
         let Ok(name) = reference.name() else { continue };
         let remote_copy = name.starts_with("refs/remotes/")
             && (name.ends_with(&format!("/tags/{tag}")) || name.rsplit('/').next() == Some(tag));
@@ -174,7 +172,7 @@ pub fn latest_release(
     repo: &Repository,
     format: &TagFormat,
 ) -> Result<Option<(String, Version)>, PreflightError> {
-    let names = repo.tag_names(None).map_err(git)?;
+    let names = repo.tag_names(None).map_err(in_repo(repo, "list the tags"))?;
     let latest = names
         .iter()
         .filter_map(|n| n.ok().flatten())

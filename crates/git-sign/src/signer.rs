@@ -40,6 +40,14 @@ pub enum SignerError {
     /// The agent or the key refused to sign.
     #[error("signing failed: {0}")]
     Sign(String),
+    /// `user.signingkey` holds a `key::` literal that is not an SSH public key.
+    #[error("user.signingkey = {value}: {message}")]
+    SigningKey {
+        /// The configured value.
+        value: String,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The git configuration could not be read.
     #[error("cannot read the git configuration: {0}")]
     Config(String),
@@ -111,8 +119,8 @@ impl Signer {
             Some(value) => {
                 let value = value.trim();
                 if let Some(literal) = value.strip_prefix("key::") {
-                    let public = PublicKey::from_openssh(literal).map_err(|e| SignerError::KeyFile {
-                        path: PathBuf::from("user.signingkey"),
+                    let public = PublicKey::from_openssh(literal).map_err(|e| SignerError::SigningKey {
+                        value: value.to_owned(),
                         message: format!("not an SSH public key: {e}"),
                     })?;
                     return Signer::from_agent(socket.as_deref(), Some(&public));

@@ -97,10 +97,9 @@ impl GithubPackages {
             .connect_timeout(Duration::from_secs(15))
             .timeout(Duration::from_secs(120))
             .build()
-            .map_err(|e| GithubError::Connection {
-                method: "-".into(),
+            .map_err(|e| GithubError::Invalid {
                 url: api.to_owned(),
-                message: e.to_string(),
+                message: format!("cannot set up an HTTP client for it: {e}"),
             })?;
         Ok(GithubPackages { http, api: api.trim_end_matches('/').to_owned(), token: token.to_owned() })
     }

@@ -89,6 +89,15 @@ pub enum RegistryError {
     /// The client could not be set up.
     #[error("{0}")]
     Setup(String),
+    /// A downloaded blob could not be stored where the caller asked (a file, a buffer).
+    #[error("{digest}: cannot store the downloaded blob: {source}")]
+    Store {
+        /// The blob's digest.
+        digest: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl RegistryError {

@@ -15,7 +15,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -493,7 +492,7 @@ impl Registry {
             CopyError::Read(e) => {
                 RegistryError::Connection { method: "GET".into(), url: url.clone(), message: e.to_string() }
             }
-            CopyError::Write(source) => RegistryError::Io { path: PathBuf::from("<output>"), source },
+            CopyError::Write(source) => RegistryError::Store { digest: digest.to_string(), source },
             CopyError::TooLong => too_long(),
         })?;
         if done != size {
