@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use git2::{Repository, Status, StatusOptions};
-use tagwright_versions::{TagFormat, Version};
+use tagwright_versions::{Scheme, TagFormat, Version};
 
 use crate::allowed::AllowedSigners;
 use crate::git_error::{GitError, in_repo};
@@ -167,24 +167,31 @@ pub fn check_tag_absent(repo: &Repository, tag: &str) -> Result<(), PreflightErr
     if refs.is_empty() { Ok(()) } else { Err(PreflightError::TagExists { tag: tag.to_owned(), refs }) }
 }
 
-/// The latest release tag (by version) among the tags that fit `format`.
+/// The latest release tag (by version, ordered by `scheme`) among the tags that fit `format`.
 pub fn latest_release(
     repo: &Repository,
     format: &TagFormat,
+    scheme: Scheme,
 ) -> Result<Option<(String, Version)>, PreflightError> {
     let names = repo.tag_names(None).map_err(in_repo(repo, "list the tags"))?;
     let latest = names
         .iter()
         .filter_map(|n| n.ok().flatten())
         .filter_map(|name| format.version_of(name).ok().map(|v| (name.to_owned(), v)))
-        .max_by(|a, b| a.1.cmp(&b.1));
+        .max_by(|a, b| scheme.cmp(&a.1, &b.1));
     Ok(latest)
 }
 
-/// The new version must be greater than the latest release tag.
-pub fn check_newer(repo: &Repository, format: &TagFormat, new: &Version) -> Result<(), PreflightError> {
-    match latest_release(repo, format)? {
-        Some((latest_tag, latest)) if *new <= latest => {
+/// The new version must be greater than the latest release tag, ordered by `scheme` (PEP 440 for a
+/// repository whose every version source is Python's: `Inventory::scheme`).
+pub fn check_newer(
+    repo: &Repository,
+    format: &TagFormat,
+    scheme: Scheme,
+    new: &Version,
+) -> Result<(), PreflightError> {
+    match latest_release(repo, format, scheme)? {
+        Some((latest_tag, latest)) if scheme.cmp(new, &latest).is_le() => {
             Err(PreflightError::NotNewer { new: new.clone(), latest_tag })
         }
         _ => Ok(()),

@@ -114,7 +114,7 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
     let inventory = tagwright_versions::read(dir).map_err(|e| Error::caused(ErrorKind::Input, e))?;
     let new = &options.version;
     let tag = inventory.tag_format.render(new);
-    let signer = run_preflight(&repo, options, &inventory.tag_format, &tag, allowed.as_ref())?;
+    let signer = run_preflight(&repo, options, &inventory, &tag, allowed.as_ref())?;
     let fingerprint = signer.fingerprint();
     events.event(&Event::Preflight {
         branch: &options.branch,
@@ -172,7 +172,7 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
 fn run_preflight(
     repo: &Repository,
     options: &ReleaseOptions,
-    format: &tagwright_versions::TagFormat,
+    inventory: &tagwright_versions::Inventory,
     tag: &str,
     allowed: Option<&AllowedSigners>,
 ) -> Result<Signer, Error> {
@@ -180,7 +180,8 @@ fn run_preflight(
     preflight::check_branch(repo, &options.branch).map_err(&fail)?;
     preflight::check_clean(repo).map_err(&fail)?;
     preflight::check_tag_absent(repo, tag).map_err(&fail)?;
-    preflight::check_newer(repo, format, &options.version).map_err(&fail)?;
+    preflight::check_newer(repo, &inventory.tag_format, inventory.scheme(), &options.version)
+        .map_err(&fail)?;
     repo.signature().map_err(|e| {
         step(1).failed(format!("no git identity ({}): set user.name and user.email", e.message()))
     })?;

@@ -186,8 +186,15 @@ impl FileChange {
 
 /// Plans rewriting every record of `inventory` to `new`.
 pub fn plan(inventory: &Inventory, new: &Version, options: &BumpOptions) -> Result<Plan, PlanError> {
-    let current = inventory.records.iter().map(|r| &r.version).max().cloned().unwrap_or_else(|| new.clone());
-    if !options.allow_downgrade && *new <= current {
+    let scheme = inventory.scheme();
+    let current = inventory
+        .records
+        .iter()
+        .map(|r| &r.version)
+        .max_by(|a, b| scheme.cmp(a, b))
+        .cloned()
+        .unwrap_or_else(|| new.clone());
+    if !options.allow_downgrade && scheme.cmp(new, &current).is_le() {
         return Err(PlanError::NotNewer { current, new: new.clone() });
     }
     let mut files = Vec::new();

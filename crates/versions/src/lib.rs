@@ -49,4 +49,4 @@ pub use journal::{RecoverError, Recovery, journal_path, recover};
 pub use read::{CONFIG_FILE, Inventory, ReadError, Record, SourceFile, SourceKind, read};
 pub use tag::{TagError, TagFormat, tag_from_github_env};
 
-pub use version::{Version, VersionError};
+pub use version::{Scheme, Version, VersionError};

@@ -182,6 +182,74 @@ impl Ord for Version {
     }
 }
 
+/// How versions are ordered: SemVer 2 precedence, or PEP 440's, which differs on development releases.
+///
+/// PEP 440 puts a development release before the release it leads to (`1.2.0rc1.dev2` < `1.2.0rc1`)
+/// and a release's own development releases before its alphas (`1.2.0.dev1` < `1.2.0a1`). SemVer,
+/// on the canonical forms `1.2.0-rc.1.dev.2` and `1.2.0-dev.1`, orders both pairs the other way.
+///
+/// ```
+/// use tagwright_versions::{Scheme, Version};
+/// let dev = Version::parse_pep440("1.2.0rc1.dev2").unwrap();
+/// let rc = Version::parse_pep440("1.2.0rc1").unwrap();
+/// assert!(Scheme::Pep440.cmp(&dev, &rc).is_lt());
+/// assert!(Scheme::Semver.cmp(&dev, &rc).is_gt());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    /// SemVer 2 precedence: Chart.yaml, Cargo, git tags, and any mix of ecosystems.
+    Semver,
+    /// PEP 440: a repository whose every version source is Python's.
+    Pep440,
+}
+
+impl Scheme {
+    /// Compares `a` and `b` under this scheme. Under PEP 440, a version with no PEP 440 form (such as
+    /// `1.2.0-SNAPSHOT`) falls back to SemVer precedence.
+    pub fn cmp(self, a: &Version, b: &Version) -> Ordering {
+        match (self, pep440_key(a), pep440_key(b)) {
+            (Scheme::Pep440, Some(a), Some(b)) => a.cmp(&b),
+            _ => a.cmp(b),
+        }
+    }
+}
+
+/// (release, (phase rank, phase number), (has no dev release, dev number)).
+type Pep440Key = ((u64, u64, u64), (u8, u64), (u8, u64));
+
+/// PEP 440's sort key of a version with a PEP 440 form: the release, then the phase (a release's own
+/// development releases, alpha, beta, rc, final) with its number, then the development release
+/// (none sorts last).
+fn pep440_key(version: &Version) -> Option<Pep440Key> {
+    let v = &version.inner;
+    if !v.build.is_empty() {
+        return None;
+    }
+    let release = (v.major, v.minor, v.patch);
+    let ids: Vec<&str> = if v.pre.is_empty() { Vec::new() } else { v.pre.split('.').collect() };
+    let number = |n: &str| n.parse::<u64>().ok();
+    let (phase, rest) = match ids.as_slice() {
+        [kind @ ("alpha" | "beta" | "rc"), n, rest @ ..] => {
+            let rank = match *kind {
+                "alpha" => 1,
+                "beta" => 2,
+                _ => 3,
+            };
+            ((rank, number(n)?), rest)
+        }
+        rest => ((4, 0), rest),
+    };
+    let dev = match rest {
+        [] => (1, 0),
+        ["dev", n] => (0, number(n)?),
+        _ => return None,
+    };
+    // `X.Y.Z.devN` belongs before every pre-release of X.Y.Z.
+    let phase = if phase.0 == 4 && dev.0 == 0 { (0, 0) } else { phase };
+    Some((release, phase, dev))
+}
+
 /// Rewrites the known pre-release spellings into `alpha.N`, `beta.N`, `rc.N` and `dev.N`.
 ///
 /// Only a pre-release that is entirely one optional `alpha`/`beta`/`rc` part followed by one optional
@@ -406,6 +474,30 @@ fn take_number(s: &str) -> (Option<u64>, &str) {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn pep_440_orders_development_releases_first() {
+        let order = [
+            "1.2.0.dev1",
+            "1.2.0a1.dev1",
+            "1.2.0a1",
+            "1.2.0b2",
+            "1.2.0rc1.dev2",
+            "1.2.0rc1",
+            "1.2.0",
+            "1.2.1.dev0",
+        ];
+        let versions: Vec<Version> = order.iter().map(|v| Version::parse_pep440(v).expect(v)).collect();
+        for pair in versions.windows(2) {
+            assert!(Scheme::Pep440.cmp(&pair[0], &pair[1]).is_lt(), "{} < {}", pair[0], pair[1]);
+        }
+        let snapshot = Version::parse_semver("1.2.0-SNAPSHOT").expect("semver");
+        assert_eq!(
+            Scheme::Pep440.cmp(&snapshot, &versions[6]),
+            snapshot.cmp(&versions[6]),
+            "no PEP 440 form: SemVer"
+        );
+    }
     use super::*;
 
     #[track_caller]

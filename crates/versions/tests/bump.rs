@@ -252,3 +252,36 @@ fn chart_yaml_keeps_anchors_tags_quotes_and_comments() {
         "name: x\nversion: \"0.2.0\"\t# the chart's\n"
     );
 }
+
+/// A Python-only repository (pyproject.toml alone) orders its versions as PEP 440 does, where a
+/// development release comes before the release it leads to; with a chart beside it, SemVer decides.
+#[test]
+fn python_only_repositories_order_versions_as_pep_440_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pyproject = |version: &str| format!("[project]\nname = \"demo\"\nversion = \"{version}\"\n");
+    for (from, to) in [("1.2.0rc1.dev2", "1.2.0rc1"), ("1.2.0.dev1", "1.2.0a1"), ("1.2.0b1", "1.2.0rc1.dev0")]
+    {
+        std::fs::write(dir.path().join("pyproject.toml"), pyproject(from)).expect("write");
+        let inventory = read(dir.path()).expect("readable");
+        assert_eq!(inventory.scheme(), tagwright_versions::Scheme::Pep440);
+        let new = Version::parse_pep440(to).expect("version");
+        let plan = bump::plan(&inventory, &new, &BumpOptions::default())
+            .unwrap_or_else(|e| panic!("{from} -> {to} is an upgrade under PEP 440: {e}"));
+        assert_eq!(plan.files[0].changes[0].to, to);
+        // And the other way round is a downgrade.
+        std::fs::write(dir.path().join("pyproject.toml"), pyproject(to)).expect("write");
+        let inventory = read(dir.path()).expect("readable");
+        let back =
+            bump::plan(&inventory, &Version::parse_pep440(from).expect("version"), &BumpOptions::default());
+        assert!(matches!(back, Err(PlanError::NotNewer { .. })), "{to} -> {from}: {back:?}");
+    }
+
+    // A chart records the same version in SemVer: the mixed repository orders by SemVer, as Helm does.
+    std::fs::write(dir.path().join("pyproject.toml"), pyproject("1.2.0rc1.dev2")).expect("write");
+    std::fs::write(dir.path().join("Chart.yaml"), "name: demo\nversion: 1.2.0-rc.1.dev.2\n").expect("chart");
+    let inventory = read(dir.path()).expect("readable");
+    assert_eq!(inventory.scheme(), tagwright_versions::Scheme::Semver);
+    let err = bump::plan(&inventory, &Version::parse_pep440("1.2.0rc1").expect("v"), &BumpOptions::default())
+        .expect_err("a SemVer downgrade");
+    assert!(matches!(err, PlanError::NotNewer { .. }), "{err}");
+}

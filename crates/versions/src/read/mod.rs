@@ -154,6 +154,16 @@ pub struct Inventory {
     pub notes: Vec<String>,
 }
 
+impl Inventory {
+    /// How this repository's versions order: PEP 440 when every record is spelled the Python way
+    /// (pyproject.toml, uv.lock), else SemVer.
+    pub fn scheme(&self) -> crate::Scheme {
+        let python =
+            !self.records.is_empty() && self.records.iter().all(|r| r.edit.spelling == Spelling::Pep440);
+        if python { crate::Scheme::Pep440 } else { crate::Scheme::Semver }
+    }
+}
+
 /// A source to read: a file and its kind.
 #[derive(Debug, Clone)]
 struct Spec {
