@@ -48,6 +48,8 @@ pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
 
 /// The cargo-fuzz release our fuzz targets are built with, from crates.io.
 const CARGO_FUZZ: &str = "0.13.2";
+/// The cargo-deny release that checks licenses, bans and sources (deny.toml), from crates.io.
+const CARGO_DENY: &str = "0.20.2";
 
 /// `target/` (or `$CARGO_TARGET_DIR`).
 pub(crate) fn target_dir() -> std::path::PathBuf {
@@ -60,13 +62,24 @@ pub(crate) fn cargo_fuzz() -> Result<()> {
     if !nightly.is_ok_and(|o| o.status.success()) {
         bail!("the fuzz targets need the nightly toolchain: `rustup toolchain install nightly`");
     }
-    let installed = Command::new("cargo").args(["fuzz", "--version"]).output();
-    if installed.is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(CARGO_FUZZ))
-    {
+    cargo_install("fuzz", CARGO_FUZZ)
+}
+
+/// Makes sure cargo-deny is installed (from crates.io, once).
+pub(crate) fn cargo_deny() -> Result<()> {
+    cargo_install("deny", CARGO_DENY)
+}
+
+/// Installs `cargo-<subcommand>` at `version` from crates.io, unless `cargo <subcommand> --version`
+/// already says that version.
+fn cargo_install(subcommand: &str, version: &str) -> Result<()> {
+    let installed = Command::new("cargo").args([subcommand, "--version"]).output();
+    if installed.is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(version)) {
         return Ok(());
     }
-    println!("installing cargo-fuzz {CARGO_FUZZ} from crates.io");
-    cmd::run(Command::new("cargo").args(["install", "--locked", "cargo-fuzz", "--version", CARGO_FUZZ]))
+    let krate = format!("cargo-{subcommand}");
+    println!("installing {krate} {version} from crates.io");
+    cmd::run(Command::new("cargo").args(["install", "--locked", &krate, "--version", version]))
 }
 
 pub(crate) fn run(args: &Args) -> Result<()> {
@@ -101,13 +114,18 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         }
     }
     if args.check {
-        let has_fuzz =
-            Command::new("cargo").args(["fuzz", "--version"]).output().is_ok_and(|o| o.status.success());
-        if !has_fuzz {
-            println!("missing: cargo-fuzz {CARGO_FUZZ} (cargo install)");
+        for (subcommand, version) in [("fuzz", CARGO_FUZZ), ("deny", CARGO_DENY)] {
+            let has = Command::new("cargo")
+                .args([subcommand, "--version"])
+                .output()
+                .is_ok_and(|o| o.status.success());
+            if !has {
+                println!("missing: cargo-{subcommand} {version} (cargo install)");
+            }
         }
     } else {
         cargo_fuzz()?;
+        cargo_deny()?;
     }
     println!("test peers ready (Python tools in {})", venv().join("bin").display());
     Ok(())

@@ -1,7 +1,7 @@
 //! `cargo xtask test`: the one command that CI runs.
 //!
-//! Installs missing peers, then fails on `cargo fmt --check`, on any clippy warning, on any failing
-//! test, and on any crash in a short run of every fuzz target (15 s each, from its seeds). The tests
+//! Installs missing peers, then fails on `cargo fmt --check`, on any clippy warning, on a dependency
+//! that `cargo deny check licenses bans sources` refuses, on any failing test, and on any crash in a short run of every fuzz target (15 s each, from its seeds). The tests
 //! find the Python peers through `PATH`, which this sets.
 
 use std::process::{Command, ExitCode};
@@ -45,6 +45,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     if !args.no_lint {
         step("format", &["fmt", "--all", "--check"])?;
         step("lint", &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"])?;
+        // deny.toml's licenses, bans and sources. Advisories need the RustSec database from the
+        // network, so CI leaves them out: run `cargo deny check advisories` by hand.
+        step("dependencies", &["deny", "--locked", "check", "licenses", "bans", "sources"])?;
     }
     let mut test: Vec<&str> = vec!["test", "--workspace", "--locked"];
     if !args.test_args.is_empty() {
