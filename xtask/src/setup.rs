@@ -31,6 +31,8 @@ const DEBIAN: &[(&str, &str)] = &[
     ("time", "time"),
     // strace kills or holds a process at its Nth rename: the crash tests.
     ("strace", "strace"),
+    // `script` gives a command a pseudo-terminal: the progress-line tests.
+    ("script", "bsdutils"),
     ("python3", "python3"),
 ];
 

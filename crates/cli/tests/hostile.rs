@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use tagwright_test_support::hostile::{Hostile, Reply};
 use tagwright_test_support::http::Request;
 use tagwright_test_support::registry::{self, LocalRegistry, Mode};
-use tagwright_test_support::{Run, cargo_bin, run, run_ok, run_with_limit};
+use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok, run_with_limit};
 
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 const HELM_CONFIG: &str = "application/vnd.cncf.helm.config.v1+json";
@@ -322,7 +322,7 @@ fn interrupted(args: &[&str], watch: &Path, signal: &str) -> std::process::ExitS
         assert!(child.try_wait().expect("wait").is_none(), "oci-publish ended before the download started");
         std::thread::sleep(Duration::from_millis(20));
     }
-    run_ok(Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]));
+    run_ok(peer_command("kill").args([&format!("-{signal}"), &child.id().to_string()]));
     child.wait().expect("wait")
 }
 

@@ -3,8 +3,9 @@
 //!
 //! Configurations: git-cliff's default (no cliff.toml) and every built-in template `git cliff --init`
 //! writes that needs no network. Modes: the full changelog, `--latest`, `--unreleased`,
-//! `--unreleased --tag`, a range, and `--strip`. git-cliff runs with `--offline`; where it prints today's
-//! date (`--tag`), both tools run within the same second.
+//! `--unreleased --tag`, a range, and `--strip`. git-cliff runs with `--offline`. Every comparison
+//! compares the exit codes too. Where the tools print today's date (`--tag`), a pair that ran across
+//! midnight runs again.
 
 use std::path::Path;
 
@@ -45,6 +46,40 @@ fn release_notes(repo: &Path, args: &[&str]) -> Run {
     run(&mut command)
 }
 
+/// The day, local and UTC (the tools may use either for an unreleased tag's date).
+fn today() -> String {
+    let local = run_ok(peer_command("date").arg("+%F")).stdout;
+    let utc = run_ok(peer_command("date").args(["-u", "+%F"])).stdout;
+    format!("{local}{utc}")
+}
+
+/// git-cliff and release-notes on the same repository with the same arguments, run again while the
+/// day changed between them.
+fn both(repo: &Path, args: &[&str]) -> (Run, Run) {
+    loop {
+        let day = today();
+        let pair = (git_cliff(repo, args), release_notes(repo, args));
+        if today() == day {
+            return pair;
+        }
+    }
+}
+
+/// Asserts that both tools exited 0 and printed the same bytes.
+#[track_caller]
+fn assert_same(repo: &Path, args: &[&str], label: &str) -> String {
+    let (theirs, ours) = both(repo, args);
+    assert_eq!(theirs.code, 0, "git-cliff {args:?} with {label} failed: {}", theirs.stderr);
+    assert_eq!(ours.code, theirs.code, "release-notes {args:?} with {label}: {}", ours.stderr);
+    assert!(
+        theirs.stdout == ours.stdout,
+        "{label} {args:?} differs\n===== git-cliff\n{}\n===== release-notes\n{}",
+        theirs.stdout,
+        ours.stdout
+    );
+    ours.stdout
+}
+
 /// git-cliff's own copy of a built-in configuration.
 fn built_in(name: &str) -> String {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -55,17 +90,8 @@ fn built_in(name: &str) -> String {
 #[track_caller]
 fn same_notes(repo: &Path, label: &str) {
     for mode in MODES {
-        let theirs = git_cliff(repo, mode);
-        let ours = release_notes(repo, mode);
-        assert_eq!(theirs.code, 0, "git-cliff {mode:?} with {label} failed: {}", theirs.stderr);
-        assert_eq!(ours.code, 0, "release-notes {mode:?} with {label} failed: {}", ours.stderr);
-        assert!(!theirs.stdout.is_empty() || *mode == ["--latest"], "{label} {mode:?} rendered nothing");
-        assert!(
-            theirs.stdout == ours.stdout,
-            "{label} {mode:?} differs\n===== git-cliff\n{}\n===== release-notes\n{}",
-            theirs.stdout,
-            ours.stdout
-        );
+        let notes = assert_same(repo, mode, label);
+        assert!(!notes.is_empty() || *mode == ["--latest"], "{label} {mode:?} rendered nothing");
     }
 }
 
@@ -109,7 +135,7 @@ fn the_demo_repository_matches_git_cliff() {
 
 fn same_notes_simple(repo: &Path) {
     for mode in [&[][..], &["--latest"], &["--unreleased", "--tag", "v0.2.0"]] {
-        assert_eq!(git_cliff(repo, mode).stdout, release_notes(repo, mode).stdout, "{mode:?}");
+        assert_same(repo, mode, "the demo repository");
     }
 }
 
@@ -123,9 +149,8 @@ fn configuration_is_found_in_pyproject_and_cargo_manifests() {
     )
     .expect("write");
     let range = "v0.2.1..v0.3.0-rc.1";
-    let ours = release_notes(repo.path(), &[range]);
-    assert_eq!(ours.stdout, git_cliff(repo.path(), &[range]).stdout);
-    assert_eq!(ours.stdout, "split the module\nformat the code\nundo \"perf: faster hashing\"\n");
+    let ours = assert_same(repo.path(), &[range], "[tool.git-cliff] in pyproject.toml");
+    assert_eq!(ours, "split the module\nformat the code\nundo \"perf: faster hashing\"\n");
     std::fs::remove_file(repo.path().join("pyproject.toml")).expect("remove");
     let cargo = section.replace("[tool.git-cliff.changelog]", "[package.metadata.git-cliff.changelog]");
     std::fs::write(
@@ -133,7 +158,7 @@ fn configuration_is_found_in_pyproject_and_cargo_manifests() {
         format!("[package]\nname = \"x\"\nversion = \"1.0.0\"\n\n{cargo}"),
     )
     .expect("write");
-    assert_eq!(release_notes(repo.path(), &[range]).stdout, ours.stdout);
+    assert_eq!(assert_same(repo.path(), &[range], "[package.metadata.git-cliff] in Cargo.toml"), ours);
 }
 
 #[test]
@@ -147,7 +172,9 @@ fn output_prepend_and_context() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(out.stdout, "");
     let written = std::fs::read_to_string(&changelog).expect("written");
-    assert_eq!(written, git_cliff(dir, &["v0.1.0..v0.2.1"]).stdout);
+    let to_stdout = git_cliff(dir, &["v0.1.0..v0.2.1"]);
+    assert_eq!(to_stdout.code, 0, "{}", to_stdout.stderr);
+    assert_eq!(written, to_stdout.stdout);
 
     // --prepend puts the unreleased notes on top of the existing file, as git-cliff does.
     std::fs::copy(&changelog, &theirs).expect("copy");

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use tagwright_test_support::http::{HttpServer, Request, Response};
 use tagwright_test_support::registry::{self, LocalRegistry, Mode, PASSWORD};
-use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok};
+use tagwright_test_support::{Run, assert_snapshot, cargo_bin, peer_command, run, run_ok};
 
 const HELM_CONFIG: &str = "application/vnd.cncf.helm.config.v1+json";
 const HELM_LAYER: &str = "application/vnd.cncf.helm.chart.content.v1.tar+gzip";
@@ -222,7 +222,7 @@ fn credentials_come_from_docker_config_and_are_never_printed() {
     std::fs::create_dir_all(&config).expect("mkdir");
     let secret = dir.path().join("auth");
     std::fs::write(&secret, format!("releaser:{PASSWORD}")).expect("write");
-    let auth = run_ok(Command::new("base64").arg("-w0").arg(&secret));
+    let auth = run_ok(peer_command("base64").arg("-w0").arg(&secret));
     std::fs::write(
         config.join("config.json"),
         format!(r#"{{"auths":{{"{host}":{{"auth":"{}"}}}}}}"#, auth.stdout.trim()),
@@ -658,7 +658,7 @@ fn wait_rewrites_one_progress_line_on_a_terminal() {
     // util-linux `script` gives the command a pseudo-terminal.
     let line =
         format!("{} wait {reference} --timeout 2s --interval 300ms", env!("CARGO_BIN_EXE_oci-publish"));
-    let mut command = Command::new("script");
+    let mut command = peer_command("script");
     command.args(["-qec", &line, "/dev/null"]).env("HOME", "/nonexistent").env_remove("DOCKER_CONFIG");
     let run = run(&mut command);
     assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
@@ -679,4 +679,55 @@ fn an_index_child_in_a_layout_has_its_own_media_type() {
     let out = ours(None, &["manifest", &format!("oci-layout:{}@{child}", dir.path().display())]);
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stdout.contains("Media-Type: application/vnd.oci.image.manifest.v1+json"), "{}", out.stdout);
+}
+
+/// Every `--json` document of `oci-publish`, against OCI layouts (no registry: the documents are the
+/// same), compared with the committed snapshots `crates/cli/tests/snapshots/oci-publish-*.json`. The
+/// temporary directory reads `<TMP>`.
+#[test]
+fn every_json_document_matches_its_snapshot() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let chart = chart(dir.path());
+    let tmp = dir.path().display().to_string();
+    let layout = format!("oci-layout:{tmp}/layout");
+    let snapshot = |name: &str, run: &Run, code: i32| {
+        assert_eq!(run.code, code, "{name}: {}\n{}", run.stdout, run.stderr);
+        let text = run.stdout.replace(&tmp, "<TMP>");
+        serde_json::from_str::<serde_json::Value>(&text).unwrap_or_else(|e| panic!("{name}: {e}: {text}"));
+        assert_snapshot(&format!("crates/cli/tests/snapshots/oci-publish-{name}.json"), &text);
+    };
+    let package_dir = format!("{tmp}/packaged");
+    let chart_arg = chart.to_str().expect("utf-8");
+    snapshot("package", &ours(None, &["--json", "chart", "package", chart_arg, "-o", &package_dir]), 0);
+    snapshot("push", &ours(None, &["--json", "chart", "push", chart_arg, &layout]), 0);
+    let tagged = format!("{layout}:1.2.0");
+    snapshot("pull", &ours(None, &["--json", "chart", "pull", &tagged, "-d", &format!("{tmp}/pulled")]), 0);
+    snapshot("manifest", &ours(None, &["--json", "manifest", &tagged]), 0);
+    let wait = ours(None, &["--json", "wait", &tagged, "--timeout", "5s"]);
+    let ready: serde_json::Value = serde_json::from_str(&wait.stdout).expect("wait JSON");
+    assert!(ready["elapsed_seconds"].as_f64().is_some_and(|s| s < 5.0), "{ready}");
+    snapshot("wait", &Run { stdout: zeroed(&wait.stdout, &["elapsed_seconds"]), ..wait }, 0);
+    let copy = format!("oci-layout:{tmp}/copy:1.2.0");
+    snapshot("copy", &ours(None, &["--json", "copy", &tagged, &copy]), 0);
+    snapshot("delete", &ours(None, &["--json", "delete", &copy, "--dry-run"]), 0);
+    let missing =
+        ours(None, &["--json", "wait", &format!("{layout}:9.9.9"), "--timeout", "1s", "--interval", "200ms"]);
+    let timeout: serde_json::Value = serde_json::from_str(&missing.stdout).expect("timeout JSON");
+    assert!(timeout["checks"].as_u64().is_some_and(|n| n >= 2), "{timeout}");
+    let missing = Run { stdout: zeroed(&missing.stdout, &["checks", "elapsed_seconds"]), ..missing };
+    snapshot("timeout", &missing, 3);
+    snapshot("error", &ours(None, &["--json", "manifest", "not a reference"]), 2);
+}
+
+/// `text` with the values of `keys` (timings, which vary) replaced by 0, the rest as printed.
+fn zeroed(text: &str, keys: &[&str]) -> String {
+    text.lines()
+        .map(|line| match keys.iter().find(|k| line.trim_start().starts_with(&format!("\"{k}\": "))) {
+            Some(key) => {
+                let comma = if line.ends_with(',') { "," } else { "" };
+                format!("{}\"{key}\": 0{comma}\n", &line[..line.len() - line.trim_start().len()])
+            }
+            None => format!("{line}\n"),
+        })
+        .collect()
 }

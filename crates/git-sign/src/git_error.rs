@@ -43,6 +43,7 @@ mod tests {
 
     #[test]
     fn a_git_failure_names_the_repository_the_object_and_the_cause() {
+        tagwright_test_support::hermetic_git2();
         let dir = tempfile::tempdir().expect("tempdir");
         let repo = git2::Repository::init(dir.path()).expect("init");
         let allowed = AllowedSigners::parse("", Path::new("allowed_signers")).expect("empty list");

@@ -11,6 +11,26 @@
 //!   `ssh-keygen -Y verify`'s semantics, at the commit or tag time, and report who signed.
 //! - [`preflight`] holds the checks a release makes first, each with a typed reason.
 //! - [`Snapshot`] saves and restores the refs, index and reflogs a release changes.
+//!
+//! A payload signed with a new key, then verified against an allowed-signers file naming it:
+//!
+//! ```
+//! use std::path::Path;
+//! use tagwright_git_sign::{AllowedSigners, Signer, SignerOptions, verify_payload, write_new_ed25519_key};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let key = dir.path().join("id_ed25519");
+//! let public = write_new_ed25519_key(&key, "rel@example.com")?;
+//! let signer = Signer::from_key_file(&key, &SignerOptions::default())?;
+//! let signature = signer.sign(b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n")?;
+//!
+//! let allowed = format!("rel@example.com namespaces=\"git\" {public}\n");
+//! let allowed = AllowedSigners::parse(&allowed, Path::new("allowed_signers"))?;
+//! let who = verify_payload(&signature, b"tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904\n", 0, &allowed)?;
+//! assert_eq!(who.principal, "rel@example.com");
+//! assert!(verify_payload(&signature, b"tampered", 0, &allowed).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![deny(missing_docs)]
 

@@ -96,6 +96,7 @@ fn our_commit(repo: &Repository, signer: &Signer, message: &str, time: i64) -> O
 
 #[test]
 fn our_signed_commit_is_byte_identical_to_git_commit_s() {
+    tagwright_test_support::hermetic_git2();
     let fixture = Fixture::new();
     let key = fixture.key("id_ed25519", "ed25519");
     std::fs::write(fixture.repo.join("b.txt"), "b\n").expect("write");
@@ -124,6 +125,7 @@ fn our_signed_commit_is_byte_identical_to_git_commit_s() {
 
 #[test]
 fn git_verifies_our_commits_and_tags_for_every_key_type() {
+    tagwright_test_support::hermetic_git2();
     for kind in ["ed25519", "ecdsa", "rsa"] {
         let fixture = Fixture::new();
         let key = fixture.key(&format!("id_{kind}"), kind);
@@ -160,6 +162,7 @@ fn git_verifies_our_commits_and_tags_for_every_key_type() {
 
 #[test]
 fn we_verify_what_git_signs() {
+    tagwright_test_support::hermetic_git2();
     let fixture = Fixture::new();
     let key = fixture.key("id_ed25519", "ed25519");
     fixture.git(&["config", "gpg.format", "ssh"]);
@@ -179,6 +182,7 @@ fn we_verify_what_git_signs() {
 
 #[test]
 fn tampered_content_another_key_a_wrong_namespace_and_expiry_are_rejected() {
+    tagwright_test_support::hermetic_git2();
     let fixture = Fixture::new();
     let key = fixture.key("id_ed25519", "ed25519");
     let other = fixture.key("id_other", "ed25519");
@@ -254,6 +258,7 @@ fn pipe(command: &mut Command, input: &str) -> String {
 
 #[test]
 fn the_signer_git_would_use() {
+    tagwright_test_support::hermetic_git2();
     let fixture = Fixture::new();
     let key = fixture.key("id_ed25519", "ed25519");
     let second = fixture.key("id_second", "ecdsa");

@@ -309,6 +309,7 @@ mod tests {
 
     #[test]
     fn remote_urls() {
+        tagwright_test_support::hermetic_git2();
         let pair = |a: &str, b: &str| Some((a.to_owned(), b.to_owned()));
         assert_eq!(
             parse_remote_url("https://github.com/eclipse-csi/advisoryhub.git"),

@@ -5,6 +5,7 @@ use tagwright_test_support::fixture;
 
 #[test]
 fn the_structured_changelog_groups_commits_into_releases() {
+    tagwright_test_support::hermetic_git2();
     let repo = fixture("make_notes_repo.sh", &[]);
     let generator = Generator::new(Config::default_config()).expect("templates parse");
     let changelog = generator.changelog(repo.path(), &Selection::default()).expect("history reads");
@@ -25,6 +26,7 @@ fn the_structured_changelog_groups_commits_into_releases() {
 
 #[test]
 fn the_notes_of_a_coming_release() {
+    tagwright_test_support::hermetic_git2();
     let repo = fixture("make_notes_repo.sh", &[]);
     let notes = tagwright_notes::release_notes(repo.path(), "v0.4.0").expect("notes");
     assert!(notes.starts_with("## [0.4.0] - "), "{notes}");

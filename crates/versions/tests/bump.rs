@@ -13,7 +13,7 @@ fn plan(dir: &Path, version: &str) -> bump::Plan {
 }
 
 fn copy_dir(from: &Path, to: &Path) {
-    run_ok(std::process::Command::new("cp").arg("-R").arg(format!("{}/.", from.display())).arg(to));
+    run_ok(peer_command("cp").arg("-R").arg(format!("{}/.", from.display())).arg(to));
 }
 
 /// pyproject.toml spellings that uv must preserve (or normalise) in the same way we do.

@@ -80,6 +80,28 @@ pub fn apply_test_env(command: &mut Command) {
         .env_remove("SSH_AUTH_SOCK");
 }
 
+/// Makes libgit2 in this test process read no global, XDG or system git configuration, as the tests'
+/// git commands read none (`GIT_CONFIG_GLOBAL=/dev/null`, `GIT_CONFIG_NOSYSTEM=1`): a developer's
+/// `~/.gitconfig` (a `user.signingkey`, say) must not change what a test sees.
+///
+/// Call it first in every test that uses git2 in its own process, before any other git2 call.
+pub fn hermetic_git2() -> &'static Path {
+    static EMPTY: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| {
+        // A directory that holds no configuration, for as long as the process runs.
+        let empty = std::env::temp_dir().join(format!("tagwright-no-gitconfig-{}", std::process::id()));
+        std::fs::create_dir_all(&empty).expect("an empty directory for libgit2's config search path");
+        for level in [git2::ConfigLevel::System, git2::ConfigLevel::XDG, git2::ConfigLevel::Global] {
+            #[allow(unsafe_code)]
+            // SAFETY: `set_search_path` must not race with other libgit2 calls. Every test that uses
+            // git2 calls this first, and `Once` makes the others wait until it has returned.
+            let set = unsafe { git2::opts::set_search_path(level, &empty) };
+            set.expect("libgit2 takes a config search path");
+        }
+        empty
+    })
+}
+
 /// Runs a fixture script from `tests/fixtures` into a fresh temporary directory and returns it.
 ///
 /// The script gets the target directory as `$1`, then `args`.
@@ -211,11 +233,22 @@ pub fn run_ok(command: &mut Command) -> Run {
     run
 }
 
-/// Compares `actual` with the committed snapshot file; `TAGWRIGHT_BLESS=1` rewrites it instead.
+/// Whether to rewrite snapshots: with `TAGWRIGHT_BLESS`, and never under `CI`, which compares and
+/// must not rewrite what it compares against.
+fn blessing(bless: bool, ci: bool) -> bool {
+    assert!(
+        !(bless && ci),
+        "TAGWRIGHT_BLESS is refused when CI is set: bless snapshots locally and commit them"
+    );
+    bless
+}
+
+/// Compares `actual` with the committed snapshot file; `TAGWRIGHT_BLESS=1` rewrites it instead, except
+/// where `CI` is set.
 #[track_caller]
 pub fn assert_snapshot(relative_to_workspace: &str, actual: &str) {
     let path = workspace_root().join(relative_to_workspace);
-    if std::env::var_os("TAGWRIGHT_BLESS").is_some() {
+    if blessing(std::env::var_os("TAGWRIGHT_BLESS").is_some(), std::env::var_os("CI").is_some()) {
         std::fs::create_dir_all(path.parent().expect("snapshot has a parent")).expect("create snapshot dir");
         std::fs::write(&path, actual).expect("write snapshot");
         return;
@@ -352,4 +385,33 @@ pub fn git_state(repo: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         state.insert(Path::new(".git/refs").join(path), bytes);
     }
     state
+}
+
+#[cfg(test)]
+mod hermetic_tests {
+    #[test]
+    fn ci_never_blesses() {
+        assert!(super::blessing(true, false));
+        assert!(!super::blessing(false, true));
+        let refused = std::panic::catch_unwind(|| super::blessing(true, true));
+        assert!(refused.is_err(), "TAGWRIGHT_BLESS with CI set must fail the test");
+    }
+
+    #[test]
+    fn libgit2_finds_no_global_xdg_or_system_configuration() {
+        let empty = super::hermetic_git2();
+        assert!(git2::Config::find_global().is_err(), "no ~/.gitconfig");
+        assert!(git2::Config::find_xdg().is_err(), "no ~/.config/git/config");
+        assert!(git2::Config::find_system().is_err(), "no /etc/gitconfig");
+        // libgit2 looks in the empty directory, and only there: a file put there is what it finds.
+        std::fs::write(empty.join(".gitconfig"), "[user]\n\tname = Planted\n").expect("plant");
+        let found = git2::Config::find_global();
+        std::fs::remove_file(empty.join(".gitconfig")).expect("remove");
+        assert_eq!(found.expect("the planted file"), empty.join(".gitconfig"));
+        // A repository's own configuration still counts.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let repo = git2::Repository::init(dir.path()).expect("init");
+        repo.config().and_then(|mut c| c.set_str("user.name", "Rel Eng")).expect("set");
+        assert_eq!(repo.config().and_then(|c| c.get_string("user.name")).expect("get"), "Rel Eng");
+    }
 }

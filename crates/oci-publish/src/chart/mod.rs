@@ -527,6 +527,7 @@ mod tests {
 
     #[test]
     fn config_json_is_helms() {
+        tagwright_test_support::hermetic_git2();
         let meta = ChartMetadata::parse(CHART, Path::new("Chart.yaml")).expect("valid");
         assert_eq!(
             meta.config_json(),
@@ -544,6 +545,7 @@ mod tests {
 
     #[test]
     fn invalid_charts_say_why() {
+        tagwright_test_support::hermetic_git2();
         for (text, why) in [
             ("name: x\nversion: 1.0.0\n", "apiVersion"),
             ("apiVersion: v2\nversion: 1.0.0\n", "no `name`"),
@@ -560,6 +562,7 @@ mod tests {
 
     #[test]
     fn helmignore_rules() {
+        tagwright_test_support::hermetic_git2();
         let rules = IgnoreRules::parse("# c\n.git/\n*.swp\n/ci\nsecrets/*.key\n", Path::new(".helmignore"))
             .expect("parses");
         assert!(rules.ignored(".git", true));
@@ -575,6 +578,7 @@ mod tests {
 
     #[test]
     fn go_patterns() {
+        tagwright_test_support::hermetic_git2();
         assert_eq!(go_match("*.yaml", "values.yaml"), Some(true));
         assert_eq!(go_match("*", "a/b"), Some(false));
         assert_eq!(go_match("[a-c]?", "bx"), Some(true));
@@ -585,6 +589,7 @@ mod tests {
 
     #[test]
     fn packages_are_reproducible_and_helm_shaped() {
+        tagwright_test_support::hermetic_git2();
         let dir = tempfile::tempdir().expect("tempdir");
         let chart = dir.path().join("chart");
         std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
@@ -625,6 +630,7 @@ mod tests {
 
     #[test]
     fn files_that_escape_the_chart_are_rejected() {
+        tagwright_test_support::hermetic_git2();
         let dir = tempfile::tempdir().expect("tempdir");
         let chart = dir.path().join("chart");
         std::fs::create_dir_all(&chart).expect("mkdir");
