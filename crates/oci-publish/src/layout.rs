@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Value, json};
 
 use crate::digest::Digest;
-use crate::manifest::{Descriptor, MAX_MANIFEST_BYTES};
+use crate::manifest::{Descriptor, Entry, MAX_MANIFEST_BYTES};
 use crate::scratch::TempFile;
 use crate::transfer::{CopyError, copy_hashing};
 
@@ -211,9 +211,9 @@ impl Layout {
             .flatten()
             .enumerate()
             .map(|(i, entry)| {
-                let descriptor = Descriptor::from_json(entry, &format!("manifest {}", i + 1))
+                let entry = Entry::from_json(entry, &format!("manifest {}", i + 1))
                     .map_err(|message| LayoutError::Invalid { path: path.clone(), message })?;
-                Ok((descriptor, entry["annotations"][REF_NAME].as_str().map(str::to_owned)))
+                Ok((entry.descriptor, entry.annotations.get(REF_NAME).cloned()))
             })
             .collect()
     }

@@ -3,9 +3,15 @@
 //! A registry or a layout hands us a manifest; we check it before anything in it is used: at most
 //! [`MAX_MANIFEST_BYTES`], a JSON object, every digest valid ([`Digest`]), every size a number, and a
 //! media type that agrees with the content (a manifest has a config, an index has `manifests`, never
-//! both).
+//! both). [`parse`] is the one place that decides index or manifest.
+//!
+//! The serde types here are for reading. A manifest that is pushed, stored or digested stays the bytes
+//! it was built or received as: nothing is re-serialised.
 
+use std::collections::BTreeMap;
 use std::fmt;
+
+use serde::Deserialize;
 
 use crate::digest::Digest;
 
@@ -33,21 +39,98 @@ pub struct Descriptor {
     pub size: u64,
 }
 
-impl Descriptor {
+/// A descriptor as JSON holds it: in a manifest, an index or a layout's `index.json`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DescriptorJson {
+    #[serde(default)]
+    media_type: Option<String>,
+    digest: String,
+    size: u64,
+    #[serde(default)]
+    platform: Option<PlatformJson>,
+    #[serde(default)]
+    annotations: BTreeMap<String, String>,
+}
+
+/// A platform object, in an index entry or an image config (`os`, `architecture`, `variant`).
+#[derive(Debug, Deserialize)]
+struct PlatformJson {
+    os: String,
+    architecture: String,
+    #[serde(default)]
+    variant: Option<String>,
+}
+
+impl From<PlatformJson> for Platform {
+    fn from(p: PlatformJson) -> Platform {
+        Platform { os: p.os, architecture: p.architecture, variant: p.variant }
+    }
+}
+
+/// A manifest or an index, as much of it as [`parse`] reads; the descriptors are read one by one so
+/// that an error names which.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DocumentJson {
+    #[serde(default)]
+    media_type: Option<String>,
+    #[serde(default)]
+    config: Option<serde_json::Value>,
+    #[serde(default)]
+    layers: Option<Vec<serde_json::Value>>,
+    #[serde(default)]
+    manifests: Option<Vec<serde_json::Value>>,
+}
+
+/// An image config, for the platform of a single-platform image.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ImageConfig {
+    #[serde(flatten)]
+    platform: PlatformJson,
+}
+
+impl ImageConfig {
+    /// The platform an image config names, if it is an image config.
+    pub(crate) fn platform(bytes: &[u8]) -> Option<Platform> {
+        serde_json::from_slice::<ImageConfig>(bytes).ok().map(|c| c.platform.into())
+    }
+}
+
+/// The fields of Helm's chart config that a pull needs.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ChartConfig {
+    /// The chart's name.
+    pub(crate) name: String,
+    /// The chart's version.
+    pub(crate) version: String,
+}
+
+/// An entry of an index or a layout's `index.json`: the descriptor, its platform and annotations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) descriptor: Descriptor,
+    pub(crate) platform: Option<Platform>,
+    pub(crate) annotations: BTreeMap<String, String>,
+}
+
+impl Entry {
     /// Reads a descriptor object; `what` names it in errors (`layer 2`).
-    pub(crate) fn from_json(value: &serde_json::Value, what: &str) -> Result<Descriptor, String> {
+    pub(crate) fn from_json(value: &serde_json::Value, what: &str) -> Result<Entry, String> {
         if !value.is_object() {
             return Err(format!("{what} is not a descriptor object"));
         }
-        let media_type = match &value["mediaType"] {
-            serde_json::Value::Null => String::new(),
-            serde_json::Value::String(s) => s.clone(),
-            _ => return Err(format!("{what}: `mediaType` is not a string")),
-        };
-        let digest = value["digest"].as_str().ok_or_else(|| format!("{what} has no digest"))?;
-        let digest = Digest::parse(digest).map_err(|e| format!("{what}: {e}"))?;
-        let size = value["size"].as_u64().ok_or_else(|| format!("{what} has no size"))?;
-        Ok(Descriptor { media_type, digest, size })
+        let json = DescriptorJson::deserialize(value).map_err(|e| format!("{what}: {e}"))?;
+        let digest = Digest::parse(&json.digest).map_err(|e| format!("{what}: {e}"))?;
+        Ok(Entry {
+            descriptor: Descriptor {
+                media_type: json.media_type.unwrap_or_default(),
+                digest,
+                size: json.size,
+            },
+            platform: json.platform.map(Platform::from),
+            annotations: json.annotations,
+        })
     }
 }
 
@@ -96,15 +179,6 @@ impl fmt::Display for Platform {
 }
 
 impl Platform {
-    /// A platform object (`{"os":…,"architecture":…}`), if it is one.
-    pub(crate) fn from_json(value: &serde_json::Value) -> Option<Platform> {
-        Some(Platform {
-            os: value["os"].as_str()?.to_owned(),
-            architecture: value["architecture"].as_str()?.to_owned(),
-            variant: value["variant"].as_str().map(str::to_owned),
-        })
-    }
-
     /// Whether `offered` satisfies this requirement (a requirement without a variant takes any).
     pub fn satisfied_by(&self, offered: &Platform) -> bool {
         self.os == offered.os
@@ -168,59 +242,52 @@ pub fn parse(bytes: &[u8], content_type: &str) -> Result<ParsedManifest, Manifes
     if !value.is_object() {
         return Err(bad("the manifest is not a JSON object".to_owned()));
     }
-    let declared = match &value["mediaType"] {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(s) => Some(s.clone()),
-        _ => return Err(bad("`mediaType` is not a string".to_owned())),
+    let doc = DocumentJson::deserialize(&value).map_err(|e| bad(format!("the manifest: {e}")))?;
+    let media_type = media_type(doc.media_type, essence(content_type), doc.manifests.is_some());
+    let descriptor = |value: &serde_json::Value, what: String| Entry::from_json(value, &what).map_err(bad);
+    let content = if is_index_type(&media_type) {
+        if doc.config.is_some() {
+            return Err(bad(format!("`{media_type}` says an index, but it has a `config`")));
+        }
+        let entries = doc
+            .manifests
+            .ok_or_else(|| bad(format!("`{media_type}` says an index, but it has no `manifests` array")))?;
+        let manifests = entries
+            .iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                descriptor(entry, format!("manifest {}", i + 1)).map(|e| (e.descriptor, e.platform))
+            })
+            .collect::<Result<_, _>>()?;
+        Content::Index { manifests }
+    } else {
+        if doc.manifests.is_some() {
+            return Err(bad(format!("`{media_type}` says a manifest, but it has a `manifests` array")));
+        }
+        let config = doc.config.ok_or_else(|| bad("the manifest has no config descriptor".to_owned()))?;
+        let config = descriptor(&config, "the config".to_owned())?.descriptor;
+        let layers = doc
+            .layers
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+            .map(|(i, layer)| descriptor(layer, format!("layer {}", i + 1)).map(|e| e.descriptor))
+            .collect::<Result<_, _>>()?;
+        Content::Manifest { config, layers }
     };
-    let served = essence(content_type);
-    let media_type = declared
+    Ok(ParsedManifest { media_type, content })
+}
+
+/// The one decision of index or manifest: the document's own `mediaType`, else the type it was
+/// served or stored as (when that is a manifest type), else what its content implies.
+fn media_type(declared: Option<String>, served: &str, has_manifests: bool) -> String {
+    declared
         .or_else(|| {
             [OCI_MANIFEST, OCI_INDEX, DOCKER_MANIFEST, DOCKER_MANIFEST_LIST]
                 .contains(&served)
                 .then(|| served.to_owned())
         })
-        .unwrap_or_else(|| {
-            if value.get("manifests").is_some() { OCI_INDEX.to_owned() } else { OCI_MANIFEST.to_owned() }
-        });
-    let has_manifests = value.get("manifests").is_some();
-    let content = if is_index_type(&media_type) {
-        if value.get("config").is_some() {
-            return Err(bad(format!("`{media_type}` says an index, but it has a `config`")));
-        }
-        let entries = value["manifests"]
-            .as_array()
-            .ok_or_else(|| bad(format!("`{media_type}` says an index, but it has no `manifests` array")))?;
-        let mut manifests = Vec::with_capacity(entries.len());
-        for (i, entry) in entries.iter().enumerate() {
-            let descriptor = Descriptor::from_json(entry, &format!("manifest {}", i + 1)).map_err(bad)?;
-            manifests.push((descriptor, Platform::from_json(&entry["platform"])));
-        }
-        Content::Index { manifests }
-    } else {
-        if has_manifests {
-            return Err(bad(format!("`{media_type}` says a manifest, but it has a `manifests` array")));
-        }
-        let config = Descriptor::from_json(&value["config"], "the config").map_err(|e| {
-            bad(if value.get("config").is_none() {
-                "the manifest has no config descriptor".to_owned()
-            } else {
-                e
-            })
-        })?;
-        let layers = match &value["layers"] {
-            serde_json::Value::Null => Vec::new(),
-            serde_json::Value::Array(layers) => layers
-                .iter()
-                .enumerate()
-                .map(|(i, layer)| Descriptor::from_json(layer, &format!("layer {}", i + 1)))
-                .collect::<Result<_, _>>()
-                .map_err(bad)?,
-            _ => return Err(bad("`layers` is not an array".to_owned())),
-        };
-        Content::Manifest { config, layers }
-    };
-    Ok(ParsedManifest { media_type, content })
+        .unwrap_or_else(|| if has_manifests { OCI_INDEX.to_owned() } else { OCI_MANIFEST.to_owned() })
 }
 
 impl ParsedManifest {
@@ -277,7 +344,12 @@ mod tests {
                 r#"{"config":{"digest":"sha256:../../x","size":1}}"#.to_owned(),
                 "the config: `sha256:../../x` is not a valid digest",
             ),
-            (format!(r#"{{"config":{{"digest":"{}","size":-1}}}}"#, d('a')), "the config has no size"),
+            (
+                format!(r#"{{"config":{{"digest":"{}","size":-1}}}}"#, d('a')),
+                "the config: invalid value: integer `-1`",
+            ),
+            (r#"{"config":{"size":1},"layers":[]}"#.to_owned(), "the config: missing field `digest`"),
+            (r#"{"mediaType":7}"#.to_owned(), "the manifest: invalid type: integer `7`"),
             (
                 format!(
                     r#"{{"config":{{"digest":"{}","size":1}},"layers":[{{"digest":"sha256:A","size":1}}]}}"#,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use super::{OciError, Publisher, parse_manifest};
 use crate::chart::{self};
 use crate::digest::Digest;
-use crate::manifest::{Content, Descriptor};
+use crate::manifest::{ChartConfig, Content, Descriptor};
 use crate::reference::Target;
 use crate::registry::{Manifest, RegistryError};
 use crate::scratch::TempFile;
@@ -85,12 +85,9 @@ impl Publisher {
             ));
         }
         let config_bytes = store.small_blob(&config, &target.to_string())?;
-        let config_json: serde_json::Value = serde_json::from_slice(&config_bytes)
-            .map_err(|e| not_chart(format!("the chart config is not JSON: {e}")))?;
-        let (Some(name), Some(version)) = (config_json["name"].as_str(), config_json["version"].as_str())
-        else {
-            return Err(not_chart("the chart config has no name or version".to_owned()));
-        };
+        let config: ChartConfig =
+            serde_json::from_slice(&config_bytes).map_err(|e| not_chart(format!("the chart config: {e}")))?;
+        let (name, version) = (config.name.as_str(), config.version.as_str());
         chart::check_name(name).map_err(not_chart)?;
         chart::check_version(version).map_err(not_chart)?;
         let file_name = format!("{name}-{version}.tgz");

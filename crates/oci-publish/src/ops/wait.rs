@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::{OciError, Publisher, parse_manifest};
 use crate::digest::Digest;
-use crate::manifest::{Content, Platform};
+use crate::manifest::{Content, ImageConfig, Platform};
 use crate::reference::{Reference, Target};
 use crate::registry::{ManifestStatus, RegistryError};
 use crate::store::Store;
@@ -153,12 +153,7 @@ impl Publisher {
             // A single-platform image: its config says which platform it is.
             Content::Manifest { config, .. } => {
                 let bytes = store.small_blob(config, &target.to_string())?;
-                serde_json::from_slice::<serde_json::Value>(&bytes)
-                    .ok()
-                    .as_ref()
-                    .and_then(Platform::from_json)
-                    .into_iter()
-                    .collect()
+                ImageConfig::platform(&bytes).into_iter().collect()
             }
         };
         let missing: Vec<String> = platforms
