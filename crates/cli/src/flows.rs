@@ -22,17 +22,31 @@ pub struct RepoArg {
     pub repo: PathBuf,
 }
 
-/// Arguments of `tagwright bump`.
+/// The new version and the repository of a flow that rewrites versions, and `--dry-run`.
 #[derive(Debug, clap::Args)]
-pub struct BumpArgs {
+pub struct VersionChange {
     /// The new version, as SemVer (1.2.0-rc.1) or PEP 440 (1.2.0rc1).
     #[arg(value_name = "X.Y.Z")]
     pub version: String,
     #[command(flatten)]
     pub repo: RepoArg,
-    /// Print the unified diff and write nothing.
+    /// Show what would change (the plan and the diff; for a release, the notes too); change nothing.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+impl VersionChange {
+    /// The version, parsed as a user types it.
+    fn version(&self) -> Result<tagwright_versions::Version, Failure> {
+        Ok(tagwright_release::parse_version(&self.version)?)
+    }
+}
+
+/// Arguments of `tagwright bump`.
+#[derive(Debug, clap::Args)]
+pub struct BumpArgs {
+    #[command(flatten)]
+    pub change: VersionChange,
     /// Allow a version lower than or equal to the current one.
     #[arg(long)]
     pub allow_downgrade: bool,
@@ -44,14 +58,8 @@ pub struct BumpArgs {
 /// Arguments of `tagwright release`.
 #[derive(Debug, clap::Args)]
 pub struct ReleaseArgs {
-    /// The version to release.
-    #[arg(value_name = "X.Y.Z")]
-    pub version: String,
     #[command(flatten)]
-    pub repo: RepoArg,
-    /// Show the plan, the diff and the notes; change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    pub change: VersionChange,
     /// Verify the key before signing, and both signatures after, against this allowed-signers file.
     #[arg(long, value_name = "FILE")]
     pub allowed_signers: Option<PathBuf>,
@@ -213,9 +221,8 @@ fn print_json(report: &impl serde::Serialize) -> Result<(), Failure> {
 
 /// `tagwright bump`.
 pub fn bump(args: &BumpArgs, program: &'static str) -> Result<(), Failure> {
-    let version = tagwright_release::parse_version(&args.version)?;
-    let mut options = BumpOptions::new(&args.repo.repo, version);
-    options.dry_run = args.dry_run;
+    let mut options = BumpOptions::new(&args.change.repo.repo, args.change.version()?);
+    options.dry_run = args.change.dry_run;
     options.allow_downgrade = args.allow_downgrade;
     // The plan prints from the report, so the JSON document is the only thing on stdout.
     let report: BumpReport =
@@ -240,9 +247,9 @@ pub fn bump(args: &BumpArgs, program: &'static str) -> Result<(), Failure> {
 
 /// `tagwright release`.
 pub fn release(args: &ReleaseArgs, program: &'static str) -> Result<(), Failure> {
-    let version = tagwright_release::parse_version(&args.version)?;
-    let mut options = ReleaseOptions::new(&args.repo.repo, version);
-    options.dry_run = args.dry_run;
+    let change = &args.change;
+    let mut options = ReleaseOptions::new(&change.repo.repo, change.version()?);
+    options.dry_run = change.dry_run;
     options.allowed_signers.clone_from(&args.allowed_signers);
     options.branch.clone_from(&args.branch);
     options.uv.clone_from(&args.uv);
@@ -268,7 +275,7 @@ pub fn release(args: &ReleaseArgs, program: &'static str) -> Result<(), Failure>
     out(&format!(
         "nothing was pushed. Review, then push both at once:\n  git -C {dir} show --stat {tag}\n  git -C {dir} {allowed_flag}verify-tag {tag}\n  git -C {dir} push --atomic origin {} {tag}\n",
         report.branch,
-        dir = args.repo.repo.display()
+        dir = change.repo.repo.display()
     ));
     Ok(())
 }

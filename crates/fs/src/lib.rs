@@ -23,6 +23,40 @@ use std::io::{self, Write};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+/// An IO failure on a named file: `<path>: <the error>`. Every crate's `Io` error variant holds one.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {source}", .path.display())]
+pub struct FileError {
+    /// The file (or directory).
+    pub path: PathBuf,
+    /// The IO error.
+    #[source]
+    pub source: io::Error,
+}
+
+/// A file whose content is not what it must be: `<path>: <what is wrong>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: {message}", .path.display())]
+pub struct BadFile {
+    /// The file.
+    pub path: PathBuf,
+    /// What is wrong, with the line where known.
+    pub message: String,
+}
+
+impl BadFile {
+    /// `path` holds what it must not: `message`.
+    pub fn new(path: impl Into<PathBuf>, message: impl Into<String>) -> BadFile {
+        BadFile { path: path.into(), message: message.into() }
+    }
+}
+
+/// Makes a [`FileError`] of an IO error on `path`: `.map_err(tagwright_fs::at(&path))`.
+pub fn at(path: &Path) -> impl FnOnce(io::Error) -> FileError + use<> {
+    let path = path.to_path_buf();
+    move |source| FileError { path, source }
+}
+
 /// A temporary file beside its future place, removed on drop unless [`Staged::persist`]ed.
 #[derive(Debug)]
 pub struct Staged {

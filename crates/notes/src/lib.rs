@@ -92,19 +92,11 @@ impl Generator {
     /// Parses the configuration's templates.
     pub fn new(config: Config) -> Result<Generator, TemplateError> {
         let trim = config.changelog.trim;
-        let header = config
-            .changelog
-            .header
-            .as_deref()
-            .map(|h| template::Template::new("header", h, trim))
-            .transpose()?;
+        let optional =
+            |name: &str, text: Option<&str>| text.map(|t| template::Template::new(name, t, trim)).transpose();
+        let header = optional("header", config.changelog.header.as_deref())?;
         let body = template::Template::new("body", &config.changelog.body, trim)?;
-        let footer = config
-            .changelog
-            .footer
-            .as_deref()
-            .map(|f| template::Template::new("footer", f, trim))
-            .transpose()?;
+        let footer = optional("footer", config.changelog.footer.as_deref())?;
         let mut seen = std::collections::HashSet::new();
         let groups: Vec<Value> = config
             .git

@@ -47,17 +47,6 @@ pub(crate) struct Template {
     source: String,
 }
 
-fn error_chain(err: &tera::Error) -> String {
-    let mut message = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
 impl Template {
     /// Parses `content`; with `trim`, every line is trimmed first, as git-cliff does.
     pub(crate) fn new(name: &str, content: &str, trim: bool) -> Result<Template, TemplateError> {
@@ -67,8 +56,10 @@ impl Template {
             content.to_owned()
         };
         let mut tera = Tera::default();
-        tera.add_raw_template(name, &content)
-            .map_err(|e| TemplateError::Parse { name: name.to_owned(), message: error_chain(&e) })?;
+        tera.add_raw_template(name, &content).map_err(|e| TemplateError::Parse {
+            name: name.to_owned(),
+            message: tagwright_text::error_chain(&e),
+        })?;
         tera.register_filter("upper_first", upper_first);
         tera.register_filter("split_regex", split_regex);
         tera.register_filter("replace_regex", replace_regex);
@@ -95,12 +86,14 @@ impl Template {
         context: Value,
         postprocessors: &[TextProcessor],
     ) -> Result<String, TemplateError> {
-        let context = Context::from_value(context)
-            .map_err(|e| TemplateError::Render { name: self.name.clone(), message: error_chain(&e) })?;
-        let mut out = self
-            .tera
-            .render(&self.name, &context)
-            .map_err(|e| TemplateError::Render { name: self.name.clone(), message: error_chain(&e) })?;
+        let context = Context::from_value(context).map_err(|e| TemplateError::Render {
+            name: self.name.clone(),
+            message: tagwright_text::error_chain(&e),
+        })?;
+        let mut out = self.tera.render(&self.name, &context).map_err(|e| TemplateError::Render {
+            name: self.name.clone(),
+            message: tagwright_text::error_chain(&e),
+        })?;
         for processor in postprocessors {
             apply_text_processor(processor, &mut out, &[])
                 .map_err(|e| TemplateError::Postprocess(e.to_string()))?;

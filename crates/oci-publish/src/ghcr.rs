@@ -12,6 +12,7 @@ use reqwest::blocking::{Client, Response};
 use reqwest::{Method, header};
 
 use crate::RetryPolicy;
+use crate::registry::RequestFailure;
 
 /// The public GitHub REST API.
 pub const GITHUB_API: &str = "https://api.github.com";
@@ -44,15 +45,8 @@ pub enum GithubError {
         message: String,
     },
     /// The API could not be reached.
-    #[error("{method} {url}: {message}")]
-    Connection {
-        /// The method.
-        method: String,
-        /// The URL.
-        url: String,
-        /// What failed.
-        message: String,
-    },
+    #[error(transparent)]
+    Connection(RequestFailure),
     /// The API answered something unexpected.
     #[error("{url}: {message}")]
     Invalid {
@@ -134,10 +128,12 @@ impl GithubPackages {
                     after.unwrap_or_else(|| policy.backoff(attempt)).min(policy.max_delay)
                 }
                 _ => {
-                    return sent.map_err(|e| GithubError::Connection {
-                        method: method.to_string(),
-                        url: url.to_owned(),
-                        message: e.to_string(),
+                    return sent.map_err(|e| {
+                        GithubError::Connection(RequestFailure {
+                            method: method.to_string(),
+                            url: url.to_owned(),
+                            message: e.to_string(),
+                        })
                     });
                 }
             };

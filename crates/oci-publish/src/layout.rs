@@ -22,22 +22,11 @@ pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
 #[non_exhaustive]
 pub enum LayoutError {
     /// A file could not be read or written.
-    #[error("{}: {source}", .path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The IO error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] tagwright_fs::FileError),
     /// The directory is not a valid layout.
-    #[error("{}: {message}", .path.display())]
-    Invalid {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] tagwright_fs::BadFile),
     /// A blob does not match its digest or size: the layout was tampered with or damaged.
     #[error("{}: {message}", .path.display())]
     Integrity {
@@ -64,7 +53,7 @@ pub struct Layout {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> LayoutError + '_ {
-    move |source| LayoutError::Io { path: path.to_path_buf(), source }
+    move |source| LayoutError::Io(tagwright_fs::FileError { path: path.to_path_buf(), source })
 }
 
 /// A temporary file beside `target`, to be renamed onto it.
@@ -85,10 +74,10 @@ fn read_capped(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, LayoutErr
     let mut bytes = Vec::new();
     file.take(limit + 1).read_to_end(&mut bytes).map_err(io(path))?;
     if bytes.len() as u64 > limit {
-        return Err(LayoutError::Invalid {
-            path: path.to_path_buf(),
-            message: format!("{what} is larger than {} MiB", limit >> 20),
-        });
+        return Err(LayoutError::Invalid(tagwright_fs::BadFile::new(
+            path.to_path_buf(),
+            format!("{what} is larger than {} MiB", limit >> 20),
+        )));
     }
     Ok(bytes)
 }
@@ -109,10 +98,10 @@ impl Layout {
     /// Opens an existing layout.
     pub fn open(dir: &Path) -> Result<Layout, LayoutError> {
         if !dir.join("oci-layout").is_file() {
-            return Err(LayoutError::Invalid {
-                path: dir.to_path_buf(),
-                message: "not an OCI image layout (no oci-layout file)".to_owned(),
-            });
+            return Err(LayoutError::Invalid(tagwright_fs::BadFile::new(
+                dir.to_path_buf(),
+                "not an OCI image layout (no oci-layout file)".to_owned(),
+            )));
         }
         Ok(Layout { dir: dir.to_path_buf() })
     }
@@ -191,12 +180,14 @@ impl Layout {
     fn read_index(&self) -> Result<Value, LayoutError> {
         let path = self.index_path();
         let bytes = read_capped(&path, MAX_MANIFEST_BYTES, "index.json")?;
-        let value: Value = serde_json::from_slice(&bytes).map_err(|e| LayoutError::Invalid {
-            path: path.clone(),
-            message: format!("invalid JSON: {e}"),
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            LayoutError::Invalid(tagwright_fs::BadFile::new(path.clone(), format!("invalid JSON: {e}")))
         })?;
         if !value["manifests"].is_array() {
-            return Err(LayoutError::Invalid { path, message: "no manifests array".to_owned() });
+            return Err(LayoutError::Invalid(tagwright_fs::BadFile::new(
+                path,
+                "no manifests array".to_owned(),
+            )));
         }
         Ok(value)
     }
@@ -211,8 +202,9 @@ impl Layout {
             .flatten()
             .enumerate()
             .map(|(i, entry)| {
-                let entry = Entry::from_json(entry, &format!("manifest {}", i + 1))
-                    .map_err(|message| LayoutError::Invalid { path: path.clone(), message })?;
+                let entry = Entry::from_json(entry, &format!("manifest {}", i + 1)).map_err(|message| {
+                    LayoutError::Invalid(tagwright_fs::BadFile::new(path.clone(), message))
+                })?;
                 Ok((entry.descriptor, entry.annotations.get(REF_NAME).cloned()))
             })
             .collect()
@@ -221,7 +213,7 @@ impl Layout {
     fn write_index(&self, index: &Value) -> Result<(), LayoutError> {
         let path = self.index_path();
         let text = serde_json::to_string(index)
-            .map_err(|e| LayoutError::Invalid { path: path.clone(), message: e.to_string() })?;
+            .map_err(|e| LayoutError::Invalid(tagwright_fs::BadFile::new(path.clone(), e.to_string())))?;
         write_atomically(&path, text.as_bytes())
     }
 
@@ -236,10 +228,10 @@ impl Layout {
         self.put_blob_bytes(&digest, bytes)?;
         let mut index = self.read_index()?;
         let Some(manifests) = index.get_mut("manifests").and_then(Value::as_array_mut) else {
-            return Err(LayoutError::Invalid {
-                path: self.index_path(),
-                message: "no manifests array".to_owned(),
-            });
+            return Err(LayoutError::Invalid(tagwright_fs::BadFile::new(
+                self.index_path(),
+                "no manifests array".to_owned(),
+            )));
         };
         let mut entry = json!({"mediaType": media_type, "digest": digest.as_str(), "size": bytes.len()});
         match tag {

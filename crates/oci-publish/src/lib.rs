@@ -38,7 +38,8 @@ mod transfer;
 
 pub use digest::{Digest, DigestError};
 pub use ops::{
-    ChartPull, ChartPush, CopyReport, Deletion, OciError, Publisher, WaitOptions, WaitOutcome, rfc3339,
+    ChartId, ChartPull, ChartPush, CopyReport, Deletion, OciError, Publisher, WaitOptions, WaitOutcome,
+    rfc3339,
 };
 pub use options::{Credentials, Events, RegistryOptions, RetryPolicy, Silent};
 pub use reference::{Reference, ReferenceError, RegistryRef, Target};

@@ -83,7 +83,8 @@ impl Store {
             Store::Layout(layout) => {
                 let path = layout.blob_path(&blob.digest);
                 let input = std::fs::File::open(&path)
-                    .map_err(|source| RegistryError::Io { path: path.clone(), source })?;
+                    .map_err(tagwright_fs::at(&path))
+                    .map_err(RegistryError::from)?;
                 copy_checked(input, blob, file, &path)
             }
         }
@@ -108,7 +109,8 @@ impl Store {
                 layout
                     .put_blob_with(digest, |file| {
                         let input = std::fs::File::open(path)
-                            .map_err(|source| RegistryError::Io { path: path.clone(), source })?;
+                            .map_err(tagwright_fs::at(path))
+                            .map_err(RegistryError::from)?;
                         copy_checked(input, &descriptor, file, path).map(drop)
                     })
                     .map_err(flatten_put)
@@ -159,7 +161,7 @@ pub(crate) fn copy_checked(
                 integrity(format!("the blob is larger than the {} bytes its descriptor gives", blob.size))
             }
             CopyError::Read(source) | CopyError::Write(source) => {
-                OciError::Registry(RegistryError::Io { path: path.to_path_buf(), source })
+                OciError::Registry(tagwright_fs::at(path)(source).into())
             }
         })?;
     if size != blob.size {

@@ -78,7 +78,7 @@ impl BlobSource {
                 Ok(reqwest::blocking::Body::from(bytes[start..end].to_vec()))
             }
             BlobSource::File(path) => {
-                let io = |source| RegistryError::Io { path: path.clone(), source };
+                let io = |source| RegistryError::from(tagwright_fs::at(path)(source));
                 let mut file = std::fs::File::open(path).map_err(io)?;
                 file.seek(SeekFrom::Start(offset)).map_err(io)?;
                 if length <= IN_MEMORY_BODY {

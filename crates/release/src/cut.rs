@@ -31,10 +31,6 @@ pub const STEPS: [&str; 9] = [
     "review and push",
 ];
 
-fn step(index: usize) -> Step {
-    Step { index, total: STEPS.len(), name: STEPS[index - 1] }
-}
-
 /// What to release, and how.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -110,7 +106,7 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
         .transpose()
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
 
-    events.event(&Event::Step(step(1)));
+    events.event(&Event::Step(Step::of(&STEPS, 1)));
     let inventory = tagwright_versions::read(dir).map_err(|e| Error::caused(ErrorKind::Input, e))?;
     let new = &options.version;
     let tag = inventory.tag_format.render(new);
@@ -124,9 +120,9 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
         key_source: signer.source(),
     });
 
-    events.event(&Event::Step(step(2)));
-    let plan =
-        bump::plan(&inventory, new, &bump::BumpOptions::default()).map_err(step(2).fail(ErrorKind::Check))?;
+    events.event(&Event::Step(Step::of(&STEPS, 2)));
+    let plan = bump::plan(&inventory, new, &bump::BumpOptions::default())
+        .map_err(Step::of(&STEPS, 2).fail(ErrorKind::Check))?;
     events.event(&Event::Planned(&plan));
     let mut report = ReleaseReport {
         dry_run: options.dry_run,
@@ -149,7 +145,7 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
     let tag_ref = format!("refs/tags/{tag}");
     let snapshot = Snapshot::capture(repo.path(), &[&branch_ref, &tag_ref])
         .map_err(|e| Error::caused(ErrorKind::Check, e))?;
-    report.plan.apply().map_err(step(2).fail(ErrorKind::Check))?;
+    report.plan.apply().map_err(Step::of(&STEPS, 2).fail(ErrorKind::Check))?;
     let cut = Cut { repo: &repo, dir, options, signer: &signer, allowed: allowed.as_ref(), events };
     if let Err(err) = cut.run(&mut report, &branch_ref, &tag_ref) {
         let files = report.plan.revert();
@@ -165,7 +161,7 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
             )),
         });
     }
-    events.event(&Event::Step(step(9)));
+    events.event(&Event::Step(Step::of(&STEPS, 9)));
     Ok(report)
 }
 
@@ -176,21 +172,22 @@ fn run_preflight(
     tag: &str,
     allowed: Option<&AllowedSigners>,
 ) -> Result<Signer, Error> {
-    let fail = step(1).fail(ErrorKind::Check);
+    let fail = Step::of(&STEPS, 1).fail(ErrorKind::Check);
     preflight::check_branch(repo, &options.branch).map_err(&fail)?;
     preflight::check_clean(repo).map_err(&fail)?;
     preflight::check_tag_absent(repo, tag).map_err(&fail)?;
     preflight::check_newer(repo, &inventory.tag_format, inventory.scheme(), &options.version)
         .map_err(&fail)?;
     repo.signature().map_err(|e| {
-        step(1).failed(format!("no git identity ({}): set user.name and user.email", e.message()))
+        Step::of(&STEPS, 1).failed(format!("no git identity ({}): set user.name and user.email", e.message()))
     })?;
     preflight::check_signer(repo, &SignerOptions::default(), allowed).map_err(&fail)
 }
 
 /// The notes of the coming release `tag` (a line naming the release when there are no changes).
 fn notes(dir: &Path, tag: &str) -> Result<String, Error> {
-    let notes = tagwright_notes::release_notes(dir, tag).map_err(step(5).fail(ErrorKind::Check))?;
+    let notes =
+        tagwright_notes::release_notes(dir, tag).map_err(Step::of(&STEPS, 5).fail(ErrorKind::Check))?;
     Ok(if notes.trim().is_empty() { format!("Release {tag}\n") } else { notes })
 }
 
@@ -207,50 +204,56 @@ struct Cut<'a> {
 impl Cut<'_> {
     fn run(&self, report: &mut ReleaseReport, branch_ref: &str, tag_ref: &str) -> Result<(), Error> {
         let (events, repo, tag) = (self.events, self.repo, report.tag.clone());
-        events.event(&Event::Step(step(3)));
+        events.event(&Event::Step(Step::of(&STEPS, 3)));
         let resync = resync(self.dir, self.options)?;
         events.event(&Event::Resynced(&resync));
         report.resync = Some(resync);
 
-        events.event(&Event::Step(step(4)));
-        let inventory = tagwright_versions::read(self.dir).map_err(step(4).fail(ErrorKind::Check))?;
-        let gate =
-            tagwright_versions::check(&inventory, Some(&tag)).map_err(step(4).fail(ErrorKind::Check))?;
+        events.event(&Event::Step(Step::of(&STEPS, 4)));
+        let inventory =
+            tagwright_versions::read(self.dir).map_err(Step::of(&STEPS, 4).fail(ErrorKind::Check))?;
+        let gate = tagwright_versions::check(&inventory, Some(&tag))
+            .map_err(Step::of(&STEPS, 4).fail(ErrorKind::Check))?;
         if gate.status != Status::Ok {
-            return Err(step(4).failed(gate.problems().join("; ")));
+            return Err(Step::of(&STEPS, 4).failed(gate.problems().join("; ")));
         }
         let version = self.options.version.to_string();
         events.event(&Event::Gated { sources: gate.sources.len(), version: &version, tag: Some(&tag) });
 
-        events.event(&Event::Step(step(5)));
+        events.event(&Event::Step(Step::of(&STEPS, 5)));
         report.notes = notes(self.dir, &tag)?;
         events.event(&Event::Notes(&report.notes));
 
-        events.event(&Event::Step(step(6)));
+        events.event(&Event::Step(Step::of(&STEPS, 6)));
         let message = format!("chore(release): {tag}\n");
-        let head = repo.head().and_then(|h| h.peel_to_commit()).map_err(step(6).fail(ErrorKind::Check))?;
+        let head = repo
+            .head()
+            .and_then(|h| h.peel_to_commit())
+            .map_err(Step::of(&STEPS, 6).fail(ErrorKind::Check))?;
         let commit = commit_version_files(repo, &report.plan, &head, &message, self.signer, branch_ref)
-            .map_err(step(6).fail(ErrorKind::Check))?;
+            .map_err(Step::of(&STEPS, 6).fail(ErrorKind::Check))?;
         let commit_id = commit.to_string();
         events.event(&Event::Committed { commit: &commit_id, subject: message.trim_end() });
         report.commit = Some(commit_id.clone());
 
-        events.event(&Event::Step(step(7)));
-        let tagger = repo.signature().map_err(step(7).fail(ErrorKind::Check))?;
+        events.event(&Event::Step(Step::of(&STEPS, 7)));
+        let tagger = repo.signature().map_err(Step::of(&STEPS, 7).fail(ErrorKind::Check))?;
         let tag_oid = create_signed_tag(repo, &tag, commit, &tagger, &report.notes, self.signer)
-            .map_err(step(7).fail(ErrorKind::Check))?;
+            .map_err(Step::of(&STEPS, 7).fail(ErrorKind::Check))?;
         repo.reference(tag_ref, tag_oid, false, &format!("tag: {tag}"))
-            .map_err(step(7).fail(ErrorKind::Check))?;
+            .map_err(Step::of(&STEPS, 7).fail(ErrorKind::Check))?;
         events.event(&Event::Tagged { tag: &tag, commit: &commit_id });
         report.tag_object = Some(tag_oid.to_string());
 
-        events.event(&Event::Step(step(8)));
+        events.event(&Event::Step(Step::of(&STEPS, 8)));
         match self.allowed {
             Some(allowed) => {
-                let by_commit = verify_commit(repo, commit, allowed)
-                    .map_err(|e| step(8).failed(format!("commit: {}", tagwright_text::error_chain(&e))))?;
-                let by_tag = verify_tag(repo, tag_oid, allowed)
-                    .map_err(|e| step(8).failed(format!("tag: {}", tagwright_text::error_chain(&e))))?;
+                let by_commit = verify_commit(repo, commit, allowed).map_err(|e| {
+                    Step::of(&STEPS, 8).failed(format!("commit: {}", tagwright_text::error_chain(&e)))
+                })?;
+                let by_tag = verify_tag(repo, tag_oid, allowed).map_err(|e| {
+                    Step::of(&STEPS, 8).failed(format!("tag: {}", tagwright_text::error_chain(&e)))
+                })?;
                 events.event(&Event::Verified { commit: &by_commit, tag: &by_tag });
                 report.verified = true;
             }
@@ -304,7 +307,7 @@ enum CommitError {
 /// Proves the lock agrees with the manifest: `uv lock --check --offline` when uv is found (`--uv`, else
 /// `PATH`), else tagwright's own check that uv.lock's root entry records the new version.
 fn resync(dir: &Path, options: &ReleaseOptions) -> Result<Resync, Error> {
-    let inventory = tagwright_versions::read(dir).map_err(step(3).fail(ErrorKind::Check))?;
+    let inventory = tagwright_versions::read(dir).map_err(Step::of(&STEPS, 3).fail(ErrorKind::Check))?;
     let Some(root) = inventory.records.iter().find(|r| r.kind == SourceKind::UvLock) else {
         return Ok(Resync::NoLock);
     };
@@ -315,11 +318,11 @@ fn resync(dir: &Path, options: &ReleaseOptions) -> Result<Resync, Error> {
     if let Some(uv) = uv {
         let mut command = Command::new(&uv);
         command.args(["lock", "--check", "--offline"]).current_dir(dir).env("UV_PYTHON_DOWNLOADS", "never");
-        crate::tools::run(&mut command).map_err(|e| step(3).failed(e))?;
+        crate::tools::run(&mut command).map_err(|e| Step::of(&STEPS, 3).failed(e))?;
         return Ok(Resync::Uv { program: uv.display().to_string() });
     }
     if root.version != options.version {
-        return Err(step(3).failed(format!(
+        return Err(Step::of(&STEPS, 3).failed(format!(
             "{}:{}: uv.lock's root entry records {}, not {}",
             root.file, root.line, root.value, options.version
         )));

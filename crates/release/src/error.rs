@@ -37,6 +37,13 @@ pub struct Step {
     pub name: &'static str,
 }
 
+impl Step {
+    /// Step `index` (1-based) of a flow whose steps are `steps`.
+    pub(crate) fn of(steps: &[&'static str], index: usize) -> Step {
+        Step { index, total: steps.len(), name: steps[index - 1] }
+    }
+}
+
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "step {} ({})", self.index, self.name)

@@ -21,10 +21,6 @@ use crate::{Error, ErrorKind, Event, Events, Step};
 /// The publish flow's steps, in order.
 pub const STEPS: [&str; 3] = ["version gate", "wait for the release image", "package and push the chart"];
 
-fn step(index: usize) -> Step {
-    Step { index, total: STEPS.len(), name: STEPS[index - 1] }
-}
-
 /// Where and how to publish.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -83,12 +79,12 @@ pub struct PublishReport {
 /// Publishes the chart of `options.repo` once its release image exists.
 pub fn publish(options: &PublishOptions, events: Arc<dyn Events>) -> Result<PublishReport, Error> {
     let repo = &options.repo;
-    events.event(&Event::Step(step(1)));
+    events.event(&Event::Step(Step::of(&STEPS, 1)));
     let inventory = tagwright_versions::read(repo).map_err(|e| Error::caused(ErrorKind::Input, e))?;
     let report = tagwright_versions::check(&inventory, options.tag.as_deref())
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
     if report.status != Status::Ok {
-        return Err(step(1).failed(report.problems().join("\n")));
+        return Err(Step::of(&STEPS, 1).failed(report.problems().join("\n")));
     }
     let version = report.expected.map(|v| v.to_string()).unwrap_or_default();
     events.event(&Event::Gated {
@@ -117,26 +113,27 @@ pub fn publish(options: &PublishOptions, events: Arc<dyn Events>) -> Result<Publ
     let image = Target::parse(&format!("{}:{app_version}", options.image)).map_err(input)?;
     let publisher = publisher(options, &image, Arc::clone(&events))?;
 
-    events.event(&Event::Step(step(2)));
+    events.event(&Event::Step(Step::of(&STEPS, 2)));
     let mut wait = WaitOptions::default();
     wait.timeout = options.timeout;
     wait.initial_interval = options.interval;
     wait.platforms.clone_from(&options.platforms);
-    let image_digest = match publisher.wait(&image, &wait).map_err(|e| oci(step(2), e))? {
+    let image_digest = match publisher.wait(&image, &wait).map_err(|e| oci(Step::of(&STEPS, 2), e))? {
         WaitOutcome::Ready { digest, .. } => digest,
         WaitOutcome::TimedOut { last, elapsed, .. } => {
             let message = format!(
                 "{image} was not ready after {elapsed:.0?} (last: {last}); the chart was not pushed, so no chart points at a missing image"
             );
-            return Err(Error::new(ErrorKind::Timeout, message).at(step(2)));
+            return Err(Error::new(ErrorKind::Timeout, message).at(Step::of(&STEPS, 2)));
         }
     };
     let image = image.to_string();
     events.event(&Event::ImageReady { reference: &image, digest: &image_digest });
 
-    events.event(&Event::Step(step(3)));
-    let chart =
-        publisher.push_chart(&chart_dir, &options.charts, options.dry_run).map_err(|e| oci(step(3), e))?;
+    events.event(&Event::Step(Step::of(&STEPS, 3)));
+    let chart = publisher
+        .push_chart(&chart_dir, &options.charts, options.dry_run)
+        .map_err(|e| oci(Step::of(&STEPS, 3), e))?;
     Ok(PublishReport { version, image, image_digest, chart })
 }
 

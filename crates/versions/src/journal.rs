@@ -174,14 +174,8 @@ pub enum RecoverError {
         message: String,
     },
     /// A file could not be read, restored or removed.
-    #[error("{}: {source}", .path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The IO error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] tagwright_fs::FileError),
 }
 
 /// Finishes or rolls back a bump that was interrupted in the repository at `root`; `Ok(None)` when
@@ -190,8 +184,8 @@ pub enum RecoverError {
 pub fn recover(root: &Path) -> Result<Option<Recovery>, RecoverError> {
     let path = journal_path(root);
     let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| RecoverError::Io { path, source }
+        let at = tagwright_fs::at(path);
+        move |source| RecoverError::Io(at(source))
     };
     let invalid = |message: String| RecoverError::Invalid { path: path.clone(), message };
     let staged = staged_path(&path);

@@ -14,8 +14,9 @@ use tagwright_oci_publish::{
 };
 
 use crate::{Failure, exit, out};
-use output::{ChartId, Document};
+use output::Document;
 pub use progress::Reporter;
+use tagwright_oci_publish::ChartId;
 
 impl From<OciError> for Failure {
     /// A registry or content failure exits 1; bad input (a reference, a chart, a file) exits 2.
@@ -128,19 +129,7 @@ pub fn push(
         "Pushed"
     };
     let text = format!("{verb}: {}\nDigest: {}\n", pushed.reference, pushed.digest);
-    let body = output::Pushed {
-        reference: pushed.reference,
-        digest: pushed.digest,
-        size: pushed.size,
-        media_type: pushed.media_type,
-        config: pushed.config,
-        layers: pushed.layers,
-        uploaded: pushed.uploaded,
-        unchanged: pushed.unchanged,
-        dry_run: pushed.dry_run,
-        chart: ChartId { name: pushed.name, version: pushed.version },
-    };
-    emit(json, "ok", body, &text);
+    emit(json, "ok", pushed, &text);
     Ok(exit::OK)
 }
 

@@ -1,11 +1,12 @@
 //! `oci-publish --json`: one typed document per command. The shapes are a stable contract
-//! (docs/STABILITY.md), snapshot-tested in `tests/oci_publish.rs`.
+//! (docs/STABILITY.md), snapshot-tested in `tests/oci_publish.rs`. `chart push` prints
+//! [`tagwright_oci_publish::ChartPush`] itself.
 
 use std::path::PathBuf;
 
 use serde::Serialize;
-use tagwright_oci_publish::Digest;
 use tagwright_oci_publish::manifest::Descriptor;
+use tagwright_oci_publish::{ChartId, Digest};
 
 /// The envelope of every document: `{"schema_version": 1, "status": …, …}`.
 #[derive(Debug, Serialize)]
@@ -34,15 +35,6 @@ impl<T: Serialize> Document<T> {
     }
 }
 
-/// A chart's name and version.
-#[derive(Debug, Serialize)]
-pub struct ChartId {
-    /// Its name.
-    pub name: String,
-    /// Its version.
-    pub version: String,
-}
-
 /// `chart package`.
 #[derive(Debug, Serialize)]
 pub struct Packaged {
@@ -60,32 +52,6 @@ pub struct Packaged {
     pub mtime: u64,
     /// Where that time came from.
     pub mtime_source: String,
-}
-
-/// `chart push`.
-#[derive(Debug, Serialize)]
-pub struct Pushed {
-    /// Where the chart went.
-    pub reference: String,
-    /// The manifest's digest.
-    pub digest: Digest,
-    /// The manifest's size.
-    pub size: u64,
-    /// The manifest's media type.
-    #[serde(rename = "mediaType")]
-    pub media_type: String,
-    /// The config blob.
-    pub config: Descriptor,
-    /// The layers.
-    pub layers: Vec<Descriptor>,
-    /// The blobs sent (the others were there).
-    pub uploaded: Vec<Digest>,
-    /// The tag already named this manifest: nothing was written.
-    pub unchanged: bool,
-    /// Nothing was written: a dry run.
-    pub dry_run: bool,
-    /// The chart.
-    pub chart: ChartId,
 }
 
 /// `chart pull`.

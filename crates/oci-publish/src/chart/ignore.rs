@@ -34,9 +34,11 @@ impl IgnoreRules {
         let mut rules = IgnoreRules { rules: Vec::new() };
         rules.add("templates/.?*").expect("the default rule is valid");
         for (i, line) in text.lines().enumerate() {
-            rules.add(line).map_err(|message| ChartError::Invalid {
-                path: path.to_path_buf(),
-                message: format!("line {}: {message}", i + 1),
+            rules.add(line).map_err(|message| {
+                ChartError::Invalid(tagwright_fs::BadFile::new(
+                    path.to_path_buf(),
+                    format!("line {}: {message}", i + 1),
+                ))
             })?;
         }
         Ok(rules)

@@ -27,22 +27,11 @@ pub const PROVENANCE_MEDIA_TYPE: &str = "application/vnd.cncf.helm.chart.provena
 #[non_exhaustive]
 pub enum ChartError {
     /// A file could not be read or written.
-    #[error("{}: {source}", .path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The IO error.
-        #[source]
-        source: std::io::Error,
-    },
-    /// Chart.yaml is not valid.
-    #[error("{}: {message}", .path.display())]
-    Invalid {
-        /// Chart.yaml (or the archive).
-        path: PathBuf,
-        /// What is wrong, with the line when known.
-        message: String,
-    },
+    #[error(transparent)]
+    Io(#[from] tagwright_fs::FileError),
+    /// Chart.yaml (or the archive) is not valid.
+    #[error(transparent)]
+    Invalid(#[from] tagwright_fs::BadFile),
     /// A file would land outside the chart's directory in the archive.
     #[error("{}: escapes the chart directory", .path.display())]
     Escapes {
@@ -58,7 +47,7 @@ use ignore::IgnoreRules;
 use ignore::go_match;
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ChartError + '_ {
-    move |source| ChartError::Io { path: path.to_path_buf(), source }
+    move |source| ChartError::Io(tagwright_fs::FileError { path: path.to_path_buf(), source })
 }
 
 /// A maintainer in Chart.yaml.
@@ -122,7 +111,8 @@ pub struct ChartMetadata {
 impl ChartMetadata {
     /// Parses and validates Chart.yaml text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<ChartMetadata, ChartError> {
-        let invalid = |message: String| ChartError::Invalid { path: path.to_path_buf(), message };
+        let invalid =
+            |message: String| ChartError::Invalid(tagwright_fs::BadFile::new(path.to_path_buf(), message));
         let doc = yaml::parse(text)
             .map_err(|e| invalid(format!("{}:{}: invalid YAML: {}", e.line, e.column, e.message)))?;
         if doc.entries().is_none() {
@@ -461,9 +451,11 @@ fn walk(root: &Path, dir: &Path, rules: &IgnoreRules, out: &mut Vec<String>) -> 
     for entry in entries {
         let path = entry.path();
         let relative = path.strip_prefix(root).map_err(|_| ChartError::Escapes { path: path.clone() })?;
-        let relative = relative.to_str().ok_or_else(|| ChartError::Invalid {
-            path: path.clone(),
-            message: "file names must be UTF-8".to_owned(),
+        let relative = relative.to_str().ok_or_else(|| {
+            ChartError::Invalid(tagwright_fs::BadFile::new(
+                path.clone(),
+                "file names must be UTF-8".to_owned(),
+            ))
         })?;
         let resolved = std::fs::canonicalize(&path).map_err(io(&path))?;
         if !resolved.starts_with(root) {
@@ -495,7 +487,8 @@ pub fn read_archive(path: &Path) -> Result<ChartMetadata, ChartError> {
 /// errors. Entries that escape the chart are refused, and `Chart.yaml` is read up to 1 MiB.
 pub fn read_archive_from(reader: impl Read, path: &Path) -> Result<ChartMetadata, ChartError> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(reader));
-    let invalid = |message: String| ChartError::Invalid { path: path.to_path_buf(), message };
+    let invalid =
+        |message: String| ChartError::Invalid(tagwright_fs::BadFile::new(path.to_path_buf(), message));
     for entry in archive.entries().map_err(io(path))? {
         let mut entry = entry.map_err(io(path))?;
         let name = entry.path().map_err(io(path))?.to_string_lossy().into_owned();

@@ -51,7 +51,8 @@ impl Publisher {
         let mut report =
             CopyReport { digest: manifest.digest.clone(), blobs: 0, uploaded: 0, bytes: 0, unchanged: false };
         let scratch = TempDir::new("tagwright-copy-")
-            .map_err(|source| RegistryError::Io { path: std::env::temp_dir(), source })?;
+            .map_err(tagwright_fs::at(&std::env::temp_dir()))
+            .map_err(RegistryError::from)?;
         self.copy_manifest(
             &from,
             &to,
@@ -101,7 +102,8 @@ impl Publisher {
                     // digest of what arrives, and the size is checked here before a byte leaves.
                     let path = layout.blob_path(&blob.digest);
                     let size = std::fs::metadata(&path)
-                        .map_err(|source| RegistryError::Io { path: path.clone(), source })?
+                        .map_err(tagwright_fs::at(&path))
+                        .map_err(RegistryError::from)?
                         .len();
                     if size != blob.size {
                         return Err(OciError::Layout(LayoutError::Integrity {
@@ -115,7 +117,8 @@ impl Publisher {
                 (Store::Registry { .. }, Store::Registry { .. }) => {
                     let path = scratch.join(blob.digest.tag_prefix());
                     let mut file = std::fs::File::create(&path)
-                        .map_err(|source| RegistryError::Io { path: path.clone(), source })?;
+                        .map_err(tagwright_fs::at(&path))
+                        .map_err(RegistryError::from)?;
                     from.blob_into(blob, &mut file)?;
                     let written = to.put_blob(&blob.digest, blob.size, &BlobSource::File(path.clone()));
                     let _ = std::fs::remove_file(&path);

@@ -14,7 +14,7 @@ mod wait;
 pub use copy::CopyReport;
 pub use delete::Deletion;
 pub use pull::ChartPull;
-pub use push::ChartPush;
+pub use push::{ChartId, ChartPush};
 pub use wait::{WaitOptions, WaitOutcome};
 
 use std::collections::HashMap;
@@ -89,7 +89,7 @@ impl OciError {
         match self {
             OciError::Reference(_) | OciError::Chart(_) | OciError::Usage(_) => true,
             OciError::Layout(e) => !matches!(e, LayoutError::Integrity { .. }),
-            OciError::Registry(e) => matches!(e, RegistryError::Setup(_) | RegistryError::Io { .. }),
+            OciError::Registry(e) => matches!(e, RegistryError::Setup(_) | RegistryError::Io(_)),
             _ => false,
         }
     }
@@ -121,7 +121,7 @@ fn parse_manifest(manifest: &Manifest, reference: &str) -> Result<ParsedManifest
 
 /// The digest and size of a file, streamed.
 fn file_digest(path: &Path) -> Result<(Digest, u64), OciError> {
-    let io = |source| OciError::Registry(RegistryError::Io { path: path.to_path_buf(), source });
+    let io = |source| OciError::Registry(tagwright_fs::at(path)(source).into());
     let mut file = std::fs::File::open(path).map_err(io)?;
     crate::registry::copy_hashing(
         &mut file,

@@ -96,13 +96,13 @@ impl Publisher {
         if !matches!((components.next(), components.next()), (Some(std::path::Component::Normal(_)), None)) {
             return Err(not_chart(format!("`{file_name}` is not a plain file name")));
         }
-        std::fs::create_dir_all(dest)
-            .map_err(|source| RegistryError::Io { path: dest.to_path_buf(), source })?;
+        std::fs::create_dir_all(dest).map_err(tagwright_fs::at(dest)).map_err(RegistryError::from)?;
         let path = dest.join(&file_name);
         let mut temp = TempFile::new_in(dest, ".tagwright-pull.")
-            .map_err(|source| RegistryError::Io { path: dest.to_path_buf(), source })?;
+            .map_err(tagwright_fs::at(dest))
+            .map_err(RegistryError::from)?;
         store.blob_into(&layer, temp.as_file_mut())?;
-        temp.persist(&path).map_err(|source| RegistryError::Io { path: path.clone(), source })?;
+        temp.persist(&path).map_err(tagwright_fs::at(&path)).map_err(RegistryError::from)?;
         Ok(ChartPull {
             name: name.to_owned(),
             version: version.to_owned(),

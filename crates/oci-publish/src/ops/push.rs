@@ -16,10 +16,6 @@ use crate::scratch::TempDir;
 #[derive(Debug, Clone, serde::Serialize)]
 #[non_exhaustive]
 pub struct ChartPush {
-    /// The chart's name.
-    pub name: String,
-    /// The chart's version.
-    pub version: String,
     /// Where it went, such as `ghcr.io/org/charts/advisoryhub:1.2.0`.
     pub reference: String,
     /// The manifest's digest.
@@ -27,6 +23,7 @@ pub struct ChartPush {
     /// The manifest's size.
     pub size: u64,
     /// The manifest's media type.
+    #[serde(rename = "mediaType")]
     pub media_type: String,
     /// The config blob.
     pub config: Descriptor,
@@ -38,9 +35,20 @@ pub struct ChartPush {
     pub unchanged: bool,
     /// Nothing was written because this was a dry run.
     pub dry_run: bool,
+    /// The chart.
+    pub chart: ChartId,
     /// The manifest bytes.
     #[serde(skip)]
     pub manifest: Vec<u8>,
+}
+
+/// A chart's name and version.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ChartId {
+    /// Its name.
+    pub name: String,
+    /// Its version.
+    pub version: String,
 }
 
 /// The JSON of a descriptor, as Go's `ocispec.Descriptor` marshals it.
@@ -74,7 +82,8 @@ impl Publisher {
     /// given). Blobs and manifests already present are not sent again.
     pub fn push_chart(&self, chart: &Path, target: &Target, dry_run: bool) -> Result<ChartPush, OciError> {
         let work = TempDir::new("tagwright-chart-")
-            .map_err(|source| ChartError::Io { path: std::env::temp_dir(), source })?;
+            .map_err(tagwright_fs::at(&std::env::temp_dir()))
+            .map_err(ChartError::from)?;
         let (archive, metadata, created) = if chart.is_dir() {
             let packaged = chart::package(chart, work.path())?;
             (packaged.path, packaged.metadata, packaged.mtime)
@@ -149,8 +158,7 @@ impl Publisher {
             chart_manifest(&config, &descriptors, &metadata.oci_annotations(&rfc3339(created))).into_bytes();
         let digest = Digest::sha256(&manifest);
         let mut report = ChartPush {
-            name: metadata.name.clone(),
-            version: metadata.version.clone(),
+            chart: ChartId { name: metadata.name.clone(), version: metadata.version.clone() },
             reference: destination.to_string(),
             digest: digest.clone(),
             size: manifest.len() as u64,

@@ -6,7 +6,7 @@ use super::{OciError, Publisher, parse_manifest};
 use crate::digest::Digest;
 use crate::manifest::{Content, ImageConfig, Platform};
 use crate::reference::{Reference, Target};
-use crate::registry::{ManifestStatus, RegistryError};
+use crate::registry::{ManifestStatus, RegistryError, RequestFailure};
 use crate::store::Store;
 
 /// How to wait.
@@ -117,7 +117,7 @@ impl Publisher {
         };
         match self.ready(store, target, reference, platforms) {
             // A server that is down, slow or silent is "not yet"; the deadline decides.
-            Err(OciError::Registry(RegistryError::Connection { message, .. })) => {
+            Err(OciError::Registry(RegistryError::Connection(RequestFailure { message, .. }))) => {
                 not_yet(format!("unreachable: {message}"))
             }
             other => other,

@@ -1,6 +1,6 @@
 //! How a registry request fails.
 
-use std::path::PathBuf;
+use super::http::RequestFailure;
 
 /// A registry failure, naming the method and URL. Never includes credentials.
 #[derive(Debug, thiserror::Error)]
@@ -18,16 +18,9 @@ pub enum RegistryError {
         /// The registry's error code and message, or a remedy.
         detail: Option<String>,
     },
-    /// The registry could not be reached (after retries).
-    #[error("{method} {url}: {message}")]
-    Connection {
-        /// The method.
-        method: String,
-        /// The URL.
-        url: String,
-        /// What failed.
-        message: String,
-    },
+    /// The registry could not be reached (after retries), or answered what cannot be read.
+    #[error(transparent)]
+    Connection(RequestFailure),
     /// Authentication failed or is needed.
     #[error("{url}: {message}")]
     Auth {
@@ -37,14 +30,8 @@ pub enum RegistryError {
         message: String,
     },
     /// A local file could not be read or written.
-    #[error("{}: {source}", .path.display())]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The IO error.
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] tagwright_fs::FileError),
     /// The TLS handshake failed (an untrusted or invalid certificate, or a server that does not speak
     /// TLS). Not retried.
     #[error("{method} {url}: TLS failed: {message}")]

@@ -42,6 +42,18 @@ pub(crate) fn is_loopback(host: &str) -> bool {
     name == "localhost" || name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// A request that failed: its method, its URL (which never carries credentials) and what happened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{method} {url}: {message}")]
+pub struct RequestFailure {
+    /// The method.
+    pub method: String,
+    /// The URL.
+    pub url: String,
+    /// What failed.
+    pub message: String,
+}
+
 /// Failures that trying again cannot mend: a certificate that is not trusted (or a TLS handshake that
 /// fails), and a redirect loop.
 pub(crate) fn final_failure(method: &Method, url: &str, error: &reqwest::Error) -> Option<RegistryError> {
@@ -91,10 +103,12 @@ pub(crate) fn read_capped(
         return Err(too_large());
     }
     let mut bytes = Vec::new();
-    (&mut response).take(limit + 1).read_to_end(&mut bytes).map_err(|e| RegistryError::Connection {
-        method: method.to_string(),
-        url: url.to_owned(),
-        message: e.to_string(),
+    (&mut response).take(limit + 1).read_to_end(&mut bytes).map_err(|e| {
+        RegistryError::Connection(RequestFailure {
+            method: method.to_string(),
+            url: url.to_owned(),
+            message: e.to_string(),
+        })
     })?;
     if bytes.len() as u64 > limit {
         return Err(too_large());
@@ -122,17 +136,7 @@ pub(crate) fn content_type(response: &Response) -> String {
 
 /// The message of a reqwest error and its causes (URLs it names carry no credentials).
 pub(crate) fn error_text(error: &reqwest::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
+    tagwright_text::error_chain(error)
 }
 
 pub(crate) fn status_error(method: &Method, url: &str, response: Response) -> RegistryError {

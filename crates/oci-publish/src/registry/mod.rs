@@ -38,6 +38,7 @@ mod error;
 pub(crate) mod http;
 mod upload;
 
+pub use self::http::RequestFailure;
 pub use error::RegistryError;
 
 /// The slowest upload rate a request's timeout allows for: 64 KiB/s.
@@ -140,8 +141,8 @@ impl Registry {
             .timeout(options.read_timeout)
             .redirect(reqwest::redirect::Policy::limited(5));
         if let Some(ca_file) = &options.ca_file {
-            let pem = std::fs::read(ca_file)
-                .map_err(|source| RegistryError::Io { path: ca_file.clone(), source })?;
+            let pem =
+                std::fs::read(ca_file).map_err(tagwright_fs::at(ca_file)).map_err(RegistryError::from)?;
             let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 RegistryError::Setup(format!("{}: not a PEM certificate bundle: {e}", ca_file.display()))
             })?;
@@ -303,7 +304,13 @@ impl Registry {
                     },
                 }
             },
-            |message| RegistryError::Connection { method: method.to_string(), url: url.to_owned(), message },
+            |message| {
+                RegistryError::Connection(RequestFailure {
+                    method: method.to_string(),
+                    url: url.to_owned(),
+                    message,
+                })
+            },
         )
     }
 
@@ -373,11 +380,11 @@ impl Registry {
                 None => None,
                 Some(value) => {
                     Some(value.to_str().ok().and_then(|text| Digest::parse(text).ok()).ok_or_else(|| {
-                        RegistryError::Connection {
+                        RegistryError::Connection(RequestFailure {
                             method: "HEAD".to_owned(),
                             url: url.clone(),
                             message: "the registry sent an invalid Docker-Content-Digest".to_owned(),
-                        }
+                        })
                     })?)
                 }
             };
@@ -406,10 +413,12 @@ impl Registry {
         let send = || {
             let request = self.authorize(build(self.request(method.clone(), url, 0))?, url, scope);
             request.send().map_err(|e| {
-                final_failure(&method, url, &e).unwrap_or_else(|| RegistryError::Connection {
-                    method: method.to_string(),
-                    url: url.to_owned(),
-                    message: error_text(&e),
+                final_failure(&method, url, &e).unwrap_or_else(|| {
+                    RegistryError::Connection(RequestFailure {
+                        method: method.to_string(),
+                        url: url.to_owned(),
+                        message: error_text(&e),
+                    })
                 })
             })
         };
@@ -489,9 +498,11 @@ impl Registry {
             self.events.progress(&what, done, size);
         })
         .map_err(|e| match e {
-            CopyError::Read(e) => {
-                RegistryError::Connection { method: "GET".into(), url: url.clone(), message: e.to_string() }
-            }
+            CopyError::Read(e) => RegistryError::Connection(RequestFailure {
+                method: "GET".into(),
+                url: url.clone(),
+                message: e.to_string(),
+            }),
             CopyError::Write(source) => RegistryError::Store { digest: digest.to_string(), source },
             CopyError::TooLong => too_long(),
         })?;
@@ -537,23 +548,24 @@ impl Registry {
             }
             let next = response.headers().get(header::LINK).and_then(|v| v.to_str().ok()).and_then(next_link);
             let bytes = read_capped(&Method::GET, &url, response, MAX_MANIFEST_BYTES, "a tag list page")?;
-            let body: serde_json::Value =
-                serde_json::from_slice(&bytes).map_err(|e| RegistryError::Connection {
+            let body: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
+                RegistryError::Connection(RequestFailure {
                     method: "GET".into(),
                     url: url.clone(),
                     message: format!("not JSON: {e}"),
-                })?;
+                })
+            })?;
             tags.extend(
                 body["tags"].as_array().into_iter().flatten().filter_map(|t| t.as_str().map(str::to_owned)),
             );
             match next.and_then(|next| Url::parse(&self.base).ok()?.join(&next).ok()) {
                 Some(next) if Origin::of(&next) == self.origin => url = next.to_string(),
                 Some(next) => {
-                    return Err(RegistryError::Connection {
+                    return Err(RegistryError::Connection(RequestFailure {
                         method: "GET".into(),
                         url,
                         message: format!("the next page is on another origin ({next}); not followed"),
-                    });
+                    }));
                 }
                 None => return Ok(tags),
             }

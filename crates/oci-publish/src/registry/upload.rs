@@ -4,7 +4,7 @@
 use reqwest::blocking::Response;
 use reqwest::{Method, StatusCode, Url, header};
 
-use super::{BlobSource, Registry, RegistryError, first_push_remedy};
+use super::{BlobSource, Registry, RegistryError, RequestFailure, first_push_remedy};
 use crate::digest::Digest;
 
 use super::http::{error_text, final_failure, retry_after, retryable, status_error};
@@ -40,10 +40,11 @@ impl Registry {
             let location = self.start_upload(repository, &scope)?;
             let whole =
                 size <= self.chunk_size || self.chunks_refused.load(std::sync::atomic::Ordering::Relaxed);
+            let blob = Blob { digest, size, source, scope: &scope };
             let result = if whole {
-                self.put_whole(&location, digest, size, source, &scope).map(|()| Upload::Done)
+                self.put_whole(&location, &blob).map(|()| Upload::Done)
             } else {
-                self.put_chunked(&location, digest, size, source, &scope)
+                self.put_chunked(&location, &blob)
             };
             match result? {
                 Upload::Done => return Ok(true),
@@ -59,11 +60,11 @@ impl Registry {
                     self.events.note(&format!("{digest}: the upload session was lost; starting again"));
                 }
                 Upload::Restart => {
-                    return Err(RegistryError::Connection {
+                    return Err(RegistryError::Connection(RequestFailure {
                         method: "PATCH".to_owned(),
                         url: self.url(&format!("/v2/{repository}/blobs/uploads/")),
                         message: "the upload session was lost 3 times".to_owned(),
-                    });
+                    }));
                 }
             }
         }
@@ -76,10 +77,12 @@ impl Registry {
         if response.status() != StatusCode::ACCEPTED {
             return Err(self.push_error(&Method::POST, &url, response));
         }
-        self.location(&response).ok_or_else(|| RegistryError::Connection {
-            method: "POST".to_owned(),
-            url,
-            message: "the registry sent no upload Location".to_owned(),
+        self.location(&response).ok_or_else(|| {
+            RegistryError::Connection(RequestFailure {
+                method: "POST".to_owned(),
+                url,
+                message: "the registry sent no upload Location".to_owned(),
+            })
         })
     }
 
@@ -95,14 +98,8 @@ impl Registry {
     }
 
     /// One `PUT` with the whole blob, streamed from its source.
-    fn put_whole(
-        &self,
-        location: &str,
-        digest: &Digest,
-        size: u64,
-        source: &BlobSource,
-        scope: &str,
-    ) -> Result<(), RegistryError> {
+    fn put_whole(&self, location: &str, blob: &Blob<'_>) -> Result<(), RegistryError> {
+        let Blob { digest, size, source, scope } = *blob;
         let url = Registry::with_digest(location, digest);
         let response = self.send(Method::PUT, &url, scope, size, |r| {
             let body = source.body(0, size, digest, self.events.clone())?;
@@ -119,14 +116,8 @@ impl Registry {
     }
 
     /// `PATCH` chunks, resuming from the registry's offset after a failure.
-    fn put_chunked(
-        &self,
-        location: &str,
-        digest: &Digest,
-        size: u64,
-        source: &BlobSource,
-        scope: &str,
-    ) -> Result<Upload, RegistryError> {
+    fn put_chunked(&self, location: &str, blob: &Blob<'_>) -> Result<Upload, RegistryError> {
+        let Blob { digest, size, source, scope } = *blob;
         let mut location = location.to_owned();
         let mut offset = 0u64;
         let mut failures = 0;
@@ -249,4 +240,13 @@ enum Upload {
     Restart,
     /// The registry does not take chunks (the status it answered).
     ChunksRefused(u16),
+}
+
+/// One blob on its way up: its digest and size, where its bytes come from, and the auth scope.
+#[derive(Clone, Copy)]
+struct Blob<'a> {
+    digest: &'a Digest,
+    size: u64,
+    source: &'a BlobSource,
+    scope: &'a str,
 }

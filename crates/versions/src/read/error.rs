@@ -95,6 +95,14 @@ pub enum ReadError {
 }
 
 impl ReadError {
+    /// A syntax error in `path` at byte `offset` of its `text`, with the line and column.
+    pub(crate) fn syntax_at(path: &str, text: &str, offset: usize, message: String) -> ReadError {
+        let (line, column) = crate::text::line_col(text, offset);
+        ReadError::Syntax { path: path.to_owned(), line, column, message }
+    }
+}
+
+impl ReadError {
     /// The file the error is about, relative to the repository root.
     pub fn path(&self) -> Option<&str> {
         match self {

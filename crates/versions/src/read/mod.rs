@@ -230,8 +230,7 @@ fn read_config(repo: &Repo, config_path: &Path) -> Result<(Vec<Spec>, TagFormat)
     let (text, _) = repo.read_text(Path::new(CONFIG_FILE))?;
     let doc = parse_toml(&name, &text)?;
     let at = |item: Option<std::ops::Range<usize>>, message: String| {
-        let (line, column) = line_col(&text, item.map_or(0, |s| s.start));
-        ReadError::Syntax { path: name.clone(), line, column, message }
+        ReadError::syntax_at(&name, &text, item.map_or(0, |s| s.start), message)
     };
     let mut format = TagFormat::default();
     let Some(versions) = doc.as_table().get("versions") else {
@@ -365,13 +364,8 @@ impl<'r> Repo<'r> {
 
 fn parse_toml<'t>(path: &str, text: &'t str) -> Result<Document<&'t str>, ReadError> {
     Document::parse(text).map_err(|err| {
-        let (line, column) = line_col(text, err.span().map_or(0, |s| s.start));
-        ReadError::Syntax {
-            path: path.to_owned(),
-            line,
-            column,
-            message: format!("invalid TOML: {}", err.message().trim_end()),
-        }
+        let message = format!("invalid TOML: {}", err.message().trim_end());
+        ReadError::syntax_at(path, text, err.span().map_or(0, |s| s.start), message)
     })
 }
 

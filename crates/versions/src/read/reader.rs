@@ -190,16 +190,11 @@ impl<'r> Reader<'r> {
             if let Some(first) = root {
                 // Readers disagree on which of two roots counts (ours took the first, others the last).
                 let line_of = |t: &toml_edit::Table| line_col(text, t.span().map_or(0, |s| s.start)).0;
-                let (line, column) = line_col(text, package.span().map_or(0, |s| s.start));
-                return Err(ReadError::Syntax {
-                    path: path.to_owned(),
-                    line,
-                    column,
-                    message: format!(
-                        "a second root package `{name}` (lines {} and {line}): uv.lock has one; run `uv lock`",
-                        line_of(first)
-                    ),
-                });
+                let (first, second) = (line_of(first), line_of(package));
+                let message = format!(
+                    "a second root package `{name}` (lines {first} and {second}): uv.lock has one; run `uv lock`"
+                );
+                return Err(ReadError::syntax_at(path, text, package.span().map_or(0, |s| s.start), message));
             }
             root = Some(package);
         }
@@ -356,15 +351,12 @@ impl<'r> Reader<'r> {
                 let field = format!("package[{name}].version");
                 if let Some(first) = found.iter().find(|f| f.field == field) {
                     let (first_line, _) = line_col(text, first.token.start);
-                    let (line, column) = line_col(text, item.span().map_or(0, |s| s.start));
-                    return Err(ReadError::Syntax {
-                        path: path.to_owned(),
-                        line,
-                        column,
-                        message: format!(
-                            "the workspace package `{name}` is listed twice (lines {first_line} and {line}): run `cargo update -w`"
-                        ),
-                    });
+                    let offset = item.span().map_or(0, |s| s.start);
+                    let (line, _) = line_col(text, offset);
+                    let message = format!(
+                        "the workspace package `{name}` is listed twice (lines {first_line} and {line}): run `cargo update -w`"
+                    );
+                    return Err(ReadError::syntax_at(path, text, offset, message));
                 }
                 found.push(string_field(path, text, &field, item)?);
             }
