@@ -150,7 +150,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     let mut release = tagwright_release::ReleaseOptions::new(&dir, new.clone());
     release.allowed_signers = Some(allowed.clone());
     let progress = tagwright_cli::flows::Progress::new("xtask", false);
-    tagwright_release::release(&release, std::sync::Arc::new(progress))?;
+    let report = tagwright_release::release(&release, std::sync::Arc::new(progress))?;
+    out(&tagwright_cli::flows::review(&report, &dir, Some(&allowed)));
 
     step(5, "what git itself says about the release");
     let allowed_option = format!("gpg.ssh.allowedSignersFile={}", allowed.display());

@@ -267,17 +267,25 @@ pub fn release(args: &ReleaseArgs, program: &'static str) -> Result<(), Failure>
         out("\ndry run: nothing was changed\n");
         return Ok(());
     }
-    let allowed_flag = args
-        .allowed_signers
-        .as_ref()
+    out(&review(&report, &change.repo.repo, args.allowed_signers.as_deref()));
+    Ok(())
+}
+
+/// The release flow's last step: the commands that review the release and push it.
+pub fn review(
+    report: &ReleaseReport,
+    repo: &std::path::Path,
+    allowed_signers: Option<&std::path::Path>,
+) -> String {
+    let allowed_flag = allowed_signers
         .map(|p| format!("-c gpg.ssh.allowedSignersFile={} ", p.display()))
         .unwrap_or_default();
-    out(&format!(
+    format!(
         "nothing was pushed. Review, then push both at once:\n  git -C {dir} show --stat {tag}\n  git -C {dir} {allowed_flag}verify-tag {tag}\n  git -C {dir} push --atomic origin {} {tag}\n",
         report.branch,
-        dir = change.repo.repo.display()
-    ));
-    Ok(())
+        tag = report.tag,
+        dir = repo.display()
+    )
 }
 
 /// `tagwright publish`.

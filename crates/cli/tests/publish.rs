@@ -84,6 +84,16 @@ fn the_chart_waits_for_its_image() {
         done.stdout
     );
     assert!(has_chart(host));
+
+    // A re-run pushes nothing new, and --json says so in one document; progress goes to stderr.
+    let again = publish(repo.path(), host, &["--timeout", "10s", "--json"]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&again.stdout).expect("one JSON document");
+    assert_eq!((doc["status"].as_str(), doc["version"].as_str()), (Some("ok"), Some("0.1.0")));
+    assert_eq!(doc["chart"]["unchanged"], true, "{doc}");
+    assert_eq!(doc["chart"]["reference"], format!("{host}/charts/advisoryhub:0.1.0"));
+    assert!(doc["image_digest"].as_str().is_some_and(|d| d.starts_with("sha256:")), "{doc}");
+    assert!(again.stderr.contains("[2/3] wait for the release image"), "{}", again.stderr);
 }
 
 #[test]

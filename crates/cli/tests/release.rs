@@ -318,3 +318,19 @@ fn without_uv_the_release_says_that_tagwright_checked_the_lock_itself() {
     );
     assert_eq!(release.git(&["describe", "--tags", "--exact-match", "HEAD"]).trim(), "v0.5.0");
 }
+
+#[test]
+fn json_is_one_document_on_stdout_with_the_progress_on_stderr() {
+    let release = Release::new();
+    let before = git_state(release.dir());
+    let out = release.release(&["0.2.0", "--dry-run", "--json"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    assert_eq!((doc["schema_version"].as_u64(), doc["status"].as_str()), (Some(1), Some("ok")));
+    assert_eq!((doc["dry_run"].as_bool(), doc["tag"].as_str()), (Some(true), Some("v0.2.0")));
+    assert_eq!(doc["plan"]["new"], "0.2.0");
+    assert!(doc["notes"].as_str().is_some_and(|n| n.starts_with("## [0.2.0] - ")), "{doc}");
+    assert!(doc["commit"].is_null(), "a dry run makes no commit");
+    assert!(out.stderr.contains("[1/9] preflight"), "progress goes to stderr: {}", out.stderr);
+    assert_same_tree(&before, &git_state(release.dir()));
+}
