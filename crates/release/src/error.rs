@@ -24,6 +24,12 @@ impl ErrorKind {
             ErrorKind::Timeout => 3,
         }
     }
+
+    /// The kind of a registry or layout failure: bad input (a reference, a chart, a local file) or a
+    /// failed step (a refusal, an integrity failure, an unreachable registry).
+    pub fn of_oci(err: &tagwright_oci_publish::OciError) -> ErrorKind {
+        if err.is_input_error() { ErrorKind::Input } else { ErrorKind::Check }
+    }
 }
 
 /// The step of a flow where a failure happened: its position and its name.

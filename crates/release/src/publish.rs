@@ -153,6 +153,5 @@ fn publisher(options: &PublishOptions, image: &Target, events: Arc<dyn Events>) 
 
 /// A registry failure is a failed step; bad input (a reference, the chart) is bad input.
 fn oci(step: Step, err: OciError) -> Error {
-    let kind = if err.is_input_error() { ErrorKind::Input } else { ErrorKind::Check };
-    Error::caused(kind, err).at(step)
+    Error::caused(ErrorKind::of_oci(&err), err).at(step)
 }

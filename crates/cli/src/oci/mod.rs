@@ -21,8 +21,7 @@ use tagwright_oci_publish::ChartId;
 impl From<OciError> for Failure {
     /// A registry or content failure exits 1; bad input (a reference, a chart, a file) exits 2.
     fn from(err: OciError) -> Failure {
-        let code = if err.is_input_error() { exit::USAGE } else { exit::CHECK_FAILED };
-        Failure { code, message: tagwright_text::error_chain(&err) }
+        Failure::of(tagwright_release::ErrorKind::of_oci(&err), &err)
     }
 }
 
