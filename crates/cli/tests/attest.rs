@@ -1,0 +1,204 @@
+//! `attest sbom` against the real peers: cyclonedx-python-lib's strict validator (1.5 and 1.6), the
+//! purl set of `uv export --format cyclonedx1.5` on the same uv.lock, and `cargo metadata`'s resolve
+//! for this repository's own Cargo.lock.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run, run_ok, workspace_root};
+
+const EPOCH: &str = "1767261600";
+
+fn attest(args: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    command.env("SOURCE_DATE_EPOCH", EPOCH).args(args);
+    run(&mut command)
+}
+
+fn sbom(repo: &Path, extra: &[&str]) -> serde_json::Value {
+    let out = attest(&[&["sbom", "--repo", repo.to_str().expect("utf-8")][..], extra].concat());
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    serde_json::from_str(&out.stdout).expect("JSON")
+}
+
+/// The uv workspace of `tests/fixtures/sbom-workspace`, copied to a temporary directory.
+fn workspace() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    run_ok(
+        peer_command("cp")
+            .arg("-R")
+            .arg(workspace_root().join("tests/fixtures/sbom-workspace/."))
+            .arg(dir.path()),
+    );
+    dir
+}
+
+/// cyclonedx-python-lib's `JsonStrictValidator` for `version` (`V1_5`, `V1_6`): `None` means valid.
+fn validate(json: &str, version: &str) {
+    let script = format!(
+        "import sys\nfrom cyclonedx.validation.json import JsonStrictValidator\nfrom cyclonedx.schema import SchemaVersion\n\
+         err = JsonStrictValidator(SchemaVersion.{version}).validate_str(sys.stdin.read())\nprint(err)\nsys.exit(1 if err else 0)\n"
+    );
+    let mut command = peer_command("python3");
+    command.args(["-c", &script]);
+    let out = tagwright_test_support::run_with_input(&mut command, json.as_bytes());
+    assert_eq!(out.code, 0, "{version}: {}{}", out.stdout, out.stderr);
+}
+
+fn purls(bom: &serde_json::Value) -> BTreeSet<String> {
+    bom["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter_map(|c| c["purl"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn uv_export(repo: &Path, args: &[&str]) -> serde_json::Value {
+    let mut command = peer_command("uv");
+    command
+        .current_dir(repo)
+        .args(["export", "--format", "cyclonedx1.5", "--preview-features", "sbom-export", "--frozen"])
+        .args(args);
+    serde_json::from_str(&run_ok(&mut command).stdout).expect("uv's SBOM")
+}
+
+#[test]
+fn sboms_of_real_locks_pass_the_strict_schemas_and_are_reproducible() {
+    let advisoryhub = fixture("make_advisoryhub.sh", &[]);
+    let uv_workspace = workspace();
+    let this = workspace_root();
+    for repo in [advisoryhub.path(), uv_workspace.path(), this.as_path()] {
+        for (spec, version) in [("1.5", "V1_5"), ("1.6", "V1_6")] {
+            let first = attest(&["sbom", "--repo", repo.to_str().expect("utf-8"), "--spec", spec]);
+            assert_eq!(first.code, 0, "{}", first.stderr);
+            validate(&first.stdout, version);
+            let again = attest(&["sbom", "--repo", repo.to_str().expect("utf-8"), "--spec", spec]);
+            assert!(first.stdout == again.stdout, "{}: two runs differ", repo.display());
+            let bom: serde_json::Value = serde_json::from_str(&first.stdout).expect("JSON");
+            assert_eq!(bom["specVersion"], spec);
+            assert_eq!(bom["metadata"]["timestamp"], "2026-01-01T10:00:00Z");
+        }
+    }
+}
+
+#[test]
+fn the_purls_are_the_ones_uv_export_lists() {
+    for repo in [fixture("make_advisoryhub.sh", &[]), workspace()] {
+        let everything = uv_export(repo.path(), &["--all-extras", "--all-groups"]);
+        assert_eq!(purls(&sbom(repo.path(), &[])), purls(&everything), "{}", repo.path().display());
+        let runtime = uv_export(repo.path(), &["--all-extras", "--no-default-groups"]);
+        assert_eq!(purls(&sbom(repo.path(), &["--no-dev"])), purls(&runtime), "--no-dev");
+    }
+}
+
+#[test]
+fn development_groups_extras_markers_and_members_are_kept() {
+    let repo = workspace();
+    let bom = sbom(repo.path(), &[]);
+    let component = |name: &str| {
+        bom["components"]
+            .as_array()
+            .expect("components")
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}"))
+    };
+    let property = |c: &serde_json::Value, name: &str| -> Vec<String> {
+        c["properties"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["name"] == name)
+            .map(|p| p["value"].as_str().expect("value").to_owned())
+            .collect()
+    };
+    assert_eq!(bom["metadata"]["component"]["name"], "advisoryhub-workspace", "the project is the root");
+    let pytest = component("pytest");
+    assert_eq!(pytest["scope"], "excluded");
+    assert_eq!(property(&pytest, "uv:package:group"), ["advisoryhub-workspace:dev", "feedparse:dev"]);
+    assert_eq!(component("pluggy")["scope"], "excluded", "pulled in only by a dev group");
+    assert!(component("requests")["scope"].is_null());
+    assert_eq!(property(&component("click"), "uv:package:extra"), ["advisoryhub-workspace[cli]"]);
+    assert_eq!(property(&component("pyyaml"), "uv:package:marker"), ["sys_platform != 'win32'"]);
+    let feedparse = component("feedparse");
+    assert!(feedparse["purl"].is_null(), "a workspace member is not on PyPI");
+    assert_eq!(property(&feedparse, "tagwright:source"), ["editable:libs/feedparse"]);
+    assert_eq!(property(&feedparse, "tagwright:workspace:member"), ["true"]);
+    let certifi = component("certifi");
+    assert_eq!(certifi["externalReferences"][0]["hashes"][0]["alg"], "SHA-256");
+    let root_deps = bom["dependencies"]
+        .as_array()
+        .expect("deps")
+        .iter()
+        .find(|d| d["ref"] == "advisoryhub-workspace@1.4.0")
+        .expect("root");
+    assert!(root_deps["dependsOn"].as_array().expect("list").iter().any(|d| d == "pkg:pypi/click@8.5.1"));
+
+    let runtime = sbom(repo.path(), &["--no-dev"]);
+    let names: Vec<&str> = runtime["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(!names.contains(&"pytest") && !names.contains(&"ruff") && names.contains(&"click"), "{names:?}");
+    assert!(runtime.to_string().find("\"excluded\"").is_none());
+    assert_ne!(runtime["serialNumber"], bom["serialNumber"], "another content, another serial number");
+}
+
+#[test]
+fn a_cargo_lock_describes_what_cargo_metadata_resolves() {
+    let root = workspace_root();
+    let bom = sbom(&root, &["--lock", "Cargo.lock"]);
+    let ours: BTreeSet<(String, String)> = bom["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .map(|c| {
+            (c["name"].as_str().expect("name").to_owned(), c["version"].as_str().expect("version").to_owned())
+        })
+        .collect();
+    let mut command = std::process::Command::new(env!("CARGO"));
+    command.current_dir(&root).args(["metadata", "--format-version", "1", "--locked", "--offline"]);
+    let metadata: serde_json::Value =
+        serde_json::from_str(&run_ok(&mut command).stdout).expect("cargo metadata");
+    let packages = metadata["packages"].as_array().expect("packages");
+    let theirs: BTreeSet<(String, String)> = metadata["resolve"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|n| {
+            let p = packages.iter().find(|p| p["id"] == n["id"]).expect("package of node");
+            (p["name"].as_str().expect("name").to_owned(), p["version"].as_str().expect("version").to_owned())
+        })
+        .collect();
+    assert_eq!(ours, theirs);
+    let serde = bom["components"]
+        .as_array()
+        .expect("components")
+        .iter()
+        .find(|c| c["name"] == "serde")
+        .expect("serde");
+    assert!(serde["purl"].as_str().is_some_and(|p| p.starts_with("pkg:cargo/serde@")), "{serde}");
+    assert_eq!(serde["hashes"][0]["alg"], "SHA-256");
+}
+
+#[test]
+fn bad_input_exits_2_naming_the_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = attest(&["sbom", "--repo", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("no uv.lock or Cargo.lock"), "{}", out.stderr);
+    std::fs::write(dir.path().join("uv.lock"), "version = 1\n[[package]]\nname = \"x\"\nversion = \"1.0\"\nsource = { registry = \"https://pypi.org/simple\" }\ndependencies = [{ name = \"missing\" }]\n").expect("write");
+    let out = attest(&["sbom", "--repo", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("uv.lock: `x` depends on `missing`, which the lock does not hold"),
+        "{}",
+        out.stderr
+    );
+    let out = attest(&["sbom", "--repo", dir.path().to_str().expect("utf-8"), "--spec", "1.4"]);
+    assert_eq!(out.code, 2);
+}
