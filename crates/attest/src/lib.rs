@@ -18,4 +18,5 @@
 #![deny(missing_docs)]
 
 pub mod checksums;
+pub mod dsse;
 pub mod sbom;

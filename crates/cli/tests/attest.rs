@@ -202,3 +202,110 @@ fn bad_input_exits_2_naming_the_file() {
     let out = attest(&["sbom", "--repo", dir.path().to_str().expect("utf-8"), "--spec", "1.4"]);
     assert_eq!(out.code, 2);
 }
+
+/// A key pair made by the real openssl: `(private PKCS#8 PEM, public SPKI PEM)`.
+fn openssl_key(dir: &Path, name: &str, args: &[&str]) -> (std::path::PathBuf, std::path::PathBuf) {
+    let private = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub"));
+    run_ok(peer_command("openssl").arg("genpkey").args(args).arg("-out").arg(&private));
+    run_ok(peer_command("openssl").args(["pkey", "-pubout", "-in"]).arg(&private).arg("-out").arg(&public));
+    (private, public)
+}
+
+/// securesystemslib (what in-toto uses) verifies `envelope` with the public key at `public`, with the
+/// keyid securesystemslib computes itself; prints `ok` or the error.
+fn sslib_verify(envelope: &Path, public: &Path) -> Run {
+    let script = "import json, sys\n\
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key\n\
+        from securesystemslib.signer import SSlibKey\n\
+        from securesystemslib.dsse import Envelope\n\
+        env = Envelope.from_dict(json.load(open(sys.argv[1])))\n\
+        key = SSlibKey.from_crypto(load_pem_public_key(open(sys.argv[2], 'rb').read()))\n\
+        try:\n    env.verify([key], 1)\nexcept Exception as e:\n    print(type(e).__name__, e); sys.exit(1)\n\
+        print('ok', key.keyid)\n";
+    run(peer_command("python3").args(["-c", script]).arg(envelope).arg(public))
+}
+
+#[test]
+fn dsse_envelopes_verify_with_securesystemslib_and_tampering_fails_in_both() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let statement = dir.path().join("statement.json");
+    std::fs::write(&statement, br#"{"_type":"https://in-toto.io/Statement/v1","subject":[]}"#)
+        .expect("write");
+    for (name, args) in [
+        ("ed25519", &["-algorithm", "ed25519"][..]),
+        ("p256", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]),
+    ] {
+        let (private, public) = openssl_key(dir.path(), name, args);
+        let envelope = dir.path().join(format!("{name}.dsse.json"));
+        let p = |p: &Path| p.to_str().expect("utf-8").to_owned();
+        let signed = attest(&["dsse", "sign", "--key", &p(&private), &p(&statement), "-o", &p(&envelope)]);
+        assert_eq!(signed.code, 0, "{}", signed.stderr);
+        let theirs = sslib_verify(&envelope, &public);
+        assert_eq!(theirs.code, 0, "{name}: securesystemslib: {}{}", theirs.stdout, theirs.stderr);
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&envelope).expect("read")).expect("json");
+        assert_eq!(
+            theirs.stdout.trim(),
+            format!("ok {}", doc["signatures"][0]["keyid"].as_str().expect("keyid")),
+            "the same keyid"
+        );
+        let ours = attest(&["dsse", "verify", "--key", &p(&public), &p(&envelope)]);
+        assert_eq!(
+            (ours.code, ours.stdout.as_bytes()),
+            (0, std::fs::read(&statement).expect("read").as_slice()),
+            "{}",
+            ours.stderr
+        );
+
+        // A changed payload, then a changed signature: both tools refuse.
+        for (field, value) in [("payload", "eyJfdHlwZSI6ICJ4In0="), ("sig", "")] {
+            let mut tampered = doc.clone();
+            if field == "payload" {
+                tampered["payload"] = value.into();
+            } else {
+                let sig = tampered["signatures"][0]["sig"].as_str().expect("sig").to_owned();
+                let (first, rest) = sig.split_at(1);
+                let flipped = format!("{}{rest}", if first == "A" { "B" } else { "A" });
+                tampered["signatures"][0]["sig"] = flipped.into();
+            }
+            let path = dir.path().join(format!("{name}-{field}.json"));
+            std::fs::write(&path, tampered.to_string()).expect("write");
+            assert_eq!(
+                sslib_verify(&path, &public).code,
+                1,
+                "{name}: securesystemslib accepted a changed {field}"
+            );
+            let ours = attest(&["dsse", "verify", "--key", &p(&public), &p(&path)]);
+            assert_eq!(ours.code, 1, "{name}: we accepted a changed {field}: {}", ours.stderr);
+            assert!(ours.stderr.contains("no signature verifies"), "{}", ours.stderr);
+        }
+    }
+}
+
+#[test]
+fn envelopes_securesystemslib_signs_verify_with_ours() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (private, public) =
+        openssl_key(dir.path(), "p256", &["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"]);
+    let envelope = dir.path().join("theirs.json");
+    let script = "import json, sys\n\
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key\n\
+        from securesystemslib.signer import CryptoSigner\n\
+        from securesystemslib.dsse import Envelope\n\
+        signer = CryptoSigner(load_pem_private_key(open(sys.argv[1], 'rb').read(), None))\n\
+        env = Envelope(b'hello from sslib', 'text/plain', {})\n\
+        env.sign(signer)\n\
+        json.dump(env.to_dict(), open(sys.argv[2], 'w'))\n";
+    run_ok(peer_command("python3").args(["-c", script]).arg(&private).arg(&envelope));
+    let ours = attest(&[
+        "dsse",
+        "verify",
+        "--key",
+        public.to_str().expect("utf-8"),
+        envelope.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert_eq!(ours.stdout, "hello from sslib");
+    assert!(ours.stderr.contains("payload type text/plain"), "{}", ours.stderr);
+}

@@ -1,4 +1,4 @@
-//! `attest`: release evidence: a CycloneDX SBOM of the locked dependencies.
+//! `attest`: release evidence: a CycloneDX SBOM of the locked dependencies, and DSSE envelopes.
 //!
 //! Exit codes: 0 ok, 1 a check failed, 2 bad usage or input.
 
@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tagwright_attest::dsse;
 use tagwright_attest::sbom::{self, SbomError, SbomOptions, Spec};
 use tagwright_cli::{Failure, out};
 
@@ -41,6 +42,38 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// DSSE envelopes: sign any payload, verify an envelope.
+    #[command(subcommand)]
+    Dsse(DsseCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DsseCommand {
+    /// Sign FILE's bytes into a DSSE envelope (JSON on stdout, or -o).
+    Sign {
+        /// The private key: PKCS#8 PEM, Ed25519 or ECDSA P-256.
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+        /// The payload's type.
+        #[arg(long, default_value = "application/vnd.in-toto+json")]
+        payload_type: String,
+        /// The signature's keyid (default: securesystemslib's keyid of the key).
+        #[arg(long)]
+        keyid: Option<String>,
+        /// The payload.
+        file: PathBuf,
+        /// Write the envelope here (atomically) instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Verify an envelope with one of the public keys; print its payload. Exit 1 when none verifies.
+    Verify {
+        /// A public key: SubjectPublicKeyInfo PEM, Ed25519 or ECDSA P-256 (repeatable).
+        #[arg(long = "key", value_name = "PUB", required = true)]
+        keys: Vec<PathBuf>,
+        /// The envelope.
+        file: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,6 +86,10 @@ fn main() -> ExitCode {
             options.no_dev = *no_dev;
             write_sbom(&options, output.as_deref())
         }
+        Command::Dsse(DsseCommand::Sign { key, payload_type, keyid, file, output }) => {
+            dsse_sign(key, payload_type, keyid.as_deref(), file, output.as_deref())
+        }
+        Command::Dsse(DsseCommand::Verify { keys, file }) => dsse_verify(keys, file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -65,13 +102,63 @@ fn write_sbom(options: &SbomOptions, output: Option<&std::path::Path>) -> Result
         SbomError::Invalid(_) => Failure::check(e.to_string()),
         other => Failure::input(other.to_string()),
     })?;
-    let text = sbom::to_json(&bom);
+    emit(output, &sbom::to_json(&bom))
+}
+
+fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
+}
+
+fn pem(path: &std::path::Path) -> Result<String, Failure> {
+    String::from_utf8(read(path)?).map_err(|_| Failure::input(format!("{}: not a PEM file", path.display())))
+}
+
+fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), Failure> {
     match output {
         Some(path) => tagwright_fs::write_output(path, text.as_bytes())
             .map_err(|e| Failure::input(format!("{}: {e}", path.display()))),
         None => {
-            out(&text);
+            out(text);
             Ok(())
         }
     }
+}
+
+fn dsse_sign(
+    key: &std::path::Path,
+    payload_type: &str,
+    keyid: Option<&str>,
+    file: &std::path::Path,
+    output: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    let signing = dsse::SigningKey::from_pem(&pem(key)?)
+        .map_err(|e| Failure::input(format!("{}: {e}", key.display())))?;
+    let envelope =
+        dsse::sign(payload_type, &read(file)?, &signing, keyid).map_err(|e| Failure::input(e.to_string()))?;
+    let text = serde_json::to_string(&envelope).map_err(|e| Failure::input(e.to_string()))?;
+    emit(output, &format!("{text}\n"))
+}
+
+fn dsse_verify(keys: &[PathBuf], file: &std::path::Path) -> Result<(), Failure> {
+    let keys = keys
+        .iter()
+        .map(|k| {
+            dsse::VerifyingKey::from_pem(&pem(k)?)
+                .map_err(|e| Failure::input(format!("{}: {e}", k.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let envelope: dsse::Envelope = serde_json::from_slice(&read(file)?)
+        .map_err(|e| Failure::input(format!("{}: not a DSSE envelope: {e}", file.display())))?;
+    let verified = dsse::verify(&envelope, &keys).map_err(|e| match e {
+        dsse::DsseError::Unverified { .. } => Failure::check(format!("{}: {e}", file.display())),
+        other => Failure::input(format!("{}: {other}", file.display())),
+    })?;
+    eprintln!(
+        "{PROGRAM}: {}: good signature (keyid {}), payload type {}",
+        file.display(),
+        verified.keyid,
+        verified.payload_type
+    );
+    std::io::Write::write_all(&mut std::io::stdout().lock(), &verified.payload)
+        .map_err(|e| Failure::input(format!("stdout: {e}")))
 }
