@@ -20,3 +20,4 @@
 pub mod checksums;
 pub mod dsse;
 pub mod sbom;
+pub mod trivy;

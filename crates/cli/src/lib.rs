@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub mod flows;
+pub mod gate;
 pub mod oci;
 
 use tagwright_release::ErrorKind;

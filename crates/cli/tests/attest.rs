@@ -309,3 +309,243 @@ fn envelopes_securesystemslib_signs_verify_with_ours() {
     assert_eq!(ours.stdout, "hello from sslib");
     assert!(ours.stderr.contains("payload type text/plain"), "{}", ours.stderr);
 }
+
+/// The real Trivy reports of `tests/fixtures/trivy` (Trivy's own golden files).
+const TRIVY_REPORTS: &[&str] =
+    &["alpine-310", "debian-buster", "centos-7", "pip", "poetry", "secrets", "dockerfile"];
+
+/// A finding as both tools can name it: kind, id, target, package, installed version.
+type Key = (String, String, String, String, String);
+
+fn keys_of_trivy_report(doc: &serde_json::Value) -> BTreeSet<Key> {
+    let mut keys = BTreeSet::new();
+    for result in doc["Results"].as_array().into_iter().flatten() {
+        let target = result["Target"].as_str().unwrap_or_default().to_owned();
+        let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+        for v in result["Vulnerabilities"].as_array().into_iter().flatten() {
+            keys.insert((
+                "vulnerability".into(),
+                text(&v["VulnerabilityID"]),
+                target.clone(),
+                text(&v["PkgName"]),
+                text(&v["InstalledVersion"]),
+            ));
+        }
+        for s in result["Secrets"].as_array().into_iter().flatten() {
+            keys.insert(("secret".into(), text(&s["RuleID"]), target.clone(), String::new(), String::new()));
+        }
+        for m in
+            result["Misconfigurations"].as_array().into_iter().flatten().filter(|m| m["Status"] == "FAIL")
+        {
+            let id = if m["AVDID"].as_str().is_some_and(|a| !a.is_empty()) {
+                text(&m["AVDID"])
+            } else {
+                text(&m["ID"])
+            };
+            keys.insert(("misconfiguration".into(), id, target.clone(), String::new(), String::new()));
+        }
+    }
+    keys
+}
+
+fn keys_of_gate(doc: &serde_json::Value) -> BTreeSet<Key> {
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    doc["remaining"]
+        .as_array()
+        .expect("remaining")
+        .iter()
+        .map(|f| {
+            (text(&f["kind"]), text(&f["id"]), text(&f["target"]), text(&f["package"]), text(&f["installed"]))
+        })
+        .collect()
+}
+
+/// Ignore files for a report, from its own findings: live entries for the first finding, expired ones
+/// for the second; a YAML one with a purl for a vulnerability, and a path glob for a secret or check.
+fn ignore_files(dir: &Path, report: &serde_json::Value) -> Vec<std::path::PathBuf> {
+    let mut ids = Vec::new();
+    let mut purl = None;
+    for result in report["Results"].as_array().into_iter().flatten() {
+        for v in result["Vulnerabilities"].as_array().into_iter().flatten() {
+            ids.push(v["VulnerabilityID"].as_str().expect("id").to_owned());
+            purl = purl.or_else(|| {
+                v["PkgIdentifier"]["PURL"]
+                    .as_str()
+                    .map(|p| (ids.last().cloned().unwrap_or_default(), p.to_owned()))
+            });
+        }
+        for s in result["Secrets"].as_array().into_iter().flatten() {
+            ids.push(s["RuleID"].as_str().expect("rule").to_owned());
+        }
+        for m in result["Misconfigurations"].as_array().into_iter().flatten() {
+            ids.push(m["ID"].as_str().expect("id").to_owned());
+        }
+    }
+    let first = ids.first().cloned().unwrap_or_default();
+    let second = ids.get(1).cloned().unwrap_or_else(|| first.clone());
+    let plain = dir.join(".trivyignore");
+    std::fs::write(
+        &plain,
+        format!("# live, then expired\n{first} exp:2099-12-31\n{second} exp:2020-01-01\n"),
+    )
+    .expect("write");
+    let yaml = dir.join("ignore.trivyignore.yaml");
+    let (vuln, purl) = purl.unwrap_or_else(|| (first.clone(), "pkg:generic/none".to_owned()));
+    let base_purl = purl.split('@').next().unwrap_or_default().to_owned();
+    std::fs::write(
+        &yaml,
+        format!(
+            "vulnerabilities:\n  - id: {vuln}\n    purls: [\"{base_purl}\"]\n    statement: not reachable\n  - id: {second}\n    expired_at: 2021-06-01\nsecrets:\n  - id: {first}\n    paths: [\"**/*.sh\"]\nmisconfigurations:\n  - id: {first}\n    paths: [\"Docker*\"]\n"
+        ),
+    )
+    .expect("write");
+    vec![plain, yaml]
+}
+
+#[test]
+fn the_gate_keeps_what_trivy_convert_keeps_and_exits_as_it_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = workspace_root().join("tests/fixtures/trivy");
+    // An empty ignore file: trivy refuses one that does not exist.
+    let none = dir.path().join("empty.trivyignore");
+    std::fs::write(&none, "").expect("write");
+    let mut compared = 0;
+    let mut ignored_by: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for name in TRIVY_REPORTS {
+        let report_path = fixtures.join(format!("{name}.json"));
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&report_path).expect("read")).expect("json");
+        let files = ignore_files(dir.path(), &report);
+        let option_sets: Vec<(&str, &Path)> = vec![
+            ("UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL", none.as_path()),
+            ("HIGH,CRITICAL", none.as_path()),
+            ("LOW,MEDIUM", none.as_path()),
+            ("UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL", files[0].as_path()),
+            ("MEDIUM,HIGH,CRITICAL", files[1].as_path()),
+            ("CRITICAL", files[1].as_path()),
+        ];
+        for (severity, ignore) in option_sets {
+            let out = dir.path().join("trivy.json");
+            let mut trivy = peer_command("trivy");
+            trivy
+                .env("HOME", dir.path())
+                .current_dir(dir.path())
+                .args([
+                    "convert",
+                    "--quiet",
+                    "--format",
+                    "json",
+                    "--exit-code",
+                    "1",
+                    "--severity",
+                    severity,
+                    "--ignorefile",
+                ])
+                .arg(ignore)
+                .arg("--output")
+                .arg(&out)
+                .arg(&report_path);
+            let theirs = run(&mut trivy);
+            assert!(theirs.code == 0 || theirs.code == 1, "trivy convert failed: {}", theirs.stderr);
+            let kept: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&out).expect("trivy wrote")).expect("json");
+            let ours = attest(&[
+                "trivy-gate",
+                report_path.to_str().expect("utf-8"),
+                "--format",
+                "json",
+                "--severity",
+                severity,
+                "--ignorefile",
+                ignore.to_str().expect("utf-8"),
+            ]);
+            let label = format!("{name} --severity {severity} --ignorefile {}", ignore.display());
+            assert_eq!(ours.code, theirs.code, "{label}: exit codes: {}", ours.stderr);
+            let gate: serde_json::Value = serde_json::from_str(&ours.stdout).expect("gate JSON");
+            assert_eq!(keys_of_gate(&gate), keys_of_trivy_report(&kept), "{label}");
+            if ignore != none.as_path() {
+                assert!(
+                    ours.stderr.contains("expired on"),
+                    "{label}: the expired entry is reported: {}",
+                    ours.stderr
+                );
+            }
+            let ignored = gate["suppressed"]
+                .as_array()
+                .expect("suppressed")
+                .iter()
+                .filter(|f| f["reason"] == "ignored")
+                .count();
+            *ignored_by
+                .entry(ignore.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default())
+                .or_default() += ignored;
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, TRIVY_REPORTS.len() * 6);
+    // The ignore files did ignore things: by id (`.trivyignore`), and by purl or path (`.yaml`).
+    assert!(
+        ignored_by.get("").is_some_and(|&n| n > 0) && ignored_by.get("yaml").is_some_and(|&n| n > 0),
+        "{ignored_by:?}"
+    );
+}
+
+#[test]
+fn ignore_unfixed_matches_trivys_own_golden_pairs() {
+    let fixtures = workspace_root().join("tests/fixtures/trivy");
+    for name in ["debian-buster", "centos-7"] {
+        let all = fixtures.join(format!("{name}.json"));
+        let golden: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(fixtures.join(format!("{name}-ignore-unfixed.json"))).expect("read"),
+        )
+        .expect("json");
+        let ours = attest(&[
+            "trivy-gate",
+            all.to_str().expect("utf-8"),
+            "--ignore-unfixed",
+            "--format",
+            "json",
+            "--ignorefile",
+            "/nonexistent",
+        ]);
+        assert_eq!(ours.code, 1, "{}", ours.stderr);
+        let gate: serde_json::Value = serde_json::from_str(&ours.stdout).expect("json");
+        assert_eq!(keys_of_gate(&gate), keys_of_trivy_report(&golden), "{name}");
+        assert!(
+            gate["suppressed"].as_array().expect("suppressed").iter().any(|s| s["reason"] == "status"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn the_gate_says_what_it_suppressed_and_annotates_for_github() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let report = workspace_root().join("tests/fixtures/trivy/centos-7.json");
+    let ignore = dir.path().join(".trivyignore");
+    std::fs::write(&ignore, "CVE-2019-1559\nCVE-2018-0734 exp:2020-01-01\n").expect("write");
+    let r = report.to_str().expect("utf-8");
+    let i = ignore.to_str().expect("utf-8");
+    let json = attest(&["trivy-gate", r, "--format", "json", "--ignorefile", i]);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(doc["status"], "failed");
+    let suppressed = &doc["suppressed"][0];
+    assert_eq!(
+        (suppressed["finding"]["id"].as_str(), suppressed["reason"].as_str()),
+        (Some("CVE-2019-1559"), Some("ignored"))
+    );
+    assert_eq!(suppressed["by"], format!("{i}:1"));
+    assert_eq!(doc["expired"][0]["id"], "CVE-2018-0734");
+    let github = attest(&["trivy-gate", r, "--format", "github", "--ignorefile", i]);
+    assert_eq!(github.code, 1);
+    assert!(github.stdout.contains("::error file=testdata/fixtures/images/centos-7.tar.gz (centos 7.6.1810),title=vulnerability CVE-2019-18276 (LOW)::bash 4.2.46-31.el7: "), "{}", github.stdout);
+    assert!(
+        github.stdout.contains("::warning title=expired ignore entry CVE-2018-0734::"),
+        "{}",
+        github.stdout
+    );
+    let malformed = dir.path().join("bad.json");
+    std::fs::write(&malformed, "{\"SchemaVersion\": 1}").expect("write");
+    assert_eq!(attest(&["trivy-gate", malformed.to_str().expect("utf-8")]).code, 2);
+    assert_eq!(attest(&["trivy-gate", r, "--severity", "SEVERE"]).code, 2);
+}

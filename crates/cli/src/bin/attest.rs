@@ -1,4 +1,5 @@
-//! `attest`: release evidence: a CycloneDX SBOM of the locked dependencies, and DSSE envelopes.
+//! `attest`: release evidence: a CycloneDX SBOM of the locked dependencies, DSSE envelopes, and the
+//! Trivy gate.
 //!
 //! Exit codes: 0 ok, 1 a check failed, 2 bad usage or input.
 
@@ -45,6 +46,23 @@ enum Command {
     /// DSSE envelopes: sign any payload, verify an envelope.
     #[command(subcommand)]
     Dsse(DsseCommand),
+    /// Gate on a Trivy JSON report, filtered as Trivy filters it: exit 1 if any finding remains.
+    TrivyGate {
+        /// The report (`trivy … --format json`).
+        report: PathBuf,
+        /// The severities that count.
+        #[arg(long, value_delimiter = ',', default_value = "UNKNOWN,LOW,MEDIUM,HIGH,CRITICAL")]
+        severity: Vec<String>,
+        /// Only vulnerabilities with a fixed version count.
+        #[arg(long)]
+        ignore_unfixed: bool,
+        /// `.trivyignore` or `.trivyignore.yaml` (by its extension), as Trivy reads them.
+        #[arg(long, value_name = "FILE", default_value = ".trivyignore")]
+        ignorefile: PathBuf,
+        /// How to print the findings that remain.
+        #[arg(long, value_enum, default_value = "table")]
+        format: tagwright_cli::gate::Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,6 +108,9 @@ fn main() -> ExitCode {
             dsse_sign(key, payload_type, keyid.as_deref(), file, output.as_deref())
         }
         Command::Dsse(DsseCommand::Verify { keys, file }) => dsse_verify(keys, file),
+        Command::TrivyGate { report, severity, ignore_unfixed, ignorefile, format } => {
+            tagwright_cli::gate::run(PROGRAM, report, severity, *ignore_unfixed, ignorefile, *format)
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
