@@ -33,6 +33,9 @@ const DEBIAN: &[(&str, &str)] = &[
     ("strace", "strace"),
     // `script` gives a command a pseudo-terminal: the progress-line tests.
     ("script", "bsdutils"),
+    // node runs @actions/attest, the reference for GitHub Actions provenance.
+    ("node", "nodejs"),
+    ("npm", "npm"),
     ("python3", "python3"),
 ];
 
@@ -51,6 +54,9 @@ const PYTHON: &[(&str, &str)] = &[
 /// The virtual environment that holds the Python peers (`target/peers/venv`), and the workspace root:
 /// the tests find the peers through the same functions.
 pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
+
+/// npm peers, pinned, installed into `target/peers/node`.
+const NPM: &[&str] = &["@actions/attest@3.2.0"];
 
 /// The cargo-fuzz release our fuzz targets are built with, from crates.io.
 const CARGO_FUZZ: &str = "0.13.2";
@@ -119,6 +125,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
             bail!("{}: missing after installation", path.display());
         }
     }
+    npm_install(args.check)?;
     if args.check {
         for (subcommand, version) in [("fuzz", CARGO_FUZZ), ("deny", CARGO_DENY)] {
             let has = Command::new("cargo")
@@ -166,6 +173,29 @@ fn apt_install(packages: &[&str]) -> Result<()> {
     let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
     install.extend_from_slice(packages);
     apt(&install)
+}
+
+/// Installs the npm peers into `target/peers/node`, once per pinned set.
+fn npm_install(check: bool) -> Result<()> {
+    let dir = tagwright_test_support::node_peers();
+    let stamp = dir.join(".tagwright-peers");
+    let wanted = NPM.join("\n");
+    if std::fs::read_to_string(&stamp).unwrap_or_default() == wanted {
+        return Ok(());
+    }
+    if check {
+        println!("npm peers missing or outdated in {}", dir.display());
+        return Ok(());
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+    println!("installing npm peers: {}", NPM.join(" "));
+    cmd::run(
+        Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent", "--prefix"])
+            .arg(&dir)
+            .args(NPM),
+    )?;
+    std::fs::write(&stamp, &wanted).with_context(|| format!("{}: cannot write", stamp.display()))
 }
 
 fn pip_install(requirements: &str) -> Result<()> {

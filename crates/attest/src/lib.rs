@@ -19,5 +19,6 @@
 
 pub mod checksums;
 pub mod dsse;
+pub mod provenance;
 pub mod sbom;
 pub mod trivy;

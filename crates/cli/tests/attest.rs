@@ -549,3 +549,171 @@ fn the_gate_says_what_it_suppressed_and_annotates_for_github() {
     assert_eq!(attest(&["trivy-gate", malformed.to_str().expect("utf-8")]).code, 2);
     assert_eq!(attest(&["trivy-gate", r, "--severity", "SEVERE"]).code, 2);
 }
+
+/// `attest provenance` inside a (stand-in) GitHub Actions job: the OIDC stand-in of
+/// `tagwright_test_support::oidc` plays GitHub's token service.
+fn our_provenance(oidc: &tagwright_test_support::oidc::OidcStandIn, subject: &str) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    command.envs(oidc.env()).args(["provenance", "--subject", subject, "--oidc-issuer", &oidc.issuer()]);
+    run(&mut command)
+}
+
+/// `buildSLSAProvenancePredicate(issuer)` of npm `@actions/attest`, under node, in the same job.
+fn their_predicate(oidc: &tagwright_test_support::oidc::OidcStandIn) -> Run {
+    let script = "import { buildSLSAProvenancePredicate } from '@actions/attest';\n\
+        try { const p = await buildSLSAProvenancePredicate(process.argv[1]); console.log(JSON.stringify(p)); }\n\
+        catch (e) { console.error(e.message); process.exit(1); }\n";
+    let mut command = peer_command("node");
+    command.current_dir(tagwright_test_support::node_peers()).envs(oidc.env()).args([
+        "--input-type=module",
+        "-e",
+        script,
+        &oidc.issuer(),
+    ]);
+    run(&mut command)
+}
+
+#[test]
+fn github_actions_provenance_equals_actions_attests_field_for_field() {
+    // A stand-in for GitHub's OIDC token service: GitHub cannot run here.
+    let oidc = tagwright_test_support::oidc::OidcStandIn::start();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let artifact = dir.path().join("advisoryhub-1.2.0.tgz");
+    std::fs::write(&artifact, b"chart bytes").expect("write");
+    let ours = our_provenance(&oidc, artifact.to_str().expect("utf-8"));
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let statement: serde_json::Value = serde_json::from_str(&ours.stdout).expect("statement");
+    let theirs = their_predicate(&oidc);
+    assert_eq!(theirs.code, 0, "@actions/attest: {}", theirs.stderr);
+    // @actions/core masks the token first: `::add-mask::…` on stdout, as in a real job.
+    assert!(theirs.stdout.contains("\n::add-mask::"), "{}", theirs.stdout);
+    let json = theirs.stdout.lines().find(|l| l.starts_with('{')).expect("the predicate's line");
+    let theirs: serde_json::Value = serde_json::from_str(json).expect("their predicate");
+    assert_eq!(statement["predicateType"], theirs["type"]);
+    assert_eq!(statement["predicate"], theirs["params"], "the predicate, field for field");
+    assert_eq!(
+        statement["predicate"]["runDetails"]["builder"]["id"],
+        "https://github.com/acme/advisoryhub/.github/workflows/release.yml@refs/tags/v1.2.0"
+    );
+    assert_eq!(statement["subject"][0]["name"], "advisoryhub-1.2.0.tgz");
+    let tokens: Vec<String> =
+        oidc.requests().iter().filter(|r| r.path.starts_with("/_apis")).map(|r| r.path.clone()).collect();
+    assert!(
+        tokens.iter().all(|p| p.ends_with("&audience=nobody")),
+        "both asked for audience nobody: {tokens:?}"
+    );
+}
+
+#[test]
+fn a_token_from_another_key_or_without_a_required_claim_is_refused_by_both() {
+    // A stand-in for GitHub's OIDC token service: GitHub cannot run here.
+    let forged = tagwright_test_support::oidc::OidcStandIn::start();
+    forged.sign_with_another_key();
+    let ours =
+        our_provenance(&forged, "x@sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    assert_eq!(ours.code, 1, "{}", ours.stderr);
+    assert!(ours.stderr.contains("signature (RS256, kid stand-in-key-1) does not verify"), "{}", ours.stderr);
+    let theirs = their_predicate(&forged);
+    assert_ne!(theirs.code, 0, "@actions/attest accepted a forged token");
+    assert!(theirs.stderr.contains("signature verification failed"), "{}", theirs.stderr);
+
+    let partial = tagwright_test_support::oidc::OidcStandIn::start();
+    partial.omit_claim("run_attempt");
+    let ours =
+        our_provenance(&partial, "x@sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    assert_eq!(ours.code, 1, "{}", ours.stderr);
+    assert!(ours.stderr.contains("missing claims: run_attempt"), "{}", ours.stderr);
+    let theirs = their_predicate(&partial);
+    assert_ne!(theirs.code, 0);
+    assert!(theirs.stderr.contains("Missing claims: run_attempt"), "{}", theirs.stderr);
+}
+
+#[test]
+fn outside_github_actions_the_builder_is_local_and_the_commit_is_heads() {
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let head = run_ok(peer_command("git").current_dir(repo.path()).args(["rev-parse", "HEAD"]))
+        .stdout
+        .trim()
+        .to_owned();
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    command.env_remove("GITHUB_ACTIONS").args([
+        "provenance",
+        "--repo",
+        repo.path().to_str().expect("utf-8"),
+        "--subject",
+        "app@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+    ]);
+    let out = run(&mut command);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let statement: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    let dependency = &statement["predicate"]["buildDefinition"]["resolvedDependencies"][0];
+    assert_eq!(dependency["digest"]["gitCommit"], head);
+    assert!(
+        statement["predicate"]["runDetails"]["builder"]["id"]
+            .as_str()
+            .is_some_and(|id| id.contains("/builders/local@v"))
+    );
+    // Inside Actions without the id-token permission, it says what is missing.
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    command.env("GITHUB_ACTIONS", "true").env_remove("ACTIONS_ID_TOKEN_REQUEST_URL").args([
+        "provenance",
+        "--subject",
+        "app@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+    ]);
+    let out = run(&mut command);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains(
+            "ACTIONS_ID_TOKEN_REQUEST_URL is not set: the job needs `permissions: id-token: write`"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(attest(&["provenance", "--subject", "app@sha256:XYZ"]).code, 2);
+}
+
+/// Validates `statement` against our JSON schemas of in-toto's Statement v1 and SLSA provenance v1
+/// (`docs/schemas/`), with the real `jsonschema` (Python); `format` checked too.
+fn validate_statement(statement: &str) {
+    let script = "import json, sys\n\
+        from jsonschema import Draft202012Validator\n\
+        doc = json.loads(sys.stdin.read())\n\
+        for name, part in [('in-toto-statement-v1', doc), ('slsa-provenance-v1', doc['predicate'])]:\n\
+        \x20   schema = json.load(open(sys.argv[1] + '/' + name + '.schema.json'))\n\
+        \x20   Draft202012Validator.check_schema(schema)\n\
+        \x20   errors = list(Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).iter_errors(part))\n\
+        \x20   if errors:\n\
+        \x20       print(name, [e.message for e in errors]); sys.exit(1)\n";
+    let mut command = peer_command("python3");
+    command.args(["-c", script]).arg(workspace_root().join("docs/schemas"));
+    let out = tagwright_test_support::run_with_input(&mut command, statement.as_bytes());
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+}
+
+#[test]
+fn statements_validate_against_the_in_toto_and_slsa_schemas() {
+    // GitHub Actions mode, against a stand-in for GitHub's OIDC token service.
+    let oidc = tagwright_test_support::oidc::OidcStandIn::start();
+    let github = our_provenance(
+        &oidc,
+        "ghcr.io/acme/advisoryhub@sha256:2222222222222222222222222222222222222222222222222222222222222222",
+    );
+    assert_eq!(github.code, 0, "{}", github.stderr);
+    validate_statement(&github.stdout);
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let local = attest(&[
+        "provenance",
+        "--repo",
+        repo.path().to_str().expect("utf-8"),
+        "--subject",
+        "app@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+    ]);
+    assert_eq!(local.code, 0, "{}", local.stderr);
+    validate_statement(&local.stdout);
+    // The schemas can fail: a subject without a digest is refused.
+    let mut broken: serde_json::Value = serde_json::from_str(&local.stdout).expect("json");
+    broken["subject"][0].as_object_mut().expect("subject").remove("digest");
+    let mut command = peer_command("python3");
+    command.args(["-c", "import json,sys; from jsonschema import validate; validate(json.load(sys.stdin), json.load(open(sys.argv[1])))"]).arg(workspace_root().join("docs/schemas/in-toto-statement-v1.schema.json"));
+    assert_ne!(tagwright_test_support::run_with_input(&mut command, broken.to_string().as_bytes()).code, 0);
+}

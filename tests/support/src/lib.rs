@@ -8,6 +8,7 @@
 
 pub mod hostile;
 pub mod http;
+pub mod oidc;
 pub mod registry;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,11 @@ pub fn peers_venv() -> PathBuf {
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), PathBuf::from);
     target.join("peers").join("venv")
+}
+
+/// Where `cargo xtask setup` installs the npm peers (`target/peers/node`, with `node_modules/`).
+pub fn node_peers() -> PathBuf {
+    peers_venv().parent().map_or_else(|| PathBuf::from("target/peers/node"), |p| p.join("node"))
 }
 
 /// `PATH` with the peers' virtual environment first.

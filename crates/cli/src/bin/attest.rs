@@ -43,6 +43,22 @@ enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// SLSA v1 provenance of the subjects, as an in-toto v1 Statement. Inside GitHub Actions, built
+    /// from the job's verified OIDC ID token as actions/attest-build-provenance builds it.
+    Provenance {
+        /// A file (hashed), or NAME@sha256:HEX (an image, say). Repeatable.
+        #[arg(long = "subject", value_name = "FILE|NAME@sha256:HEX", required = true)]
+        subjects: Vec<String>,
+        /// The repository (outside GitHub Actions: its HEAD commit is the resolved dependency).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        repo: PathBuf,
+        /// The OIDC issuer to trust (default: GitHub's, from GITHUB_SERVER_URL).
+        #[arg(long, value_name = "URL")]
+        oidc_issuer: Option<String>,
+        /// Write the statement here (atomically) instead of stdout.
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// DSSE envelopes: sign any payload, verify an envelope.
     #[command(subcommand)]
     Dsse(DsseCommand),
@@ -108,6 +124,9 @@ fn main() -> ExitCode {
             dsse_sign(key, payload_type, keyid.as_deref(), file, output.as_deref())
         }
         Command::Dsse(DsseCommand::Verify { keys, file }) => dsse_verify(keys, file),
+        Command::Provenance { subjects, repo, oidc_issuer, output } => {
+            provenance(subjects, repo, oidc_issuer.as_deref(), output.as_deref())
+        }
         Command::TrivyGate { report, severity, ignore_unfixed, ignorefile, format } => {
             tagwright_cli::gate::run(PROGRAM, report, severity, *ignore_unfixed, ignorefile, *format)
         }
@@ -182,4 +201,27 @@ fn dsse_verify(keys: &[PathBuf], file: &std::path::Path) -> Result<(), Failure> 
     );
     std::io::Write::write_all(&mut std::io::stdout().lock(), &verified.payload)
         .map_err(|e| Failure::input(format!("stdout: {e}")))
+}
+
+fn provenance(
+    subjects: &[String],
+    repo: &std::path::Path,
+    issuer: Option<&str>,
+    output: Option<&std::path::Path>,
+) -> Result<(), Failure> {
+    use tagwright_attest::provenance::{self, ProvenanceError, Subject, github};
+    let input = |e: ProvenanceError| Failure::input(e.to_string());
+    let subjects =
+        subjects.iter().map(|s| Subject::parse(s)).collect::<Result<Vec<_>, _>>().map_err(input)?;
+    let predicate = match github::Job::from_env(|name| std::env::var(name).ok()).map_err(input)? {
+        Some(mut job) => {
+            job.issuer = issuer.map(str::to_owned);
+            let claims = github::claims(&job).map_err(|e| Failure::check(e.to_string()))?;
+            github::predicate(&job.server_url, &claims)
+        }
+        None => provenance::local_predicate(repo).map_err(input)?,
+    };
+    let statement = provenance::statement(subjects, predicate);
+    let text = serde_json::to_string_pretty(&statement).map_err(|e| Failure::input(e.to_string()))?;
+    emit(output, &format!("{text}\n"))
 }

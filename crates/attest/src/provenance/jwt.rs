@@ -1,0 +1,97 @@
+//! JSON Web Tokens signed with RS256 or ES256, verified against a JSON Web Key Set: what `jose`'s
+//! `jwtVerify` checks for `@actions/attest` (the signature by a key of the set, the audience, and the
+//! time window).
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+use sha2::Sha256;
+
+/// The claims of a token whose signature, audience and time window check out.
+pub(crate) fn verify(
+    token: &str,
+    jwks: &Value,
+    audience: &str,
+    now: i64,
+) -> Result<serde_json::Map<String, Value>, String> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err("the ID token is not a compact JWS (three parts)".to_owned());
+    };
+    let decode = |part: &str, what: &str| {
+        URL_SAFE_NO_PAD.decode(part).map_err(|_| format!("the token's {what} is not base64url"))
+    };
+    let header: Value = serde_json::from_slice(&decode(header, "header")?)
+        .map_err(|_| "the token's header is not JSON".to_owned())?;
+    let claims: Value = serde_json::from_slice(&decode(payload, "payload")?)
+        .map_err(|_| "the token's payload is not JSON".to_owned())?;
+    let signature = decode(signature, "signature")?;
+    let signed = &token[..token.rfind('.').unwrap_or_default()];
+    let alg = header["alg"].as_str().unwrap_or_default();
+    let kid = header["kid"].as_str();
+    let keys = jwks["keys"].as_array().ok_or("the JWKS has no keys")?;
+    let candidates = keys.iter().filter(|k| kid.is_none_or(|kid| k["kid"].as_str() == Some(kid)));
+    let mut verified = false;
+    for key in candidates {
+        verified |= match (alg, key["kty"].as_str()) {
+            ("RS256", Some("RSA")) => rsa_verify(key, signed.as_bytes(), &signature),
+            ("ES256", Some("EC")) => es256_verify(key, signed.as_bytes(), &signature),
+            _ => false,
+        };
+    }
+    if !verified {
+        return Err(format!(
+            "the ID token's signature ({alg}, kid {}) does not verify with the issuer's keys",
+            kid.unwrap_or("none")
+        ));
+    }
+    let claims = claims.as_object().cloned().ok_or("the token's payload is not an object")?;
+    let audiences: Vec<&str> = match &claims.get("aud") {
+        Some(Value::String(a)) => vec![a.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !audiences.contains(&audience) {
+        return Err(format!("the ID token's audience is {audiences:?}, not `{audience}`"));
+    }
+    let time = |name: &str| claims.get(name).and_then(Value::as_i64);
+    if time("exp").is_some_and(|exp| now >= exp) {
+        return Err("the ID token has expired".to_owned());
+    }
+    if time("nbf").is_some_and(|nbf| now < nbf) {
+        return Err("the ID token is not valid yet".to_owned());
+    }
+    Ok(claims)
+}
+
+fn rsa_verify(key: &Value, message: &[u8], signature: &[u8]) -> bool {
+    let number = |name: &str| {
+        key[name]
+            .as_str()
+            .and_then(|v| URL_SAFE_NO_PAD.decode(v).ok())
+            .map(|b| rsa::BigUint::from_bytes_be(&b))
+    };
+    let (Some(n), Some(e)) = (number("n"), number("e")) else { return false };
+    let Ok(public) = rsa::RsaPublicKey::new(n, e) else { return false };
+    let verifying = rsa::pkcs1v15::VerifyingKey::<Sha256>::new(public);
+    let Ok(signature) = rsa::pkcs1v15::Signature::try_from(signature) else { return false };
+    rsa::signature::Verifier::verify(&verifying, message, &signature).is_ok()
+}
+
+fn es256_verify(key: &Value, message: &[u8], signature: &[u8]) -> bool {
+    let coordinate = |name: &str| {
+        key[name].as_str().and_then(|v| URL_SAFE_NO_PAD.decode(v).ok()).filter(|b| b.len() == 32)
+    };
+    let (Some(x), Some(y)) = (coordinate("x"), coordinate("y")) else { return false };
+    if key["crv"].as_str() != Some("P-256") {
+        return false;
+    }
+    let mut point = vec![4u8];
+    point.extend_from_slice(&x);
+    point.extend_from_slice(&y);
+    let Ok(verifying) = p256::ecdsa::VerifyingKey::from_sec1_bytes(&point) else { return false };
+    let Ok(signature) = p256::ecdsa::Signature::from_slice(signature) else { return false };
+    p256::ecdsa::signature::Verifier::verify(&verifying, message, &signature).is_ok()
+}
