@@ -72,18 +72,16 @@ impl Graph {
     /// Which packages are reachable from the members through runtime and extra edges (`false`: only
     /// through development groups, or not at all).
     pub(crate) fn runtime(&self) -> Vec<bool> {
+        let mut next: Vec<Vec<usize>> = vec![Vec::new(); self.packages.len()];
+        for edge in self.edges.iter().filter(|e| !matches!(e.kind, EdgeKind::Dev(_))) {
+            next[edge.from].push(edge.to);
+        }
         let mut reached = vec![false; self.packages.len()];
         let mut stack: Vec<usize> = self.members.clone();
         while let Some(i) = stack.pop() {
-            if std::mem::replace(&mut reached[i], true) {
-                continue;
+            if !std::mem::replace(&mut reached[i], true) {
+                stack.extend(&next[i]);
             }
-            stack.extend(
-                self.edges
-                    .iter()
-                    .filter(|e| e.from == i && !matches!(e.kind, EdgeKind::Dev(_)))
-                    .map(|e| e.to),
-            );
         }
         reached
     }

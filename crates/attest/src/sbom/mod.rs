@@ -112,6 +112,11 @@ pub enum SbomError {
 
 /// Makes the SBOM.
 pub fn sbom(options: &SbomOptions) -> Result<Bom, SbomError> {
+    sbom_json(options).map(|(bom, _)| bom)
+}
+
+/// Makes the SBOM, and its JSON ([`to_json`]'s bytes), serialized once.
+pub fn sbom_json(options: &SbomOptions) -> Result<(Bom, String), SbomError> {
     let repo = &options.repo;
     let lock = match &options.lock {
         Some(lock) => lock.clone(),
@@ -138,24 +143,20 @@ pub fn sbom(options: &SbomOptions) -> Result<Bom, SbomError> {
         Some(t) => t,
         None => timestamp(repo, std::env::var("SOURCE_DATE_EPOCH").ok())?,
     };
-    build(&graph, ecosystem, repo, options, timestamp)
+    let mut bom = build(&graph, ecosystem, repo, options, timestamp)?;
+    // The serial number is a hash of the JSON with a placeholder in its place, so that the JSON is
+    // written once: the placeholder is then replaced by the serial number, which has its length.
+    bom.serial_number = PLACEHOLDER.to_owned();
+    let mut json = to_json(&bom);
+    bom.serial_number = serial(json.as_bytes());
+    if let Some(at) = json.find(PLACEHOLDER) {
+        json.replace_range(at..at + PLACEHOLDER.len(), &bom.serial_number);
+    }
+    Ok((bom, json))
 }
 
-/// Parses a lock file (TOML); `path` names it in errors.
-fn parse_lock<'t>(path: &str, text: &'t str) -> Result<toml_edit::Document<&'t str>, SbomError> {
-    toml_edit::Document::parse(text).map_err(|e| SbomError::Lock {
-        path: path.to_owned(),
-        message: format!("invalid TOML: {}", e.message().trim_end()),
-    })
-}
-
-/// A lock's `[[package]]` tables.
-fn package_tables<'d>(path: &str, doc: &'d toml_edit::Table) -> Result<Vec<&'d toml_edit::Table>, SbomError> {
-    let entries = doc.get("package").and_then(toml_edit::Item::as_array_of_tables).ok_or_else(|| {
-        SbomError::Lock { path: path.to_owned(), message: "no [[package]] entries".to_owned() }
-    })?;
-    Ok(entries.iter().collect())
-}
+/// What the serial number is computed over in its place.
+const PLACEHOLDER: &str = "urn:uuid:00000000-0000-8000-8000-000000000000";
 
 /// Writes the BOM as pretty JSON with a final newline.
 pub fn to_json(bom: &Bom) -> String {
@@ -233,9 +234,10 @@ fn build(
             None => graph.members.iter().map(|&m| refs[m].clone()).collect(),
         },
     }];
+    let index: BTreeMap<&str, usize> = refs.iter().enumerate().map(|(i, r)| (r.as_str(), i)).collect();
     for component in &components {
         let reference = component.bom_ref.clone().unwrap_or_default();
-        let i = refs.iter().position(|r| *r == reference).unwrap_or_default();
+        let i = index.get(reference.as_str()).copied().unwrap_or_default();
         dependencies.push(Dependency {
             reference,
             depends_on: depends.remove(&i).unwrap_or_default().into_iter().collect(),
@@ -253,7 +255,7 @@ fn build(
         properties: Vec::new(),
     };
     let spec = options.spec.as_str();
-    let mut bom = Bom {
+    let bom = Bom {
         schema: format!("http://cyclonedx.org/schema/bom-{spec}.schema.json"),
         bom_format: "CycloneDX",
         spec_version: spec.to_owned(),
@@ -268,7 +270,6 @@ fn build(
         dependencies,
     };
     check(&bom)?;
-    bom.serial_number = serial(&bom);
     Ok(bom)
 }
 
@@ -411,10 +412,10 @@ fn check(bom: &Bom) -> Result<(), SbomError> {
     Ok(())
 }
 
-/// `urn:uuid:` of a UUID derived from the content (RFC 9562 version 8: SHA-256 of the BOM without its
-/// serial number), so that the same content has the same serial number.
-fn serial(bom: &Bom) -> String {
-    let digest = Sha256::digest(serde_json::to_vec(bom).unwrap_or_default());
+/// `urn:uuid:` of a UUID derived from the content (RFC 9562 version 8: the SHA-256 of the BOM's JSON
+/// with [`PLACEHOLDER`] as its serial number), so that the same content has the same serial number.
+fn serial(json: &[u8]) -> String {
+    let digest = Sha256::digest(json);
     let mut b = [0u8; 16];
     b.copy_from_slice(&digest[..16]);
     b[6] = (b[6] & 0x0f) | 0x80;
@@ -450,8 +451,8 @@ fn rfc3339(seconds: i64) -> String {
 /// The project's name in pyproject.toml, normalised as uv.lock spells it.
 fn python_name(repo: &Path) -> Option<String> {
     let text = std::fs::read_to_string(repo.join("pyproject.toml")).ok()?;
-    let doc = toml_edit::Document::parse(text.as_str()).ok()?;
-    let name = doc.as_table().get("project")?.get("name")?.as_str()?;
+    let doc: toml::Table = toml::from_str(&text).ok()?;
+    let name = doc.get("project")?.get("name")?.as_str()?;
     Some(normalize(name))
 }
 
@@ -473,8 +474,8 @@ fn normalize(name: &str) -> String {
 /// The package of the repository's own Cargo.toml; `None` for a virtual workspace.
 fn cargo_root(repo: &Path) -> Option<String> {
     let text = std::fs::read_to_string(repo.join("Cargo.toml")).ok()?;
-    let doc = toml_edit::Document::parse(text.as_str()).ok()?;
-    Some(doc.as_table().get("package")?.get("name")?.as_str()?.to_owned())
+    let doc: toml::Table = toml::from_str(&text).ok()?;
+    Some(doc.get("package")?.get("name")?.as_str()?.to_owned())
 }
 
 #[cfg(test)]

@@ -2,86 +2,116 @@
 //! dependencies, extras (`[package.optional-dependencies]`) and development groups
 //! (`[package.dev-dependencies]`), each with its marker.
 
-use toml_edit::{Item, TableLike};
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Deserialize;
 
 use super::SbomError;
 use super::graph::{Artifact, Edge, EdgeKind, Graph, Package, Source};
 
+#[derive(Debug, Deserialize)]
+struct Lock {
+    #[serde(default)]
+    manifest: Option<Manifest>,
+    #[serde(default)]
+    package: Vec<Entry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Manifest {
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Entry {
+    name: String,
+    /// A virtual workspace root has none.
+    #[serde(default)]
+    version: String,
+    source: BTreeMap<String, String>,
+    #[serde(default)]
+    dependencies: Vec<Dep>,
+    #[serde(default, rename = "optional-dependencies")]
+    extras: BTreeMap<String, Vec<Dep>>,
+    #[serde(default, rename = "dev-dependencies")]
+    groups: BTreeMap<String, Vec<Dep>>,
+    #[serde(default)]
+    sdist: Option<File>,
+    #[serde(default)]
+    wheels: Vec<File>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Dep {
+    name: String,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    source: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    marker: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct File {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    hash: Option<String>,
+}
+
 /// Reads a uv.lock; `path` names it in errors, `root_name` is the project's (normalised) name.
 pub(crate) fn read(path: &str, text: &str, root_name: Option<&str>) -> Result<Graph, SbomError> {
     let bad = |message: String| SbomError::Lock { path: path.to_owned(), message };
-    let doc = super::parse_lock(path, text)?;
-    let doc = doc.as_table();
-    let entries = super::package_tables(path, doc)?;
+    let lock: Lock = toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().to_owned()))?;
+    if lock.package.is_empty() {
+        return Err(bad("no [[package]] entries".to_owned()));
+    }
     let mut graph = Graph::default();
-    let mut tables = Vec::new();
-    for (i, table) in entries.iter().enumerate() {
-        let field = |key: &str| table.get(key).and_then(Item::as_str).map(str::to_owned);
-        let name = field("name").ok_or_else(|| bad(format!("package {} has no name", i + 1)))?;
-        // A virtual workspace root has no version.
-        let version = field("version").unwrap_or_default();
-        let source = table
-            .get("source")
-            .and_then(Item::as_table_like)
-            .map(source_of)
-            .ok_or_else(|| bad(format!("package `{name}` has no source")))?;
-        let mut artifacts = Vec::new();
-        if let Some(sdist) = table.get("sdist").and_then(Item::as_table_like) {
-            artifacts.extend(artifact(sdist));
-        }
-        if let Some(wheels) = table.get("wheels").and_then(Item::as_array) {
-            artifacts.extend(wheels.iter().filter_map(|w| w.as_inline_table()).filter_map(|w| artifact(w)));
-        }
-        graph.packages.push(Package { name, version, source, hashes: Vec::new(), artifacts });
-        tables.push(table);
+    for entry in &lock.package {
+        let artifacts = entry.sdist.iter().chain(&entry.wheels).filter_map(artifact).collect();
+        graph.packages.push(Package {
+            name: entry.name.clone(),
+            version: entry.version.clone(),
+            source: source_of(&entry.source),
+            hashes: Vec::new(),
+            artifacts,
+        });
     }
-    for (from, table) in tables.iter().enumerate() {
-        let mut add = |list: Option<&Item>, kind: EdgeKind| -> Result<(), SbomError> {
-            for dep in list.and_then(Item::as_array).into_iter().flatten() {
-                let dep = dep.as_inline_table().ok_or_else(|| {
-                    bad(format!("a dependency of `{}` is not a table", graph.packages[from].name))
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in graph.packages.iter().enumerate() {
+        by_name.entry(p.name.as_str()).or_default().push(i);
+    }
+    let mut edges = Vec::new();
+    for (from, entry) in lock.package.iter().enumerate() {
+        let lists = std::iter::once((EdgeKind::Normal, &entry.dependencies))
+            .chain(entry.extras.iter().map(|(extra, deps)| (EdgeKind::Extra(extra.clone()), deps)))
+            .chain(entry.groups.iter().map(|(group, deps)| (EdgeKind::Dev(group.clone()), deps)));
+        for (kind, deps) in lists {
+            for dep in deps {
+                let to = find(&graph.packages, &by_name, dep).ok_or_else(|| {
+                    bad(format!("`{}` depends on `{}`, which the lock does not hold", entry.name, dep.name))
                 })?;
-                let to = find(&graph.packages, dep).ok_or_else(|| {
-                    bad(format!(
-                        "`{}` depends on `{}`, which the lock does not hold",
-                        graph.packages[from].name,
-                        dep.get("name").and_then(|v| v.as_str()).unwrap_or("?")
-                    ))
-                })?;
-                let marker = dep.get("marker").and_then(|v| v.as_str()).map(str::to_owned);
-                graph.edges.push(Edge { from, to, kind: kind.clone(), marker });
-            }
-            Ok(())
-        };
-        add(table.get("dependencies"), EdgeKind::Normal)?;
-        for (key, kind) in [
-            ("optional-dependencies", EdgeKind::Extra as fn(String) -> EdgeKind),
-            ("dev-dependencies", EdgeKind::Dev),
-        ] {
-            if let Some(groups) = table.get(key).and_then(Item::as_table_like) {
-                for (group, list) in groups.iter() {
-                    add(Some(list), kind(group.to_owned()))?;
-                }
+                edges.push(Edge { from, to, kind: kind.clone(), marker: dep.marker.clone() });
             }
         }
     }
-    graph.members = members(doc, &graph, root_name);
-    graph.root = graph.members.first().copied();
+    graph.edges = edges;
+    let listed = lock.manifest.unwrap_or_default().members;
+    graph.members = members(&graph, &listed, root_name);
     if graph.members.is_empty() {
         return Err(bad("no package is the project: no editable, virtual or workspace source".to_owned()));
     }
+    graph.root = graph.members.first().copied();
     Ok(graph)
 }
 
 /// The workspace members: `[manifest] members`, else every editable or virtual package; the one named
 /// `root_name` (or the one at `.`) first.
-fn members(doc: &toml_edit::Table, graph: &Graph, root_name: Option<&str>) -> Vec<usize> {
-    let listed: Vec<String> = doc
-        .get("manifest")
-        .and_then(|m| m.get("members"))
-        .and_then(Item::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default();
+fn members(graph: &Graph, listed: &[String], root_name: Option<&str>) -> Vec<usize> {
     let mut members: Vec<usize> = graph
         .packages
         .iter()
@@ -107,31 +137,30 @@ fn members(doc: &toml_edit::Table, graph: &Graph, root_name: Option<&str>) -> Ve
     members
 }
 
-fn source_of(source: &dyn TableLike) -> Source {
-    let get = |key: &str| source.get(key).and_then(Item::as_str).map(str::to_owned);
-    if let Some(url) = get("registry") {
-        return Source::Registry(url);
+fn source_of(source: &BTreeMap<String, String>) -> Source {
+    if let Some(url) = source.get("registry") {
+        return Source::Registry(url.clone());
     }
-    if let Some(url) = get("git") {
+    if let Some(url) = source.get("git") {
         // `https://host/repo?rev=…#<commit>`: the fragment is the resolved commit.
         let (url, commit) = match url.split_once('#') {
-            Some((url, commit)) => (url.to_owned(), Some(commit.to_owned())),
-            None => (url, None),
+            Some((url, commit)) => (url, Some(commit.to_owned())),
+            None => (url.as_str(), None),
         };
-        let url = url.split_once('?').map_or(url.clone(), |(u, _)| u.to_owned());
+        let url = url.split_once('?').map_or(url, |(u, _)| u).to_owned();
         return Source::Git { url, commit };
     }
     for kind in ["editable", "virtual", "directory", "path", "url"] {
-        if let Some(path) = get(kind) {
+        if let Some(path) = source.get(kind) {
             return Source::Path(format!("{kind}:{path}"));
         }
     }
     Source::Workspace
 }
 
-fn artifact(file: &dyn TableLike) -> Option<Artifact> {
-    let url = file.get("url").and_then(Item::as_str).or_else(|| file.get("path").and_then(Item::as_str))?;
-    let hash = file.get("hash").and_then(Item::as_str).and_then(|h| {
+fn artifact(file: &File) -> Option<Artifact> {
+    let url = file.url.as_ref().or(file.path.as_ref())?;
+    let hash = file.hash.as_deref().and_then(|h| {
         let (alg, hex) = h.split_once(':')?;
         let alg = match alg {
             "sha256" => "SHA-256",
@@ -141,22 +170,19 @@ fn artifact(file: &dyn TableLike) -> Option<Artifact> {
         };
         hex.bytes().all(|b| b.is_ascii_hexdigit()).then(|| (alg, hex.to_ascii_lowercase()))
     });
-    Some(Artifact { url: url.to_owned(), hash })
+    Some(Artifact { url: url.clone(), hash })
 }
 
 /// The package a dependency entry names: by name, then (when the lock holds several versions of it)
 /// by version and source.
-fn find(packages: &[Package], dep: &toml_edit::InlineTable) -> Option<usize> {
-    let name = dep.get("name")?.as_str()?;
-    let candidates: Vec<usize> =
-        packages.iter().enumerate().filter(|(_, p)| p.name == name).map(|(i, _)| i).collect();
+fn find(packages: &[Package], by_name: &HashMap<&str, Vec<usize>>, dep: &Dep) -> Option<usize> {
+    let candidates = by_name.get(dep.name.as_str())?;
     if candidates.len() <= 1 {
         return candidates.first().copied();
     }
-    let version = dep.get("version").and_then(|v| v.as_str());
-    let source = dep.get("source").and_then(|v| v.as_inline_table()).map(|s| source_of(s));
-    candidates.into_iter().find(|&i| {
-        version.is_none_or(|v| packages[i].version == v)
+    let source = dep.source.as_ref().map(source_of);
+    candidates.iter().copied().find(|&i| {
+        dep.version.as_ref().is_none_or(|v| &packages[i].version == v)
             && source.as_ref().is_none_or(|s| &packages[i].source == s)
     })
 }

@@ -138,11 +138,11 @@ fn main() -> ExitCode {
 }
 
 fn write_sbom(options: &SbomOptions, output: Option<&std::path::Path>) -> Result<(), Failure> {
-    let bom = sbom::sbom(options).map_err(|e| match e {
+    let (_, json) = sbom::sbom_json(options).map_err(|e| match e {
         SbomError::Invalid(_) => Failure::check(e.to_string()),
         other => Failure::input(other.to_string()),
     })?;
-    emit(output, &sbom::to_json(&bom))
+    emit(output, &json)
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
