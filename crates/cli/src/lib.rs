@@ -10,6 +10,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
+pub mod attest;
 pub mod flows;
 pub mod gate;
 pub mod oci;

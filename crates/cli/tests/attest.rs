@@ -526,7 +526,7 @@ fn the_gate_says_what_it_suppressed_and_annotates_for_github() {
     std::fs::write(&ignore, "CVE-2019-1559\nCVE-2018-0734 exp:2020-01-01\n").expect("write");
     let r = report.to_str().expect("utf-8");
     let i = ignore.to_str().expect("utf-8");
-    let json = attest(&["trivy-gate", r, "--format", "json", "--ignorefile", i]);
+    let json = attest(&["trivy-gate", r, "--json", "--ignorefile", i]);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
     assert_eq!(doc["status"], "failed");
     let suppressed = &doc["suppressed"][0];

@@ -9,9 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tagwright_attest::dsse;
-use tagwright_attest::sbom::{self, SbomError, SbomOptions, Spec};
-use tagwright_cli::{Failure, out};
+use tagwright_attest::sbom::{SbomOptions, Spec};
+use tagwright_cli::attest;
 
 const PROGRAM: &str = "attest";
 
@@ -78,6 +77,9 @@ enum Command {
         /// How to print the findings that remain.
         #[arg(long, value_enum, default_value = "table")]
         format: tagwright_cli::gate::Format,
+        /// The same as `--format json`.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
     },
 }
 
@@ -118,110 +120,22 @@ fn main() -> ExitCode {
             options.lock.clone_from(lock);
             options.spec = *spec;
             options.no_dev = *no_dev;
-            write_sbom(&options, output.as_deref())
+            attest::write_sbom(&options, output.as_deref())
         }
         Command::Dsse(DsseCommand::Sign { key, payload_type, keyid, file, output }) => {
-            dsse_sign(key, payload_type, keyid.as_deref(), file, output.as_deref())
+            attest::dsse_sign(key, payload_type, keyid.as_deref(), file, output.as_deref())
         }
-        Command::Dsse(DsseCommand::Verify { keys, file }) => dsse_verify(keys, file),
+        Command::Dsse(DsseCommand::Verify { keys, file }) => attest::dsse_verify(keys, file),
         Command::Provenance { subjects, repo, oidc_issuer, output } => {
-            provenance(subjects, repo, oidc_issuer.as_deref(), output.as_deref())
+            attest::provenance(subjects, repo, oidc_issuer.as_deref(), output.as_deref())
         }
-        Command::TrivyGate { report, severity, ignore_unfixed, ignorefile, format } => {
-            tagwright_cli::gate::run(PROGRAM, report, severity, *ignore_unfixed, ignorefile, *format)
+        Command::TrivyGate { report, severity, ignore_unfixed, ignorefile, format, json } => {
+            let format = if *json { tagwright_cli::gate::Format::Json } else { *format };
+            tagwright_cli::gate::run(PROGRAM, report, severity, *ignore_unfixed, ignorefile, format)
         }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => failure.report(PROGRAM),
     }
-}
-
-fn write_sbom(options: &SbomOptions, output: Option<&std::path::Path>) -> Result<(), Failure> {
-    let (_, json) = sbom::sbom_json(options).map_err(|e| match e {
-        SbomError::Invalid(_) => Failure::check(e.to_string()),
-        other => Failure::input(other.to_string()),
-    })?;
-    emit(output, &json)
-}
-
-fn read(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
-    std::fs::read(path).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
-}
-
-fn pem(path: &std::path::Path) -> Result<String, Failure> {
-    String::from_utf8(read(path)?).map_err(|_| Failure::input(format!("{}: not a PEM file", path.display())))
-}
-
-fn emit(output: Option<&std::path::Path>, text: &str) -> Result<(), Failure> {
-    match output {
-        Some(path) => tagwright_fs::write_output(path, text.as_bytes())
-            .map_err(|e| Failure::input(format!("{}: {e}", path.display()))),
-        None => {
-            out(text);
-            Ok(())
-        }
-    }
-}
-
-fn dsse_sign(
-    key: &std::path::Path,
-    payload_type: &str,
-    keyid: Option<&str>,
-    file: &std::path::Path,
-    output: Option<&std::path::Path>,
-) -> Result<(), Failure> {
-    let signing = dsse::SigningKey::from_pem(&pem(key)?)
-        .map_err(|e| Failure::input(format!("{}: {e}", key.display())))?;
-    let envelope =
-        dsse::sign(payload_type, &read(file)?, &signing, keyid).map_err(|e| Failure::input(e.to_string()))?;
-    let text = serde_json::to_string(&envelope).map_err(|e| Failure::input(e.to_string()))?;
-    emit(output, &format!("{text}\n"))
-}
-
-fn dsse_verify(keys: &[PathBuf], file: &std::path::Path) -> Result<(), Failure> {
-    let keys = keys
-        .iter()
-        .map(|k| {
-            dsse::VerifyingKey::from_pem(&pem(k)?)
-                .map_err(|e| Failure::input(format!("{}: {e}", k.display())))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let envelope: dsse::Envelope = serde_json::from_slice(&read(file)?)
-        .map_err(|e| Failure::input(format!("{}: not a DSSE envelope: {e}", file.display())))?;
-    let verified = dsse::verify(&envelope, &keys).map_err(|e| match e {
-        dsse::DsseError::Unverified { .. } => Failure::check(format!("{}: {e}", file.display())),
-        other => Failure::input(format!("{}: {other}", file.display())),
-    })?;
-    eprintln!(
-        "{PROGRAM}: {}: good signature (keyid {}), payload type {}",
-        file.display(),
-        verified.keyid,
-        verified.payload_type
-    );
-    std::io::Write::write_all(&mut std::io::stdout().lock(), &verified.payload)
-        .map_err(|e| Failure::input(format!("stdout: {e}")))
-}
-
-fn provenance(
-    subjects: &[String],
-    repo: &std::path::Path,
-    issuer: Option<&str>,
-    output: Option<&std::path::Path>,
-) -> Result<(), Failure> {
-    use tagwright_attest::provenance::{self, ProvenanceError, Subject, github};
-    let input = |e: ProvenanceError| Failure::input(e.to_string());
-    let subjects =
-        subjects.iter().map(|s| Subject::parse(s)).collect::<Result<Vec<_>, _>>().map_err(input)?;
-    let predicate = match github::Job::from_env(|name| std::env::var(name).ok()).map_err(input)? {
-        Some(mut job) => {
-            job.issuer = issuer.map(str::to_owned);
-            let claims = github::claims(&job).map_err(|e| Failure::check(e.to_string()))?;
-            github::predicate(&job.server_url, &claims)
-        }
-        None => provenance::local_predicate(repo).map_err(input)?,
-    };
-    let statement = provenance::statement(subjects, predicate);
-    let text = serde_json::to_string_pretty(&statement).map_err(|e| Failure::input(e.to_string()))?;
-    emit(output, &format!("{text}\n"))
 }

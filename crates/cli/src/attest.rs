@@ -1,0 +1,103 @@
+//! `attest`'s commands: each calls [`tagwright_attest`] and writes its result, or maps its failure to
+//! an exit code.
+
+use std::path::{Path, PathBuf};
+
+use tagwright_attest::dsse;
+use tagwright_attest::sbom::{self, SbomError, SbomOptions};
+
+use crate::{Failure, out};
+
+/// `attest sbom`: the SBOM on stdout or in `output`; an inconsistent SBOM exits 1, bad input 2.
+pub fn write_sbom(options: &SbomOptions, output: Option<&Path>) -> Result<(), Failure> {
+    let (_, json) = sbom::sbom_json(options).map_err(|e| match e {
+        SbomError::Invalid(_) => Failure::check(e.to_string()),
+        other => Failure::input(other.to_string()),
+    })?;
+    emit(output, &json)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+    std::fs::read(path).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
+}
+
+fn pem(path: &Path) -> Result<String, Failure> {
+    String::from_utf8(read(path)?).map_err(|_| Failure::input(format!("{}: not a PEM file", path.display())))
+}
+
+fn emit(output: Option<&Path>, text: &str) -> Result<(), Failure> {
+    match output {
+        Some(path) => tagwright_fs::write_output(path, text.as_bytes())
+            .map_err(|e| Failure::input(format!("{}: {e}", path.display()))),
+        None => {
+            out(text);
+            Ok(())
+        }
+    }
+}
+
+/// `attest dsse sign`: `file` signed with the PKCS#8 PEM `key` into an envelope.
+pub fn dsse_sign(
+    key: &Path,
+    payload_type: &str,
+    keyid: Option<&str>,
+    file: &Path,
+    output: Option<&Path>,
+) -> Result<(), Failure> {
+    let signing = dsse::SigningKey::from_pem(&pem(key)?)
+        .map_err(|e| Failure::input(format!("{}: {e}", key.display())))?;
+    let envelope =
+        dsse::sign(payload_type, &read(file)?, &signing, keyid).map_err(|e| Failure::input(e.to_string()))?;
+    let text = serde_json::to_string(&envelope).map_err(|e| Failure::input(e.to_string()))?;
+    emit(output, &format!("{text}\n"))
+}
+
+/// `attest dsse verify`: the payload on stdout when a signature verifies with one of `keys`, else exit 1.
+pub fn dsse_verify(keys: &[PathBuf], file: &Path) -> Result<(), Failure> {
+    let keys = keys
+        .iter()
+        .map(|k| {
+            dsse::VerifyingKey::from_pem(&pem(k)?)
+                .map_err(|e| Failure::input(format!("{}: {e}", k.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let envelope: dsse::Envelope = serde_json::from_slice(&read(file)?)
+        .map_err(|e| Failure::input(format!("{}: not a DSSE envelope: {e}", file.display())))?;
+    let verified = dsse::verify(&envelope, &keys).map_err(|e| match e {
+        dsse::DsseError::Unverified { .. } => Failure::check(format!("{}: {e}", file.display())),
+        other => Failure::input(format!("{}: {other}", file.display())),
+    })?;
+    eprintln!(
+        "attest: {}: good signature (keyid {}), payload type {}",
+        file.display(),
+        verified.keyid,
+        verified.payload_type
+    );
+    std::io::Write::write_all(&mut std::io::stdout().lock(), &verified.payload)
+        .map_err(|e| Failure::input(format!("stdout: {e}")))
+}
+
+/// `attest provenance`: the Statement; in GitHub Actions from the verified ID token (a token that does
+/// not verify exits 1), elsewhere from the repository's HEAD.
+pub fn provenance(
+    subjects: &[String],
+    repo: &Path,
+    issuer: Option<&str>,
+    output: Option<&Path>,
+) -> Result<(), Failure> {
+    use tagwright_attest::provenance::{self, ProvenanceError, Subject, github};
+    let input = |e: ProvenanceError| Failure::input(e.to_string());
+    let subjects =
+        subjects.iter().map(|s| Subject::parse(s)).collect::<Result<Vec<_>, _>>().map_err(input)?;
+    let predicate = match github::Job::from_env(|name| std::env::var(name).ok()).map_err(input)? {
+        Some(mut job) => {
+            job.issuer = issuer.map(str::to_owned);
+            let claims = github::claims(&job).map_err(|e| Failure::check(e.to_string()))?;
+            github::predicate(&job.server_url, &claims)
+        }
+        None => provenance::local_predicate(repo).map_err(input)?,
+    };
+    let statement = provenance::statement(subjects, predicate);
+    let text = serde_json::to_string_pretty(&statement).map_err(|e| Failure::input(e.to_string()))?;
+    emit(output, &format!("{text}\n"))
+}
