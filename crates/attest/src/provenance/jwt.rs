@@ -95,3 +95,48 @@ fn es256_verify(key: &Value, message: &[u8], signature: &[u8]) -> bool {
     let Ok(signature) = p256::ecdsa::Signature::from_slice(signature) else { return false };
     p256::ecdsa::signature::Verifier::verify(&verifying, message, &signature).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::signature::Signer as _;
+
+    /// An ES256 token signed by `key`, with `claims`.
+    fn token(key: &p256::ecdsa::SigningKey, claims: &Value) -> String {
+        let header = serde_json::json!({"alg": "ES256", "kid": "k1"});
+        let signed = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let signature: p256::ecdsa::Signature = key.sign(signed.as_bytes());
+        format!("{signed}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
+    }
+
+    fn jwks(key: &p256::ecdsa::SigningKey) -> Value {
+        let point = key.verifying_key().to_encoded_point(false);
+        serde_json::json!({"keys": [{"kty": "EC", "crv": "P-256", "kid": "k1",
+            "x": URL_SAFE_NO_PAD.encode(point.x().expect("x")), "y": URL_SAFE_NO_PAD.encode(point.y().expect("y"))}]})
+    }
+
+    #[test]
+    fn es256_tokens_verify_and_their_audience_and_time_are_checked() {
+        let key = p256::ecdsa::SigningKey::from_slice(&[5; 32]).expect("scalar");
+        let other = p256::ecdsa::SigningKey::from_slice(&[6; 32]).expect("scalar");
+        let claims = serde_json::json!({"aud": "nobody", "exp": 2000, "nbf": 1000, "sub": "x"});
+        let good = token(&key, &claims);
+        assert_eq!(verify(&good, &jwks(&key), "nobody", 1500).expect("verifies")["sub"], "x");
+        assert!(
+            verify(&good, &jwks(&other), "nobody", 1500)
+                .expect_err("another key")
+                .contains("does not verify")
+        );
+        assert!(verify(&good, &jwks(&key), "sigstore", 1500).expect_err("audience").contains("audience"));
+        assert!(verify(&good, &jwks(&key), "nobody", 2000).expect_err("expired").contains("expired"));
+        assert!(verify(&good, &jwks(&key), "nobody", 999).expect_err("early").contains("not valid yet"));
+        let mut forged = good.clone();
+        forged.insert(forged.find('.').expect("dot") + 2, 'A');
+        assert!(verify(&forged, &jwks(&key), "nobody", 1500).is_err(), "a changed header or payload");
+        assert!(verify("a.b", &jwks(&key), "nobody", 1500).is_err());
+    }
+}
