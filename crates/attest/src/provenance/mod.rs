@@ -101,6 +101,18 @@ pub fn statement(subjects: Vec<Subject>, predicate: Value) -> Statement {
     Statement { kind: STATEMENT_TYPE, subject: subjects, predicate_type: PREDICATE_TYPE, predicate }
 }
 
+/// A remote URL without the user and password it may carry (`https://user:token@host/…`): a
+/// provenance is public, a token in a remote URL is not.
+fn without_credentials(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    match path {
+        Some(path) => format!("{scheme}://{host}/{path}"),
+        None => format!("{scheme}://{host}"),
+    }
+}
+
 /// The provenance of a build on this machine: tagwright as the builder, the repository's HEAD commit
 /// (and its branch or tag) as the resolved dependency.
 pub fn local_predicate(repo: &Path) -> Result<Value, ProvenanceError> {
@@ -110,14 +122,16 @@ pub fn local_predicate(repo: &Path) -> Result<Value, ProvenanceError> {
     let commit = head.peel_to_commit().map_err(|e| failed(e.message().to_owned()))?.id().to_string();
     let reference = head.name().unwrap_or("HEAD").to_owned();
     let location =
-        git.find_remote("origin").ok().and_then(|r| r.url().ok().map(str::to_owned)).unwrap_or_else(|| {
-            git.workdir()
-                .unwrap_or_else(|| git.path())
-                .components()
-                .collect::<std::path::PathBuf>()
-                .display()
-                .to_string()
-        });
+        git.find_remote("origin").ok().and_then(|r| r.url().ok().map(without_credentials)).unwrap_or_else(
+            || {
+                git.workdir()
+                    .unwrap_or_else(|| git.path())
+                    .components()
+                    .collect::<std::path::PathBuf>()
+                    .display()
+                    .to_string()
+            },
+        );
     let version = env!("CARGO_PKG_VERSION");
     Ok(json!({
         "buildDefinition": {
@@ -130,4 +144,35 @@ pub fn local_predicate(repo: &Path) -> Result<Value, ProvenanceError> {
             "builder": {"id": format!("https://github.com/tagwright/tagwright/builders/local@v{version}")}
         }
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_urls_lose_their_credentials() {
+        assert_eq!(
+            without_credentials("https://x-access-token:ghs_secret@github.com/acme/app.git"),
+            "https://github.com/acme/app.git"
+        );
+        assert_eq!(without_credentials("https://github.com/acme/app"), "https://github.com/acme/app");
+        assert_eq!(without_credentials("ssh://git@host:22/repo"), "ssh://host:22/repo");
+        assert_eq!(without_credentials("git@github.com:acme/app.git"), "git@github.com:acme/app.git");
+    }
+
+    #[test]
+    fn subjects_are_files_or_names_with_digests() {
+        let hex = "ab".repeat(32);
+        let named = Subject::parse(&format!("ghcr.io/acme/app@sha256:{hex}")).expect("named");
+        assert_eq!(
+            (named.name.as_str(), named.digest["sha256"].as_str()),
+            ("ghcr.io/acme/app", hex.as_str())
+        );
+        assert!(Subject::parse(&format!("app@sha256:{}", "AB".repeat(32))).is_err(), "uppercase hex");
+        assert!(Subject::parse("@sha256:00").is_err());
+        assert!(
+            Subject::parse("/nonexistent/file").expect_err("missing").to_string().contains("cannot read")
+        );
+    }
 }
