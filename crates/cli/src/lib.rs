@@ -83,23 +83,11 @@ impl From<anyhow::Error> for Failure {
     fn from(err: anyhow::Error) -> Failure {
         match err.downcast_ref::<Failure>() {
             Some(failure) => failure.clone(),
-            None => Failure::input(anyhow_chain(&err)),
+            None => Failure::input(tagwright_text::error_chain(err.as_ref())),
         }
     }
 }
 
-/// An anyhow error and its context chain, each cause said once.
-fn anyhow_chain(err: &anyhow::Error) -> String {
-    let mut message = err.to_string();
-    for cause in err.chain().skip(1) {
-        let cause = cause.to_string();
-        if !message.contains(&cause) {
-            message.push_str(": ");
-            message.push_str(&cause);
-        }
-    }
-    message
-}
 
 /// Writes to stdout; a closed pipe (`version-check | head -1`) ends the process quietly with success.
 pub fn out(text: &str) {
