@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod checksums;
+pub mod cosign_key;
 pub mod dsse;
 pub mod provenance;
 pub mod sbom;

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use tagwright_attest::dsse;
 use tagwright_attest::sbom::{self, SbomError, SbomOptions};
+use tagwright_attest::{cosign_key, dsse};
 
 use crate::{Failure, out};
 
@@ -44,12 +44,42 @@ pub fn dsse_sign(
     file: &Path,
     output: Option<&Path>,
 ) -> Result<(), Failure> {
-    let signing = dsse::SigningKey::from_pem(&pem(key)?)
-        .map_err(|e| Failure::input(format!("{}: {e}", key.display())))?;
+    let signing = private_key(key)?;
     let envelope =
         dsse::sign(payload_type, &read(file)?, &signing, keyid).map_err(|e| Failure::input(e.to_string()))?;
     let text = serde_json::to_string(&envelope).map_err(|e| Failure::input(e.to_string()))?;
     emit(output, &format!("{text}\n"))
+}
+
+/// A private key file: cosign's (encrypted with `COSIGN_PASSWORD`, or plain PEM), or PKCS#8 PEM.
+fn private_key(path: &Path) -> Result<dsse::SigningKey, Failure> {
+    let password = std::env::var_os("COSIGN_PASSWORD").map(|p| p.into_encoded_bytes());
+    cosign_key::read_private_key(&pem(path)?, password.as_deref())
+        .map_err(|e| Failure::input(format!("{}: {e}", path.display())))
+}
+
+/// `attest generate-key-pair`: `PREFIX.key` (0600, encrypted with `COSIGN_PASSWORD`, which may be empty
+/// but must be set) and `PREFIX.pub`; an existing file is never replaced.
+pub fn generate_key_pair(prefix: &Path) -> Result<(), Failure> {
+    let password = std::env::var_os("COSIGN_PASSWORD")
+        .ok_or_else(|| Failure::input("set COSIGN_PASSWORD to the key's password (it may be empty)"))?;
+    let pair = cosign_key::generate_key_pair(password.as_encoded_bytes())
+        .map_err(|e| Failure::input(e.to_string()))?;
+    let with = |ext: &str| {
+        let mut name = prefix.as_os_str().to_owned();
+        name.push(ext);
+        PathBuf::from(name)
+    };
+    let (private, public) = (with(".key"), with(".pub"));
+    if public.exists() {
+        return Err(Failure::input(format!("{}: already exists; not replaced", public.display())));
+    }
+    tagwright_fs::write_private(&private, pair.private_pem.as_bytes())
+        .map_err(|e| Failure::input(format!("{}: {e}; not replaced", private.display())))?;
+    tagwright_fs::write_output(&public, pair.public_pem.as_bytes())
+        .map_err(|e| Failure::input(format!("{}: {e}", public.display())))?;
+    eprintln!("attest: private key written to {}, public key to {}", private.display(), public.display());
+    Ok(())
 }
 
 /// `attest dsse verify`: the payload on stdout when a signature verifies with one of `keys`, else exit 1.

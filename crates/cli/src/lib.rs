@@ -88,7 +88,6 @@ impl From<anyhow::Error> for Failure {
     }
 }
 
-
 /// Writes to stdout; a closed pipe (`version-check | head -1`) ends the process quietly with success.
 pub fn out(text: &str) {
     let mut stdout = std::io::stdout().lock();

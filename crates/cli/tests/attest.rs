@@ -717,3 +717,78 @@ fn statements_validate_against_the_in_toto_and_slsa_schemas() {
     command.args(["-c", "import json,sys; from jsonschema import validate; validate(json.load(sys.stdin), json.load(open(sys.argv[1])))"]).arg(workspace_root().join("docs/schemas/in-toto-statement-v1.schema.json"));
     assert_ne!(tagwright_test_support::run_with_input(&mut command, broken.to_string().as_bytes()).code, 0);
 }
+
+#[test]
+fn cosign_key_pairs_sign_envelopes_that_python_cryptography_verifies() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prefix = dir.path().join("release");
+    let p = |p: &Path| p.to_str().expect("utf-8").to_owned();
+    let mut generate = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    generate.env("COSIGN_PASSWORD", "s3cret").args(["generate-key-pair", "--output-key-prefix", &p(&prefix)]);
+    let out = run(&mut generate);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let key = dir.path().join("release.key");
+    let public = dir.path().join("release.pub");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).expect("key").permissions());
+    assert_eq!(mode & 0o777, 0o600, "the private key is the owner's alone");
+    assert!(
+        std::fs::read_to_string(&key)
+            .expect("read")
+            .starts_with("-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----")
+    );
+    // A second run does not replace the pair.
+    assert_eq!(run(&mut generate).code, 2);
+
+    let payload = dir.path().join("payload.json");
+    std::fs::write(&payload, br#"{"critical":{"type":"cosign container image signature"},"optional":null}"#)
+        .expect("write");
+    let envelope = dir.path().join("envelope.json");
+    let mut sign = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    sign.env("COSIGN_PASSWORD", "s3cret").args([
+        "dsse",
+        "sign",
+        "--key",
+        &p(&key),
+        "--payload-type",
+        "text/plain",
+        &p(&payload),
+        "-o",
+        &p(&envelope),
+    ]);
+    let signed = run(&mut sign);
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+
+    // The real `cryptography` verifies our ECDSA signature over the PAE bytes with our public key file.
+    let script = "import json, sys, base64\n\
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key\n\
+        from cryptography.hazmat.primitives.asymmetric import ec\n\
+        from cryptography.hazmat.primitives import hashes\n\
+        env = json.load(open(sys.argv[1]))\n\
+        body = base64.b64decode(env['payload'])\n\
+        t = env['payloadType'].encode()\n\
+        pae = b'DSSEv1 %d %s %d %s' % (len(t), t, len(body), body)\n\
+        key = load_pem_public_key(open(sys.argv[2], 'rb').read())\n\
+        key.verify(base64.b64decode(env['signatures'][0]['sig']), pae, ec.ECDSA(hashes.SHA256()))\n\
+        print('verified')\n";
+    let theirs = run(peer_command("python3").args(["-c", script]).arg(&envelope).arg(&public));
+    assert_eq!((theirs.code, theirs.stdout.trim()), (0, "verified"), "{}", theirs.stderr);
+
+    let mut wrong = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    wrong.env("COSIGN_PASSWORD", "guess").args(["dsse", "sign", "--key", &p(&key), &p(&payload)]);
+    let out = run(&mut wrong);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("the password does not decrypt the key (COSIGN_PASSWORD is wrong"),
+        "{}",
+        out.stderr
+    );
+    let mut without = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    without.env_remove("COSIGN_PASSWORD").args([
+        "generate-key-pair",
+        "--output-key-prefix",
+        &p(&dir.path().join("other")),
+    ]);
+    let out = run(&mut without);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("set COSIGN_PASSWORD"), "{}", out.stderr);
+}

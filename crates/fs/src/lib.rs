@@ -107,6 +107,22 @@ pub fn write_atomic(target: &Path, bytes: &[u8]) -> io::Result<()> {
     staged.persist(target)
 }
 
+/// Creates `target` (which must not exist) with `bytes`, readable by its owner only (mode 0600), as a
+/// private key must be; atomically, like [`write_atomic`].
+pub fn write_private(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    if target.symlink_metadata().is_ok() {
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, "already exists"));
+    }
+    let mut staged = Staged::beside(target)?;
+    staged.file_mut().set_permissions(Permissions::from_mode(0o600))?;
+    staged.file_mut().write_all(bytes)?;
+    // Another process may have made the file meanwhile: never replace it.
+    staged.file.as_file().sync_all()?;
+    staged.file.persist_noclobber(target).map_err(|e| e.error)?;
+    sync_dir(parent(target));
+    Ok(())
+}
+
 /// Writes `bytes` into `temp`, a staging file at a name the caller chose (and may record, to find it
 /// after a crash), with `target`'s mode, synced. A stale `temp` is replaced, never written through; on
 /// failure `temp` is removed. [`commit`] renames it onto `target`.
@@ -235,6 +251,16 @@ mod tests {
         commit(&temp, &target).expect("commit");
         assert_eq!(std::fs::read(&target).expect("read"), b"newer");
         assert_eq!(std::fs::read_dir(dir.path()).expect("ls").count(), 1, "nothing else stays");
+    }
+
+    #[test]
+    fn private_files_are_the_owners_alone_and_never_replace_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = dir.path().join("cosign.key");
+        write_private(&key, b"secret").expect("write");
+        assert_eq!(mode(&key), 0o600);
+        assert_eq!(write_private(&key, b"other").expect_err("exists").kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read(&key).expect("read"), b"secret");
     }
 
     #[test]

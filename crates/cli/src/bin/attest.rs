@@ -61,6 +61,13 @@ enum Command {
     /// DSSE envelopes: sign any payload, verify an envelope.
     #[command(subcommand)]
     Dsse(DsseCommand),
+    /// Write an encrypted ECDSA P-256 key pair as cosign does: PREFIX.key (password: COSIGN_PASSWORD)
+    /// and PREFIX.pub.
+    GenerateKeyPair {
+        /// The files' names: PREFIX.key and PREFIX.pub.
+        #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+        output_key_prefix: PathBuf,
+    },
     /// Gate on a Trivy JSON report, filtered as Trivy filters it: exit 1 if any finding remains.
     TrivyGate {
         /// The report (`trivy … --format json`).
@@ -87,7 +94,8 @@ enum Command {
 enum DsseCommand {
     /// Sign FILE's bytes into a DSSE envelope (JSON on stdout, or -o).
     Sign {
-        /// The private key: PKCS#8 PEM, Ed25519 or ECDSA P-256.
+        /// The private key: cosign's key file (password: COSIGN_PASSWORD), or PKCS#8 PEM (Ed25519 or
+        /// ECDSA P-256).
         #[arg(long, value_name = "KEY")]
         key: PathBuf,
         /// The payload's type.
@@ -126,6 +134,7 @@ fn main() -> ExitCode {
             attest::dsse_sign(key, payload_type, keyid.as_deref(), file, output.as_deref())
         }
         Command::Dsse(DsseCommand::Verify { keys, file }) => attest::dsse_verify(keys, file),
+        Command::GenerateKeyPair { output_key_prefix } => attest::generate_key_pair(output_key_prefix),
         Command::Provenance { subjects, repo, oidc_issuer, output } => {
             attest::provenance(subjects, repo, oidc_issuer.as_deref(), output.as_deref())
         }
