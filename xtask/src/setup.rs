@@ -33,6 +33,8 @@ const DEBIAN: &[(&str, &str)] = &[
     ("strace", "strace"),
     // `script` gives a command a pseudo-terminal: the progress-line tests.
     ("script", "bsdutils"),
+    // curl puts a hand-edited manifest (a tampered signature) into the registry.
+    ("curl", "curl"),
     // node runs @actions/attest, the reference for GitHub Actions provenance.
     ("node", "nodejs"),
     ("npm", "npm"),

@@ -107,7 +107,8 @@ impl SigningKey {
         }
     }
 
-    fn sign(&self, message: &[u8]) -> Vec<u8> {
+    /// The signature over `message`: Ed25519's 64 bytes, or ECDSA P-256's DER over SHA-256.
+    pub fn sign_bytes(&self, message: &[u8]) -> Vec<u8> {
         use ed25519_dalek::Signer as _;
         match self {
             SigningKey::Ed25519(k) => k.sign(message).to_bytes().to_vec(),
@@ -161,7 +162,8 @@ impl VerifyingKey {
         Sha256::digest(canonical.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
+    /// Whether `signature` (Ed25519's 64 bytes, or ECDSA P-256's DER) signs `message`.
+    pub fn verify_bytes(&self, message: &[u8], signature: &[u8]) -> bool {
         use ed25519_dalek::Verifier as _;
         match self {
             VerifyingKey::Ed25519(k) => ed25519_dalek::Signature::from_slice(signature)
@@ -180,7 +182,7 @@ pub fn sign(
     key: &SigningKey,
     keyid: Option<&str>,
 ) -> Result<Envelope, DsseError> {
-    let signature = key.sign(&pae(payload_type, payload));
+    let signature = key.sign_bytes(&pae(payload_type, payload));
     Ok(Envelope {
         payload: STANDARD.encode(payload),
         payload_type: payload_type.to_owned(),
@@ -211,7 +213,7 @@ pub fn verify(envelope: &Envelope, keys: &[VerifyingKey]) -> Result<Verified, Ds
     let message = pae(&envelope.payload_type, &payload);
     for signature in &envelope.signatures {
         let Ok(sig) = STANDARD.decode(&signature.sig) else { continue };
-        if keys.iter().any(|k| k.verify(&message, &sig)) {
+        if keys.iter().any(|k| k.verify_bytes(&message, &sig)) {
             return Ok(Verified {
                 payload,
                 payload_type: envelope.payload_type.clone(),

@@ -22,4 +22,5 @@ pub mod cosign_key;
 pub mod dsse;
 pub mod provenance;
 pub mod sbom;
+pub mod signature;
 pub mod trivy;

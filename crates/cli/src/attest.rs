@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use tagwright_attest::sbom::{self, SbomError, SbomOptions};
-use tagwright_attest::{cosign_key, dsse};
+use tagwright_attest::{cosign_key, dsse, signature};
 
 use crate::{Failure, out};
 
@@ -130,4 +130,84 @@ pub fn provenance(
     let statement = provenance::statement(subjects, predicate);
     let text = serde_json::to_string_pretty(&statement).map_err(|e| Failure::input(e.to_string()))?;
     emit(output, &format!("{text}\n"))
+}
+
+/// How `sign` and `verify` reach the registry, and `--json`.
+#[derive(Debug, clap::Args)]
+pub struct RegistryArgs {
+    #[command(flatten)]
+    pub access: crate::RegistryAccess,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn registry_target(
+    reference: &str,
+    args: &RegistryArgs,
+) -> Result<(tagwright_oci_publish::registry::Registry, tagwright_oci_publish::RegistryRef), Failure> {
+    let target = match tagwright_oci_publish::Target::parse(reference) {
+        Ok(tagwright_oci_publish::Target::Registry(r)) => r,
+        Ok(_) => {
+            return Err(Failure::input(format!(
+                "{reference}: sign and verify work on registries, not layouts"
+            )));
+        }
+        Err(e) => return Err(Failure::input(e.to_string())),
+    };
+    let registry =
+        signature::registry(&target, &args.access.options()).map_err(|e| Failure::input(e.to_string()))?;
+    Ok((registry, target))
+}
+
+fn signature_failure(err: signature::SignatureError) -> Failure {
+    match err {
+        signature::SignatureError::Registry(e) => {
+            let e = tagwright_oci_publish::OciError::from(e);
+            Failure::of(tagwright_release::ErrorKind::of_oci(&e), &e)
+        }
+        other => Failure::check(other.to_string()),
+    }
+}
+
+/// `attest sign REF --key KEY`: the `.sig` tag, by digest.
+pub fn sign(reference: &str, key: &Path, args: &RegistryArgs) -> Result<(), Failure> {
+    let key = private_key(key)?;
+    if !matches!(key, dsse::SigningKey::P256(_)) {
+        return Err(Failure::input("cosign signatures are ECDSA P-256: this key is Ed25519"));
+    }
+    let (registry, target) = registry_target(reference, args)?;
+    let signed = signature::sign(&registry, &target, &key).map_err(signature_failure)?;
+    let text =
+        format!("Signed {} ({} signature(s) in {})\n", signed.digest, signed.signatures, signed.signature);
+    crate::report(args.json, &signed, &text)
+}
+
+/// `attest verify REF --key PUB --insecure-ignore-tlog`.
+pub fn verify(
+    reference: &str,
+    keys: &[PathBuf],
+    ignore_tlog: bool,
+    args: &RegistryArgs,
+) -> Result<(), Failure> {
+    if !ignore_tlog {
+        return Err(Failure::input(
+            "key-based signatures are made without a transparency-log entry here: pass --insecure-ignore-tlog, as cosign asks",
+        ));
+    }
+    let keys = keys
+        .iter()
+        .map(|k| {
+            cosign_key::read_public_key(&pem(k)?).map_err(|e| Failure::input(format!("{}: {e}", k.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let (registry, target) = registry_target(reference, args)?;
+    let verified = signature::verify(&registry, &target, &keys).map_err(signature_failure)?;
+    let text = format!(
+        "Verified {}: {} signature(s) by the key; signed as {}\n",
+        verified.digest,
+        verified.signatures,
+        verified.docker_references.join(", ")
+    );
+    crate::report(args.json, &verified, &text)
 }

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use tagwright_oci_publish::Target;
 use tagwright_oci_publish::manifest::Platform;
-use tagwright_oci_publish::{RegistryOptions, Target};
 use tagwright_release::{
     BumpOptions, BumpReport, Event, Events, PublishOptions, ReleaseOptions, ReleaseReport, Resync,
 };
@@ -98,12 +98,8 @@ pub struct PublishArgs {
     /// The first delay between checks for the image.
     #[arg(long, default_value = "1s", value_parser = crate::parse_duration)]
     pub interval: Duration,
-    /// Reach HOST over plain HTTP (loopback hosts always are, unless --ca-file is given).
-    #[arg(long = "insecure-registry", value_name = "HOST")]
-    pub insecure: Vec<String>,
-    /// Trust the CA certificates in this PEM file.
-    #[arg(long, value_name = "FILE")]
-    pub ca_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub registry: crate::RegistryAccess,
     /// Check the gate and the image, package the chart, and push nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -204,21 +200,6 @@ pub fn describe(plan: &tagwright_versions::bump::Plan) -> String {
     text
 }
 
-/// Prints `report` as one JSON document: `{"schema_version": 1, "status": "ok", …}`.
-fn print_json(report: &impl serde::Serialize) -> Result<(), Failure> {
-    #[derive(serde::Serialize)]
-    struct Document<'a, T> {
-        schema_version: u32,
-        status: &'static str,
-        #[serde(flatten)]
-        report: &'a T,
-    }
-    let doc = Document { schema_version: 1, status: "ok", report };
-    let text = serde_json::to_string_pretty(&doc).map_err(|e| Failure::input(format!("JSON: {e}")))?;
-    out(&format!("{text}\n"));
-    Ok(())
-}
-
 /// `tagwright bump`.
 pub fn bump(args: &BumpArgs, program: &'static str) -> Result<(), Failure> {
     let mut options = BumpOptions::new(&args.change.repo.repo, args.change.version()?);
@@ -228,7 +209,7 @@ pub fn bump(args: &BumpArgs, program: &'static str) -> Result<(), Failure> {
     let report: BumpReport =
         tagwright_release::bump(&options, Arc::new(Progress::new(program, true))).map_err(Failure::from)?;
     if args.json {
-        return print_json(&report);
+        return crate::document("ok", &report);
     }
     out(&describe(&report.plan));
     if report.dry_run {
@@ -256,7 +237,7 @@ pub fn release(args: &ReleaseArgs, program: &'static str) -> Result<(), Failure>
     let report: ReleaseReport =
         tagwright_release::release(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
-        return print_json(&report);
+        return crate::document("ok", &report);
     }
     let tag = &report.tag;
     if report.dry_run {
@@ -298,13 +279,10 @@ pub fn publish(args: &PublishArgs, program: &'static str) -> Result<(), Failure>
     options.timeout = args.timeout;
     options.interval = args.interval;
     options.dry_run = args.dry_run;
-    let mut registry = RegistryOptions::default();
-    registry.insecure_hosts.clone_from(&args.insecure);
-    registry.ca_file.clone_from(&args.ca_file);
-    options.registry = registry;
+    options.registry = args.registry.options();
     let report = tagwright_release::publish(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
-        return print_json(&report);
+        return crate::document("ok", &report);
     }
     let chart = &report.chart;
     let verb = if chart.dry_run {

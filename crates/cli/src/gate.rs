@@ -39,21 +39,7 @@ pub fn run(
     }
     match format {
         Format::Table => out(&render_table(&gate)),
-        Format::Json => {
-            #[derive(serde::Serialize)]
-            struct Document<'a> {
-                schema_version: u32,
-                status: &'static str,
-                #[serde(flatten)]
-                gate: &'a GateReport,
-            }
-            let status = if gate.passed() { "passed" } else { "failed" };
-            let doc = Document { schema_version: 1, status, gate: &gate };
-            out(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&doc).map_err(|e| Failure::input(e.to_string()))?
-            ));
-        }
+        Format::Json => crate::document(if gate.passed() { "passed" } else { "failed" }, &gate)?,
         Format::Github => out(&annotations(&gate)),
     }
     if gate.passed() {

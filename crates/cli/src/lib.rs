@@ -114,6 +114,52 @@ pub fn remove_temporary_files_on_signals() {
     });
 }
 
+/// How to reach a registry: `--insecure-registry HOST` and `--ca-file FILE`, in every command that
+/// does.
+#[derive(Debug, Clone, clap::Args)]
+pub struct RegistryAccess {
+    /// Reach HOST over plain HTTP (loopback hosts always are, unless --ca-file is given).
+    #[arg(long = "insecure-registry", value_name = "HOST")]
+    pub insecure: Vec<String>,
+    /// Trust the CA certificates in this PEM file.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl RegistryAccess {
+    /// The registry options these flags give.
+    pub fn options(&self) -> tagwright_oci_publish::RegistryOptions {
+        let mut options = tagwright_oci_publish::RegistryOptions::default();
+        options.insecure_hosts.clone_from(&self.insecure);
+        options.ca_file.clone_from(&self.ca_file);
+        options
+    }
+}
+
+/// Prints `body` as one JSON document with `--json`, else `text`.
+pub fn report(json: bool, body: &impl serde::Serialize, text: &str) -> Result<(), Failure> {
+    if json {
+        return document("ok", body);
+    }
+    out(text);
+    Ok(())
+}
+
+/// Prints `body` as one JSON document: `{"schema_version": 1, "status": STATUS, …body's fields}`.
+pub fn document(status: &'static str, body: &impl serde::Serialize) -> Result<(), Failure> {
+    #[derive(serde::Serialize)]
+    struct Document<'a, T> {
+        schema_version: u32,
+        status: &'static str,
+        #[serde(flatten)]
+        body: &'a T,
+    }
+    let text = serde_json::to_string_pretty(&Document { schema_version: 1, status, body })
+        .map_err(|e| Failure::input(format!("JSON: {e}")))?;
+    out(&format!("{text}\n"));
+    Ok(())
+}
+
 /// Escapes the message part of a GitHub Actions workflow command.
 pub fn github_data(text: &str) -> String {
     text.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")

@@ -792,3 +792,161 @@ fn cosign_key_pairs_sign_envelopes_that_python_cryptography_verifies() {
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("set COSIGN_PASSWORD"), "{}", out.stderr);
 }
+
+/// Runs `attest` with `COSIGN_PASSWORD` set.
+fn attest_with_password(args: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    command
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env("HOME", "/nonexistent")
+        .env_remove("DOCKER_CONFIG")
+        .args(args);
+    run(&mut command)
+}
+
+fn oci_publish(args: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_oci-publish"));
+    command.env("HOME", "/nonexistent").env_remove("DOCKER_CONFIG").args(args);
+    run(&mut command)
+}
+
+#[test]
+fn key_based_signatures_verify_survive_a_skopeo_copy_and_fail_when_tampered() {
+    use tagwright_test_support::registry::{self, LocalRegistry, Mode};
+    let local = LocalRegistry::start(Mode::Plain);
+    let host = local.host().to_owned();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let p = |p: &Path| p.to_str().expect("utf-8").to_owned();
+    let layout = dir.path().join("image");
+    registry::image_layout(&layout, "1.0", &["linux/amd64"], false, 0);
+    let image = format!("{host}/acme/app:1.0");
+    let copied = oci_publish(&["copy", &format!("oci-layout:{}:1.0", p(&layout)), &image]);
+    assert_eq!(copied.code, 0, "{}", copied.stderr);
+    let prefix = dir.path().join("cosign");
+    assert_eq!(attest_with_password(&["generate-key-pair", "--output-key-prefix", &p(&prefix)]).code, 0);
+    let (key, public) = (dir.path().join("cosign.key"), dir.path().join("cosign.pub"));
+
+    let signed = attest_with_password(&["sign", &image, "--key", &p(&key), "--json"]);
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    let signed: serde_json::Value = serde_json::from_str(&signed.stdout).expect("json");
+    let digest = signed["digest"].as_str().expect("digest").to_owned();
+    let sig_tag = format!("sha256-{}.sig", &digest["sha256:".len()..]);
+    assert_eq!(signed["signature"], format!("{host}/acme/app:{sig_tag}"));
+    let verify = |reference: &str| {
+        attest_with_password(&["verify", reference, "--key", &p(&public), "--insecure-ignore-tlog"])
+    };
+    let ok = verify(&image);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.contains(&format!("signed as {host}/acme/app")), "{}", ok.stdout);
+    assert_eq!(
+        attest_with_password(&["verify", &image, "--key", &p(&public)]).code,
+        2,
+        "cosign asks for --insecure-ignore-tlog"
+    );
+
+    // Python's cryptography verifies the signature over the payload's bytes, as the registry holds them.
+    let sig_layout = dir.path().join("sig");
+    assert_eq!(
+        oci_publish(&[
+            "copy",
+            &format!("{host}/acme/app:{sig_tag}"),
+            &format!("oci-layout:{}:sig", p(&sig_layout))
+        ])
+        .code,
+        0
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &oci_publish(&["--json", "manifest", &format!("oci-layout:{}:sig", p(&sig_layout))]).stdout,
+    )
+    .expect("manifest");
+    let layer = &manifest["manifest"]["layers"][0];
+    assert_eq!(layer["mediaType"], "application/vnd.dev.cosign.simplesigning.v1+json");
+    let payload =
+        sig_layout.join("blobs/sha256").join(&layer["digest"].as_str().expect("digest")["sha256:".len()..]);
+    let signature = layer["annotations"]["dev.cosignproject.cosign/signature"].as_str().expect("signature");
+    let script = "import sys, base64\n\
+        from cryptography.hazmat.primitives.serialization import load_pem_public_key\n\
+        from cryptography.hazmat.primitives.asymmetric import ec\n\
+        from cryptography.hazmat.primitives import hashes\n\
+        key = load_pem_public_key(open(sys.argv[1], 'rb').read())\n\
+        key.verify(base64.b64decode(sys.argv[3]), open(sys.argv[2], 'rb').read(), ec.ECDSA(hashes.SHA256()))\n\
+        print('verified')\n";
+    let theirs = run(peer_command("python3").args(["-c", script]).arg(&public).arg(&payload).arg(signature));
+    assert_eq!((theirs.code, theirs.stdout.trim()), (0, "verified"), "{}", theirs.stderr);
+
+    // skopeo carries the signature to another repository; the copy verifies.
+    let registries_d = dir.path().join("registries.d");
+    std::fs::create_dir_all(&registries_d).expect("mkdir");
+    std::fs::write(registries_d.join("default.yaml"), "default-docker:\n  use-sigstore-attachments: true\n")
+        .expect("write");
+    let policy = dir.path().join("policy.json");
+    std::fs::write(&policy, r#"{"default":[{"type":"insecureAcceptAnything"}]}"#).expect("write");
+    run_ok(
+        peer_command("skopeo")
+            .args(["--registries.d"])
+            .arg(&registries_d)
+            .args(["--policy"])
+            .arg(&policy)
+            .args([
+                "copy",
+                "--src-tls-verify=false",
+                "--dest-tls-verify=false",
+                &format!("docker://{image}"),
+                &format!("docker://{host}/mirror/app:1.0"),
+            ]),
+    );
+    let copy = verify(&format!("{host}/mirror/app:1.0"));
+    assert_eq!(copy.code, 0, "the copy verifies: {}", copy.stderr);
+
+    // Another key's signature does not verify.
+    let other = dir.path().join("other");
+    assert_eq!(attest_with_password(&["generate-key-pair", "--output-key-prefix", &p(&other)]).code, 0);
+    let wrong = attest_with_password(&[
+        "verify",
+        &image,
+        "--key",
+        &p(&dir.path().join("other.pub")),
+        "--insecure-ignore-tlog",
+    ]);
+    assert_eq!(wrong.code, 1);
+    assert!(wrong.stderr.contains("the signature does not verify with the key"), "{}", wrong.stderr);
+
+    // An edited signature layer (the annotation changed) fails.
+    let mut tampered = manifest["manifest"].clone();
+    let original = tampered["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"]
+        .as_str()
+        .expect("sig")
+        .to_owned();
+    let (first, rest) = original.split_at(4);
+    tampered["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] =
+        format!("{rest}{first}").into();
+    let edited = dir.path().join("edited.json");
+    std::fs::write(&edited, tampered.to_string()).expect("write");
+    let url = format!("http://{host}/v2/acme/app/manifests/{sig_tag}");
+    run_ok(
+        peer_command("curl")
+            .args([
+                "-sf",
+                "-X",
+                "PUT",
+                "-H",
+                "Content-Type: application/vnd.oci.image.manifest.v1+json",
+                "--data-binary",
+            ])
+            .arg(format!("@{}", p(&edited)))
+            .arg(&url),
+    );
+    let broken = verify(&image);
+    assert_eq!(broken.code, 1, "{}", broken.stderr);
+    assert!(broken.stderr.contains("does not verify"), "{}", broken.stderr);
+
+    // Without the .sig tag there is nothing to verify.
+    assert_eq!(oci_publish(&["delete", &format!("{host}/acme/app:{sig_tag}")]).code, 0);
+    let gone = verify(&image);
+    assert_eq!(gone.code, 1);
+    assert!(
+        gone.stderr.contains(&format!("no signatures: the tag {sig_tag} does not exist")),
+        "{}",
+        gone.stderr
+    );
+}

@@ -61,6 +61,31 @@ enum Command {
     /// DSSE envelopes: sign any payload, verify an envelope.
     #[command(subcommand)]
     Dsse(DsseCommand),
+    /// Sign an OCI artifact by digest with a key, as cosign's `.sig` tag (a tag is resolved first).
+    Sign {
+        /// The artifact: HOST/REPO:TAG or HOST/REPO@sha256:….
+        reference: String,
+        /// cosign's key file (password: COSIGN_PASSWORD), or a PKCS#8 PEM ECDSA P-256 key.
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+        #[command(flatten)]
+        registry: attest::RegistryArgs,
+    },
+    /// Verify an OCI artifact's `.sig` signatures with a public key; exit 1 naming the check that
+    /// failed.
+    Verify {
+        /// The artifact: HOST/REPO:TAG or HOST/REPO@sha256:….
+        reference: String,
+        /// The public key (`cosign.pub`, PKIX PEM). Repeatable.
+        #[arg(long = "key", value_name = "PUB", required = true)]
+        keys: Vec<PathBuf>,
+        /// Accept key-based signatures without a transparency-log entry (cosign's flag; required
+        /// until Rekor entries are made).
+        #[arg(long)]
+        insecure_ignore_tlog: bool,
+        #[command(flatten)]
+        registry: attest::RegistryArgs,
+    },
     /// Write an encrypted ECDSA P-256 key pair as cosign does: PREFIX.key (password: COSIGN_PASSWORD)
     /// and PREFIX.pub.
     GenerateKeyPair {
@@ -135,6 +160,10 @@ fn main() -> ExitCode {
         }
         Command::Dsse(DsseCommand::Verify { keys, file }) => attest::dsse_verify(keys, file),
         Command::GenerateKeyPair { output_key_prefix } => attest::generate_key_pair(output_key_prefix),
+        Command::Sign { reference, key, registry } => attest::sign(reference, key, registry),
+        Command::Verify { reference, keys, insecure_ignore_tlog, registry } => {
+            attest::verify(reference, keys, *insecure_ignore_tlog, registry)
+        }
         Command::Provenance { subjects, repo, oidc_issuer, output } => {
             attest::provenance(subjects, repo, oidc_issuer.as_deref(), output.as_deref())
         }

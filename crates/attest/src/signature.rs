@@ -1,0 +1,302 @@
+//! cosign's legacy signature scheme, with a key: the `sha256-<hex>.sig` tag beside an image (or any
+//! OCI artifact), whose manifest has one layer per signature. Each layer is a simple-signing payload
+//! naming the signed digest, and its annotation `dev.cosignproject.cosign/signature` is the base64
+//! ECDSA P-256 (DER, SHA-256) signature over the payload's bytes. Every cosign version reads it, and so
+//! do skopeo and containers/image.
+//!
+//! Signing is always by digest: a tag is resolved once, first. Verifying checks the signature over the
+//! payload with the given keys, and that the payload names the artifact's digest (as cosign's claim
+//! check does; the payload's `docker-reference` is reported, not required, so that a copy of the image
+//! and its signature to another repository still verifies, as with cosign).
+
+use std::sync::Arc;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::Deserialize;
+use serde_json::json;
+use tagwright_oci_publish::manifest::OCI_MANIFEST;
+use tagwright_oci_publish::registry::{ManifestStatus, Registry, RegistryError};
+use tagwright_oci_publish::{Digest, Reference, RegistryOptions, RegistryRef, Silent};
+
+use crate::dsse::{SigningKey, VerifyingKey};
+
+/// The media type of a simple-signing payload layer.
+pub const SIMPLE_SIGNING: &str = "application/vnd.dev.cosign.simplesigning.v1+json";
+/// The layer annotation that holds the signature.
+pub const SIGNATURE_ANNOTATION: &str = "dev.cosignproject.cosign/signature";
+/// The largest payload read: 1 MiB (cosign's are a few hundred bytes).
+const MAX_PAYLOAD: u64 = 1 << 20;
+
+/// Why signing or verifying failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SignatureError {
+    /// The registry failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The artifact does not exist.
+    #[error("{0}: not found")]
+    NotFound(String),
+    /// No signature tag, or no layer in it that verifies.
+    #[error("{reference}: {reason}")]
+    Unverified {
+        /// The artifact.
+        reference: String,
+        /// Which check failed.
+        reason: String,
+    },
+    /// The signature manifest is malformed.
+    #[error("{reference}: {message}")]
+    Invalid {
+        /// The signature tag.
+        reference: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// `sha256-<hex>.sig`, the tag of `digest`'s signatures.
+pub fn signature_tag(digest: &Digest) -> String {
+    format!("{}.sig", digest.as_str().replacen(':', "-", 1))
+}
+
+/// The simple-signing payload cosign signs: the repository (`host/path`, without tag) and the digest.
+pub fn payload(docker_reference: &str, digest: &Digest) -> Vec<u8> {
+    let value = json!({
+        "critical": {
+            "identity": {"docker-reference": docker_reference},
+            "image": {"docker-manifest-digest": digest.as_str()},
+            "type": "cosign container image signature"
+        },
+        "optional": null
+    });
+    value.to_string().into_bytes()
+}
+
+/// What signing did.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct Signed {
+    /// The signed digest.
+    pub digest: Digest,
+    /// The signature tag, `host/repo:sha256-<hex>.sig`.
+    pub signature: String,
+    /// The signature manifest's digest.
+    pub manifest: Digest,
+    /// The signature layers the tag now holds (ours included).
+    pub signatures: usize,
+}
+
+/// What verified.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct Verified {
+    /// The verified digest.
+    pub digest: Digest,
+    /// The payloads' `docker-reference`s, of the signatures that verified.
+    pub docker_references: Vec<String>,
+    /// How many signature layers verified.
+    pub signatures: usize,
+}
+
+/// A registry client for `target`'s host.
+pub fn registry(target: &RegistryRef, options: &RegistryOptions) -> Result<Registry, SignatureError> {
+    let mut options = options.clone();
+    if options.credentials.is_none() {
+        options.credentials = tagwright_oci_publish::credentials::lookup(&target.host, None).ok().flatten();
+    }
+    Ok(Registry::new(&target.host, &options, Arc::new(Silent))?)
+}
+
+/// The digest `target` names: its own, or its tag's (resolved once).
+pub fn resolve(registry: &Registry, target: &RegistryRef) -> Result<Digest, SignatureError> {
+    let reference = target.reference.clone().unwrap_or_else(|| Reference::Tag("latest".to_owned()));
+    if let Reference::Digest(digest) = &reference {
+        return Ok(digest.clone());
+    }
+    match registry.head_manifest(&target.repository, &reference)? {
+        ManifestStatus::Found { digest: Some(digest), .. } => Ok(digest),
+        _ => registry
+            .get_manifest(&target.repository, &reference)?
+            .map(|m| m.digest)
+            .ok_or_else(|| SignatureError::NotFound(shown(target))),
+    }
+}
+
+fn shown(target: &RegistryRef) -> String {
+    match &target.reference {
+        Some(Reference::Tag(tag)) => format!("{}/{}:{tag}", target.host, target.repository),
+        Some(Reference::Digest(digest)) => format!("{}/{}@{digest}", target.host, target.repository),
+        None => format!("{}/{}", target.host, target.repository),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct SigManifest {
+    #[serde(default)]
+    layers: Vec<SigLayer>,
+}
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SigLayer {
+    media_type: String,
+    digest: String,
+    size: u64,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    annotations: std::collections::BTreeMap<String, String>,
+}
+
+/// The layers of `digest`'s signature manifest (none when there is no tag).
+fn layers(
+    registry: &Registry,
+    target: &RegistryRef,
+    digest: &Digest,
+) -> Result<Vec<SigLayer>, SignatureError> {
+    let tag = signature_tag(digest);
+    let Some(manifest) = registry.get_manifest(&target.repository, &Reference::Tag(tag.clone()))? else {
+        return Ok(Vec::new());
+    };
+    let parsed: SigManifest =
+        serde_json::from_slice(&manifest.bytes).map_err(|e| SignatureError::Invalid {
+            reference: format!("{}/{}:{tag}", target.host, target.repository),
+            message: format!("not an OCI manifest: {e}"),
+        })?;
+    Ok(parsed.layers)
+}
+
+/// Signs the artifact at `target` with `key`: the payload as a layer of its `.sig` manifest (appended
+/// to the signatures already there; an identical signature is not added twice).
+pub fn sign(registry: &Registry, target: &RegistryRef, key: &SigningKey) -> Result<Signed, SignatureError> {
+    let digest = resolve(registry, target)?;
+    let repository = &target.repository;
+    let payload = payload(&format!("{}/{repository}", target.host), &digest);
+    let signature = STANDARD.encode(key.sign_bytes(&payload));
+    let payload_digest = registry.push_blob_bytes(repository, &payload)?;
+    let mut layers = layers(registry, target, &digest)?;
+    let ours = SigLayer {
+        media_type: SIMPLE_SIGNING.to_owned(),
+        digest: payload_digest.to_string(),
+        size: payload.len() as u64,
+        annotations: [(SIGNATURE_ANNOTATION.to_owned(), signature)].into(),
+    };
+    if !layers.iter().any(|l| l.digest == ours.digest && l.annotations == ours.annotations) {
+        layers.push(ours);
+    }
+    // The image config containers/image writes for signatures; verifiers ignore it.
+    let config = json!({"architecture": "", "os": "", "config": {}, "rootfs": {"type": "layers",
+        "diff_ids": layers.iter().map(|l| l.digest.clone()).collect::<Vec<_>>()}})
+    .to_string();
+    let config_digest = registry.push_blob_bytes(repository, config.as_bytes())?;
+    let manifest = json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": config.len(), "digest": config_digest.as_str()},
+        "layers": layers
+    })
+    .to_string();
+    let tag = signature_tag(&digest);
+    let manifest_digest =
+        registry.put_manifest(repository, &Reference::Tag(tag.clone()), OCI_MANIFEST, manifest.as_bytes())?;
+    Ok(Signed {
+        digest,
+        signature: format!("{}/{repository}:{tag}", target.host),
+        manifest: manifest_digest,
+        signatures: layers.len(),
+    })
+}
+
+/// Verifies the artifact at `target`: at least one layer of its `.sig` tag must be signed by one of
+/// `keys` over a payload that names the artifact's digest.
+pub fn verify(
+    registry: &Registry,
+    target: &RegistryRef,
+    keys: &[VerifyingKey],
+) -> Result<Verified, SignatureError> {
+    let digest = resolve(registry, target)?;
+    let reference = format!("{}/{}@{digest}", target.host, target.repository);
+    let unverified = |reason: String| SignatureError::Unverified { reference: reference.clone(), reason };
+    let layers = layers(registry, target, &digest)?;
+    if layers.is_empty() {
+        return Err(unverified(format!("no signatures: the tag {} does not exist", signature_tag(&digest))));
+    }
+    let mut verified = Verified { digest: digest.clone(), docker_references: Vec::new(), signatures: 0 };
+    let mut reasons = Vec::new();
+    for layer in layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING) {
+        match check_layer(registry, target, layer, &digest, keys) {
+            Ok(docker_reference) => {
+                verified.signatures += 1;
+                verified.docker_references.push(docker_reference);
+            }
+            Err(reason) => reasons.push(reason),
+        }
+    }
+    if verified.signatures == 0 {
+        reasons.dedup();
+        return Err(unverified(if reasons.is_empty() {
+            "the signature tag holds no simple-signing layer".to_owned()
+        } else {
+            reasons.join("; ")
+        }));
+    }
+    Ok(verified)
+}
+
+/// One layer: the payload (by its descriptor's digest and size), the signature over it, and its
+/// claim. Returns the payload's docker-reference, or which check failed.
+fn check_layer(
+    registry: &Registry,
+    target: &RegistryRef,
+    layer: &SigLayer,
+    digest: &Digest,
+    keys: &[VerifyingKey],
+) -> Result<String, String> {
+    let blob = Digest::parse(&layer.digest).map_err(|e| format!("a signature layer's digest: {e}"))?;
+    if layer.size > MAX_PAYLOAD {
+        return Err(format!("a payload of {} bytes (at most {MAX_PAYLOAD})", layer.size));
+    }
+    let mut payload = Vec::new();
+    registry
+        .get_blob(&target.repository, &blob, layer.size, &mut payload)
+        .map_err(|e| format!("the payload {blob}: {e}"))?;
+    let signature = layer
+        .annotations
+        .get(SIGNATURE_ANNOTATION)
+        .and_then(|s| STANDARD.decode(s).ok())
+        .ok_or_else(|| "a layer has no base64 signature annotation".to_owned())?;
+    if !keys.iter().any(|k| k.verify_bytes(&payload, &signature)) {
+        return Err("the signature does not verify with the key".to_owned());
+    }
+    let claims: serde_json::Value =
+        serde_json::from_slice(&payload).map_err(|_| "the signed payload is not JSON".to_owned())?;
+    let critical = &claims["critical"];
+    if critical["type"] != "cosign container image signature" {
+        return Err("the signed payload is not a cosign container image signature".to_owned());
+    }
+    if critical["image"]["docker-manifest-digest"].as_str() != Some(digest.as_str()) {
+        return Err(format!(
+            "the signed payload names {}, not {digest}",
+            critical["image"]["docker-manifest-digest"].as_str().unwrap_or("no digest")
+        ));
+    }
+    Ok(critical["identity"]["docker-reference"].as_str().unwrap_or_default().to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_payload_is_cosigns_byte_for_byte() {
+        let digest = Digest::parse(&format!("sha256:{}", "a".repeat(64))).expect("digest");
+        assert_eq!(
+            String::from_utf8(payload("ghcr.io/org/charts/advisoryhub", &digest)).expect("utf-8"),
+            format!(
+                r#"{{"critical":{{"identity":{{"docker-reference":"ghcr.io/org/charts/advisoryhub"}},"image":{{"docker-manifest-digest":"sha256:{}"}},"type":"cosign container image signature"}},"optional":null}}"#,
+                "a".repeat(64)
+            )
+        );
+        assert_eq!(signature_tag(&digest), format!("sha256-{}.sig", "a".repeat(64)));
+    }
+}
