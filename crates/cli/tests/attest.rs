@@ -917,9 +917,10 @@ fn key_based_signatures_verify_survive_a_skopeo_copy_and_fail_when_tampered() {
         .as_str()
         .expect("sig")
         .to_owned();
-    let (first, rest) = original.split_at(4);
-    tampered["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] =
-        format!("{rest}{first}").into();
+    // One base64 character in the middle changed: still base64, no longer the signature.
+    let (head, tail) = original.split_at(10);
+    let changed = format!("{head}{}{}", if tail.starts_with('A') { 'B' } else { 'A' }, &tail[1..]);
+    tampered["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] = changed.into();
     let edited = dir.path().join("edited.json");
     std::fs::write(&edited, tampered.to_string()).expect("write");
     let url = format!("http://{host}/v2/acme/app/manifests/{sig_tag}");
