@@ -58,7 +58,16 @@ pub enum SignatureError {
 
 /// `sha256-<hex>.sig`, the tag of `digest`'s signatures.
 pub fn signature_tag(digest: &Digest) -> String {
-    format!("{}.sig", digest.as_str().replacen(':', "-", 1))
+    tag_for(digest, "sig")
+}
+
+/// `sha256-<hex>.att`, the tag of `digest`'s attestations.
+pub fn attestation_tag(digest: &Digest) -> String {
+    tag_for(digest, "att")
+}
+
+fn tag_for(digest: &Digest, suffix: &str) -> String {
+    format!("{}.{suffix}", digest.as_str().replacen(':', "-", 1))
 }
 
 /// The simple-signing payload cosign signs: the repository (`host/path`, without tag) and the digest.
@@ -148,13 +157,9 @@ struct SigLayer {
     annotations: std::collections::BTreeMap<String, String>,
 }
 
-/// The layers of `digest`'s signature manifest (none when there is no tag).
-fn layers(
-    registry: &Registry,
-    target: &RegistryRef,
-    digest: &Digest,
-) -> Result<Vec<SigLayer>, SignatureError> {
-    let tag = signature_tag(digest);
+/// The layers of the manifest at `tag` (none when there is no such tag).
+fn layers(registry: &Registry, target: &RegistryRef, tag: &str) -> Result<Vec<SigLayer>, SignatureError> {
+    let tag = tag.to_owned();
     let Some(manifest) = registry.get_manifest(&target.repository, &Reference::Tag(tag.clone()))? else {
         return Ok(Vec::new());
     };
@@ -170,21 +175,70 @@ fn layers(
 /// to the signatures already there; an identical signature is not added twice).
 pub fn sign(registry: &Registry, target: &RegistryRef, key: &SigningKey) -> Result<Signed, SignatureError> {
     let digest = resolve(registry, target)?;
-    let repository = &target.repository;
-    let payload = payload(&format!("{}/{repository}", target.host), &digest);
+    let payload = payload(&format!("{}/{}", target.host, target.repository), &digest);
     let signature = STANDARD.encode(key.sign_bytes(&payload));
-    let payload_digest = registry.push_blob_bytes(repository, &payload)?;
-    let mut layers = layers(registry, target, &digest)?;
+    let annotations = [(SIGNATURE_ANNOTATION.to_owned(), signature)].into();
+    append(registry, target, digest, &signature_tag, SIMPLE_SIGNING, &payload, annotations)
+}
+
+/// The media type of an attestation layer: a DSSE envelope.
+pub const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
+
+/// Attests the artifact at `target`: an in-toto v1 Statement whose subject is its digest, with
+/// `predicate` of `predicate_type`, in a DSSE envelope signed by `key`, as a layer of its `.att`
+/// manifest (annotated with the predicate type, and the empty signature annotation cosign writes).
+pub fn attest(
+    registry: &Registry,
+    target: &RegistryRef,
+    key: &SigningKey,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> Result<Signed, SignatureError> {
+    let digest = resolve(registry, target)?;
+    let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h).to_owned();
+    let statement = json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": format!("{}/{}", target.host, target.repository), "digest": {"sha256": hex}}],
+        "predicateType": predicate_type,
+        "predicate": predicate
+    });
+    let envelope =
+        crate::dsse::sign("application/vnd.in-toto+json", statement.to_string().as_bytes(), key, None)
+            .map_err(|e| SignatureError::Invalid { reference: shown(target), message: e.to_string() })?;
+    let body = serde_json::to_vec(&envelope).unwrap_or_default();
+    let annotations = [
+        (SIGNATURE_ANNOTATION.to_owned(), String::new()),
+        ("predicateType".to_owned(), predicate_type.to_owned()),
+    ]
+    .into();
+    append(registry, target, digest, &attestation_tag, DSSE_ENVELOPE, &body, annotations)
+}
+
+/// Pushes `blob` and appends it as a layer (`media_type`, `annotations`) to the manifest at
+/// `tag_of(digest)`, with the image config containers/image writes (verifiers ignore it). A layer
+/// already there with the same blob and annotations is not added twice.
+fn append(
+    registry: &Registry,
+    target: &RegistryRef,
+    digest: Digest,
+    tag_of: &dyn Fn(&Digest) -> String,
+    media_type: &str,
+    blob: &[u8],
+    annotations: std::collections::BTreeMap<String, String>,
+) -> Result<Signed, SignatureError> {
+    let repository = &target.repository;
+    let tag = tag_of(&digest);
+    let blob_digest = registry.push_blob_bytes(repository, blob)?;
+    let mut layers = layers(registry, target, &tag)?;
     let ours = SigLayer {
-        media_type: SIMPLE_SIGNING.to_owned(),
-        digest: payload_digest.to_string(),
-        size: payload.len() as u64,
-        annotations: [(SIGNATURE_ANNOTATION.to_owned(), signature)].into(),
+        media_type: media_type.to_owned(),
+        digest: blob_digest.to_string(),
+        size: blob.len() as u64,
+        annotations,
     };
     if !layers.iter().any(|l| l.digest == ours.digest && l.annotations == ours.annotations) {
         layers.push(ours);
     }
-    // The image config containers/image writes for signatures; verifiers ignore it.
     let config = json!({"architecture": "", "os": "", "config": {}, "rootfs": {"type": "layers",
         "diff_ids": layers.iter().map(|l| l.digest.clone()).collect::<Vec<_>>()}})
     .to_string();
@@ -196,7 +250,6 @@ pub fn sign(registry: &Registry, target: &RegistryRef, key: &SigningKey) -> Resu
         "layers": layers
     })
     .to_string();
-    let tag = signature_tag(&digest);
     let manifest_digest =
         registry.put_manifest(repository, &Reference::Tag(tag.clone()), OCI_MANIFEST, manifest.as_bytes())?;
     Ok(Signed {
@@ -205,6 +258,81 @@ pub fn sign(registry: &Registry, target: &RegistryRef, key: &SigningKey) -> Resu
         manifest: manifest_digest,
         signatures: layers.len(),
     })
+}
+
+/// Verifies the artifact's attestations: every `.att` layer whose DSSE envelope verifies with one of
+/// `keys` and whose statement's subject is the artifact's digest (and, with `predicate_type`, whose
+/// predicate is of that type). Returns the verified statements; none is a failure naming why.
+pub fn verify_attestations(
+    registry: &Registry,
+    target: &RegistryRef,
+    keys: &[VerifyingKey],
+    predicate_type: Option<&str>,
+) -> Result<Vec<serde_json::Value>, SignatureError> {
+    let digest = resolve(registry, target)?;
+    let reference = format!("{}/{}@{digest}", target.host, target.repository);
+    let unverified = |reason: String| SignatureError::Unverified { reference: reference.clone(), reason };
+    let tag = attestation_tag(&digest);
+    let layers = layers(registry, target, &tag)?;
+    if layers.is_empty() {
+        return Err(unverified(format!("no attestations: the tag {tag} does not exist")));
+    }
+    let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h);
+    let mut statements = Vec::new();
+    let mut reasons = Vec::new();
+    for layer in layers.iter().filter(|l| l.media_type == DSSE_ENVELOPE) {
+        match check_attestation(&fetch(registry, target, layer), keys, hex, predicate_type) {
+            Ok(statement) => statements.push(statement),
+            Err(reason) => reasons.push(reason),
+        }
+    }
+    if statements.is_empty() {
+        reasons.dedup();
+        return Err(unverified(if reasons.is_empty() {
+            "the attestation tag holds no DSSE layer".to_owned()
+        } else {
+            reasons.join("; ")
+        }));
+    }
+    Ok(statements)
+}
+
+/// One attestation layer's blob: the envelope's signature, the statement's subject, its type.
+fn check_attestation(
+    blob: &Result<Vec<u8>, String>,
+    keys: &[VerifyingKey],
+    hex: &str,
+    predicate_type: Option<&str>,
+) -> Result<serde_json::Value, String> {
+    let bytes = blob.as_ref().map_err(Clone::clone)?;
+    let envelope: crate::dsse::Envelope =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a DSSE envelope: {e}"))?;
+    let verified = crate::dsse::verify(&envelope, keys)
+        .map_err(|_| "the envelope's signature does not verify with the key".to_owned())?;
+    let statement: serde_json::Value =
+        serde_json::from_slice(&verified.payload).map_err(|_| "the statement is not JSON".to_owned())?;
+    if !statement["subject"].as_array().into_iter().flatten().any(|s| s["digest"]["sha256"] == hex) {
+        return Err(format!("the statement's subject is not sha256:{hex}"));
+    }
+    if let Some(wanted) = predicate_type
+        && statement["predicateType"] != wanted
+    {
+        return Err(format!("the predicate type is {}, not {wanted}", statement["predicateType"]));
+    }
+    Ok(statement)
+}
+
+/// A layer's blob, by its descriptor's digest and size (at most 1 MiB).
+fn fetch(registry: &Registry, target: &RegistryRef, layer: &SigLayer) -> Result<Vec<u8>, String> {
+    let blob = Digest::parse(&layer.digest).map_err(|e| format!("a layer's digest: {e}"))?;
+    if layer.size > MAX_PAYLOAD {
+        return Err(format!("a layer of {} bytes (at most {MAX_PAYLOAD})", layer.size));
+    }
+    let mut bytes = Vec::new();
+    registry
+        .get_blob(&target.repository, &blob, layer.size, &mut bytes)
+        .map_err(|e| format!("the blob {blob}: {e}"))?;
+    Ok(bytes)
 }
 
 /// Verifies the artifact at `target`: at least one layer of its `.sig` tag must be signed by one of
@@ -217,7 +345,7 @@ pub fn verify(
     let digest = resolve(registry, target)?;
     let reference = format!("{}/{}@{digest}", target.host, target.repository);
     let unverified = |reason: String| SignatureError::Unverified { reference: reference.clone(), reason };
-    let layers = layers(registry, target, &digest)?;
+    let layers = layers(registry, target, &signature_tag(&digest))?;
     if layers.is_empty() {
         return Err(unverified(format!("no signatures: the tag {} does not exist", signature_tag(&digest))));
     }
@@ -252,14 +380,7 @@ fn check_layer(
     digest: &Digest,
     keys: &[VerifyingKey],
 ) -> Result<String, String> {
-    let blob = Digest::parse(&layer.digest).map_err(|e| format!("a signature layer's digest: {e}"))?;
-    if layer.size > MAX_PAYLOAD {
-        return Err(format!("a payload of {} bytes (at most {MAX_PAYLOAD})", layer.size));
-    }
-    let mut payload = Vec::new();
-    registry
-        .get_blob(&target.repository, &blob, layer.size, &mut payload)
-        .map_err(|e| format!("the payload {blob}: {e}"))?;
+    let payload = fetch(registry, target, layer)?;
     let signature = layer
         .annotations
         .get(SIGNATURE_ANNOTATION)

@@ -190,17 +190,7 @@ pub fn verify(
     ignore_tlog: bool,
     args: &RegistryArgs,
 ) -> Result<(), Failure> {
-    if !ignore_tlog {
-        return Err(Failure::input(
-            "key-based signatures are made without a transparency-log entry here: pass --insecure-ignore-tlog, as cosign asks",
-        ));
-    }
-    let keys = keys
-        .iter()
-        .map(|k| {
-            cosign_key::read_public_key(&pem(k)?).map_err(|e| Failure::input(format!("{}: {e}", k.display())))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let keys = public_keys(keys, ignore_tlog)?;
     let (registry, target) = registry_target(reference, args)?;
     let verified = signature::verify(&registry, &target, &keys).map_err(signature_failure)?;
     let text = format!(
@@ -210,4 +200,83 @@ pub fn verify(
         verified.docker_references.join(", ")
     );
     crate::report(args.json, &verified, &text)
+}
+
+/// The public keys of a key-based verification, which (without Rekor entries) needs
+/// `--insecure-ignore-tlog`, as cosign does.
+fn public_keys(keys: &[PathBuf], ignore_tlog: bool) -> Result<Vec<dsse::VerifyingKey>, Failure> {
+    if !ignore_tlog {
+        return Err(Failure::input(
+            "key-based signatures are made without a transparency-log entry here: pass --insecure-ignore-tlog, as cosign asks",
+        ));
+    }
+    keys.iter()
+        .map(|k| {
+            cosign_key::read_public_key(&pem(k)?).map_err(|e| Failure::input(format!("{}: {e}", k.display())))
+        })
+        .collect()
+}
+
+/// cosign's predicate type names, or a URI as it is.
+pub fn predicate_type(name: &str) -> Result<String, Failure> {
+    Ok(match name {
+        "slsaprovenance1" => "https://slsa.dev/provenance/v1",
+        "slsaprovenance" | "slsaprovenance02" => "https://slsa.dev/provenance/v0.2",
+        "cyclonedx" => "https://cyclonedx.org/bom",
+        "spdxjson" => "https://spdx.dev/Document",
+        "custom" => "https://cosign.sigstore.dev/attestation/v1",
+        uri if uri.contains("://") => uri,
+        other => {
+            return Err(Failure::input(format!(
+                "`{other}` is not a predicate type: use slsaprovenance1, cyclonedx, spdxjson, custom or a URI"
+            )));
+        }
+    }
+    .to_owned())
+}
+
+/// `attest attest REF --predicate FILE --type TYPE --key KEY`.
+pub fn attest(
+    reference: &str,
+    predicate: &Path,
+    kind: &str,
+    key: &Path,
+    args: &RegistryArgs,
+) -> Result<(), Failure> {
+    let predicate_type = predicate_type(kind)?;
+    let key = private_key(key)?;
+    let mut value: serde_json::Value = serde_json::from_slice(&read(predicate)?)
+        .map_err(|e| Failure::input(format!("{}: not JSON: {e}", predicate.display())))?;
+    if value.get("_type").is_some() && value.get("predicate").is_some() {
+        value = value["predicate"].take();
+    }
+    let (registry, target) = registry_target(reference, args)?;
+    let signed =
+        signature::attest(&registry, &target, &key, &predicate_type, value).map_err(signature_failure)?;
+    let text = format!(
+        "Attested {} ({predicate_type}; {} attestation(s) in {})\n",
+        signed.digest, signed.signatures, signed.signature
+    );
+    crate::report(args.json, &signed, &text)
+}
+
+/// `attest verify-attestation REF --key PUB [--type TYPE] --insecure-ignore-tlog`: the statements.
+pub fn verify_attestation(
+    reference: &str,
+    keys: &[PathBuf],
+    kind: Option<&str>,
+    ignore_tlog: bool,
+    args: &RegistryArgs,
+) -> Result<(), Failure> {
+    let keys = public_keys(keys, ignore_tlog)?;
+    let wanted = kind.map(predicate_type).transpose()?;
+    let (registry, target) = registry_target(reference, args)?;
+    let statements = signature::verify_attestations(&registry, &target, &keys, wanted.as_deref())
+        .map_err(signature_failure)?;
+    #[derive(serde::Serialize)]
+    struct Statements {
+        statements: Vec<serde_json::Value>,
+    }
+    let text: String = statements.iter().map(|s| format!("{s}\n")).collect();
+    crate::report(args.json, &Statements { statements }, &text)
 }

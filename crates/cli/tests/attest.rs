@@ -810,55 +810,78 @@ fn oci_publish(args: &[&str]) -> Run {
     run(&mut command)
 }
 
+/// Copies `reference` (a registry tag) into an OCI layout `dir/name` with oci-publish, and returns the
+/// layout's directory and the manifest as `oci-publish --json manifest` shows it.
+fn pulled(reference: &str, dir: &Path, name: &str) -> (std::path::PathBuf, serde_json::Value) {
+    let layout = dir.join(name);
+    let target = format!("oci-layout:{}:{name}", layout.display());
+    assert_eq!(oci_publish(&["copy", reference, &target]).code, 0, "copy {reference}");
+    let manifest =
+        serde_json::from_str(&oci_publish(&["--json", "manifest", &target]).stdout).expect("manifest");
+    (layout, manifest)
+}
+
+/// A real registry holding the image `HOST/acme/app:1.0`, and a cosign key pair (password `s3cret`).
+struct Signing {
+    _registry: tagwright_test_support::registry::LocalRegistry,
+    dir: tempfile::TempDir,
+    host: String,
+    image: String,
+    key: String,
+    public: String,
+}
+
+impl Signing {
+    fn new() -> Signing {
+        use tagwright_test_support::registry::{self, LocalRegistry, Mode};
+        let local = LocalRegistry::start(Mode::Plain);
+        let host = local.host().to_owned();
+        let dir = tempfile::tempdir().expect("tempdir");
+        let layout = dir.path().join("image");
+        registry::image_layout(&layout, "1.0", &["linux/amd64"], false, 0);
+        let image = format!("{host}/acme/app:1.0");
+        let copied = oci_publish(&["copy", &format!("oci-layout:{}:1.0", layout.display()), &image]);
+        assert_eq!(copied.code, 0, "{}", copied.stderr);
+        let prefix = dir.path().join("cosign");
+        let generated = attest_with_password(&[
+            "generate-key-pair",
+            "--output-key-prefix",
+            &prefix.display().to_string(),
+        ]);
+        assert_eq!(generated.code, 0, "{}", generated.stderr);
+        let key = dir.path().join("cosign.key").display().to_string();
+        let public = dir.path().join("cosign.pub").display().to_string();
+        Signing { _registry: local, dir, host, image, key, public }
+    }
+}
+
 #[test]
 fn key_based_signatures_verify_survive_a_skopeo_copy_and_fail_when_tampered() {
-    use tagwright_test_support::registry::{self, LocalRegistry, Mode};
-    let local = LocalRegistry::start(Mode::Plain);
-    let host = local.host().to_owned();
-    let dir = tempfile::tempdir().expect("tempdir");
+    let setup = Signing::new();
+    let (host, dir, image) = (setup.host.clone(), &setup.dir, setup.image.clone());
     let p = |p: &Path| p.to_str().expect("utf-8").to_owned();
-    let layout = dir.path().join("image");
-    registry::image_layout(&layout, "1.0", &["linux/amd64"], false, 0);
-    let image = format!("{host}/acme/app:1.0");
-    let copied = oci_publish(&["copy", &format!("oci-layout:{}:1.0", p(&layout)), &image]);
-    assert_eq!(copied.code, 0, "{}", copied.stderr);
-    let prefix = dir.path().join("cosign");
-    assert_eq!(attest_with_password(&["generate-key-pair", "--output-key-prefix", &p(&prefix)]).code, 0);
-    let (key, public) = (dir.path().join("cosign.key"), dir.path().join("cosign.pub"));
+    let (key, public) = (Path::new(&setup.key), Path::new(&setup.public));
 
-    let signed = attest_with_password(&["sign", &image, "--key", &p(&key), "--json"]);
+    let signed = attest_with_password(&["sign", &image, "--key", &p(key), "--json"]);
     assert_eq!(signed.code, 0, "{}", signed.stderr);
     let signed: serde_json::Value = serde_json::from_str(&signed.stdout).expect("json");
     let digest = signed["digest"].as_str().expect("digest").to_owned();
     let sig_tag = format!("sha256-{}.sig", &digest["sha256:".len()..]);
     assert_eq!(signed["signature"], format!("{host}/acme/app:{sig_tag}"));
     let verify = |reference: &str| {
-        attest_with_password(&["verify", reference, "--key", &p(&public), "--insecure-ignore-tlog"])
+        attest_with_password(&["verify", reference, "--key", &p(public), "--insecure-ignore-tlog"])
     };
     let ok = verify(&image);
     assert_eq!(ok.code, 0, "{}", ok.stderr);
     assert!(ok.stdout.contains(&format!("signed as {host}/acme/app")), "{}", ok.stdout);
     assert_eq!(
-        attest_with_password(&["verify", &image, "--key", &p(&public)]).code,
+        attest_with_password(&["verify", &image, "--key", &p(public)]).code,
         2,
         "cosign asks for --insecure-ignore-tlog"
     );
 
     // Python's cryptography verifies the signature over the payload's bytes, as the registry holds them.
-    let sig_layout = dir.path().join("sig");
-    assert_eq!(
-        oci_publish(&[
-            "copy",
-            &format!("{host}/acme/app:{sig_tag}"),
-            &format!("oci-layout:{}:sig", p(&sig_layout))
-        ])
-        .code,
-        0
-    );
-    let manifest: serde_json::Value = serde_json::from_str(
-        &oci_publish(&["--json", "manifest", &format!("oci-layout:{}:sig", p(&sig_layout))]).stdout,
-    )
-    .expect("manifest");
+    let (sig_layout, manifest) = pulled(&format!("{host}/acme/app:{sig_tag}"), dir.path(), "sig");
     let layer = &manifest["manifest"]["layers"][0];
     assert_eq!(layer["mediaType"], "application/vnd.dev.cosign.simplesigning.v1+json");
     let payload =
@@ -871,7 +894,7 @@ fn key_based_signatures_verify_survive_a_skopeo_copy_and_fail_when_tampered() {
         key = load_pem_public_key(open(sys.argv[1], 'rb').read())\n\
         key.verify(base64.b64decode(sys.argv[3]), open(sys.argv[2], 'rb').read(), ec.ECDSA(hashes.SHA256()))\n\
         print('verified')\n";
-    let theirs = run(peer_command("python3").args(["-c", script]).arg(&public).arg(&payload).arg(signature));
+    let theirs = run(peer_command("python3").args(["-c", script]).arg(public).arg(&payload).arg(signature));
     assert_eq!((theirs.code, theirs.stdout.trim()), (0, "verified"), "{}", theirs.stderr);
 
     // skopeo carries the signature to another repository; the copy verifies.
@@ -949,5 +972,115 @@ fn key_based_signatures_verify_survive_a_skopeo_copy_and_fail_when_tampered() {
         gone.stderr.contains(&format!("no signatures: the tag {sig_tag} does not exist")),
         "{}",
         gone.stderr
+    );
+}
+
+#[test]
+fn sbom_and_provenance_attestations_verify_here_and_their_dsse_in_securesystemslib() {
+    let setup = Signing::new();
+    let (host, dir, image) = (setup.host.clone(), &setup.dir, setup.image.clone());
+    let p = |p: &Path| p.to_str().expect("utf-8").to_owned();
+    let (key, public) = (Path::new(&setup.key), Path::new(&setup.public));
+
+    // The evidence: an SBOM and a provenance statement of this repository.
+    let sbom = dir.path().join("sbom.json");
+    assert_eq!(
+        attest(&[
+            "sbom",
+            "--repo",
+            &p(&workspace_root().join("tests/fixtures/sbom-workspace")),
+            "-o",
+            &p(&sbom)
+        ])
+        .code,
+        0
+    );
+    let provenance = dir.path().join("provenance.json");
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    assert_eq!(
+        attest(&[
+            "provenance",
+            "--repo",
+            &p(repo.path()),
+            "--subject",
+            "app@sha256:1111111111111111111111111111111111111111111111111111111111111111",
+            "-o",
+            &p(&provenance)
+        ])
+        .code,
+        0
+    );
+    for (file, kind) in [(&sbom, "cyclonedx"), (&provenance, "slsaprovenance1")] {
+        let out = attest_with_password(&[
+            "attest",
+            &image,
+            "--predicate",
+            &p(file),
+            "--type",
+            kind,
+            "--key",
+            &p(key),
+        ]);
+        assert_eq!(out.code, 0, "{kind}: {}", out.stderr);
+    }
+    let verify = |kind: &str| {
+        attest_with_password(&[
+            "verify-attestation",
+            &image,
+            "--key",
+            &p(public),
+            "--type",
+            kind,
+            "--insecure-ignore-tlog",
+            "--json",
+        ])
+    };
+    let sboms = verify("cyclonedx");
+    assert_eq!(sboms.code, 0, "{}", sboms.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&sboms.stdout).expect("json");
+    let statement = &doc["statements"][0];
+    assert_eq!(statement["predicateType"], "https://cyclonedx.org/bom");
+    assert_eq!(statement["predicate"]["bomFormat"], "CycloneDX");
+    let digest = statement["subject"][0]["digest"]["sha256"].as_str().expect("digest").to_owned();
+    let slsa = verify("slsaprovenance1");
+    assert_eq!(slsa.code, 0, "{}", slsa.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&slsa.stdout).expect("json");
+    assert!(
+        doc["statements"][0]["predicate"]["buildDefinition"]["buildType"].is_string(),
+        "the predicate, not the statement, is attested"
+    );
+    assert_eq!(verify("spdxjson").code, 1, "no SPDX attestation");
+
+    // The DSSE of each layer verifies with securesystemslib, with the public key file.
+    let (att_layout, manifest) = pulled(&format!("{host}/acme/app:sha256-{digest}.att"), dir.path(), "att");
+    let layers = manifest["manifest"]["layers"].as_array().expect("layers");
+    assert_eq!(layers.len(), 2);
+    for layer in layers {
+        assert_eq!(layer["mediaType"], "application/vnd.dsse.envelope.v1+json");
+        assert!(layer["annotations"]["predicateType"].is_string());
+        let envelope = att_layout
+            .join("blobs/sha256")
+            .join(&layer["digest"].as_str().expect("digest")["sha256:".len()..]);
+        let theirs = sslib_verify(&envelope, public);
+        assert_eq!(theirs.code, 0, "securesystemslib: {}{}", theirs.stdout, theirs.stderr);
+    }
+    // Another key verifies none of them.
+    assert_eq!(
+        attest_with_password(&["generate-key-pair", "--output-key-prefix", &p(&dir.path().join("other"))])
+            .code,
+        0
+    );
+    let other = attest_with_password(&[
+        "verify-attestation",
+        &image,
+        "--key",
+        &p(&dir.path().join("other.pub")),
+        "--insecure-ignore-tlog",
+    ]);
+    assert_eq!(other.code, 1);
+    assert!(
+        other.stderr.contains("the envelope's signature does not verify with the key"),
+        "{}",
+        other.stderr
     );
 }

@@ -86,6 +86,39 @@ enum Command {
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
+    /// Attest an OCI artifact by digest with a key, as cosign's `.att` tag: a DSSE envelope of an
+    /// in-toto statement whose subject is the digest.
+    Attest {
+        /// The artifact: HOST/REPO:TAG or HOST/REPO@sha256:….
+        reference: String,
+        /// The predicate (JSON); a whole in-toto statement gives its `predicate`.
+        #[arg(long, value_name = "FILE")]
+        predicate: PathBuf,
+        /// slsaprovenance1, slsaprovenance, cyclonedx, spdxjson, custom, or a URI.
+        #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+        predicate_type: String,
+        /// cosign's key file (password: COSIGN_PASSWORD), or a PKCS#8 PEM key.
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+        #[command(flatten)]
+        registry: attest::RegistryArgs,
+    },
+    /// Verify an OCI artifact's `.att` attestations with a public key and print the statements.
+    VerifyAttestation {
+        /// The artifact: HOST/REPO:TAG or HOST/REPO@sha256:….
+        reference: String,
+        /// The public key (`cosign.pub`, PKIX PEM). Repeatable.
+        #[arg(long = "key", value_name = "PUB", required = true)]
+        keys: Vec<PathBuf>,
+        /// Only attestations of this predicate type (the names `attest attest --type` takes).
+        #[arg(long = "type", value_name = "TYPE")]
+        predicate_type: Option<String>,
+        /// Accept key-based attestations without a transparency-log entry (cosign's flag).
+        #[arg(long)]
+        insecure_ignore_tlog: bool,
+        #[command(flatten)]
+        registry: attest::RegistryArgs,
+    },
     /// Write an encrypted ECDSA P-256 key pair as cosign does: PREFIX.key (password: COSIGN_PASSWORD)
     /// and PREFIX.pub.
     GenerateKeyPair {
@@ -161,6 +194,18 @@ fn main() -> ExitCode {
         Command::Dsse(DsseCommand::Verify { keys, file }) => attest::dsse_verify(keys, file),
         Command::GenerateKeyPair { output_key_prefix } => attest::generate_key_pair(output_key_prefix),
         Command::Sign { reference, key, registry } => attest::sign(reference, key, registry),
+        Command::Attest { reference, predicate, predicate_type, key, registry } => {
+            attest::attest(reference, predicate, predicate_type, key, registry)
+        }
+        Command::VerifyAttestation { reference, keys, predicate_type, insecure_ignore_tlog, registry } => {
+            attest::verify_attestation(
+                reference,
+                keys,
+                predicate_type.as_deref(),
+                *insecure_ignore_tlog,
+                registry,
+            )
+        }
         Command::Verify { reference, keys, insecure_ignore_tlog, registry } => {
             attest::verify(reference, keys, *insecure_ignore_tlog, registry)
         }
