@@ -17,6 +17,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bundle;
 pub mod checksums;
 pub mod cosign_key;
 pub mod dsse;

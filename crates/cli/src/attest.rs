@@ -280,3 +280,67 @@ pub fn verify_attestation(
     let text: String = statements.iter().map(|s| format!("{s}\n")).collect();
     crate::report(args.json, &Statements { statements }, &text)
 }
+
+/// cosign's keyless identity flags: one of each pair is required.
+#[derive(Debug, clap::Args)]
+#[group(id = "identity_flags")]
+pub struct IdentityArgs {
+    /// The certificate's identity (its SAN: a workflow URI, an email address), exactly.
+    #[arg(long, value_name = "ID", required_unless_present = "certificate_identity_regexp")]
+    pub certificate_identity: Option<String>,
+    /// A regexp the certificate's identity matches (unanchored, as cosign's).
+    #[arg(long, value_name = "REGEXP", conflicts_with = "certificate_identity")]
+    pub certificate_identity_regexp: Option<String>,
+    /// The certificate's OIDC issuer, exactly.
+    #[arg(long, value_name = "URL", required_unless_present = "certificate_oidc_issuer_regexp")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// A regexp the certificate's OIDC issuer matches (unanchored).
+    #[arg(long, value_name = "REGEXP", conflicts_with = "certificate_oidc_issuer")]
+    pub certificate_oidc_issuer_regexp: Option<String>,
+}
+
+impl IdentityArgs {
+    fn identity(&self) -> Result<tagwright_attest::bundle::Identity, Failure> {
+        use tagwright_attest::bundle::{Identity, Matcher};
+        let matcher = |exact: &Option<String>, pattern: &Option<String>| match (exact, pattern) {
+            (Some(value), _) => Ok(Matcher::Exact(value.clone())),
+            (None, Some(pattern)) => regex::Regex::new(pattern)
+                .map(Matcher::Regexp)
+                .map_err(|e| Failure::input(format!("`{pattern}` is not a regexp: {e}"))),
+            (None, None) => Err(Failure::input("give the certificate's identity and its OIDC issuer")),
+        };
+        Ok(Identity {
+            subject: matcher(&self.certificate_identity, &self.certificate_identity_regexp)?,
+            issuer: matcher(&self.certificate_oidc_issuer, &self.certificate_oidc_issuer_regexp)?,
+        })
+    }
+}
+
+/// `attest verify-blob FILE --bundle B` with the identity flags.
+pub fn verify_blob(
+    file: &Path,
+    bundle: &Path,
+    identity: &IdentityArgs,
+    trusted_root: Option<&Path>,
+    json: bool,
+) -> Result<(), Failure> {
+    use tagwright_attest::bundle::{self, BundleError};
+    let identity = identity.identity()?;
+    let root_json = trusted_root.map(|p| String::from_utf8_lossy(&read(p).unwrap_or_default()).into_owned());
+    if let (Some(path), Some(text)) = (trusted_root, &root_json)
+        && text.is_empty()
+    {
+        return Err(Failure::input(format!("{}: cannot read, or empty", path.display())));
+    }
+    let root = bundle::trusted_root(root_json.as_deref()).map_err(|e| Failure::input(e.to_string()))?;
+    let artifact = read(file)?;
+    let bundle_json = String::from_utf8(read(bundle)?)
+        .map_err(|_| Failure::input(format!("{}: not UTF-8", bundle.display())))?;
+    let verified = bundle::verify_blob(&artifact, &bundle_json, &root, &identity).map_err(|e| match e {
+        BundleError::Input(_) => Failure::input(format!("{}: {e}", bundle.display())),
+        other => Failure::check(format!("{}: {other}", file.display())),
+    })?;
+    let text =
+        format!("Verified {}: signed by {} ({})\n", file.display(), verified.identity, verified.issuer);
+    crate::report(json, &verified, &text)
+}

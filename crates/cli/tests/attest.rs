@@ -1084,3 +1084,145 @@ fn sbom_and_provenance_attestations_verify_here_and_their_dsse_in_securesystemsl
         other.stderr
     );
 }
+
+/// `attest verify-blob` on the real bundles of `tests/fixtures/sigstore` (signed by the real Sigstore
+/// services), offline.
+fn verify_blob(artifact: &str, args: &[&str]) -> Run {
+    let dir = workspace_root().join("tests/fixtures/sigstore");
+    let path = |name: &str| dir.join(name).display().to_string();
+    let bundle = path(&format!("{artifact}.sigstore"));
+    let mut all = vec!["verify-blob".to_owned(), path(artifact), "--bundle".to_owned(), bundle];
+    for arg in args {
+        all.push(if arg.starts_with("trusted_root") { path(arg) } else { (*arg).to_owned() });
+    }
+    attest(&all.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+const GITHUB: &str = "https://token.actions.githubusercontent.com";
+const RUNBOOK_REGEXP: &str = r"https://github.com/trailofbits/rfc8785.py/\.github/workflows/release\.yml@.*";
+
+#[test]
+fn the_production_github_actions_bundle_verifies_with_the_runbooks_regexp_form() {
+    for root in [&["--trusted-root", "trusted_root.production.json"][..], &[]] {
+        let args = [
+            &["--certificate-identity-regexp", RUNBOOK_REGEXP, "--certificate-oidc-issuer", GITHUB][..],
+            root,
+        ]
+        .concat();
+        let out = verify_blob("bundle_v3_github.whl", &args);
+        assert_eq!(out.code, 0, "{root:?}: {}", out.stderr);
+        assert!(out.stdout.contains("signed by https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"), "{}", out.stdout);
+    }
+    // Unanchored, as cosign's Go regexps: a part of the identity is enough.
+    assert_eq!(
+        verify_blob(
+            "bundle_v3_github.whl",
+            &[
+                "--certificate-identity-regexp",
+                "rfc8785",
+                "--certificate-oidc-issuer-regexp",
+                "githubusercontent"
+            ]
+        )
+        .code,
+        0
+    );
+    let other_repo = verify_blob(
+        "bundle_v3_github.whl",
+        &[
+            "--certificate-identity-regexp",
+            r"https://github.com/acme/other/\.github/workflows/release\.yml@.*",
+            "--certificate-oidc-issuer",
+            GITHUB,
+        ],
+    );
+    assert_eq!(other_repo.code, 1);
+    assert!(
+        other_repo.stderr.contains("the certificate's identity https://github.com/trailofbits/rfc8785.py/"),
+        "{}",
+        other_repo.stderr
+    );
+    let other_issuer = verify_blob(
+        "bundle_v3_github.whl",
+        &[
+            "--certificate-identity-regexp",
+            RUNBOOK_REGEXP,
+            "--certificate-oidc-issuer",
+            "https://accounts.google.com",
+        ],
+    );
+    assert_eq!(other_issuer.code, 1);
+    assert!(
+        other_issuer
+            .stderr
+            .contains(&format!("OIDC issuer {GITHUB} does not match `https://accounts.google.com`")),
+        "{}",
+        other_issuer.stderr
+    );
+    assert_eq!(
+        verify_blob(
+            "bundle_v3_github.whl",
+            &["--certificate-identity-regexp", "(", "--certificate-oidc-issuer", GITHUB]
+        )
+        .code,
+        2,
+        "a bad regexp"
+    );
+}
+
+#[test]
+fn one_changed_artifact_byte_and_the_cve_2022_36056_bundle_are_rejected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let fixtures = workspace_root().join("tests/fixtures/sigstore");
+    let mut bytes = std::fs::read(fixtures.join("bundle_v3_github.whl")).expect("read");
+    bytes[100] ^= 1;
+    let changed = dir.path().join("bundle_v3_github.whl");
+    std::fs::write(&changed, &bytes).expect("write");
+    let bundle = fixtures.join("bundle_v3_github.whl.sigstore");
+    let out = attest(&[
+        "verify-blob",
+        changed.to_str().expect("utf-8"),
+        "--bundle",
+        bundle.to_str().expect("utf-8"),
+        "--certificate-identity-regexp",
+        RUNBOOK_REGEXP,
+        "--certificate-oidc-issuer",
+        GITHUB,
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("not verified:"), "{}", out.stderr);
+    let cve = verify_blob(
+        "bundle_cve_2022_36056.txt",
+        &[
+            "--certificate-identity",
+            "william@yossarian.net",
+            "--certificate-oidc-issuer",
+            "https://github.com/login/oauth",
+            "--trusted-root",
+            "trusted_root.staging.json",
+        ],
+    );
+    assert_eq!(cve.code, 1);
+    assert!(cve.stderr.contains("log entry does not match the bundle"), "{}", cve.stderr);
+}
+
+#[test]
+fn the_staging_bundles_verify_against_the_staging_trust_root_only() {
+    for artifact in ["bundle_v3.txt", "bundle_v3_alt.txt"] {
+        let args = [
+            "--certificate-identity",
+            "william@yossarian.net",
+            "--certificate-oidc-issuer",
+            "https://github.com/login/oauth",
+        ];
+        let staging =
+            verify_blob(artifact, &[&args[..], &["--trusted-root", "trusted_root.staging.json"]].concat());
+        assert_eq!(staging.code, 0, "{artifact}: {}", staging.stderr);
+        let production = verify_blob(artifact, &args);
+        assert_eq!(
+            production.code, 1,
+            "{artifact} is not trusted by the production root: {}",
+            production.stderr
+        );
+    }
+}

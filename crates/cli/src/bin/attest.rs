@@ -119,6 +119,22 @@ enum Command {
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
+    /// Verify a Sigstore bundle (v0.1-v0.3) over a file, offline, with cosign's identity flags.
+    VerifyBlob {
+        /// The signed file.
+        file: PathBuf,
+        /// The bundle (`.sigstore`, `.sigstore.json`).
+        #[arg(long, value_name = "FILE")]
+        bundle: PathBuf,
+        #[command(flatten)]
+        identity: attest::IdentityArgs,
+        /// The trusted root (default: the public-good instance's, embedded).
+        #[arg(long, value_name = "FILE")]
+        trusted_root: Option<PathBuf>,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
     /// Write an encrypted ECDSA P-256 key pair as cosign does: PREFIX.key (password: COSIGN_PASSWORD)
     /// and PREFIX.pub.
     GenerateKeyPair {
@@ -194,6 +210,9 @@ fn main() -> ExitCode {
         Command::Dsse(DsseCommand::Verify { keys, file }) => attest::dsse_verify(keys, file),
         Command::GenerateKeyPair { output_key_prefix } => attest::generate_key_pair(output_key_prefix),
         Command::Sign { reference, key, registry } => attest::sign(reference, key, registry),
+        Command::VerifyBlob { file, bundle, identity, trusted_root, json } => {
+            attest::verify_blob(file, bundle, identity, trusted_root.as_deref(), *json)
+        }
         Command::Attest { reference, predicate, predicate_type, key, registry } => {
             attest::attest(reference, predicate, predicate_type, key, registry)
         }

@@ -1,0 +1,122 @@
+//! Sigstore bundles (v0.1 to v0.3) over files and DSSE envelopes, verified offline against a trusted
+//! root, with cosign's identity flags.
+//!
+//! The cryptography is sigstore-rust's (`sigstore-verify`, which passes the Sigstore conformance
+//! suite): the certificate chain to the trust root at the log's integrated time, the embedded SCT,
+//! the signed entry timestamp and the inclusion proof with its checkpoint, the log entry's agreement
+//! with the bundle, and the signature over the artifact. Verification decides what users trust, so
+//! none of that is written here. What is ours is the identity policy, as cosign has it: the
+//! certificate's SAN matches `--certificate-identity` exactly or `--certificate-identity-regexp`
+//! unanchored (Go's `MatchString`), and its OIDC issuer likewise.
+
+use regex::Regex;
+use sigstore_verify::trust_root::{SIGSTORE_PRODUCTION_TRUSTED_ROOT, TrustedRoot};
+use sigstore_verify::types::Bundle;
+use sigstore_verify::{VerificationPolicy, Verifier};
+
+/// A string to match exactly, or a regular expression to match anywhere in it.
+#[derive(Debug, Clone)]
+pub enum Matcher {
+    /// Equal to this.
+    Exact(String),
+    /// Matching this, unanchored.
+    Regexp(Regex),
+}
+
+impl Matcher {
+    fn matches(&self, value: &str) -> bool {
+        match self {
+            Matcher::Exact(expected) => value == expected,
+            Matcher::Regexp(pattern) => pattern.is_match(value),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Matcher::Exact(expected) => format!("`{expected}`"),
+            Matcher::Regexp(pattern) => format!("the regexp `{pattern}`"),
+        }
+    }
+}
+
+/// Who must have signed: the certificate's identity and its OIDC issuer.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The SAN (a workflow URI, an email address).
+    pub subject: Matcher,
+    /// The OIDC issuer.
+    pub issuer: Matcher,
+}
+
+/// Why a bundle did not verify, by the check that failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    /// The bundle, the trusted root or a regexp is not one we read.
+    #[error("{0}")]
+    Input(String),
+    /// A cryptographic check failed: the chain, the SCT, the log entry, the signature.
+    #[error("not verified: {0}")]
+    Crypto(String),
+    /// The certificate is not the given identity's.
+    #[error("not verified: the certificate's identity {actual} does not match {expected}")]
+    Identity {
+        /// The certificate's SAN.
+        actual: String,
+        /// What was required.
+        expected: String,
+    },
+    /// The certificate's issuer is not the given one.
+    #[error("not verified: the certificate's OIDC issuer {actual} does not match {expected}")]
+    Issuer {
+        /// The certificate's issuer.
+        actual: String,
+        /// What was required.
+        expected: String,
+    },
+}
+
+/// What verified.
+#[derive(Debug, Clone, serde::Serialize)]
+#[non_exhaustive]
+pub struct VerifiedBundle {
+    /// The certificate's SAN.
+    pub identity: String,
+    /// Its OIDC issuer.
+    pub issuer: String,
+    /// When the log integrated the entry (RFC 3339), if the bundle has one.
+    pub integrated_time: Option<String>,
+}
+
+/// A trusted root from its JSON; `None` is the public-good instance's, embedded.
+pub fn trusted_root(json: Option<&str>) -> Result<TrustedRoot, BundleError> {
+    TrustedRoot::from_json(json.unwrap_or(SIGSTORE_PRODUCTION_TRUSTED_ROOT))
+        .map_err(|e| BundleError::Input(format!("the trusted root: {e}")))
+}
+
+/// Verifies `bundle` (JSON) over `artifact`'s bytes against `root`, then the identity.
+pub fn verify_blob(
+    artifact: &[u8],
+    bundle: &str,
+    root: &TrustedRoot,
+    identity: &Identity,
+) -> Result<VerifiedBundle, BundleError> {
+    let bundle = Bundle::from_json(bundle).map_err(|e| BundleError::Input(format!("the bundle: {e}")))?;
+    let verifier = Verifier::new(root).map_err(|e| BundleError::Input(format!("the trusted root: {e}")))?;
+    let result = verifier
+        .verify(artifact, &bundle, &VerificationPolicy::any_identity())
+        .map_err(|e| BundleError::Crypto(e.to_string()))?;
+    let actual = result.identity().map(|san| san.as_str().to_owned()).unwrap_or_default();
+    if !identity.subject.matches(&actual) {
+        return Err(BundleError::Identity { actual, expected: identity.subject.describe() });
+    }
+    let issuer = result.issuer().unwrap_or_default().to_owned();
+    if !identity.issuer.matches(&issuer) {
+        return Err(BundleError::Issuer { actual: issuer, expected: identity.issuer.describe() });
+    }
+    Ok(VerifiedBundle {
+        identity: actual,
+        issuer,
+        integrated_time: result.integrated_time().map(|t| t.to_string()),
+    })
+}
