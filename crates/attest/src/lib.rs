@@ -21,6 +21,8 @@ pub mod bundle;
 pub mod checksums;
 pub mod cosign_key;
 pub mod dsse;
+mod http;
+pub mod keyless;
 pub mod provenance;
 pub mod sbom;
 pub mod signature;

@@ -181,6 +181,42 @@ pub fn sign(registry: &Registry, target: &RegistryRef, key: &SigningKey) -> Resu
     append(registry, target, digest, &signature_tag, SIMPLE_SIGNING, &payload, annotations)
 }
 
+/// cosign's keyless layer annotations: the signing certificate, the rest of its chain, and the Rekor
+/// bundle (the SET and what it signs).
+pub const CERTIFICATE_ANNOTATION: &str = "dev.sigstore.cosign/certificate";
+/// The chain annotation.
+pub const CHAIN_ANNOTATION: &str = "dev.sigstore.cosign/chain";
+/// The Rekor bundle annotation.
+pub const BUNDLE_ANNOTATION: &str = "dev.sigstore.cosign/bundle";
+
+/// Signs the artifact at `target` keylessly: `signer` (an ephemeral key with its Fulcio certificate)
+/// signs the payload and logs it in Rekor, and the result must verify against `root` as a Sigstore
+/// bundle before anything is pushed (a signature that does not verify is never published). The layer carries the
+/// signature, certificate, chain and Rekor bundle annotations, as cosign writes them.
+pub fn sign_keyless(
+    registry: &Registry,
+    target: &RegistryRef,
+    signer: &crate::keyless::Signer,
+    root: &crate::bundle::TrustedRoot,
+) -> Result<Signed, SignatureError> {
+    let digest = resolve(registry, target)?;
+    let payload = payload(&format!("{}/{}", target.host, target.repository), &digest);
+    let invalid = |message: String| SignatureError::Invalid { reference: shown(target), message };
+    let signature = signer.sign(&payload).map_err(|e| invalid(e.to_string()))?;
+    let any = crate::bundle::Identity::any();
+    crate::bundle::verify_blob(&payload, &signature.bundle().to_string(), root, &any).map_err(|e| {
+        invalid(format!("the signature Fulcio and Rekor made does not verify, so it was not pushed: {e}"))
+    })?;
+    let annotations = [
+        (SIGNATURE_ANNOTATION.to_owned(), STANDARD.encode(&signature.signature)),
+        (CERTIFICATE_ANNOTATION.to_owned(), signer.certificate_pem().to_owned()),
+        (CHAIN_ANNOTATION.to_owned(), signer.chain_pem()),
+        (BUNDLE_ANNOTATION.to_owned(), signature.entry.rekor_bundle_annotation()),
+    ]
+    .into();
+    append(registry, target, digest, &signature_tag, SIMPLE_SIGNING, &payload, annotations)
+}
+
 /// The media type of an attestation layer: a DSSE envelope.
 pub const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
 
@@ -335,12 +371,37 @@ fn fetch(registry: &Registry, target: &RegistryRef, layer: &SigLayer) -> Result<
     Ok(bytes)
 }
 
+/// Who must have signed: one of some keys, or (keyless) an identity whose certificate chains to a
+/// trusted root, with its signature logged.
+#[derive(Debug, Clone, Copy)]
+pub enum Trust<'a> {
+    /// One of these keys.
+    Keys(&'a [VerifyingKey]),
+    /// Keyless: the certificate chain, SCT, SET and identity, checked by [`crate::bundle`].
+    Keyless {
+        /// The trusted root.
+        root: &'a crate::bundle::TrustedRoot,
+        /// The identity and issuer required.
+        identity: &'a crate::bundle::Identity,
+    },
+}
+
 /// Verifies the artifact at `target`: at least one layer of its `.sig` tag must be signed by one of
 /// `keys` over a payload that names the artifact's digest.
 pub fn verify(
     registry: &Registry,
     target: &RegistryRef,
     keys: &[VerifyingKey],
+) -> Result<Verified, SignatureError> {
+    verify_with(registry, target, Trust::Keys(keys))
+}
+
+/// Verifies the artifact at `target` against `trust`: at least one layer of its `.sig` tag must
+/// verify, over a payload that names the artifact's digest.
+pub fn verify_with(
+    registry: &Registry,
+    target: &RegistryRef,
+    trust: Trust<'_>,
 ) -> Result<Verified, SignatureError> {
     let digest = resolve(registry, target)?;
     let reference = format!("{}/{}@{digest}", target.host, target.repository);
@@ -352,7 +413,7 @@ pub fn verify(
     let mut verified = Verified { digest: digest.clone(), docker_references: Vec::new(), signatures: 0 };
     let mut reasons = Vec::new();
     for layer in layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING) {
-        match check_layer(registry, target, layer, &digest, keys) {
+        match check_layer(registry, target, layer, &digest, trust) {
             Ok(docker_reference) => {
                 verified.signatures += 1;
                 verified.docker_references.push(docker_reference);
@@ -378,16 +439,34 @@ fn check_layer(
     target: &RegistryRef,
     layer: &SigLayer,
     digest: &Digest,
-    keys: &[VerifyingKey],
+    trust: Trust<'_>,
 ) -> Result<String, String> {
     let payload = fetch(registry, target, layer)?;
-    let signature = layer
-        .annotations
-        .get(SIGNATURE_ANNOTATION)
-        .and_then(|s| STANDARD.decode(s).ok())
-        .ok_or_else(|| "a layer has no base64 signature annotation".to_owned())?;
-    if !keys.iter().any(|k| k.verify_bytes(&payload, &signature)) {
-        return Err("the signature does not verify with the key".to_owned());
+    let encoded = layer.annotations.get(SIGNATURE_ANNOTATION).map(String::as_str).unwrap_or_default();
+    let signature =
+        STANDARD.decode(encoded).map_err(|_| "a layer has no base64 signature annotation".to_owned())?;
+    match trust {
+        Trust::Keys(keys) => {
+            if !keys.iter().any(|k| k.verify_bytes(&payload, &signature)) {
+                return Err("the signature does not verify with the key".to_owned());
+            }
+        }
+        Trust::Keyless { root, identity } => {
+            let annotation = |name: &str| {
+                layer
+                    .annotations
+                    .get(name)
+                    .ok_or_else(|| format!("a layer has no {name} annotation (not keyless)"))
+            };
+            let certificate = annotation(CERTIFICATE_ANNOTATION)?;
+            let entry =
+                crate::keyless::LogEntry::from_rekor_bundle_annotation(annotation(BUNDLE_ANNOTATION)?)
+                    .ok_or_else(|| format!("the {BUNDLE_ANNOTATION} annotation is malformed"))?;
+            let bundle = crate::keyless::legacy_bundle(&payload, encoded, certificate, &entry)
+                .ok_or_else(|| format!("the {CERTIFICATE_ANNOTATION} annotation is not a PEM certificate"))?;
+            crate::bundle::verify_blob(&payload, &bundle.to_string(), root, identity)
+                .map_err(|e| e.to_string())?;
+        }
     }
     let claims: serde_json::Value =
         serde_json::from_slice(&payload).map_err(|_| "the signed payload is not JSON".to_owned())?;

@@ -17,7 +17,7 @@ pub fn write_sbom(options: &SbomOptions, output: Option<&Path>) -> Result<(), Fa
     emit(output, &json)
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, Failure> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>, Failure> {
     std::fs::read(path).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
 }
 
@@ -142,7 +142,7 @@ pub struct RegistryArgs {
     pub json: bool,
 }
 
-fn registry_target(
+pub(crate) fn registry_target(
     reference: &str,
     args: &RegistryArgs,
 ) -> Result<(tagwright_oci_publish::registry::Registry, tagwright_oci_publish::RegistryRef), Failure> {
@@ -160,7 +160,7 @@ fn registry_target(
     Ok((registry, target))
 }
 
-fn signature_failure(err: signature::SignatureError) -> Failure {
+pub(crate) fn signature_failure(err: signature::SignatureError) -> Failure {
     match err {
         signature::SignatureError::Registry(e) => {
             let e = tagwright_oci_publish::OciError::from(e);
@@ -170,9 +170,23 @@ fn signature_failure(err: signature::SignatureError) -> Failure {
     }
 }
 
-/// `attest sign REF --key KEY`: the `.sig` tag, by digest.
-pub fn sign(reference: &str, key: &Path, args: &RegistryArgs) -> Result<(), Failure> {
-    let key = private_key(key)?;
+/// `attest sign REF --key KEY | --keyless`: the `.sig` tag, by digest.
+pub fn sign(
+    reference: &str,
+    key: Option<&Path>,
+    keyless: &crate::keyless::KeylessArgs,
+    args: &RegistryArgs,
+) -> Result<(), Failure> {
+    let key = match (key, keyless.keyless) {
+        (Some(_), false) if keyless.any_option() => {
+            return Err(Failure::input(
+                "--identity-token, --fulcio-url, --rekor-url and --signing-config go with --keyless, not --key",
+            ));
+        }
+        (Some(key), false) => private_key(key)?,
+        (None, true) => return crate::keyless::sign(reference, keyless, args),
+        _ => return Err(Failure::input("sign with --key KEY or --keyless")),
+    };
     if !matches!(key, dsse::SigningKey::P256(_)) {
         return Err(Failure::input("cosign signatures are ECDSA P-256: this key is Ed25519"));
     }
@@ -183,13 +197,17 @@ pub fn sign(reference: &str, key: &Path, args: &RegistryArgs) -> Result<(), Fail
     crate::report(args.json, &signed, &text)
 }
 
-/// `attest verify REF --key PUB --insecure-ignore-tlog`.
+/// `attest verify REF --key PUB --insecure-ignore-tlog`, or keyless with the identity flags.
 pub fn verify(
     reference: &str,
     keys: &[PathBuf],
     ignore_tlog: bool,
+    keyless: (&IdentityArgs, Option<&Path>),
     args: &RegistryArgs,
 ) -> Result<(), Failure> {
+    if keys.is_empty() {
+        return crate::keyless::verify(reference, keyless.0, keyless.1, args);
+    }
     let keys = public_keys(keys, ignore_tlog)?;
     let (registry, target) = registry_target(reference, args)?;
     let verified = signature::verify(&registry, &target, &keys).map_err(signature_failure)?;
@@ -286,13 +304,13 @@ pub fn verify_attestation(
 #[group(id = "identity_flags")]
 pub struct IdentityArgs {
     /// The certificate's identity (its SAN: a workflow URI, an email address), exactly.
-    #[arg(long, value_name = "ID", required_unless_present = "certificate_identity_regexp")]
+    #[arg(long, value_name = "ID")]
     pub certificate_identity: Option<String>,
     /// A regexp the certificate's identity matches (unanchored, as cosign's).
     #[arg(long, value_name = "REGEXP", conflicts_with = "certificate_identity")]
     pub certificate_identity_regexp: Option<String>,
     /// The certificate's OIDC issuer, exactly.
-    #[arg(long, value_name = "URL", required_unless_present = "certificate_oidc_issuer_regexp")]
+    #[arg(long, value_name = "URL")]
     pub certificate_oidc_issuer: Option<String>,
     /// A regexp the certificate's OIDC issuer matches (unanchored).
     #[arg(long, value_name = "REGEXP", conflicts_with = "certificate_oidc_issuer")]
@@ -300,14 +318,16 @@ pub struct IdentityArgs {
 }
 
 impl IdentityArgs {
-    fn identity(&self) -> Result<tagwright_attest::bundle::Identity, Failure> {
+    pub(crate) fn identity(&self) -> Result<tagwright_attest::bundle::Identity, Failure> {
         use tagwright_attest::bundle::{Identity, Matcher};
         let matcher = |exact: &Option<String>, pattern: &Option<String>| match (exact, pattern) {
             (Some(value), _) => Ok(Matcher::Exact(value.clone())),
             (None, Some(pattern)) => regex::Regex::new(pattern)
                 .map(Matcher::Regexp)
                 .map_err(|e| Failure::input(format!("`{pattern}` is not a regexp: {e}"))),
-            (None, None) => Err(Failure::input("give the certificate's identity and its OIDC issuer")),
+            (None, None) => Err(Failure::input(
+                "give the certificate's identity (--certificate-identity[-regexp]) and its OIDC issuer (--certificate-oidc-issuer[-regexp]), or --key",
+            )),
         };
         Ok(Identity {
             subject: matcher(&self.certificate_identity, &self.certificate_identity_regexp)?,

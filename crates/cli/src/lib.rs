@@ -13,6 +13,7 @@ use std::time::Duration;
 pub mod attest;
 pub mod flows;
 pub mod gate;
+pub mod keyless;
 pub mod oci;
 
 use tagwright_release::ErrorKind;

@@ -944,21 +944,11 @@ fn key_based_signatures_verify_survive_a_skopeo_copy_and_fail_when_tampered() {
     let (head, tail) = original.split_at(10);
     let changed = format!("{head}{}{}", if tail.starts_with('A') { 'B' } else { 'A' }, &tail[1..]);
     tampered["layers"][0]["annotations"]["dev.cosignproject.cosign/signature"] = changed.into();
-    let edited = dir.path().join("edited.json");
-    std::fs::write(&edited, tampered.to_string()).expect("write");
-    let url = format!("http://{host}/v2/acme/app/manifests/{sig_tag}");
-    run_ok(
-        peer_command("curl")
-            .args([
-                "-sf",
-                "-X",
-                "PUT",
-                "-H",
-                "Content-Type: application/vnd.oci.image.manifest.v1+json",
-                "--data-binary",
-            ])
-            .arg(format!("@{}", p(&edited)))
-            .arg(&url),
+    tagwright_test_support::registry::put_manifest(
+        &host,
+        "acme/app",
+        &sig_tag,
+        tampered.to_string().as_bytes(),
     );
     let broken = verify(&image);
     assert_eq!(broken.code, 1, "{}", broken.stderr);

@@ -10,6 +10,7 @@ pub mod hostile;
 pub mod http;
 pub mod oidc;
 pub mod registry;
+pub mod sigstore;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -142,6 +142,21 @@ impl OidcStandIn {
         ]
     }
 
+    /// A token for `audience`, as the token endpoint would issue it now.
+    pub fn token(&self, audience: &str) -> String {
+        self.state.lock().expect("state").token(audience)
+    }
+
+    /// The issuer's JWKS (what `/.well-known/jwks` serves).
+    pub fn jwks(&self) -> Value {
+        json!({"keys": [jwk(&self.state.lock().expect("state").key)]})
+    }
+
+    /// From now on, tokens carry `claim` = `value` (a workflow of another repository, say).
+    pub fn set_claim(&self, claim: &str, value: &str) {
+        self.state.lock().expect("state").claims.insert(claim.to_owned(), value.into());
+    }
+
     /// From now on, tokens are signed by a key that is not in the JWKS.
     pub fn sign_with_another_key(&self) {
         self.state.lock().expect("state").sign_with_other_key = true;

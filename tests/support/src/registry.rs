@@ -368,3 +368,21 @@ pub fn raw_layout(dir: &Path, tag: &str, media_type: &str, manifest: &[u8], blob
     write_index(dir, tag, media_type, &digest, size);
     digest
 }
+
+/// PUTs `manifest` (an OCI image manifest) at `http://HOST/v2/REPOSITORY/manifests/TAG` with curl:
+/// a hand edit, as an attacker with push rights would make it.
+pub fn put_manifest(host: &str, repository: &str, tag: &str, manifest: &[u8]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("manifest.json");
+    std::fs::write(&file, manifest).expect("write");
+    run_ok(peer_command("curl").args([
+        "-sf",
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/vnd.oci.image.manifest.v1+json",
+        "--data-binary",
+        &format!("@{}", file.display()),
+        &format!("http://{host}/v2/{repository}/manifests/{tag}"),
+    ]));
+}

@@ -3,9 +3,6 @@
 //! issuer's JWKS (`<issuer>/.well-known/openid-configuration` → `jwks_uri`), its claim set required,
 //! and the predicate made from its claims.
 
-use std::io::Read as _;
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use super::ProvenanceError;
@@ -108,19 +105,23 @@ pub fn claims(job: &Job) -> Result<serde_json::Map<String, Value>, ProvenanceErr
         Some(issuer) => issuer.clone(),
         None => issuer_for(&job.server_url)?,
     };
-    let client = client().map_err(oidc)?;
-    let token =
-        get_json(&client, &format!("{}&audience={AUDIENCE}", job.token_url), Some(&job.request_token))
-            .map_err(oidc)?;
+    let client = crate::http::client().map_err(oidc)?;
+    let token = crate::http::get_json(
+        &client,
+        &format!("{}&audience={AUDIENCE}", job.token_url),
+        Some(&job.request_token),
+    )
+    .map_err(oidc)?;
     let token = token["value"]
         .as_str()
         .ok_or_else(|| oidc("the token endpoint's answer has no `value`".to_owned()))?
         .to_owned();
     let configuration =
-        get_json(&client, &format!("{issuer}/.well-known/openid-configuration"), None).map_err(oidc)?;
+        crate::http::get_json(&client, &format!("{issuer}/.well-known/openid-configuration"), None)
+            .map_err(oidc)?;
     let jwks_uri =
         configuration["jwks_uri"].as_str().ok_or_else(|| oidc(format!("{issuer}: no jwks_uri")))?;
-    let jwks = get_json(&client, jwks_uri, None).map_err(oidc)?;
+    let jwks = crate::http::get_json(&client, jwks_uri, None).map_err(oidc)?;
     let claims = super::jwt::verify(&token, &jwks, AUDIENCE, job.now).map_err(oidc)?;
     // `iss` may carry an enterprise slug after the issuer URL.
     if !claims.get("iss").and_then(Value::as_str).is_some_and(|iss| iss.starts_with(&issuer)) {
@@ -167,42 +168,6 @@ pub fn predicate(server_url: &str, claims: &serde_json::Map<String, Value>) -> V
             }
         }
     })
-}
-
-fn client() -> Result<reqwest::blocking::Client, String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::blocking::Client::builder()
-        .user_agent(concat!("tagwright/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(15))
-        .timeout(Duration::from_secs(60))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .map_err(|e| format!("cannot set up an HTTP client: {e}"))
-}
-
-/// GETs a JSON document of at most 1 MiB over HTTPS (plain HTTP only on loopback), with `bearer` if
-/// given.
-fn get_json(client: &reqwest::blocking::Client, url: &str, bearer: Option<&str>) -> Result<Value, String> {
-    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url}: not a URL: {e}"))?;
-    let host = parsed.host_str().unwrap_or_default().trim_matches(['[', ']']);
-    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        return Err(format!("{url}: only HTTPS (plain HTTP on loopback)"));
-    }
-    let mut request = client.get(parsed).header("accept", "application/json");
-    if let Some(token) = bearer {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().map_err(|e| format!("GET {url}: {}", tagwright_text::error_chain(&e)))?;
-    if !response.status().is_success() {
-        return Err(format!("GET {url}: HTTP {}", response.status().as_u16()));
-    }
-    let mut body = Vec::new();
-    response.take((1 << 20) + 1).read_to_end(&mut body).map_err(|e| format!("GET {url}: {e}"))?;
-    if body.len() > 1 << 20 {
-        return Err(format!("GET {url}: the answer is larger than 1 MiB"));
-    }
-    serde_json::from_slice(&body).map_err(|e| format!("GET {url}: not JSON: {e}"))
 }
 
 #[cfg(test)]

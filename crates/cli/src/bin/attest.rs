@@ -61,24 +61,45 @@ enum Command {
     /// DSSE envelopes: sign any payload, verify an envelope.
     #[command(subcommand)]
     Dsse(DsseCommand),
-    /// Sign an OCI artifact by digest with a key, as cosign's `.sig` tag (a tag is resolved first).
+    /// Sign an OCI artifact by digest, with a key or keylessly, as cosign's `.sig` tag (a tag is
+    /// resolved first).
     Sign {
         /// The artifact: HOST/REPO:TAG or HOST/REPO@sha256:….
         reference: String,
         /// cosign's key file (password: COSIGN_PASSWORD), or a PKCS#8 PEM ECDSA P-256 key.
-        #[arg(long, value_name = "KEY")]
-        key: PathBuf,
+        #[arg(long, value_name = "KEY", conflicts_with = "keyless")]
+        key: Option<PathBuf>,
+        #[command(flatten)]
+        keyless: tagwright_cli::keyless::KeylessArgs,
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
-    /// Verify an OCI artifact's `.sig` signatures with a public key; exit 1 naming the check that
-    /// failed.
+    /// Sign a file keylessly into a Sigstore bundle v0.3 (`FILE.sigstore.json`, or --bundle).
+    SignBlob {
+        /// The file.
+        file: PathBuf,
+        /// Where the bundle goes.
+        #[arg(long, value_name = "FILE")]
+        bundle: Option<PathBuf>,
+        #[command(flatten)]
+        keyless: tagwright_cli::keyless::KeylessArgs,
+        /// Print one JSON document.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Verify an OCI artifact's `.sig` signatures with a public key, or keyless ones with the
+    /// identity flags; exit 1 naming the check that failed.
     Verify {
         /// The artifact: HOST/REPO:TAG or HOST/REPO@sha256:….
         reference: String,
         /// The public key (`cosign.pub`, PKIX PEM). Repeatable.
-        #[arg(long = "key", value_name = "PUB", required = true)]
+        #[arg(long = "key", value_name = "PUB")]
         keys: Vec<PathBuf>,
+        #[command(flatten)]
+        identity: attest::IdentityArgs,
+        /// The trusted root of keyless signatures (default: the public-good instance's, embedded).
+        #[arg(long, value_name = "FILE")]
+        trusted_root: Option<PathBuf>,
         /// Accept key-based signatures without a transparency-log entry (cosign's flag; required
         /// until Rekor entries are made).
         #[arg(long)]
@@ -209,7 +230,12 @@ fn main() -> ExitCode {
         }
         Command::Dsse(DsseCommand::Verify { keys, file }) => attest::dsse_verify(keys, file),
         Command::GenerateKeyPair { output_key_prefix } => attest::generate_key_pair(output_key_prefix),
-        Command::Sign { reference, key, registry } => attest::sign(reference, key, registry),
+        Command::Sign { reference, key, keyless, registry } => {
+            attest::sign(reference, key.as_deref(), keyless, registry)
+        }
+        Command::SignBlob { file, bundle, keyless, json } => {
+            tagwright_cli::keyless::sign_blob(file, keyless, bundle.as_deref(), *json)
+        }
         Command::VerifyBlob { file, bundle, identity, trusted_root, json } => {
             attest::verify_blob(file, bundle, identity, trusted_root.as_deref(), *json)
         }
@@ -225,8 +251,14 @@ fn main() -> ExitCode {
                 registry,
             )
         }
-        Command::Verify { reference, keys, insecure_ignore_tlog, registry } => {
-            attest::verify(reference, keys, *insecure_ignore_tlog, registry)
+        Command::Verify { reference, keys, identity, trusted_root, insecure_ignore_tlog, registry } => {
+            attest::verify(
+                reference,
+                keys,
+                *insecure_ignore_tlog,
+                (identity, trusted_root.as_deref()),
+                registry,
+            )
         }
         Command::Provenance { subjects, repo, oidc_issuer, output } => {
             attest::provenance(subjects, repo, oidc_issuer.as_deref(), output.as_deref())

@@ -1,0 +1,190 @@
+//! `attest`'s keyless commands: sign an OCI artifact or a file with a Fulcio certificate and a Rekor
+//! entry, and verify keyless `.sig` signatures with cosign's identity flags.
+
+use std::path::{Path, PathBuf};
+
+use tagwright_attest::bundle::{self, Identity, TrustedRoot};
+use tagwright_attest::keyless::{IdentityToken, Instance, KeylessError, Signer};
+use tagwright_attest::signature;
+
+use crate::Failure;
+use crate::attest::{IdentityArgs, RegistryArgs, read, registry_target, signature_failure};
+
+/// Where keyless signing gets its identity and which Sigstore instance it uses.
+#[derive(Debug, clap::Args)]
+pub struct KeylessArgs {
+    /// Sign keylessly: GitHub Actions' ambient token (audience `sigstore`), or --identity-token
+    /// (`sign-blob` always signs keylessly).
+    #[arg(long)]
+    pub keyless: bool,
+    /// An OIDC identity token for Fulcio (also SIGSTORE_ID_TOKEN); inside GitHub Actions, the job's
+    /// own token is used without it.
+    #[arg(long, value_name = "JWT")]
+    pub identity_token: Option<String>,
+    /// Fulcio's URL (default: the public-good instance's).
+    #[arg(long, value_name = "URL")]
+    pub fulcio_url: Option<String>,
+    /// Rekor's URL (default: the public-good instance's).
+    #[arg(long, value_name = "URL")]
+    pub rekor_url: Option<String>,
+    /// A Sigstore signing config (v0.2 JSON) naming Fulcio and Rekor.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fulcio_url", "rekor_url"])]
+    pub signing_config: Option<PathBuf>,
+    /// The trusted root our own signature is checked against before it is published (default: the
+    /// public-good instance's, embedded).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+/// A trusted root from a file, or the embedded public-good one.
+pub fn trusted_root(path: Option<&Path>) -> Result<TrustedRoot, Failure> {
+    let json = match path {
+        Some(path) => Some(
+            String::from_utf8(read(path)?)
+                .map_err(|_| Failure::input(format!("{}: not UTF-8", path.display())))?,
+        ),
+        None => None,
+    };
+    bundle::trusted_root(json.as_deref()).map_err(|e| match path {
+        Some(path) => Failure::input(format!("{}: {e}", path.display())),
+        None => Failure::input(e.to_string()),
+    })
+}
+
+fn keyless_failure(err: KeylessError) -> Failure {
+    match err {
+        KeylessError::Token(_) | KeylessError::Input(_) => Failure::input(err.to_string()),
+        other => Failure::check(other.to_string()),
+    }
+}
+
+impl KeylessArgs {
+    /// Whether any keyless option is given (they mean nothing with a key).
+    pub fn any_option(&self) -> bool {
+        self.identity_token.is_some()
+            || self.fulcio_url.is_some()
+            || self.rekor_url.is_some()
+            || self.signing_config.is_some()
+    }
+
+    /// The Sigstore instance: a signing config, the URL flags, or the public-good instance.
+    fn instance(&self) -> Result<Instance, Failure> {
+        if let Some(path) = &self.signing_config {
+            let text = String::from_utf8(read(path)?)
+                .map_err(|_| Failure::input(format!("{}: not UTF-8", path.display())))?;
+            return Instance::from_signing_config(&text)
+                .map_err(|e| Failure::input(format!("{}: {e}", path.display())));
+        }
+        let mut instance = Instance::public_good();
+        if let Some(url) = &self.fulcio_url {
+            instance.fulcio = url.trim_end_matches('/').to_owned();
+        }
+        if let Some(url) = &self.rekor_url {
+            instance.rekor = url.trim_end_matches('/').to_owned();
+        }
+        Ok(instance)
+    }
+
+    /// The identity token: the flag, `SIGSTORE_ID_TOKEN`, or GitHub Actions' ambient token.
+    fn token(&self) -> Result<IdentityToken, Failure> {
+        let given = self
+            .identity_token
+            .clone()
+            .or_else(|| std::env::var("SIGSTORE_ID_TOKEN").ok().filter(|t| !t.is_empty()));
+        if let Some(raw) = given {
+            return IdentityToken::parse(&raw).map_err(keyless_failure);
+        }
+        IdentityToken::from_github_actions(|name| std::env::var(name).ok())
+            .map_err(keyless_failure)?
+            .ok_or_else(|| {
+                Failure::input(
+                    "no identity token: outside GitHub Actions, pass --identity-token (or SIGSTORE_ID_TOKEN)",
+                )
+            })
+    }
+
+    /// A signer certified by Fulcio, and the root its signatures must verify against.
+    pub fn signer(&self) -> Result<(Signer, TrustedRoot), Failure> {
+        let root = trusted_root(self.trusted_root.as_deref())?;
+        let token = self.token()?;
+        let signer = Signer::new(&self.instance()?, &token).map_err(keyless_failure)?;
+        Ok((signer, root))
+    }
+}
+
+/// `attest sign REF --keyless`.
+pub fn sign(reference: &str, keyless: &KeylessArgs, args: &RegistryArgs) -> Result<(), Failure> {
+    let (registry, target) = registry_target(reference, args)?;
+    let (signer, root) = keyless.signer()?;
+    let signed = signature::sign_keyless(&registry, &target, &signer, &root).map_err(signature_failure)?;
+    let text = format!(
+        "Signed {} keylessly ({} signature(s) in {})\n",
+        signed.digest, signed.signatures, signed.signature
+    );
+    crate::report(args.json, &signed, &text)
+}
+
+/// `attest sign-blob FILE --keyless [--bundle OUT]`: a Sigstore bundle v0.3 beside the file.
+pub fn sign_blob(
+    file: &Path,
+    keyless: &KeylessArgs,
+    output: Option<&Path>,
+    json: bool,
+) -> Result<(), Failure> {
+    let artifact = read(file)?;
+    let (signer, root) = keyless.signer()?;
+    let signature = signer.sign(&artifact).map_err(keyless_failure)?;
+    let text = serde_json::to_string(&signature.bundle()).map_err(|e| Failure::input(e.to_string()))?;
+    let verified = bundle::verify_blob(&artifact, &text, &root, &Identity::any()).map_err(|e| {
+        Failure::check(format!(
+            "the bundle Fulcio and Rekor made does not verify, so it was not written: {e}"
+        ))
+    })?;
+    let default = PathBuf::from(format!("{}.sigstore.json", file.display()));
+    let output = output.unwrap_or(&default);
+    tagwright_fs::write_output(output, text.as_bytes())
+        .map_err(|e| Failure::input(format!("{}: {e}", output.display())))?;
+    #[derive(serde::Serialize)]
+    struct SignedBlob<'a> {
+        bundle: &'a Path,
+        identity: &'a str,
+        issuer: &'a str,
+        log_index: i64,
+    }
+    let report = SignedBlob {
+        bundle: output,
+        identity: &verified.identity,
+        issuer: &verified.issuer,
+        log_index: signature.entry.log_index,
+    };
+    let text = format!(
+        "Signed {} as {} ({}); Rekor entry {}; bundle: {}\n",
+        file.display(),
+        verified.identity,
+        verified.issuer,
+        signature.entry.log_index,
+        output.display()
+    );
+    crate::report(json, &report, &text)
+}
+
+/// `attest verify REF` with identity flags: keyless `.sig` signatures.
+pub fn verify(
+    reference: &str,
+    identity: &IdentityArgs,
+    trusted_root_path: Option<&Path>,
+    args: &RegistryArgs,
+) -> Result<(), Failure> {
+    let identity = identity.identity()?;
+    let root = trusted_root(trusted_root_path)?;
+    let (registry, target) = registry_target(reference, args)?;
+    let trust = signature::Trust::Keyless { root: &root, identity: &identity };
+    let verified = signature::verify_with(&registry, &target, trust).map_err(signature_failure)?;
+    let text = format!(
+        "Verified {}: {} keyless signature(s); signed as {}\n",
+        verified.digest,
+        verified.signatures,
+        verified.docker_references.join(", ")
+    );
+    crate::report(args.json, &verified, &text)
+}

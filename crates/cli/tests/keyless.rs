@@ -1,0 +1,379 @@
+//! Keyless signing against stand-ins for Sigstore's Fulcio and Rekor and for GitHub Actions' OIDC
+//! token service (none of them can run here; `tagwright_test_support::sigstore`). The stand-ins are
+//! proved honest first: sigstore-python, a real Sigstore client, signs against them and verifies what
+//! it signed. Then `attest` signs keylessly against the same stand-ins, and each side verifies the
+//! other's bundles.
+
+use std::path::Path;
+
+use tagwright_test_support::oidc::OidcStandIn;
+use tagwright_test_support::registry::{self, LocalRegistry, Mode};
+use tagwright_test_support::sigstore::SigstoreStandIn;
+use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok};
+
+/// The SAN Fulcio gives the stand-in OIDC's release job.
+const WORKFLOW_REGEXP: &str = r"https://github.com/acme/advisoryhub/\.github/workflows/release\.yml@.*";
+
+fn python_sign(stand_in: &SigstoreStandIn, token: &str, artifact: &Path, bundle: &Path) -> Run {
+    let mut command = peer_command("sigstore");
+    command.arg("--trust-config").arg(stand_in.trust_config());
+    command.args(["sign", "--identity-token", token, "--bundle"]).arg(bundle).arg(artifact);
+    run(&mut command)
+}
+
+fn python_verify(
+    stand_in: &SigstoreStandIn,
+    issuer: &str,
+    identity: &str,
+    artifact: &Path,
+    bundle: &Path,
+) -> Run {
+    let mut command = peer_command("sigstore");
+    command.arg("--trust-config").arg(stand_in.trust_config());
+    command.args([
+        "verify",
+        "identity",
+        "--cert-identity",
+        identity,
+        "--cert-oidc-issuer",
+        issuer,
+        "--bundle",
+    ]);
+    command.arg(bundle).arg(artifact);
+    run(&mut command)
+}
+
+/// `attest` outside GitHub Actions, with no ambient token and no registry credentials.
+fn attest(args: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    command
+        .env("HOME", "/nonexistent")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .args(args);
+    run(&mut command)
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8")
+}
+
+/// The release job's workflow identity, exactly.
+const IDENTITY: &str = "https://github.com/acme/advisoryhub/.github/workflows/release.yml@refs/tags/v1.2.0";
+
+struct Setup {
+    oidc: OidcStandIn,
+    sigstore: SigstoreStandIn,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let oidc = OidcStandIn::start();
+        let sigstore = SigstoreStandIn::start(&oidc);
+        Setup { oidc, sigstore, dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+        let file = self.dir.path().join(name);
+        std::fs::write(&file, bytes).expect("write");
+        file
+    }
+
+    /// `attest verify-blob FILE --bundle B` against the stand-ins' trusted root.
+    fn verify_blob(&self, file: &Path, bundle: &Path, identity: &[&str]) -> Run {
+        let root = self.sigstore.trusted_root();
+        let mut args =
+            vec!["verify-blob", path(file), "--bundle", path(bundle), "--trusted-root", path(&root)];
+        args.extend_from_slice(identity);
+        attest(&args)
+    }
+
+    /// sigstore-python's and our verdicts on `bundle` over `file`, for the release job's identity.
+    fn both_verify(&self, file: &Path, bundle: &Path) -> (Run, Run) {
+        let issuer = self.oidc.issuer();
+        let theirs = python_verify(&self.sigstore, &issuer, IDENTITY, file, bundle);
+        let ours = self.verify_blob(
+            file,
+            bundle,
+            &["--certificate-identity-regexp", WORKFLOW_REGEXP, "--certificate-oidc-issuer", &issuer],
+        );
+        (theirs, ours)
+    }
+
+    /// `attest sign-blob FILE --identity-token T --signing-config C --trusted-root R`.
+    fn sign_blob(&self, file: &Path, extra: &[&str]) -> Run {
+        let token = self.oidc.token("sigstore");
+        let (config, root) = (self.sigstore.signing_config(), self.sigstore.trusted_root());
+        let mut args = vec!["sign-blob", path(file), "--identity-token", &token];
+        args.extend_from_slice(&["--signing-config", path(&config), "--trusted-root", path(&root)]);
+        args.extend_from_slice(extra);
+        attest(&args)
+    }
+}
+
+/// Uses stand-ins for Fulcio, Rekor and the Actions OIDC service. sigstore-python signs a file against
+/// them and verifies its bundle; our `verify-blob` accepts the same bundle with the runbook's regexp
+/// form, and refuses another workflow, another issuer and a changed byte, naming the check.
+#[test]
+fn sigstore_python_signs_against_the_stand_ins_and_both_verifiers_accept_it() {
+    let setup = Setup::new();
+    let artifact = setup.file("advisoryhub-1.2.0.tgz", b"chart bytes");
+    let bundle = setup.dir.path().join("advisoryhub-1.2.0.tgz.sigstore.json");
+    let signed = python_sign(&setup.sigstore, &setup.oidc.token("sigstore"), &artifact, &bundle);
+    assert_eq!(signed.code, 0, "sigstore sign:\n{}\n{}", signed.stdout, signed.stderr);
+    assert_eq!(setup.sigstore.log_size(), 1, "one Rekor entry");
+    let (theirs, ours) = setup.both_verify(&artifact, &bundle);
+    assert_eq!(theirs.code, 0, "sigstore verify:\n{}\n{}", theirs.stdout, theirs.stderr);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert!(ours.stdout.contains(IDENTITY), "{}", ours.stdout);
+
+    let issuer = setup.oidc.issuer();
+    let other_repo = r"https://github.com/acme/other/\.github/workflows/release\.yml@.*";
+    let wrong = setup.verify_blob(
+        &artifact,
+        &bundle,
+        &["--certificate-identity-regexp", other_repo, "--certificate-oidc-issuer", &issuer],
+    );
+    assert_eq!(wrong.code, 1);
+    assert!(wrong.stderr.contains("identity"), "{}", wrong.stderr);
+    let other_issuer = setup.verify_blob(
+        &artifact,
+        &bundle,
+        &[
+            "--certificate-identity",
+            IDENTITY,
+            "--certificate-oidc-issuer",
+            "https://token.actions.githubusercontent.com",
+        ],
+    );
+    assert_eq!(other_issuer.code, 1);
+    assert!(other_issuer.stderr.contains("OIDC issuer"), "{}", other_issuer.stderr);
+    let changed = setup.file("changed.tgz", b"chart bytez");
+    let (refused, tampered) = setup.both_verify(&changed, &bundle);
+    assert_eq!(tampered.code, 1, "{}", tampered.stderr);
+    assert!(tampered.stderr.contains("artifact mismatch"), "{}", tampered.stderr);
+    assert_ne!(refused.code, 0, "sigstore-python refuses the changed file too");
+}
+
+/// Uses the stand-ins. `attest sign-blob` signs keylessly with an identity token; sigstore-python
+/// verifies our bundle, and so do we; both refuse it for a changed file.
+#[test]
+fn our_keyless_bundles_verify_in_sigstore_python() {
+    let setup = Setup::new();
+    let artifact = setup.file("checksums.txt", b"0123  advisoryhub-1.2.0.tgz\n");
+    let signed = setup.sign_blob(&artifact, &["--json"]);
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    let report: serde_json::Value = serde_json::from_str(&signed.stdout).expect("json");
+    assert_eq!(report["identity"], IDENTITY);
+    assert_eq!(report["issuer"], setup.oidc.issuer().as_str());
+    let bundle = setup.dir.path().join("checksums.txt.sigstore.json");
+    assert_eq!(report["bundle"], path(&bundle));
+    let fulcio = setup.sigstore.fulcio_requests();
+    assert_eq!(fulcio.len(), 1, "one certificate");
+    assert!(
+        !String::from_utf8_lossy(&fulcio[0].body).contains("certificateSigningRequest"),
+        "a public key request"
+    );
+
+    let (theirs, ours) = setup.both_verify(&artifact, &bundle);
+    assert_eq!(theirs.code, 0, "sigstore verify:\n{}\n{}", theirs.stdout, theirs.stderr);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let changed = setup.file("changed.txt", b"0124  advisoryhub-1.2.0.tgz\n");
+    let (theirs, ours) = setup.both_verify(&changed, &bundle);
+    assert_ne!(theirs.code, 0, "sigstore-python refuses the changed file");
+    assert_eq!(ours.code, 1, "{}", ours.stderr);
+}
+
+/// Uses the stand-ins. Tokens Fulcio must refuse (signed by a key outside the issuer's JWKS) and a
+/// missing token fail before anything is logged, and say why.
+#[test]
+fn keyless_signing_without_a_good_token_fails_and_logs_nothing() {
+    let setup = Setup::new();
+    let artifact = setup.file("a.txt", b"a");
+    let none =
+        attest(&["sign-blob", path(&artifact), "--signing-config", path(&setup.sigstore.signing_config())]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    assert!(none.stderr.contains("no identity token"), "{}", none.stderr);
+    setup.oidc.sign_with_another_key();
+    let forged = setup.sign_blob(&artifact, &[]);
+    assert_eq!(forged.code, 1, "{}", forged.stderr);
+    assert!(
+        forged.stderr.contains("Fulcio") && forged.stderr.contains("signature does not verify"),
+        "{}",
+        forged.stderr
+    );
+    assert_eq!(setup.sigstore.log_size(), 0);
+    assert!(!setup.dir.path().join("a.txt.sigstore.json").exists(), "no bundle written");
+}
+
+fn chart(dir: &Path) -> std::path::PathBuf {
+    let chart = dir.join("advisoryhub");
+    std::fs::create_dir_all(chart.join("templates")).expect("mkdir");
+    std::fs::write(
+        chart.join("Chart.yaml"),
+        "apiVersion: v2\nname: advisoryhub\nversion: 1.2.0\nappVersion: \"1.2.0\"\n",
+    )
+    .expect("Chart.yaml");
+    std::fs::write(chart.join("templates/deployment.yaml"), "kind: Deployment\n").expect("template");
+    chart
+}
+
+fn oci_publish(args: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_oci-publish"));
+    command.env("HOME", "/nonexistent").env_remove("DOCKER_CONFIG").args(args);
+    run(&mut command)
+}
+
+/// Uses the stand-ins, and the real registry. `attest sign --keyless` signs a pushed chart by digest;
+/// `attest verify` accepts it with the identity regexp, and refuses it after each attack: another
+/// workflow's certificate, an edited signature, an altered Rekor entry, a deleted `.sig` tag.
+#[test]
+fn keyless_chart_signatures_verify_and_every_attack_is_refused() {
+    let setup = Setup::new();
+    let registry = LocalRegistry::start(Mode::Plain);
+    let host = registry.host().to_owned();
+    let chart = chart(setup.dir.path());
+    let pushed = oci_publish(&["--json", "chart", "push", path(&chart), &format!("oci://{host}/charts")]);
+    assert_eq!(pushed.code, 0, "{}", pushed.stderr);
+    let reference = format!("{host}/charts/advisoryhub:1.2.0");
+    let token = setup.oidc.token("sigstore");
+    let (config, root) = (setup.sigstore.signing_config(), setup.sigstore.trusted_root());
+    let keyless = [
+        "--keyless",
+        "--identity-token",
+        &token,
+        "--signing-config",
+        path(&config),
+        "--trusted-root",
+        path(&root),
+    ];
+    let mut sign_args = vec!["sign", &reference, "--json"];
+    sign_args.extend_from_slice(&keyless);
+    let signed = attest(&sign_args);
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    let signed: serde_json::Value = serde_json::from_str(&signed.stdout).expect("json");
+    let digest = signed["digest"].as_str().expect("digest").to_owned();
+    let sig_tag = format!("sha256-{}.sig", &digest["sha256:".len()..]);
+
+    let issuer = setup.oidc.issuer();
+    let verify = || {
+        attest(&[
+            "verify",
+            &reference,
+            "--certificate-identity-regexp",
+            WORKFLOW_REGEXP,
+            "--certificate-oidc-issuer",
+            &issuer,
+            "--trusted-root",
+            path(&root),
+        ])
+    };
+    let ok = verify();
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.contains("1 keyless signature(s)"), "{}", ok.stdout);
+    let public_good = attest(&[
+        "verify",
+        &reference,
+        "--certificate-identity",
+        IDENTITY,
+        "--certificate-oidc-issuer",
+        &issuer,
+    ]);
+    assert_eq!(
+        public_good.code, 1,
+        "the public-good root does not trust the stand-in: {}",
+        public_good.stderr
+    );
+    assert!(public_good.stderr.contains("No log key"), "{}", public_good.stderr);
+
+    // The .sig layer as cosign writes it: payload, signature, certificate, chain, Rekor bundle.
+    let sig_manifest = |tag: &str| -> serde_json::Value {
+        let raw = run_ok(peer_command("curl").args([
+            "-sf",
+            "-H",
+            "Accept: application/vnd.oci.image.manifest.v1+json",
+            &format!("http://{host}/v2/charts/advisoryhub/manifests/{tag}"),
+        ]));
+        serde_json::from_str(&raw.stdout).expect("manifest")
+    };
+    let original = sig_manifest(&sig_tag);
+    let annotations = &original["layers"][0]["annotations"];
+    for name in [
+        "dev.cosignproject.cosign/signature",
+        "dev.sigstore.cosign/certificate",
+        "dev.sigstore.cosign/chain",
+        "dev.sigstore.cosign/bundle",
+    ] {
+        assert!(annotations[name].as_str().is_some_and(|v| !v.is_empty()), "{name} in {annotations}");
+    }
+    let rekor_bundle: serde_json::Value =
+        serde_json::from_str(annotations["dev.sigstore.cosign/bundle"].as_str().expect("bundle"))
+            .expect("json");
+    assert_eq!(rekor_bundle["Payload"]["logIndex"], 0);
+
+    // A certificate for another workflow (the same repository's nightly build) is refused.
+    setup
+        .oidc
+        .set_claim("job_workflow_ref", "acme/advisoryhub/.github/workflows/nightly.yml@refs/heads/main");
+    let other_token = setup.oidc.token("sigstore");
+    let mut other_args = vec!["sign", &reference];
+    let other_keyless = [
+        "--keyless",
+        "--identity-token",
+        &other_token,
+        "--signing-config",
+        path(&config),
+        "--trusted-root",
+        path(&root),
+    ];
+    other_args.extend_from_slice(&other_keyless);
+    assert_eq!(attest(&other_args).code, 0);
+    let two = sig_manifest(&sig_tag);
+    assert_eq!(two["layers"].as_array().map(Vec::len), Some(2));
+    let mut only_other = two.clone();
+    only_other["layers"] = serde_json::json!([two["layers"][1]]);
+    registry::put_manifest(&host, "charts/advisoryhub", &sig_tag, only_other.to_string().as_bytes());
+    let other = verify();
+    assert_eq!(other.code, 1, "{}", other.stderr);
+    assert!(other.stderr.contains("nightly.yml"), "names the identity it found: {}", other.stderr);
+
+    // An edited signature, an altered Rekor entry: each refused.
+    let edit = |edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut manifest = original.clone();
+        edit(&mut manifest["layers"][0]["annotations"]);
+        registry::put_manifest(&host, "charts/advisoryhub", &sig_tag, manifest.to_string().as_bytes());
+        verify()
+    };
+    let flip = |text: &str| {
+        let (head, tail) = text.split_at(12);
+        format!("{head}{}{}", if tail.starts_with('A') { 'B' } else { 'A' }, &tail[1..])
+    };
+    let signature = edit(&|a| {
+        let changed = flip(a["dev.cosignproject.cosign/signature"].as_str().expect("sig"));
+        a["dev.cosignproject.cosign/signature"] = changed.into();
+    });
+    assert_eq!(signature.code, 1, "{}", signature.stderr);
+    assert!(signature.stderr.contains("invalid signature"), "{}", signature.stderr);
+    let mut altered = rekor_bundle.clone();
+    altered["Payload"]["integratedTime"] =
+        (rekor_bundle["Payload"]["integratedTime"].as_i64().expect("time") - 60).into();
+    let entry = edit(&|a| a["dev.sigstore.cosign/bundle"] = altered.to_string().into());
+    assert_eq!(entry.code, 1, "{}", entry.stderr);
+    assert!(entry.stderr.contains("SET verification failed"), "{}", entry.stderr);
+    let mut relogged = rekor_bundle.clone();
+    relogged["Payload"]["logIndex"] = 1.into();
+    let index = edit(&|a| a["dev.sigstore.cosign/bundle"] = relogged.to_string().into());
+    assert_eq!(index.code, 1, "{}", index.stderr);
+    assert!(index.stderr.contains("SET verification failed"), "{}", index.stderr);
+
+    registry::put_manifest(&host, "charts/advisoryhub", &sig_tag, original.to_string().as_bytes());
+    assert_eq!(verify().code, 0, "the original verifies again");
+
+    // Without the .sig tag there is nothing to verify.
+    assert_eq!(oci_publish(&["delete", &format!("{host}/charts/advisoryhub:{sig_tag}")]).code, 0);
+    let gone = verify();
+    assert_eq!(gone.code, 1);
+    assert!(gone.stderr.contains("no signatures"), "{}", gone.stderr);
+}
