@@ -111,22 +111,52 @@ pub fn verify_blob(
     root: &TrustedRoot,
     identity: &Identity,
 ) -> Result<VerifiedBundle, BundleError> {
-    let bundle = Bundle::from_json(bundle).map_err(|e| BundleError::Input(format!("the bundle: {e}")))?;
-    let verifier = Verifier::new(root).map_err(|e| BundleError::Input(format!("the trusted root: {e}")))?;
-    let result = verifier
-        .verify(artifact, &bundle, &VerificationPolicy::any_identity())
-        .map_err(|e| BundleError::Crypto(e.to_string()))?;
-    let actual = result.identity().map(|san| san.as_str().to_owned()).unwrap_or_default();
-    if !identity.subject.matches(&actual) {
-        return Err(BundleError::Identity { actual, expected: identity.subject.describe() });
+    BlobVerifier::new(root)?.verify(artifact, bundle, identity)
+}
+
+/// A verifier for many bundles against one trusted root (its keys are parsed once).
+pub struct BlobVerifier {
+    verifier: Verifier,
+}
+
+impl std::fmt::Debug for BlobVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlobVerifier").finish_non_exhaustive()
     }
-    let issuer = result.issuer().unwrap_or_default().to_owned();
-    if !identity.issuer.matches(&issuer) {
-        return Err(BundleError::Issuer { actual: issuer, expected: identity.issuer.describe() });
+}
+
+impl BlobVerifier {
+    /// A verifier trusting `root`.
+    pub fn new(root: &TrustedRoot) -> Result<BlobVerifier, BundleError> {
+        let verifier =
+            Verifier::new(root).map_err(|e| BundleError::Input(format!("the trusted root: {e}")))?;
+        Ok(BlobVerifier { verifier })
     }
-    Ok(VerifiedBundle {
-        identity: actual,
-        issuer,
-        integrated_time: result.integrated_time().map(|t| t.to_string()),
-    })
+
+    /// Verifies `bundle` (JSON) over `artifact`'s bytes, then the identity.
+    pub fn verify(
+        &self,
+        artifact: &[u8],
+        bundle: &str,
+        identity: &Identity,
+    ) -> Result<VerifiedBundle, BundleError> {
+        let bundle = Bundle::from_json(bundle).map_err(|e| BundleError::Input(format!("the bundle: {e}")))?;
+        let result = self
+            .verifier
+            .verify(artifact, &bundle, &VerificationPolicy::any_identity())
+            .map_err(|e| BundleError::Crypto(e.to_string()))?;
+        let actual = result.identity().map(|san| san.as_str().to_owned()).unwrap_or_default();
+        if !identity.subject.matches(&actual) {
+            return Err(BundleError::Identity { actual, expected: identity.subject.describe() });
+        }
+        let issuer = result.issuer().unwrap_or_default().to_owned();
+        if !identity.issuer.matches(&issuer) {
+            return Err(BundleError::Issuer { actual: issuer, expected: identity.issuer.describe() });
+        }
+        Ok(VerifiedBundle {
+            identity: actual,
+            issuer,
+            integrated_time: result.integrated_time().map(|t| t.to_string()),
+        })
+    }
 }

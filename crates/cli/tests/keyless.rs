@@ -377,3 +377,89 @@ fn keyless_chart_signatures_verify_and_every_attack_is_refused() {
     assert_eq!(gone.code, 1);
     assert!(gone.stderr.contains("no signatures"), "{}", gone.stderr);
 }
+
+/// Uses the stand-ins. Inside GitHub Actions, `attest sign-blob` asks the job's token endpoint for a
+/// token with audience `sigstore` (never sending the request token anywhere else) and needs no flag.
+#[test]
+fn inside_github_actions_the_ambient_token_signs() {
+    let setup = Setup::new();
+    let artifact = setup.file("release-manifest.json", b"{}");
+    let (config, root) = (setup.sigstore.signing_config(), setup.sigstore.trusted_root());
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    command.env_remove("SIGSTORE_ID_TOKEN").envs(setup.oidc.env());
+    command.args([
+        "sign-blob",
+        path(&artifact),
+        "--signing-config",
+        path(&config),
+        "--trusted-root",
+        path(&root),
+    ]);
+    let signed = run(&mut command);
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    let asked: Vec<String> = setup.oidc.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(asked, ["/_apis/actions/idtoken?api-version=2.0&audience=sigstore"]);
+    let sent_request_token = |requests: Vec<tagwright_test_support::http::Request>| {
+        requests
+            .iter()
+            .any(|r| r.headers.iter().any(|(_, v)| v.contains(tagwright_test_support::oidc::REQUEST_TOKEN)))
+    };
+    assert!(!sent_request_token(setup.sigstore.fulcio_requests()), "the request token stays with GitHub");
+    assert!(!sent_request_token(setup.sigstore.rekor_requests()));
+    let (theirs, ours) =
+        setup.both_verify(&artifact, &setup.dir.path().join("release-manifest.json.sigstore.json"));
+    assert_eq!((theirs.code, ours.code), (0, 0), "{}\n{}", theirs.stderr, ours.stderr);
+
+    // Without `id-token: write`, the job has no token URL: the error says what to add.
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    command
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .env_remove("ACTIONS_ID_TOKEN_REQUEST_URL")
+        .env("GITHUB_ACTIONS", "true");
+    command.args(["sign-blob", path(&artifact), "--signing-config", path(&config)]);
+    let refused = run(&mut command);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("id-token: write"), "{}", refused.stderr);
+}
+
+/// Uses the stand-ins. `verify-blob` takes many files, finds each one's bundle beside it as
+/// sigstore-python does, and fails naming exactly the files that do not verify.
+#[test]
+fn verify_blob_checks_every_file_and_names_the_ones_that_fail() {
+    let setup = Setup::new();
+    let names = ["a.tgz", "b.tgz", "c.tgz"];
+    for name in names {
+        let file = setup.file(name, name.as_bytes());
+        assert_eq!(setup.sign_blob(&file, &[]).code, 0);
+    }
+    let issuer = setup.oidc.issuer();
+    let root = setup.sigstore.trusted_root();
+    let files: Vec<String> = names.iter().map(|n| path(&setup.dir.path().join(n)).to_owned()).collect();
+    let verify = |extra: &[&str]| {
+        let mut args = vec!["verify-blob", "--trusted-root", path(&root), "--certificate-identity", IDENTITY];
+        args.extend_from_slice(&["--certificate-oidc-issuer", &issuer]);
+        args.extend(files.iter().map(String::as_str));
+        args.extend_from_slice(extra);
+        attest(&args)
+    };
+    let all = verify(&["--json"]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    let document: serde_json::Value = serde_json::from_str(&all.stdout).expect("json");
+    let verified: Vec<&str> = document["verified"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|v| v["file"].as_str().expect("file"))
+        .collect();
+    assert_eq!(verified, files, "in the order given");
+    setup.file("b.tgz", b"changed");
+    let one_bad = verify(&[]);
+    assert_eq!(one_bad.code, 1);
+    assert!(
+        one_bad.stderr.contains("b.tgz: not verified") && !one_bad.stderr.contains("a.tgz"),
+        "{}",
+        one_bad.stderr
+    );
+    let ambiguous = verify(&["--bundle", path(&setup.dir.path().join("a.tgz.sigstore.json"))]);
+    assert_eq!(ambiguous.code, 2, "{}", ambiguous.stderr);
+}

@@ -140,13 +140,14 @@ enum Command {
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
-    /// Verify a Sigstore bundle (v0.1-v0.3) over a file, offline, with cosign's identity flags.
+    /// Verify Sigstore bundles (v0.1-v0.3) over files, offline, with cosign's identity flags.
     VerifyBlob {
-        /// The signed file.
-        file: PathBuf,
-        /// The bundle (`.sigstore`, `.sigstore.json`).
+        /// The signed files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The bundle of the one file given (default: FILE.sigstore.json, else FILE.sigstore).
         #[arg(long, value_name = "FILE")]
-        bundle: PathBuf,
+        bundle: Option<PathBuf>,
         #[command(flatten)]
         identity: attest::IdentityArgs,
         /// The trusted root (default: the public-good instance's, embedded).
@@ -236,8 +237,8 @@ fn main() -> ExitCode {
         Command::SignBlob { file, bundle, keyless, json } => {
             tagwright_cli::keyless::sign_blob(file, keyless, bundle.as_deref(), *json)
         }
-        Command::VerifyBlob { file, bundle, identity, trusted_root, json } => {
-            attest::verify_blob(file, bundle, identity, trusted_root.as_deref(), *json)
+        Command::VerifyBlob { files, bundle, identity, trusted_root, json } => {
+            attest::verify_blob(files, bundle.as_deref(), identity, trusted_root.as_deref(), *json)
         }
         Command::Attest { reference, predicate, predicate_type, key, registry } => {
             attest::attest(reference, predicate, predicate_type, key, registry)

@@ -14,10 +14,12 @@ use tagwright_test_support::registry::{LocalRegistry, Mode};
 
 use crate::{check_failed, cmd, setup};
 
+mod verify;
+
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Which benchmark: `checksum`, `notes`, `oci` or `sbom`.
+    /// Which benchmark: `checksum`, `notes`, `oci`, `sbom` or `verify`.
     name: String,
     /// Measured runs per tool (after one warm-up run).
     #[arg(long, default_value_t = 3)]
@@ -31,7 +33,8 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         "notes" => notes(args.runs),
         "oci" => oci(args.runs),
         "sbom" => sbom(args.runs),
-        other => bail!("unknown benchmark `{other}` (available: checksum, notes, oci, sbom)"),
+        "verify" => verify::verify(args.runs),
+        other => bail!("unknown benchmark `{other}` (available: checksum, notes, oci, sbom, verify)"),
     }
 }
 
