@@ -12,7 +12,7 @@
 use regex::Regex;
 use sigstore_verify::trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT;
 pub use sigstore_verify::trust_root::TrustedRoot;
-use sigstore_verify::types::Bundle;
+use sigstore_verify::types::{Artifact, ArtifactDigest, Bundle, Sha256Hash};
 use sigstore_verify::{VerificationPolicy, Verifier};
 
 /// A string to match exactly, or a regular expression to match anywhere in it.
@@ -133,10 +133,32 @@ impl BlobVerifier {
         Ok(BlobVerifier { verifier })
     }
 
-    /// Verifies `bundle` (JSON) over `artifact`'s bytes, then the identity.
+    /// Verifies `bundle` (JSON) over `artifact`'s bytes, then the identity. A DSSE bundle's in-toto
+    /// statement must name the artifact's digest as a subject.
     pub fn verify(
         &self,
         artifact: &[u8],
+        bundle: &str,
+        identity: &Identity,
+    ) -> Result<VerifiedBundle, BundleError> {
+        self.verify_artifact(Artifact::Blob(artifact), bundle, identity)
+    }
+
+    /// Verifies a DSSE `bundle` (JSON) whose in-toto statement names `sha256` (an OCI digest, say)
+    /// as a subject, then the identity.
+    pub fn verify_digest(
+        &self,
+        sha256: [u8; 32],
+        bundle: &str,
+        identity: &Identity,
+    ) -> Result<VerifiedBundle, BundleError> {
+        let digest = ArtifactDigest::sha256(Sha256Hash::new(sha256));
+        self.verify_artifact(Artifact::Digest(digest), bundle, identity)
+    }
+
+    fn verify_artifact(
+        &self,
+        artifact: Artifact<'_>,
         bundle: &str,
         identity: &Identity,
     ) -> Result<VerifiedBundle, BundleError> {

@@ -241,6 +241,40 @@ impl Signer {
         self.chain[1..].concat()
     }
 
+    /// Signs `payload` into a DSSE envelope (keyid empty, as cosign and sigstore-python leave it) and
+    /// logs it in Rekor as a `dsse` v0.0.1 entry.
+    pub fn sign_dsse(&self, payload_type: &str, payload: &[u8]) -> Result<DsseSignature, KeylessError> {
+        let signature: DerSignature = self.key.sign(&crate::dsse::pae(payload_type, payload));
+        let envelope = crate::dsse::Envelope {
+            payload: STANDARD.encode(payload),
+            payload_type: payload_type.to_owned(),
+            signatures: vec![crate::dsse::Signature {
+                keyid: String::new(),
+                sig: STANDARD.encode(signature.as_bytes()),
+            }],
+        };
+        let text = serde_json::to_string(&envelope).map_err(|e| KeylessError::Input(e.to_string()))?;
+        let proposed = json!({
+            "apiVersion": "0.0.1",
+            "kind": "dsse",
+            "spec": {"proposedContent": {"envelope": text, "verifiers": [STANDARD.encode(self.certificate_pem())]}}
+        });
+        let entry = self.log(&proposed)?;
+        let certificate = pem_to_der(self.certificate_pem()).unwrap_or_default();
+        Ok(DsseSignature { envelope, certificate, entry })
+    }
+
+    /// POSTs a proposed entry to Rekor and reads the logged entry.
+    fn log(&self, proposed: &Value) -> Result<LogEntry, KeylessError> {
+        let url = format!("{}/api/v1/log/entries", self.rekor);
+        let (status, answer) =
+            crate::http::post_json(&self.client, &url, proposed, None).map_err(KeylessError::Rekor)?;
+        if status != 201 {
+            return Err(KeylessError::Rekor(format!("POST {url}: HTTP {status}: {}", message(&answer))));
+        }
+        log_entry(&answer).map_err(|e| KeylessError::Rekor(format!("POST {url}: {e}")))
+    }
+
     /// Signs `bytes` and logs the signature in Rekor.
     pub fn sign(&self, bytes: &[u8]) -> Result<Signature, KeylessError> {
         let signature: DerSignature = self.key.sign(bytes);
@@ -257,13 +291,7 @@ impl Signer {
                 }
             }
         });
-        let url = format!("{}/api/v1/log/entries", self.rekor);
-        let (status, answer) =
-            crate::http::post_json(&self.client, &url, &proposed, None).map_err(KeylessError::Rekor)?;
-        if status != 201 {
-            return Err(KeylessError::Rekor(format!("POST {url}: HTTP {status}: {}", message(&answer))));
-        }
-        let entry = log_entry(&answer).map_err(|e| KeylessError::Rekor(format!("POST {url}: {e}")))?;
+        let entry = self.log(&proposed)?;
         let certificate = pem_to_der(self.certificate_pem()).unwrap_or_default();
         Ok(Signature { signature: signature.as_bytes().to_vec(), digest, certificate, entry })
     }
@@ -360,21 +388,70 @@ impl LogEntry {
     }
 }
 
+/// A keyless DSSE envelope.
+#[derive(Debug, Clone)]
+pub struct DsseSignature {
+    /// The envelope.
+    pub envelope: crate::dsse::Envelope,
+    /// The signing certificate, DER.
+    pub certificate: Vec<u8>,
+    /// Its log entry.
+    pub entry: LogEntry,
+}
+
+impl DsseSignature {
+    /// A Sigstore bundle v0.3 holding the envelope.
+    pub fn bundle(&self) -> Value {
+        bundle_v03(&self.certificate, &self.entry, "dsseEnvelope", json!(self.envelope))
+    }
+}
+
 impl Signature {
     /// A Sigstore bundle v0.3 over the signed bytes (`messageSignature`).
     pub fn bundle(&self) -> Value {
-        json!({
-            "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
-            "verificationMaterial": {
-                "certificate": {"rawBytes": STANDARD.encode(&self.certificate)},
-                "tlogEntries": [self.entry.bundle_entry()]
-            },
-            "messageSignature": {
-                "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(self.digest)},
-                "signature": STANDARD.encode(&self.signature)
-            }
-        })
+        let content = json!({
+            "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(self.digest)},
+            "signature": STANDARD.encode(&self.signature)
+        });
+        bundle_v03(&self.certificate, &self.entry, "messageSignature", content)
     }
+}
+
+/// A bundle v0.3 with a certificate, one log entry, and its content (`messageSignature` or
+/// `dsseEnvelope`).
+fn bundle_v03(certificate: &[u8], entry: &LogEntry, field: &str, content: Value) -> Value {
+    let mut bundle = json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": {
+            "certificate": {"rawBytes": STANDARD.encode(certificate)},
+            "tlogEntries": [entry.bundle_entry()]
+        }
+    });
+    bundle[field] = content;
+    bundle
+}
+
+/// An in-toto v1 Statement whose subject is a file: its name and SHA-256.
+pub fn file_statement(name: &str, bytes: &[u8], predicate_type: &str, predicate: Value) -> Vec<u8> {
+    let hex: String = Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": name, "digest": {"sha256": hex}}],
+        "predicateType": predicate_type,
+        "predicate": predicate
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// The bundle (v0.1, as cosign converts it) of a legacy `.att` layer: its DSSE envelope, its
+/// certificate (PEM) and its Rekor bundle annotation.
+pub fn legacy_dsse_bundle(
+    envelope: &crate::dsse::Envelope,
+    certificate_pem: &str,
+    entry: &LogEntry,
+) -> Option<Value> {
+    legacy(certificate_pem, entry, "dsseEnvelope", json!(envelope))
 }
 
 /// The bundle (v0.1, as cosign converts it) of a legacy `.sig` layer: its base64 signature, its
@@ -385,18 +462,24 @@ pub fn legacy_bundle(
     certificate_pem: &str,
     entry: &LogEntry,
 ) -> Option<Value> {
+    let content = json!({
+        "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(Sha256::digest(payload))},
+        "signature": signature_b64
+    });
+    legacy(certificate_pem, entry, "messageSignature", content)
+}
+
+fn legacy(certificate_pem: &str, entry: &LogEntry, field: &str, content: Value) -> Option<Value> {
     let certificate = pem_to_der(certificate_pem)?;
-    Some(json!({
+    let mut bundle = json!({
         "mediaType": "application/vnd.dev.sigstore.bundle+json;version=0.1",
         "verificationMaterial": {
             "x509CertificateChain": {"certificates": [{"rawBytes": STANDARD.encode(certificate)}]},
             "tlogEntries": [entry.bundle_entry()]
-        },
-        "messageSignature": {
-            "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(Sha256::digest(payload))},
-            "signature": signature_b64
         }
-    }))
+    });
+    bundle[field] = content;
+    Some(bundle)
 }
 
 #[cfg(test)]

@@ -231,20 +231,83 @@ pub fn attest(
     predicate: serde_json::Value,
 ) -> Result<Signed, SignatureError> {
     let digest = resolve(registry, target)?;
-    let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h).to_owned();
-    let statement = json!({
-        "_type": "https://in-toto.io/Statement/v1",
-        "subject": [{"name": format!("{}/{}", target.host, target.repository), "digest": {"sha256": hex}}],
-        "predicateType": predicate_type,
-        "predicate": predicate
-    });
-    let envelope =
-        crate::dsse::sign("application/vnd.in-toto+json", statement.to_string().as_bytes(), key, None)
-            .map_err(|e| SignatureError::Invalid { reference: shown(target), message: e.to_string() })?;
+    let statement = statement(target, &digest, predicate_type, predicate);
+    let envelope = crate::dsse::sign(IN_TOTO, &statement, key, None)
+        .map_err(|e| SignatureError::Invalid { reference: shown(target), message: e.to_string() })?;
     let body = serde_json::to_vec(&envelope).unwrap_or_default();
     let annotations = [
         (SIGNATURE_ANNOTATION.to_owned(), String::new()),
         ("predicateType".to_owned(), predicate_type.to_owned()),
+    ]
+    .into();
+    append(registry, target, digest, &attestation_tag, DSSE_ENVELOPE, &body, annotations)
+}
+
+/// The payload type of in-toto statements.
+pub const IN_TOTO: &str = "application/vnd.in-toto+json";
+
+/// An in-toto v1 Statement whose subject is `digest` (named by its repository).
+fn statement(
+    target: &RegistryRef,
+    digest: &Digest,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> Vec<u8> {
+    let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h).to_owned();
+    json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": format!("{}/{}", target.host, target.repository), "digest": {"sha256": hex}}],
+        "predicateType": predicate_type,
+        "predicate": predicate
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// The 32 bytes of a `sha256:` digest.
+fn sha256_bytes(digest: &Digest) -> [u8; 32] {
+    let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h);
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = hex.get(2 * i..2 * i + 2).and_then(|h| u8::from_str_radix(h, 16).ok()).unwrap_or(0);
+    }
+    out
+}
+
+/// Attests the artifact at `target` keylessly: the statement as [`attest`] makes it, signed by
+/// `signer` into a DSSE envelope logged in Rekor (a `dsse` entry), which must verify against `root`
+/// before it is pushed. The `.att` layer carries cosign's keyless annotations.
+pub fn attest_keyless(
+    registry: &Registry,
+    target: &RegistryRef,
+    signer: &crate::keyless::Signer,
+    root: &crate::bundle::TrustedRoot,
+    predicate_type: &str,
+    predicate: serde_json::Value,
+) -> Result<Signed, SignatureError> {
+    let digest = resolve(registry, target)?;
+    let invalid = |message: String| SignatureError::Invalid { reference: shown(target), message };
+    let statement = statement(target, &digest, predicate_type, predicate);
+    let signature = signer.sign_dsse(IN_TOTO, &statement).map_err(|e| invalid(e.to_string()))?;
+    let verifier = crate::bundle::BlobVerifier::new(root).map_err(|e| invalid(e.to_string()))?;
+    verifier
+        .verify_digest(
+            sha256_bytes(&digest),
+            &signature.bundle().to_string(),
+            &crate::bundle::Identity::any(),
+        )
+        .map_err(|e| {
+            invalid(format!(
+                "the attestation Fulcio and Rekor made does not verify, so it was not pushed: {e}"
+            ))
+        })?;
+    let body = serde_json::to_vec(&signature.envelope).unwrap_or_default();
+    let annotations = [
+        (SIGNATURE_ANNOTATION.to_owned(), String::new()),
+        ("predicateType".to_owned(), predicate_type.to_owned()),
+        (CERTIFICATE_ANNOTATION.to_owned(), signer.certificate_pem().to_owned()),
+        (CHAIN_ANNOTATION.to_owned(), signer.chain_pem()),
+        (BUNDLE_ANNOTATION.to_owned(), signature.entry.rekor_bundle_annotation()),
     ]
     .into();
     append(registry, target, digest, &attestation_tag, DSSE_ENVELOPE, &body, annotations)
@@ -305,6 +368,17 @@ pub fn verify_attestations(
     keys: &[VerifyingKey],
     predicate_type: Option<&str>,
 ) -> Result<Vec<serde_json::Value>, SignatureError> {
+    verify_attestations_with(registry, target, Trust::Keys(keys), predicate_type)
+}
+
+/// Verifies the artifact's attestations against `trust` (keys, or keyless with an identity), as
+/// [`verify_attestations`] does with keys.
+pub fn verify_attestations_with(
+    registry: &Registry,
+    target: &RegistryRef,
+    trust: Trust<'_>,
+    predicate_type: Option<&str>,
+) -> Result<Vec<serde_json::Value>, SignatureError> {
     let digest = resolve(registry, target)?;
     let reference = format!("{}/{}@{digest}", target.host, target.repository);
     let unverified = |reason: String| SignatureError::Unverified { reference: reference.clone(), reason };
@@ -313,11 +387,10 @@ pub fn verify_attestations(
     if layers.is_empty() {
         return Err(unverified(format!("no attestations: the tag {tag} does not exist")));
     }
-    let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h);
     let mut statements = Vec::new();
     let mut reasons = Vec::new();
     for layer in layers.iter().filter(|l| l.media_type == DSSE_ENVELOPE) {
-        match check_attestation(&fetch(registry, target, layer), keys, hex, predicate_type) {
+        match check_attestation(&fetch(registry, target, layer), layer, trust, &digest, predicate_type) {
             Ok(statement) => statements.push(statement),
             Err(reason) => reasons.push(reason),
         }
@@ -333,20 +406,40 @@ pub fn verify_attestations(
     Ok(statements)
 }
 
-/// One attestation layer's blob: the envelope's signature, the statement's subject, its type.
+/// One attestation layer's blob: the envelope's signature (by a key, or keyless through its
+/// annotations), the statement's subject, its type.
 fn check_attestation(
     blob: &Result<Vec<u8>, String>,
-    keys: &[VerifyingKey],
-    hex: &str,
+    layer: &SigLayer,
+    trust: Trust<'_>,
+    digest: &Digest,
     predicate_type: Option<&str>,
 ) -> Result<serde_json::Value, String> {
     let bytes = blob.as_ref().map_err(Clone::clone)?;
     let envelope: crate::dsse::Envelope =
         serde_json::from_slice(bytes).map_err(|e| format!("not a DSSE envelope: {e}"))?;
-    let verified = crate::dsse::verify(&envelope, keys)
-        .map_err(|_| "the envelope's signature does not verify with the key".to_owned())?;
+    let payload = match trust {
+        Trust::Keys(keys) => {
+            crate::dsse::verify(&envelope, keys)
+                .map_err(|_| "the envelope's signature does not verify with the key".to_owned())?
+                .payload
+        }
+        Trust::Keyless { root, identity } => {
+            let (certificate, entry) = keyless_annotations(layer)?;
+            let bundle = crate::keyless::legacy_dsse_bundle(&envelope, certificate, &entry)
+                .ok_or_else(|| format!("the {CERTIFICATE_ANNOTATION} annotation is not a PEM certificate"))?;
+            let verifier = crate::bundle::BlobVerifier::new(root).map_err(|e| e.to_string())?;
+            verifier
+                .verify_digest(sha256_bytes(digest), &bundle.to_string(), identity)
+                .map_err(|e| e.to_string())?;
+            STANDARD
+                .decode(&envelope.payload)
+                .map_err(|_| "the envelope's payload is not base64".to_owned())?
+        }
+    };
     let statement: serde_json::Value =
-        serde_json::from_slice(&verified.payload).map_err(|_| "the statement is not JSON".to_owned())?;
+        serde_json::from_slice(&payload).map_err(|_| "the statement is not JSON".to_owned())?;
+    let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h);
     if !statement["subject"].as_array().into_iter().flatten().any(|s| s["digest"]["sha256"] == hex) {
         return Err(format!("the statement's subject is not sha256:{hex}"));
     }
@@ -356,6 +449,20 @@ fn check_attestation(
         return Err(format!("the predicate type is {}, not {wanted}", statement["predicateType"]));
     }
     Ok(statement)
+}
+
+/// A keyless layer's certificate (PEM) and its Rekor entry, from cosign's annotations.
+fn keyless_annotations(layer: &SigLayer) -> Result<(&str, crate::keyless::LogEntry), String> {
+    let annotation = |name: &str| {
+        layer
+            .annotations
+            .get(name)
+            .map(String::as_str)
+            .ok_or_else(|| format!("a layer has no {name} annotation (not keyless)"))
+    };
+    let entry = crate::keyless::LogEntry::from_rekor_bundle_annotation(annotation(BUNDLE_ANNOTATION)?)
+        .ok_or_else(|| format!("the {BUNDLE_ANNOTATION} annotation is malformed"))?;
+    Ok((annotation(CERTIFICATE_ANNOTATION)?, entry))
 }
 
 /// A layer's blob, by its descriptor's digest and size (at most 1 MiB).

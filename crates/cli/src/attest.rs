@@ -170,6 +170,21 @@ pub(crate) fn signature_failure(err: signature::SignatureError) -> Failure {
     }
 }
 
+/// The key of a key-based signature, or `None` to sign keylessly; both or neither is bad usage.
+fn key_or_keyless(
+    key: Option<&Path>,
+    keyless: &crate::keyless::KeylessArgs,
+) -> Result<Option<dsse::SigningKey>, Failure> {
+    match (key, keyless.keyless) {
+        (Some(_), false) if keyless.any_option() => Err(Failure::input(
+            "--identity-token, --fulcio-url, --rekor-url and --signing-config go with --keyless, not --key",
+        )),
+        (Some(key), false) => Ok(Some(private_key(key)?)),
+        (None, true) => Ok(None),
+        _ => Err(Failure::input("sign with --key KEY or --keyless")),
+    }
+}
+
 /// `attest sign REF --key KEY | --keyless`: the `.sig` tag, by digest.
 pub fn sign(
     reference: &str,
@@ -177,15 +192,8 @@ pub fn sign(
     keyless: &crate::keyless::KeylessArgs,
     args: &RegistryArgs,
 ) -> Result<(), Failure> {
-    let key = match (key, keyless.keyless) {
-        (Some(_), false) if keyless.any_option() => {
-            return Err(Failure::input(
-                "--identity-token, --fulcio-url, --rekor-url and --signing-config go with --keyless, not --key",
-            ));
-        }
-        (Some(key), false) => private_key(key)?,
-        (None, true) => return crate::keyless::sign(reference, keyless, args),
-        _ => return Err(Failure::input("sign with --key KEY or --keyless")),
+    let Some(key) = key_or_keyless(key, keyless)? else {
+        return crate::keyless::sign(reference, keyless, args);
     };
     if !matches!(key, dsse::SigningKey::P256(_)) {
         return Err(Failure::input("cosign signatures are ECDSA P-256: this key is Ed25519"));
@@ -253,24 +261,37 @@ pub fn predicate_type(name: &str) -> Result<String, Failure> {
     .to_owned())
 }
 
-/// `attest attest REF --predicate FILE --type TYPE --key KEY`.
-pub fn attest(
-    reference: &str,
-    predicate: &Path,
-    kind: &str,
-    key: &Path,
-    args: &RegistryArgs,
-) -> Result<(), Failure> {
-    let predicate_type = predicate_type(kind)?;
-    let key = private_key(key)?;
+/// A predicate file's JSON; a whole in-toto statement gives its `predicate`.
+pub(crate) fn read_predicate(predicate: &Path) -> Result<serde_json::Value, Failure> {
     let mut value: serde_json::Value = serde_json::from_slice(&read(predicate)?)
         .map_err(|e| Failure::input(format!("{}: not JSON: {e}", predicate.display())))?;
     if value.get("_type").is_some() && value.get("predicate").is_some() {
         value = value["predicate"].take();
     }
+    Ok(value)
+}
+
+/// `attest attest REF --predicate FILE --type TYPE --key KEY | --keyless`.
+pub fn attest(
+    reference: &str,
+    predicate: &Path,
+    kind: &str,
+    key: Option<&Path>,
+    keyless: &crate::keyless::KeylessArgs,
+    args: &RegistryArgs,
+) -> Result<(), Failure> {
+    let predicate_type = predicate_type(kind)?;
+    let key = key_or_keyless(key, keyless)?;
+    let value = read_predicate(predicate)?;
     let (registry, target) = registry_target(reference, args)?;
-    let signed =
-        signature::attest(&registry, &target, &key, &predicate_type, value).map_err(signature_failure)?;
+    let signed = match key {
+        Some(key) => signature::attest(&registry, &target, &key, &predicate_type, value),
+        None => {
+            let (signer, root) = keyless.signer()?;
+            signature::attest_keyless(&registry, &target, &signer, &root, &predicate_type, value)
+        }
+    }
+    .map_err(signature_failure)?;
     let text = format!(
         "Attested {} ({predicate_type}; {} attestation(s) in {})\n",
         signed.digest, signed.signatures, signed.signature
@@ -278,19 +299,29 @@ pub fn attest(
     crate::report(args.json, &signed, &text)
 }
 
-/// `attest verify-attestation REF --key PUB [--type TYPE] --insecure-ignore-tlog`: the statements.
+/// `attest verify-attestation REF [--type TYPE]` with `--key PUB --insecure-ignore-tlog`, or keyless
+/// with the identity flags: the statements.
 pub fn verify_attestation(
     reference: &str,
     keys: &[PathBuf],
     kind: Option<&str>,
     ignore_tlog: bool,
+    keyless: (&IdentityArgs, Option<&Path>),
     args: &RegistryArgs,
 ) -> Result<(), Failure> {
-    let keys = public_keys(keys, ignore_tlog)?;
     let wanted = kind.map(predicate_type).transpose()?;
-    let (registry, target) = registry_target(reference, args)?;
-    let statements = signature::verify_attestations(&registry, &target, &keys, wanted.as_deref())
-        .map_err(signature_failure)?;
+    let statements = if keys.is_empty() {
+        let identity = keyless.0.identity()?;
+        let root = crate::keyless::trusted_root(keyless.1)?;
+        let (registry, target) = registry_target(reference, args)?;
+        let trust = signature::Trust::Keyless { root: &root, identity: &identity };
+        signature::verify_attestations_with(&registry, &target, trust, wanted.as_deref())
+    } else {
+        let keys = public_keys(keys, ignore_tlog)?;
+        let (registry, target) = registry_target(reference, args)?;
+        signature::verify_attestations(&registry, &target, &keys, wanted.as_deref())
+    }
+    .map_err(signature_failure)?;
     #[derive(serde::Serialize)]
     struct Statements {
         statements: Vec<serde_json::Value>,

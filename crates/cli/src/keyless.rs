@@ -36,6 +36,19 @@ pub struct KeylessArgs {
     pub trusted_root: Option<PathBuf>,
 }
 
+/// Where a blob's bundle goes, how it is signed, and `--json`.
+#[derive(Debug, clap::Args)]
+pub struct BlobArgs {
+    /// Where the bundle goes (default: FILE.sigstore.json).
+    #[arg(long, value_name = "FILE")]
+    pub bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessArgs,
+    /// Print one JSON document.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// A trusted root from a file, or the embedded public-good one.
 pub fn trusted_root(path: Option<&Path>) -> Result<TrustedRoot, Failure> {
     let json = match path {
@@ -124,24 +137,47 @@ pub fn sign(reference: &str, keyless: &KeylessArgs, args: &RegistryArgs) -> Resu
     crate::report(args.json, &signed, &text)
 }
 
-/// `attest sign-blob FILE --keyless [--bundle OUT]`: a Sigstore bundle v0.3 beside the file.
-pub fn sign_blob(
-    file: &Path,
-    keyless: &KeylessArgs,
-    output: Option<&Path>,
-    json: bool,
-) -> Result<(), Failure> {
+/// `attest sign-blob FILE [--bundle OUT]`: a Sigstore bundle v0.3 beside the file.
+pub fn sign_blob(file: &Path, args: &BlobArgs) -> Result<(), Failure> {
     let artifact = read(file)?;
-    let (signer, root) = keyless.signer()?;
+    let (signer, root) = args.keyless.signer()?;
     let signature = signer.sign(&artifact).map_err(keyless_failure)?;
-    let text = serde_json::to_string(&signature.bundle()).map_err(|e| Failure::input(e.to_string()))?;
-    let verified = bundle::verify_blob(&artifact, &text, &root, &Identity::any()).map_err(|e| {
+    let index = signature.entry.log_index;
+    write_bundle(file, &artifact, &signature.bundle(), index, &root, args)
+}
+
+/// `attest attest-blob FILE --predicate P --type T [--bundle OUT]`: a DSSE bundle v0.3 of an in-toto
+/// statement whose subject is the file (its name and SHA-256).
+pub fn attest_blob(file: &Path, predicate: &Path, kind: &str, args: &BlobArgs) -> Result<(), Failure> {
+    let predicate_type = crate::attest::predicate_type(kind)?;
+    let predicate = crate::attest::read_predicate(predicate)?;
+    let artifact = read(file)?;
+    let name = file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let statement = tagwright_attest::keyless::file_statement(&name, &artifact, &predicate_type, predicate);
+    let (signer, root) = args.keyless.signer()?;
+    let signature = signer.sign_dsse(signature::IN_TOTO, &statement).map_err(keyless_failure)?;
+    let index = signature.entry.log_index;
+    write_bundle(file, &artifact, &signature.bundle(), index, &root, args)
+}
+
+/// Verifies our own bundle over `artifact` against `root`, then writes it (`FILE.sigstore.json` by
+/// default) and reports who signed.
+fn write_bundle(
+    file: &Path,
+    artifact: &[u8],
+    bundle_json: &serde_json::Value,
+    log_index: i64,
+    root: &TrustedRoot,
+    args: &BlobArgs,
+) -> Result<(), Failure> {
+    let text = bundle_json.to_string();
+    let verified = bundle::verify_blob(artifact, &text, root, &Identity::any()).map_err(|e| {
         Failure::check(format!(
             "the bundle Fulcio and Rekor made does not verify, so it was not written: {e}"
         ))
     })?;
     let default = PathBuf::from(format!("{}.sigstore.json", file.display()));
-    let output = output.unwrap_or(&default);
+    let output = args.bundle.as_deref().unwrap_or(&default);
     tagwright_fs::write_output(output, text.as_bytes())
         .map_err(|e| Failure::input(format!("{}: {e}", output.display())))?;
     #[derive(serde::Serialize)]
@@ -151,21 +187,16 @@ pub fn sign_blob(
         issuer: &'a str,
         log_index: i64,
     }
-    let report = SignedBlob {
-        bundle: output,
-        identity: &verified.identity,
-        issuer: &verified.issuer,
-        log_index: signature.entry.log_index,
-    };
+    let report =
+        SignedBlob { bundle: output, identity: &verified.identity, issuer: &verified.issuer, log_index };
     let text = format!(
-        "Signed {} as {} ({}); Rekor entry {}; bundle: {}\n",
+        "Signed {} as {} ({}); Rekor entry {log_index}; bundle: {}\n",
         file.display(),
         verified.identity,
         verified.issuer,
-        signature.entry.log_index,
         output.display()
     );
-    crate::report(json, &report, &text)
+    crate::report(args.json, &report, &text)
 }
 
 /// `attest verify REF` with identity flags: keyless `.sig` signatures.

@@ -102,14 +102,19 @@ impl Setup {
         (theirs, ours)
     }
 
-    /// `attest sign-blob FILE --identity-token T --signing-config C --trusted-root R`.
-    fn sign_blob(&self, file: &Path, extra: &[&str]) -> Run {
+    /// `attest ARGS… --identity-token T --signing-config C --trusted-root R`, with a fresh token.
+    fn keyless(&self, args: &[&str]) -> Run {
         let token = self.oidc.token("sigstore");
         let (config, root) = (self.sigstore.signing_config(), self.sigstore.trusted_root());
-        let mut args = vec!["sign-blob", path(file), "--identity-token", &token];
-        args.extend_from_slice(&["--signing-config", path(&config), "--trusted-root", path(&root)]);
-        args.extend_from_slice(extra);
-        attest(&args)
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--identity-token", &token, "--signing-config", path(&config)]);
+        all.extend_from_slice(&["--trusted-root", path(&root)]);
+        attest(&all)
+    }
+
+    /// `attest sign-blob FILE EXTRA…`, keylessly.
+    fn sign_blob(&self, file: &Path, extra: &[&str]) -> Run {
+        self.keyless(&[&["sign-blob", path(file)], extra].concat())
     }
 }
 
@@ -238,20 +243,8 @@ fn keyless_chart_signatures_verify_and_every_attack_is_refused() {
     let pushed = oci_publish(&["--json", "chart", "push", path(&chart), &format!("oci://{host}/charts")]);
     assert_eq!(pushed.code, 0, "{}", pushed.stderr);
     let reference = format!("{host}/charts/advisoryhub:1.2.0");
-    let token = setup.oidc.token("sigstore");
-    let (config, root) = (setup.sigstore.signing_config(), setup.sigstore.trusted_root());
-    let keyless = [
-        "--keyless",
-        "--identity-token",
-        &token,
-        "--signing-config",
-        path(&config),
-        "--trusted-root",
-        path(&root),
-    ];
-    let mut sign_args = vec!["sign", &reference, "--json"];
-    sign_args.extend_from_slice(&keyless);
-    let signed = attest(&sign_args);
+    let root = setup.sigstore.trusted_root();
+    let signed = setup.keyless(&["sign", &reference, "--json", "--keyless"]);
     assert_eq!(signed.code, 0, "{}", signed.stderr);
     let signed: serde_json::Value = serde_json::from_str(&signed.stdout).expect("json");
     let digest = signed["digest"].as_str().expect("digest").to_owned();
@@ -317,19 +310,7 @@ fn keyless_chart_signatures_verify_and_every_attack_is_refused() {
     setup
         .oidc
         .set_claim("job_workflow_ref", "acme/advisoryhub/.github/workflows/nightly.yml@refs/heads/main");
-    let other_token = setup.oidc.token("sigstore");
-    let mut other_args = vec!["sign", &reference];
-    let other_keyless = [
-        "--keyless",
-        "--identity-token",
-        &other_token,
-        "--signing-config",
-        path(&config),
-        "--trusted-root",
-        path(&root),
-    ];
-    other_args.extend_from_slice(&other_keyless);
-    assert_eq!(attest(&other_args).code, 0);
+    assert_eq!(setup.keyless(&["sign", &reference, "--keyless"]).code, 0);
     let two = sig_manifest(&sig_tag);
     assert_eq!(two["layers"].as_array().map(Vec::len), Some(2));
     let mut only_other = two.clone();
@@ -462,4 +443,114 @@ fn verify_blob_checks_every_file_and_names_the_ones_that_fail() {
     );
     let ambiguous = verify(&["--bundle", path(&setup.dir.path().join("a.tgz.sigstore.json"))]);
     assert_eq!(ambiguous.code, 2, "{}", ambiguous.stderr);
+}
+
+/// A SLSA v1 provenance predicate, minimal and valid.
+const PROVENANCE: &str = r#"{"buildDefinition":{"buildType":"https://actions.github.io/buildtypes/workflow/v1","externalParameters":{"workflow":{"ref":"refs/tags/v1.2.0","repository":"https://github.com/acme/advisoryhub","path":".github/workflows/release.yml"}},"internalParameters":{},"resolvedDependencies":[]},"runDetails":{"builder":{"id":"https://github.com/acme/advisoryhub/.github/workflows/release.yml@refs/tags/v1.2.0"},"metadata":{"invocationId":"https://github.com/acme/advisoryhub/actions/runs/1/attempts/1"}}}"#;
+
+/// Uses the stand-ins. DSSE bundles both ways: sigstore-python's `sigstore attest` (logged as a dsse
+/// entry) verifies with our `verify-blob`, and ours (`attest attest-blob`) with sigstore-python; a
+/// changed file fails in both, because the statement's subject no longer matches.
+#[test]
+fn dsse_bundles_verify_both_ways() {
+    let setup = Setup::new();
+    let predicate = setup.file("provenance.json", PROVENANCE.as_bytes());
+    let theirs_file = setup.file("theirs.whl", b"wheel bytes");
+    let theirs_bundle = setup.dir.path().join("theirs.whl.sigstore.json");
+    let mut command = peer_command("sigstore");
+    command.arg("--trust-config").arg(setup.sigstore.trust_config());
+    command.args([
+        "attest",
+        "--predicate-type",
+        "https://slsa.dev/provenance/v1",
+        "--predicate",
+        path(&predicate),
+    ]);
+    command.args([
+        "--identity-token",
+        &setup.oidc.token("sigstore"),
+        "--bundle",
+        path(&theirs_bundle),
+        path(&theirs_file),
+    ]);
+    let attested = run(&mut command);
+    assert_eq!(attested.code, 0, "sigstore attest:\n{}\n{}", attested.stdout, attested.stderr);
+    let bundle: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&theirs_bundle).expect("bundle")).expect("json");
+    assert_eq!(bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["kind"], "dsse");
+
+    let ours_file = setup.file("ours.tgz", b"chart bytes");
+    let ours = setup.keyless(&[
+        "attest-blob",
+        path(&ours_file),
+        "--predicate",
+        path(&predicate),
+        "--type",
+        "slsaprovenance1",
+    ]);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let ours_bundle = setup.dir.path().join("ours.tgz.sigstore.json");
+
+    for (file, bundle) in [(&theirs_file, &theirs_bundle), (&ours_file, &ours_bundle)] {
+        let (python, rust) = setup.both_verify(file, bundle);
+        assert_eq!(python.code, 0, "sigstore verify {}:\n{}", file.display(), python.stderr);
+        assert_eq!(rust.code, 0, "attest verify-blob {}: {}", file.display(), rust.stderr);
+        std::fs::write(file, b"changed").expect("write");
+        let (python, rust) = setup.both_verify(file, bundle);
+        assert_ne!(python.code, 0, "sigstore-python refuses a changed {}", file.display());
+        assert_eq!(rust.code, 1, "{}", rust.stderr);
+    }
+}
+
+/// Uses the stand-ins, and the real registry. `attest attest --keyless` attaches provenance to a
+/// chart as cosign's `.att` tag; `verify-attestation` with the identity flags prints the statement,
+/// and refuses another identity and another predicate type.
+#[test]
+fn keyless_attestations_of_a_chart_verify_with_the_identity_flags() {
+    let setup = Setup::new();
+    let registry = LocalRegistry::start(Mode::Plain);
+    let host = registry.host().to_owned();
+    let chart = chart(setup.dir.path());
+    assert_eq!(oci_publish(&["chart", "push", path(&chart), &format!("oci://{host}/charts")]).code, 0);
+    let reference = format!("{host}/charts/advisoryhub:1.2.0");
+    let predicate = setup.file("provenance.json", PROVENANCE.as_bytes());
+    let root = setup.sigstore.trusted_root();
+    let attested = setup.keyless(&[
+        "attest",
+        &reference,
+        "--predicate",
+        path(&predicate),
+        "--type",
+        "slsaprovenance1",
+        "--keyless",
+    ]);
+    assert_eq!(attested.code, 0, "{}", attested.stderr);
+    let issuer = setup.oidc.issuer();
+    let verify = |identity: &str, kind: &str| {
+        attest(&[
+            "verify-attestation",
+            &reference,
+            "--type",
+            kind,
+            "--certificate-identity-regexp",
+            identity,
+            "--certificate-oidc-issuer",
+            &issuer,
+            "--trusted-root",
+            path(&root),
+            "--json",
+        ])
+    };
+    let ok = verify(WORKFLOW_REGEXP, "slsaprovenance1");
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    let document: serde_json::Value = serde_json::from_str(&ok.stdout).expect("json");
+    let statement = &document["statements"][0];
+    assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(statement["predicate"], serde_json::from_str::<serde_json::Value>(PROVENANCE).expect("json"));
+    let other = verify(r"https://github.com/acme/other/", "slsaprovenance1");
+    assert_eq!(other.code, 1, "{}", other.stderr);
+    assert!(other.stderr.contains("does not match"), "{}", other.stderr);
+    let sbom = verify(WORKFLOW_REGEXP, "cyclonedx");
+    assert_eq!(sbom.code, 1, "{}", sbom.stderr);
+    assert!(sbom.stderr.contains("predicate type"), "{}", sbom.stderr);
 }

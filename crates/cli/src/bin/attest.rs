@@ -78,14 +78,8 @@ enum Command {
     SignBlob {
         /// The file.
         file: PathBuf,
-        /// Where the bundle goes.
-        #[arg(long, value_name = "FILE")]
-        bundle: Option<PathBuf>,
         #[command(flatten)]
-        keyless: tagwright_cli::keyless::KeylessArgs,
-        /// Print one JSON document.
-        #[arg(long)]
-        json: bool,
+        blob: tagwright_cli::keyless::BlobArgs,
     },
     /// Verify an OCI artifact's `.sig` signatures with a public key, or keyless ones with the
     /// identity flags; exit 1 naming the check that failed.
@@ -119,18 +113,40 @@ enum Command {
         #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
         predicate_type: String,
         /// cosign's key file (password: COSIGN_PASSWORD), or a PKCS#8 PEM key.
-        #[arg(long, value_name = "KEY")]
-        key: PathBuf,
+        #[arg(long, value_name = "KEY", conflicts_with = "keyless")]
+        key: Option<PathBuf>,
+        #[command(flatten)]
+        keyless: tagwright_cli::keyless::KeylessArgs,
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
-    /// Verify an OCI artifact's `.att` attestations with a public key and print the statements.
+    /// Attest a file keylessly: an in-toto statement whose subject is the file, in a DSSE envelope,
+    /// into a Sigstore bundle v0.3 (`FILE.sigstore.json`, or --bundle).
+    AttestBlob {
+        /// The file.
+        file: PathBuf,
+        /// The predicate (JSON); a whole in-toto statement gives its `predicate`.
+        #[arg(long, value_name = "FILE")]
+        predicate: PathBuf,
+        /// slsaprovenance1, slsaprovenance, cyclonedx, spdxjson, custom, or a URI.
+        #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+        predicate_type: String,
+        #[command(flatten)]
+        blob: tagwright_cli::keyless::BlobArgs,
+    },
+    /// Verify an OCI artifact's `.att` attestations with a public key, or keyless ones with the
+    /// identity flags, and print the statements.
     VerifyAttestation {
         /// The artifact: HOST/REPO:TAG or HOST/REPO@sha256:….
         reference: String,
         /// The public key (`cosign.pub`, PKIX PEM). Repeatable.
-        #[arg(long = "key", value_name = "PUB", required = true)]
+        #[arg(long = "key", value_name = "PUB")]
         keys: Vec<PathBuf>,
+        #[command(flatten)]
+        identity: attest::IdentityArgs,
+        /// The trusted root of keyless attestations (default: the public-good instance's, embedded).
+        #[arg(long, value_name = "FILE")]
+        trusted_root: Option<PathBuf>,
         /// Only attestations of this predicate type (the names `attest attest --type` takes).
         #[arg(long = "type", value_name = "TYPE")]
         predicate_type: Option<String>,
@@ -234,24 +250,32 @@ fn main() -> ExitCode {
         Command::Sign { reference, key, keyless, registry } => {
             attest::sign(reference, key.as_deref(), keyless, registry)
         }
-        Command::SignBlob { file, bundle, keyless, json } => {
-            tagwright_cli::keyless::sign_blob(file, keyless, bundle.as_deref(), *json)
-        }
+        Command::SignBlob { file, blob } => tagwright_cli::keyless::sign_blob(file, blob),
         Command::VerifyBlob { files, bundle, identity, trusted_root, json } => {
             attest::verify_blob(files, bundle.as_deref(), identity, trusted_root.as_deref(), *json)
         }
-        Command::Attest { reference, predicate, predicate_type, key, registry } => {
-            attest::attest(reference, predicate, predicate_type, key, registry)
+        Command::Attest { reference, predicate, predicate_type, key, keyless, registry } => {
+            attest::attest(reference, predicate, predicate_type, key.as_deref(), keyless, registry)
         }
-        Command::VerifyAttestation { reference, keys, predicate_type, insecure_ignore_tlog, registry } => {
-            attest::verify_attestation(
-                reference,
-                keys,
-                predicate_type.as_deref(),
-                *insecure_ignore_tlog,
-                registry,
-            )
+        Command::AttestBlob { file, predicate, predicate_type, blob } => {
+            tagwright_cli::keyless::attest_blob(file, predicate, predicate_type, blob)
         }
+        Command::VerifyAttestation {
+            reference,
+            keys,
+            identity,
+            trusted_root,
+            predicate_type,
+            insecure_ignore_tlog,
+            registry,
+        } => attest::verify_attestation(
+            reference,
+            keys,
+            predicate_type.as_deref(),
+            *insecure_ignore_tlog,
+            (identity, trusted_root.as_deref()),
+            registry,
+        ),
         Command::Verify { reference, keys, identity, trusted_root, insecure_ignore_tlog, registry } => {
             attest::verify(
                 reference,

@@ -1,6 +1,6 @@
 //! A stand-in for Rekor v1 (it cannot run here), following its OpenAPI description:
 //! `POST /api/v1/log/entries` (hashedrekord v0.0.1, the kind cosign and sigstore-python log for
-//! signatures), `GET /api/v1/log/entries/{uuid}`, `GET /api/v1/log` and `GET /api/v1/log/publicKey`.
+//! signatures, and dsse v0.0.1, which sigstore-python logs for attestations), `GET /api/v1/log/entries/{uuid}`, `GET /api/v1/log` and `GET /api/v1/log/publicKey`.
 //!
 //! It keeps a real RFC 6962 Merkle tree over the canonicalized entry bodies, checks each proposed
 //! signature against its certificate's key before logging it (as Rekor does), and answers with the
@@ -210,7 +210,7 @@ impl Log {
     /// `POST /api/v1/log/entries`: validates a hashedrekord v0.0.1 proposal, logs its canonical
     /// form, answers 201 with the entry (409 if it is already logged).
     fn post(&mut self, body: &[u8]) -> Response {
-        let body = match canonical_hashedrekord(body) {
+        let body = match canonical_body(body) {
             Ok(body) => body,
             Err(message) => return error(400, &message),
         };
@@ -232,14 +232,80 @@ impl Log {
     }
 }
 
-/// The canonical body Rekor stores for a proposed hashedrekord v0.0.1 entry, after checking that
-/// the signature verifies over the hash with the key of the certificate (or public key) it names.
-fn canonical_hashedrekord(proposed: &[u8]) -> Result<Vec<u8>, String> {
+/// The canonical body Rekor stores for a proposed entry: hashedrekord or dsse, v0.0.1.
+fn canonical_body(proposed: &[u8]) -> Result<Vec<u8>, String> {
     let proposed: Value = serde_json::from_slice(proposed).map_err(|e| format!("not JSON: {e}"))?;
-    if proposed["kind"] != "hashedrekord" || proposed["apiVersion"] != "0.0.1" {
-        return Err(format!("unsupported entry kind {} {}", proposed["kind"], proposed["apiVersion"]));
+    match (proposed["kind"].as_str(), proposed["apiVersion"].as_str()) {
+        (Some("hashedrekord"), Some("0.0.1")) => canonical_hashedrekord(&proposed["spec"]),
+        (Some("dsse"), Some("0.0.1")) => canonical_dsse(&proposed["spec"]),
+        _ => Err(format!("unsupported entry kind {} {}", proposed["kind"], proposed["apiVersion"])),
     }
-    let spec = &proposed["spec"];
+}
+
+/// The P-256 key of a base64 PEM certificate or public key.
+fn verifier_key(public_key: &str) -> Result<p256::ecdsa::VerifyingKey, String> {
+    let pem = STANDARD.decode(public_key).map_err(|_| "a public key is not base64".to_owned())?;
+    let pem = String::from_utf8(pem).map_err(|_| "a public key is not PEM".to_owned())?;
+    let spki = if pem.contains("BEGIN CERTIFICATE") {
+        let certificate =
+            x509_cert::Certificate::from_pem(pem.as_bytes()).map_err(|e| format!("the certificate: {e}"))?;
+        certificate.tbs_certificate.subject_public_key_info.to_der().map_err(|e| e.to_string())?
+    } else {
+        p256::PublicKey::from_public_key_pem(&pem)
+            .map(|k| p256::pkcs8::EncodePublicKey::to_public_key_der(&k).expect("der").as_bytes().to_vec())
+            .map_err(|e| format!("the public key: {e}"))?
+    };
+    p256::ecdsa::VerifyingKey::from_public_key_der(&spki)
+        .map_err(|_| "only ECDSA P-256 keys are supported".to_owned())
+}
+
+/// A dsse v0.0.1 proposal (`proposedContent`: the envelope as JSON text, and its verifiers): every
+/// signature must verify over the envelope's PAE with one of the verifiers, as Rekor requires.
+fn canonical_dsse(spec: &Value) -> Result<Vec<u8>, String> {
+    use p256::ecdsa::signature::Verifier as _;
+    let content = &spec["proposedContent"];
+    let envelope_text = content["envelope"].as_str().ok_or("proposedContent.envelope is missing")?;
+    let envelope: Value = serde_json::from_str(envelope_text).map_err(|e| format!("the envelope: {e}"))?;
+    let payload = STANDARD
+        .decode(envelope["payload"].as_str().unwrap_or_default())
+        .map_err(|_| "the envelope's payload is not base64".to_owned())?;
+    let payload_type = envelope["payloadType"].as_str().unwrap_or_default();
+    let mut pae = format!("DSSEv1 {} {payload_type} {} ", payload_type.len(), payload.len()).into_bytes();
+    pae.extend_from_slice(&payload);
+    let verifiers: Vec<&str> =
+        content["verifiers"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    let keys = verifiers.iter().map(|v| verifier_key(v)).collect::<Result<Vec<_>, _>>()?;
+    let mut signatures = Vec::new();
+    for signature in envelope["signatures"].as_array().into_iter().flatten() {
+        let encoded = signature["sig"].as_str().unwrap_or_default();
+        let raw = STANDARD.decode(encoded).map_err(|_| "a signature is not base64".to_owned())?;
+        let parsed =
+            p256::ecdsa::Signature::from_der(&raw).map_err(|_| "a signature is not DER ECDSA".to_owned())?;
+        let by = keys
+            .iter()
+            .position(|k| k.verify(&pae, &parsed).is_ok())
+            .ok_or("a signature does not verify with any verifier")?;
+        signatures.push(json!({"signature": encoded, "verifier": verifiers[by]}));
+    }
+    if signatures.is_empty() {
+        return Err("the envelope has no signatures".into());
+    }
+    let canonical_envelope = serde_json::to_vec(&envelope).map_err(|e| e.to_string())?;
+    let canonical = json!({
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {
+            "envelopeHash": {"algorithm": "sha256", "value": hex(&Sha256::digest(canonical_envelope))},
+            "payloadHash": {"algorithm": "sha256", "value": hex(&Sha256::digest(&payload))},
+            "signatures": signatures
+        }
+    });
+    Ok(canonical.to_string().into_bytes())
+}
+
+/// A hashedrekord v0.0.1 proposal: the signature must verify over the hash with the key of the
+/// certificate (or public key) it names.
+fn canonical_hashedrekord(spec: &Value) -> Result<Vec<u8>, String> {
     let algorithm = spec["data"]["hash"]["algorithm"].as_str().unwrap_or_default();
     let value = spec["data"]["hash"]["value"].as_str().unwrap_or_default();
     let signature = spec["signature"]["content"].as_str().unwrap_or_default();
@@ -252,19 +318,7 @@ fn canonical_hashedrekord(proposed: &[u8]) -> Result<Vec<u8>, String> {
         .map(|i| u8::from_str_radix(&value[i..i + 2], 16))
         .collect::<Result<_, _>>()
         .map_err(|_| "spec.data.hash.value is not hex".to_owned())?;
-    let pem = STANDARD.decode(public_key).map_err(|_| "publicKey.content is not base64".to_owned())?;
-    let pem = String::from_utf8(pem).map_err(|_| "publicKey.content is not PEM".to_owned())?;
-    let spki = if pem.contains("BEGIN CERTIFICATE") {
-        let certificate =
-            x509_cert::Certificate::from_pem(pem.as_bytes()).map_err(|e| format!("the certificate: {e}"))?;
-        certificate.tbs_certificate.subject_public_key_info.to_der().map_err(|e| e.to_string())?
-    } else {
-        p256::PublicKey::from_public_key_pem(&pem)
-            .map(|k| p256::pkcs8::EncodePublicKey::to_public_key_der(&k).expect("der").as_bytes().to_vec())
-            .map_err(|e| format!("the public key: {e}"))?
-    };
-    let key = p256::ecdsa::VerifyingKey::from_public_key_der(&spki)
-        .map_err(|_| "only ECDSA P-256 keys are supported".to_owned())?;
+    let key = verifier_key(public_key)?;
     let raw = STANDARD.decode(signature).map_err(|_| "signature.content is not base64".to_owned())?;
     let signature =
         p256::ecdsa::Signature::from_der(&raw).map_err(|_| "the signature is not DER ECDSA".to_owned())?;
