@@ -17,6 +17,7 @@
 
 #![deny(missing_docs)]
 
+mod attestation;
 pub mod bundle;
 pub mod checksums;
 pub mod cosign_key;
@@ -24,6 +25,7 @@ pub mod dsse;
 mod http;
 pub mod keyless;
 pub mod provenance;
+pub mod referrer;
 pub mod sbom;
 pub mod signature;
 pub mod trivy;

@@ -19,6 +19,9 @@ use tagwright_oci_publish::manifest::OCI_MANIFEST;
 use tagwright_oci_publish::registry::{ManifestStatus, Registry, RegistryError};
 use tagwright_oci_publish::{Digest, Reference, RegistryOptions, RegistryRef, Silent};
 
+pub use crate::attestation::{
+    DSSE_ENVELOPE, IN_TOTO, attest, attest_keyless, verify_attestations, verify_attestations_with,
+};
 use crate::dsse::{SigningKey, VerifyingKey};
 
 /// The media type of a simple-signing payload layer.
@@ -95,6 +98,9 @@ pub struct Signed {
     pub manifest: Digest,
     /// The signature layers the tag now holds (ours included).
     pub signatures: usize,
+    /// The bundle v0.3 referrer written beside it, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referrer: Option<Digest>,
 }
 
 /// What verified.
@@ -105,8 +111,10 @@ pub struct Verified {
     pub digest: Digest,
     /// The payloads' `docker-reference`s, of the signatures that verified.
     pub docker_references: Vec<String>,
-    /// How many signature layers verified.
+    /// How many signatures verified.
     pub signatures: usize,
+    /// Where they were: `bundle-v0.3` (referrers) or `legacy` (the `.sig` tag).
+    pub format: &'static str,
 }
 
 /// A registry client for `target`'s host.
@@ -133,7 +141,7 @@ pub fn resolve(registry: &Registry, target: &RegistryRef) -> Result<Digest, Sign
     }
 }
 
-fn shown(target: &RegistryRef) -> String {
+pub(crate) fn shown(target: &RegistryRef) -> String {
     match &target.reference {
         Some(Reference::Tag(tag)) => format!("{}/{}:{tag}", target.host, target.repository),
         Some(Reference::Digest(digest)) => format!("{}/{}@{digest}", target.host, target.repository),
@@ -149,16 +157,20 @@ struct SigManifest {
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SigLayer {
-    media_type: String,
-    digest: String,
-    size: u64,
+pub(crate) struct SigLayer {
+    pub(crate) media_type: String,
+    pub(crate) digest: String,
+    pub(crate) size: u64,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    annotations: std::collections::BTreeMap<String, String>,
+    pub(crate) annotations: std::collections::BTreeMap<String, String>,
 }
 
 /// The layers of the manifest at `tag` (none when there is no such tag).
-fn layers(registry: &Registry, target: &RegistryRef, tag: &str) -> Result<Vec<SigLayer>, SignatureError> {
+pub(crate) fn layers(
+    registry: &Registry,
+    target: &RegistryRef,
+    tag: &str,
+) -> Result<Vec<SigLayer>, SignatureError> {
     let tag = tag.to_owned();
     let Some(manifest) = registry.get_manifest(&target.repository, &Reference::Tag(tag.clone()))? else {
         return Ok(Vec::new());
@@ -198,15 +210,36 @@ pub fn sign_keyless(
     target: &RegistryRef,
     signer: &crate::keyless::Signer,
     root: &crate::bundle::TrustedRoot,
+    format: BundleFormat,
 ) -> Result<Signed, SignatureError> {
     let digest = resolve(registry, target)?;
     let payload = payload(&format!("{}/{}", target.host, target.repository), &digest);
     let invalid = |message: String| SignatureError::Invalid { reference: shown(target), message };
     let signature = signer.sign(&payload).map_err(|e| invalid(e.to_string()))?;
+    let verifier = crate::bundle::BlobVerifier::new(root).map_err(|e| invalid(e.to_string()))?;
     let any = crate::bundle::Identity::any();
-    crate::bundle::verify_blob(&payload, &signature.bundle().to_string(), root, &any).map_err(|e| {
+    verifier.verify(&payload, &signature.bundle().to_string(), &any).map_err(|e| {
         invalid(format!("the signature Fulcio and Rekor made does not verify, so it was not pushed: {e}"))
     })?;
+    let referrer = if format == BundleFormat::LegacyAndV03 {
+        let statement = crate::referrer::statement(target, &digest);
+        let bundle = signer
+            .sign_dsse(crate::attestation::IN_TOTO, &statement)
+            .map_err(|e| invalid(e.to_string()))?
+            .bundle()
+            .to_string();
+        verifier.verify_digest(sha256_bytes(&digest), &bundle, &any).map_err(|e| {
+            invalid(format!("the bundle Fulcio and Rekor made does not verify, so it was not pushed: {e}"))
+        })?;
+        let now =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let created = chrono::DateTime::from_timestamp(i64::try_from(now).unwrap_or(0), 0)
+            .unwrap_or_default()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        Some(crate::referrer::push(registry, target, &digest, bundle.as_bytes(), &created)?)
+    } else {
+        None
+    };
     let annotations = [
         (SIGNATURE_ANNOTATION.to_owned(), STANDARD.encode(&signature.signature)),
         (CERTIFICATE_ANNOTATION.to_owned(), signer.certificate_pem().to_owned()),
@@ -214,58 +247,22 @@ pub fn sign_keyless(
         (BUNDLE_ANNOTATION.to_owned(), signature.entry.rekor_bundle_annotation()),
     ]
     .into();
-    append(registry, target, digest, &signature_tag, SIMPLE_SIGNING, &payload, annotations)
+    let mut signed = append(registry, target, digest, &signature_tag, SIMPLE_SIGNING, &payload, annotations)?;
+    signed.referrer = referrer;
+    Ok(signed)
 }
 
-/// The media type of an attestation layer: a DSSE envelope.
-pub const DSSE_ENVELOPE: &str = "application/vnd.dsse.envelope.v1+json";
-
-/// Attests the artifact at `target`: an in-toto v1 Statement whose subject is its digest, with
-/// `predicate` of `predicate_type`, in a DSSE envelope signed by `key`, as a layer of its `.att`
-/// manifest (annotated with the predicate type, and the empty signature annotation cosign writes).
-pub fn attest(
-    registry: &Registry,
-    target: &RegistryRef,
-    key: &SigningKey,
-    predicate_type: &str,
-    predicate: serde_json::Value,
-) -> Result<Signed, SignatureError> {
-    let digest = resolve(registry, target)?;
-    let statement = statement(target, &digest, predicate_type, predicate);
-    let envelope = crate::dsse::sign(IN_TOTO, &statement, key, None)
-        .map_err(|e| SignatureError::Invalid { reference: shown(target), message: e.to_string() })?;
-    let body = serde_json::to_vec(&envelope).unwrap_or_default();
-    let annotations = [
-        (SIGNATURE_ANNOTATION.to_owned(), String::new()),
-        ("predicateType".to_owned(), predicate_type.to_owned()),
-    ]
-    .into();
-    append(registry, target, digest, &attestation_tag, DSSE_ENVELOPE, &body, annotations)
-}
-
-/// The payload type of in-toto statements.
-pub const IN_TOTO: &str = "application/vnd.in-toto+json";
-
-/// An in-toto v1 Statement whose subject is `digest` (named by its repository).
-fn statement(
-    target: &RegistryRef,
-    digest: &Digest,
-    predicate_type: &str,
-    predicate: serde_json::Value,
-) -> Vec<u8> {
-    let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h).to_owned();
-    json!({
-        "_type": "https://in-toto.io/Statement/v1",
-        "subject": [{"name": format!("{}/{}", target.host, target.repository), "digest": {"sha256": hex}}],
-        "predicateType": predicate_type,
-        "predicate": predicate
-    })
-    .to_string()
-    .into_bytes()
+/// Which signature formats keyless signing writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BundleFormat {
+    /// Only the legacy `.sig` tag, which every cosign version reads.
+    Legacy,
+    /// The legacy tag and cosign 3's bundle v0.3 referrer (cosign 3's default).
+    LegacyAndV03,
 }
 
 /// The 32 bytes of a `sha256:` digest.
-fn sha256_bytes(digest: &Digest) -> [u8; 32] {
+pub(crate) fn sha256_bytes(digest: &Digest) -> [u8; 32] {
     let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h);
     let mut out = [0u8; 32];
     for (i, byte) in out.iter_mut().enumerate() {
@@ -274,49 +271,10 @@ fn sha256_bytes(digest: &Digest) -> [u8; 32] {
     out
 }
 
-/// Attests the artifact at `target` keylessly: the statement as [`attest`] makes it, signed by
-/// `signer` into a DSSE envelope logged in Rekor (a `dsse` entry), which must verify against `root`
-/// before it is pushed. The `.att` layer carries cosign's keyless annotations.
-pub fn attest_keyless(
-    registry: &Registry,
-    target: &RegistryRef,
-    signer: &crate::keyless::Signer,
-    root: &crate::bundle::TrustedRoot,
-    predicate_type: &str,
-    predicate: serde_json::Value,
-) -> Result<Signed, SignatureError> {
-    let digest = resolve(registry, target)?;
-    let invalid = |message: String| SignatureError::Invalid { reference: shown(target), message };
-    let statement = statement(target, &digest, predicate_type, predicate);
-    let signature = signer.sign_dsse(IN_TOTO, &statement).map_err(|e| invalid(e.to_string()))?;
-    let verifier = crate::bundle::BlobVerifier::new(root).map_err(|e| invalid(e.to_string()))?;
-    verifier
-        .verify_digest(
-            sha256_bytes(&digest),
-            &signature.bundle().to_string(),
-            &crate::bundle::Identity::any(),
-        )
-        .map_err(|e| {
-            invalid(format!(
-                "the attestation Fulcio and Rekor made does not verify, so it was not pushed: {e}"
-            ))
-        })?;
-    let body = serde_json::to_vec(&signature.envelope).unwrap_or_default();
-    let annotations = [
-        (SIGNATURE_ANNOTATION.to_owned(), String::new()),
-        ("predicateType".to_owned(), predicate_type.to_owned()),
-        (CERTIFICATE_ANNOTATION.to_owned(), signer.certificate_pem().to_owned()),
-        (CHAIN_ANNOTATION.to_owned(), signer.chain_pem()),
-        (BUNDLE_ANNOTATION.to_owned(), signature.entry.rekor_bundle_annotation()),
-    ]
-    .into();
-    append(registry, target, digest, &attestation_tag, DSSE_ENVELOPE, &body, annotations)
-}
-
 /// Pushes `blob` and appends it as a layer (`media_type`, `annotations`) to the manifest at
 /// `tag_of(digest)`, with the image config containers/image writes (verifiers ignore it). A layer
 /// already there with the same blob and annotations is not added twice.
-fn append(
+pub(crate) fn append(
     registry: &Registry,
     target: &RegistryRef,
     digest: Digest,
@@ -356,103 +314,12 @@ fn append(
         signature: format!("{}/{repository}:{tag}", target.host),
         manifest: manifest_digest,
         signatures: layers.len(),
+        referrer: None,
     })
 }
 
-/// Verifies the artifact's attestations: every `.att` layer whose DSSE envelope verifies with one of
-/// `keys` and whose statement's subject is the artifact's digest (and, with `predicate_type`, whose
-/// predicate is of that type). Returns the verified statements; none is a failure naming why.
-pub fn verify_attestations(
-    registry: &Registry,
-    target: &RegistryRef,
-    keys: &[VerifyingKey],
-    predicate_type: Option<&str>,
-) -> Result<Vec<serde_json::Value>, SignatureError> {
-    verify_attestations_with(registry, target, Trust::Keys(keys), predicate_type)
-}
-
-/// Verifies the artifact's attestations against `trust` (keys, or keyless with an identity), as
-/// [`verify_attestations`] does with keys.
-pub fn verify_attestations_with(
-    registry: &Registry,
-    target: &RegistryRef,
-    trust: Trust<'_>,
-    predicate_type: Option<&str>,
-) -> Result<Vec<serde_json::Value>, SignatureError> {
-    let digest = resolve(registry, target)?;
-    let reference = format!("{}/{}@{digest}", target.host, target.repository);
-    let unverified = |reason: String| SignatureError::Unverified { reference: reference.clone(), reason };
-    let tag = attestation_tag(&digest);
-    let layers = layers(registry, target, &tag)?;
-    if layers.is_empty() {
-        return Err(unverified(format!("no attestations: the tag {tag} does not exist")));
-    }
-    let mut statements = Vec::new();
-    let mut reasons = Vec::new();
-    for layer in layers.iter().filter(|l| l.media_type == DSSE_ENVELOPE) {
-        match check_attestation(&fetch(registry, target, layer), layer, trust, &digest, predicate_type) {
-            Ok(statement) => statements.push(statement),
-            Err(reason) => reasons.push(reason),
-        }
-    }
-    if statements.is_empty() {
-        reasons.dedup();
-        return Err(unverified(if reasons.is_empty() {
-            "the attestation tag holds no DSSE layer".to_owned()
-        } else {
-            reasons.join("; ")
-        }));
-    }
-    Ok(statements)
-}
-
-/// One attestation layer's blob: the envelope's signature (by a key, or keyless through its
-/// annotations), the statement's subject, its type.
-fn check_attestation(
-    blob: &Result<Vec<u8>, String>,
-    layer: &SigLayer,
-    trust: Trust<'_>,
-    digest: &Digest,
-    predicate_type: Option<&str>,
-) -> Result<serde_json::Value, String> {
-    let bytes = blob.as_ref().map_err(Clone::clone)?;
-    let envelope: crate::dsse::Envelope =
-        serde_json::from_slice(bytes).map_err(|e| format!("not a DSSE envelope: {e}"))?;
-    let payload = match trust {
-        Trust::Keys(keys) => {
-            crate::dsse::verify(&envelope, keys)
-                .map_err(|_| "the envelope's signature does not verify with the key".to_owned())?
-                .payload
-        }
-        Trust::Keyless { root, identity } => {
-            let (certificate, entry) = keyless_annotations(layer)?;
-            let bundle = crate::keyless::legacy_dsse_bundle(&envelope, certificate, &entry)
-                .ok_or_else(|| format!("the {CERTIFICATE_ANNOTATION} annotation is not a PEM certificate"))?;
-            let verifier = crate::bundle::BlobVerifier::new(root).map_err(|e| e.to_string())?;
-            verifier
-                .verify_digest(sha256_bytes(digest), &bundle.to_string(), identity)
-                .map_err(|e| e.to_string())?;
-            STANDARD
-                .decode(&envelope.payload)
-                .map_err(|_| "the envelope's payload is not base64".to_owned())?
-        }
-    };
-    let statement: serde_json::Value =
-        serde_json::from_slice(&payload).map_err(|_| "the statement is not JSON".to_owned())?;
-    let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h);
-    if !statement["subject"].as_array().into_iter().flatten().any(|s| s["digest"]["sha256"] == hex) {
-        return Err(format!("the statement's subject is not sha256:{hex}"));
-    }
-    if let Some(wanted) = predicate_type
-        && statement["predicateType"] != wanted
-    {
-        return Err(format!("the predicate type is {}, not {wanted}", statement["predicateType"]));
-    }
-    Ok(statement)
-}
-
 /// A keyless layer's certificate (PEM) and its Rekor entry, from cosign's annotations.
-fn keyless_annotations(layer: &SigLayer) -> Result<(&str, crate::keyless::LogEntry), String> {
+pub(crate) fn keyless_annotations(layer: &SigLayer) -> Result<(&str, crate::keyless::LogEntry), String> {
     let annotation = |name: &str| {
         layer
             .annotations
@@ -466,7 +333,7 @@ fn keyless_annotations(layer: &SigLayer) -> Result<(&str, crate::keyless::LogEnt
 }
 
 /// A layer's blob, by its descriptor's digest and size (at most 1 MiB).
-fn fetch(registry: &Registry, target: &RegistryRef, layer: &SigLayer) -> Result<Vec<u8>, String> {
+pub(crate) fn fetch(registry: &Registry, target: &RegistryRef, layer: &SigLayer) -> Result<Vec<u8>, String> {
     let blob = Digest::parse(&layer.digest).map_err(|e| format!("a layer's digest: {e}"))?;
     if layer.size > MAX_PAYLOAD {
         return Err(format!("a layer of {} bytes (at most {MAX_PAYLOAD})", layer.size));
@@ -513,11 +380,19 @@ pub fn verify_with(
     let digest = resolve(registry, target)?;
     let reference = format!("{}/{}@{digest}", target.host, target.repository);
     let unverified = |reason: String| SignatureError::Unverified { reference: reference.clone(), reason };
+    if let Trust::Keyless { root, identity } = trust {
+        // cosign 3: bundles first; the legacy tag only when there is none.
+        let bundles = crate::referrer::bundles(registry, target, &digest)?;
+        if !bundles.is_empty() {
+            return verify_bundles(&bundles, &digest, root, identity).map_err(unverified);
+        }
+    }
     let layers = layers(registry, target, &signature_tag(&digest))?;
     if layers.is_empty() {
         return Err(unverified(format!("no signatures: the tag {} does not exist", signature_tag(&digest))));
     }
-    let mut verified = Verified { digest: digest.clone(), docker_references: Vec::new(), signatures: 0 };
+    let mut verified =
+        Verified { digest: digest.clone(), docker_references: Vec::new(), signatures: 0, format: "legacy" };
     let mut reasons = Vec::new();
     for layer in layers.iter().filter(|l| l.media_type == SIMPLE_SIGNING) {
         match check_layer(registry, target, layer, &digest, trust) {
@@ -535,6 +410,50 @@ pub fn verify_with(
         } else {
             reasons.join("; ")
         }));
+    }
+    Ok(verified)
+}
+
+/// The referrers' bundles: each must verify for `digest` with `identity`, over a statement of
+/// cosign's signing predicate type; at least one must.
+fn verify_bundles(
+    bundles: &[Result<String, String>],
+    digest: &Digest,
+    root: &crate::bundle::TrustedRoot,
+    identity: &crate::bundle::Identity,
+) -> Result<Verified, String> {
+    let verifier = crate::bundle::BlobVerifier::new(root).map_err(|e| e.to_string())?;
+    let mut verified = Verified {
+        digest: digest.clone(),
+        docker_references: Vec::new(),
+        signatures: 0,
+        format: "bundle-v0.3",
+    };
+    let mut reasons = Vec::new();
+    for bundle in bundles {
+        let checked = bundle.as_ref().map_err(Clone::clone).and_then(|json| {
+            let predicate_type = serde_json::from_str::<serde_json::Value>(json)
+                .ok()
+                .and_then(|b| STANDARD.decode(b["dsseEnvelope"]["payload"].as_str()?).ok())
+                .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
+                .map(|statement| statement["predicateType"].clone());
+            if predicate_type.as_ref().and_then(serde_json::Value::as_str)
+                != Some(crate::referrer::COSIGN_SIGN)
+            {
+                return Err(format!(
+                    "a bundle is not a cosign image signature (predicate type {predicate_type:?})"
+                ));
+            }
+            verifier.verify_digest(sha256_bytes(digest), json, identity).map_err(|e| e.to_string())
+        });
+        match checked {
+            Ok(_) => verified.signatures += 1,
+            Err(reason) => reasons.push(reason),
+        }
+    }
+    if verified.signatures == 0 {
+        reasons.dedup();
+        return Err(format!("no bundle verifies: {}", reasons.join("; ")));
     }
     Ok(verified)
 }

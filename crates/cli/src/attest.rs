@@ -189,11 +189,11 @@ fn key_or_keyless(
 pub fn sign(
     reference: &str,
     key: Option<&Path>,
-    keyless: &crate::keyless::KeylessArgs,
+    keyless: (&crate::keyless::KeylessArgs, crate::keyless::BundleFormatArg),
     args: &RegistryArgs,
 ) -> Result<(), Failure> {
-    let Some(key) = key_or_keyless(key, keyless)? else {
-        return crate::keyless::sign(reference, keyless, args);
+    let Some(key) = key_or_keyless(key, keyless.0)? else {
+        return crate::keyless::sign(reference, keyless.0, keyless.1, args);
     };
     if !matches!(key, dsse::SigningKey::P256(_)) {
         return Err(Failure::input("cosign signatures are ECDSA P-256: this key is Ed25519"));

@@ -125,13 +125,35 @@ impl KeylessArgs {
     }
 }
 
-/// `attest sign REF --keyless`.
-pub fn sign(reference: &str, keyless: &KeylessArgs, args: &RegistryArgs) -> Result<(), Failure> {
+/// Which formats `attest sign --keyless` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BundleFormatArg {
+    /// The legacy `.sig` tag only.
+    Legacy,
+    /// The legacy `.sig` tag and the bundle v0.3 referrer, as cosign 3 does by default.
+    #[value(name = "v0.3")]
+    V03,
+}
+
+/// `attest sign REF --keyless [--bundle-format legacy|v0.3]`.
+pub fn sign(
+    reference: &str,
+    keyless: &KeylessArgs,
+    format: BundleFormatArg,
+    args: &RegistryArgs,
+) -> Result<(), Failure> {
     let (registry, target) = registry_target(reference, args)?;
     let (signer, root) = keyless.signer()?;
-    let signed = signature::sign_keyless(&registry, &target, &signer, &root).map_err(signature_failure)?;
+    let format = match format {
+        BundleFormatArg::Legacy => signature::BundleFormat::Legacy,
+        BundleFormatArg::V03 => signature::BundleFormat::LegacyAndV03,
+    };
+    let signed =
+        signature::sign_keyless(&registry, &target, &signer, &root, format).map_err(signature_failure)?;
+    let referrer =
+        signed.referrer.as_ref().map_or_else(String::new, |d| format!(" and the bundle referrer {d}"));
     let text = format!(
-        "Signed {} keylessly ({} signature(s) in {})\n",
+        "Signed {} keylessly ({} signature(s) in {}{referrer})\n",
         signed.digest, signed.signatures, signed.signature
     );
     crate::report(args.json, &signed, &text)
@@ -211,11 +233,18 @@ pub fn verify(
     let (registry, target) = registry_target(reference, args)?;
     let trust = signature::Trust::Keyless { root: &root, identity: &identity };
     let verified = signature::verify_with(&registry, &target, trust).map_err(signature_failure)?;
-    let text = format!(
-        "Verified {}: {} keyless signature(s); signed as {}\n",
-        verified.digest,
-        verified.signatures,
-        verified.docker_references.join(", ")
-    );
+    let text = if verified.format == "legacy" {
+        format!(
+            "Verified {}: {} keyless signature(s) in the .sig tag; signed as {}\n",
+            verified.digest,
+            verified.signatures,
+            verified.docker_references.join(", ")
+        )
+    } else {
+        format!(
+            "Verified {}: {} keyless signature(s) in bundle v0.3 referrers\n",
+            verified.digest, verified.signatures
+        )
+    };
     crate::report(args.json, &verified, &text)
 }

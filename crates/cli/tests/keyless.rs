@@ -102,6 +102,31 @@ impl Setup {
         (theirs, ours)
     }
 
+    /// `attest ARGS… --certificate-identity-regexp IDENTITY` with the stand-ins' issuer and root.
+    fn verify_oci(&self, args: &[&str], identity: &str) -> Run {
+        let (issuer, root) = (self.oidc.issuer(), self.sigstore.trusted_root());
+        let mut all = args.to_vec();
+        all.extend_from_slice(&[
+            "--certificate-identity-regexp",
+            identity,
+            "--certificate-oidc-issuer",
+            &issuer,
+        ]);
+        all.extend_from_slice(&["--trusted-root", path(&root)]);
+        attest(&all)
+    }
+
+    /// A setup, and a real registry holding the chart `HOST/charts/advisoryhub:1.2.0`.
+    fn with_chart() -> (Setup, LocalRegistry, String, String) {
+        let setup = Setup::new();
+        let registry = LocalRegistry::start(Mode::Plain);
+        let host = registry.host().to_owned();
+        let chart = chart(setup.dir.path());
+        assert_eq!(oci_publish(&["chart", "push", path(&chart), &format!("oci://{host}/charts")]).code, 0);
+        let reference = format!("{host}/charts/advisoryhub:1.2.0");
+        (setup, registry, host, reference)
+    }
+
     /// `attest ARGS… --identity-token T --signing-config C --trusted-root R`, with a fresh token.
     fn keyless(&self, args: &[&str]) -> Run {
         let token = self.oidc.token("sigstore");
@@ -231,20 +256,15 @@ fn oci_publish(args: &[&str]) -> Run {
     run(&mut command)
 }
 
-/// Uses the stand-ins, and the real registry. `attest sign --keyless` signs a pushed chart by digest;
-/// `attest verify` accepts it with the identity regexp, and refuses it after each attack: another
+/// Uses the stand-ins, and the real registry. `attest sign --keyless --bundle-format legacy` signs a
+/// pushed chart by digest; `attest verify` accepts it with the identity regexp, and refuses it after
+/// each attack: another
 /// workflow's certificate, an edited signature, an altered Rekor entry, a deleted `.sig` tag.
 #[test]
 fn keyless_chart_signatures_verify_and_every_attack_is_refused() {
-    let setup = Setup::new();
-    let registry = LocalRegistry::start(Mode::Plain);
-    let host = registry.host().to_owned();
-    let chart = chart(setup.dir.path());
-    let pushed = oci_publish(&["--json", "chart", "push", path(&chart), &format!("oci://{host}/charts")]);
-    assert_eq!(pushed.code, 0, "{}", pushed.stderr);
-    let reference = format!("{host}/charts/advisoryhub:1.2.0");
+    let (setup, _registry, host, reference) = Setup::with_chart();
     let root = setup.sigstore.trusted_root();
-    let signed = setup.keyless(&["sign", &reference, "--json", "--keyless"]);
+    let signed = setup.keyless(&["sign", &reference, "--json", "--keyless", "--bundle-format", "legacy"]);
     assert_eq!(signed.code, 0, "{}", signed.stderr);
     let signed: serde_json::Value = serde_json::from_str(&signed.stdout).expect("json");
     let digest = signed["digest"].as_str().expect("digest").to_owned();
@@ -265,7 +285,7 @@ fn keyless_chart_signatures_verify_and_every_attack_is_refused() {
     };
     let ok = verify();
     assert_eq!(ok.code, 0, "{}", ok.stderr);
-    assert!(ok.stdout.contains("1 keyless signature(s)"), "{}", ok.stdout);
+    assert!(ok.stdout.contains("1 keyless signature(s) in the .sig tag"), "{}", ok.stdout);
     let public_good = attest(&[
         "verify",
         &reference,
@@ -310,7 +330,7 @@ fn keyless_chart_signatures_verify_and_every_attack_is_refused() {
     setup
         .oidc
         .set_claim("job_workflow_ref", "acme/advisoryhub/.github/workflows/nightly.yml@refs/heads/main");
-    assert_eq!(setup.keyless(&["sign", &reference, "--keyless"]).code, 0);
+    assert_eq!(setup.keyless(&["sign", &reference, "--keyless", "--bundle-format", "legacy"]).code, 0);
     let two = sig_manifest(&sig_tag);
     assert_eq!(two["layers"].as_array().map(Vec::len), Some(2));
     let mut only_other = two.clone();
@@ -507,14 +527,8 @@ fn dsse_bundles_verify_both_ways() {
 /// and refuses another identity and another predicate type.
 #[test]
 fn keyless_attestations_of_a_chart_verify_with_the_identity_flags() {
-    let setup = Setup::new();
-    let registry = LocalRegistry::start(Mode::Plain);
-    let host = registry.host().to_owned();
-    let chart = chart(setup.dir.path());
-    assert_eq!(oci_publish(&["chart", "push", path(&chart), &format!("oci://{host}/charts")]).code, 0);
-    let reference = format!("{host}/charts/advisoryhub:1.2.0");
+    let (setup, _registry, _host, reference) = Setup::with_chart();
     let predicate = setup.file("provenance.json", PROVENANCE.as_bytes());
-    let root = setup.sigstore.trusted_root();
     let attested = setup.keyless(&[
         "attest",
         &reference,
@@ -525,21 +539,8 @@ fn keyless_attestations_of_a_chart_verify_with_the_identity_flags() {
         "--keyless",
     ]);
     assert_eq!(attested.code, 0, "{}", attested.stderr);
-    let issuer = setup.oidc.issuer();
     let verify = |identity: &str, kind: &str| {
-        attest(&[
-            "verify-attestation",
-            &reference,
-            "--type",
-            kind,
-            "--certificate-identity-regexp",
-            identity,
-            "--certificate-oidc-issuer",
-            &issuer,
-            "--trusted-root",
-            path(&root),
-            "--json",
-        ])
+        setup.verify_oci(&["verify-attestation", &reference, "--type", kind, "--json"], identity)
     };
     let ok = verify(WORKFLOW_REGEXP, "slsaprovenance1");
     assert_eq!(ok.code, 0, "{}", ok.stderr);
@@ -553,4 +554,139 @@ fn keyless_attestations_of_a_chart_verify_with_the_identity_flags() {
     let sbom = verify(WORKFLOW_REGEXP, "cyclonedx");
     assert_eq!(sbom.code, 1, "{}", sbom.stderr);
     assert!(sbom.stderr.contains("predicate type"), "{}", sbom.stderr);
+}
+
+/// GETs `http://HOST/v2/REPOSITORY/manifests/REFERENCE` (OCI manifests and indexes), or `None`.
+fn get_manifest(host: &str, repository: &str, reference: &str) -> Option<Vec<u8>> {
+    let url = format!("http://{host}/v2/{repository}/manifests/{reference}");
+    let accept =
+        "Accept: application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";
+    let got = run(peer_command("curl").args(["-sf", "-o", "-", "-H", accept, &url]));
+    (got.code == 0).then(|| got.stdout.into_bytes())
+}
+
+/// Uses the stand-ins, and the real registry (distribution 2.8, which has no referrers API). By
+/// default `attest sign --keyless` also writes cosign 3's bundle v0.3 referrer, listed in the
+/// tag-schema fallback index; sigstore-python verifies that bundle over the chart's manifest bytes;
+/// `attest verify` checks bundles first, refuses a referrer of another identity or with an edited
+/// bundle, and falls back to the `.sig` tag when there is no referrer.
+#[test]
+fn bundle_v03_referrers_are_written_verified_and_checked_first() {
+    let (setup, _registry, host, reference) = Setup::with_chart();
+    let signed = setup.keyless(&["sign", &reference, "--keyless", "--json"]);
+    assert_eq!(signed.code, 0, "{}", signed.stderr);
+    let signed: serde_json::Value = serde_json::from_str(&signed.stdout).expect("json");
+    let digest = signed["digest"].as_str().expect("digest").to_owned();
+    let referrer = signed["referrer"].as_str().expect("a referrer").to_owned();
+    let fallback = format!("sha256-{}", &digest["sha256:".len()..]);
+    let index: serde_json::Value = serde_json::from_slice(
+        &get_manifest(&host, "charts/advisoryhub", &fallback).expect("fallback index"),
+    )
+    .expect("json");
+    assert_eq!(index["mediaType"], "application/vnd.oci.image.index.v1+json");
+    assert_eq!(index["manifests"][0]["digest"], referrer.as_str());
+    assert_eq!(index["manifests"][0]["artifactType"], "application/vnd.dev.sigstore.bundle.v0.3+json");
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&get_manifest(&host, "charts/advisoryhub", &referrer).expect("referrer"))
+            .expect("json");
+    assert_eq!(manifest["subject"]["digest"], digest.as_str());
+    assert_eq!(manifest["config"]["mediaType"], "application/vnd.oci.empty.v1+json");
+
+    // sigstore-python verifies the bundle over the chart manifest's bytes, the statement's subject.
+    let layer = manifest["layers"][0]["digest"].as_str().expect("layer").to_owned();
+    let bundle_url = format!("http://{host}/v2/charts/advisoryhub/blobs/{layer}");
+    let bundle = setup.dir.path().join("chart-manifest.json.sigstore.json");
+    run_ok(peer_command("curl").args(["-sf", "-o", path(&bundle), &bundle_url]));
+    let chart_manifest = setup
+        .file("chart-manifest.json", &get_manifest(&host, "charts/advisoryhub", &digest).expect("chart"));
+    let (theirs, ours) = setup.both_verify(&chart_manifest, &bundle);
+    assert_eq!(theirs.code, 0, "sigstore verify:\n{}\n{}", theirs.stdout, theirs.stderr);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+
+    let verify = |identity: &str| setup.verify_oci(&["verify", &reference], identity);
+    let ok = verify(WORKFLOW_REGEXP);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stdout.contains("in bundle v0.3 referrers"), "{}", ok.stdout);
+    let other = verify(r"https://github.com/acme/other/");
+    assert_eq!(other.code, 1);
+    assert!(
+        other.stderr.contains("no bundle verifies") && other.stderr.contains("does not match"),
+        "{}",
+        other.stderr
+    );
+
+    // A referrer whose bundle was edited (one signature byte) is refused, though the .sig tag is fine.
+    let mut edited: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&bundle).expect("bundle")).expect("json");
+    let sig = edited["dsseEnvelope"]["signatures"][0]["sig"].as_str().expect("sig").to_owned();
+    let (head, tail) = sig.split_at(12);
+    edited["dsseEnvelope"]["signatures"][0]["sig"] =
+        format!("{head}{}{}", if tail.starts_with('A') { 'B' } else { 'A' }, &tail[1..]).into();
+    let edited_file = setup.file("edited.json", edited.to_string().as_bytes());
+    // The edited bundle goes in as a blob through the registry's upload API: POST, then PUT.
+    let upload = run_ok(peer_command("curl").args([
+        "-sf",
+        "-X",
+        "POST",
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        &format!("http://{host}/v2/charts/advisoryhub/blobs/uploads/"),
+    ]));
+    let location = upload
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Location: ").or_else(|| l.strip_prefix("location: ")))
+        .expect("upload location")
+        .trim()
+        .to_owned();
+    let edited_digest = tagwright_test_support::registry::file_digest(&edited_file);
+    let separator = if location.contains('?') { '&' } else { '?' };
+    let put_url = if location.starts_with("http") {
+        format!("{location}{separator}digest={edited_digest}")
+    } else {
+        format!("http://{host}{location}{separator}digest={edited_digest}")
+    };
+    run_ok(peer_command("curl").args([
+        "-sf",
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/octet-stream",
+        "--data-binary",
+        &format!("@{}", path(&edited_file)),
+        &put_url,
+    ]));
+    let mut forged = manifest.clone();
+    forged["layers"][0]["digest"] = edited_digest.clone().into();
+    forged["layers"][0]["size"] = std::fs::metadata(&edited_file).expect("size").len().into();
+    let forged_bytes = forged.to_string();
+    let forged_digest = tagwright_test_support::registry::digest(forged_bytes.as_bytes());
+    registry::put_manifest(&host, "charts/advisoryhub", &forged_digest, forged_bytes.as_bytes());
+    let mut forged_index = index.clone();
+    forged_index["manifests"][0]["digest"] = forged_digest.into();
+    forged_index["manifests"][0]["size"] = forged_bytes.len().into();
+    let put_index = |value: &serde_json::Value| {
+        run_ok(peer_command("curl").args([
+            "-sf",
+            "-X",
+            "PUT",
+            "-H",
+            "Content-Type: application/vnd.oci.image.index.v1+json",
+            "--data-binary",
+            &value.to_string(),
+            &format!("http://{host}/v2/charts/advisoryhub/manifests/{fallback}"),
+        ]));
+    };
+    put_index(&forged_index);
+    let refused = verify(WORKFLOW_REGEXP);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("no bundle verifies"), "{}", refused.stderr);
+
+    // No referrer at all: the legacy tag decides, as in cosign 3.
+    assert_eq!(oci_publish(&["delete", &format!("{host}/charts/advisoryhub:{fallback}")]).code, 0);
+    let legacy = verify(WORKFLOW_REGEXP);
+    assert_eq!(legacy.code, 0, "{}", legacy.stderr);
+    assert!(legacy.stdout.contains("in the .sig tag"), "{}", legacy.stdout);
 }

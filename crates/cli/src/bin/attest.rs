@@ -71,6 +71,10 @@ enum Command {
         key: Option<PathBuf>,
         #[command(flatten)]
         keyless: tagwright_cli::keyless::KeylessArgs,
+        /// Keyless: `v0.3` writes the legacy `.sig` tag and cosign 3's bundle referrer (with the
+        /// tag-schema fallback index where the registry has no referrers API); `legacy` only the tag.
+        #[arg(long, value_enum, default_value = "v0.3")]
+        bundle_format: tagwright_cli::keyless::BundleFormatArg,
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
@@ -247,8 +251,8 @@ fn main() -> ExitCode {
         }
         Command::Dsse(DsseCommand::Verify { keys, file }) => attest::dsse_verify(keys, file),
         Command::GenerateKeyPair { output_key_prefix } => attest::generate_key_pair(output_key_prefix),
-        Command::Sign { reference, key, keyless, registry } => {
-            attest::sign(reference, key.as_deref(), keyless, registry)
+        Command::Sign { reference, key, keyless, bundle_format, registry } => {
+            attest::sign(reference, key.as_deref(), (keyless, *bundle_format), registry)
         }
         Command::SignBlob { file, blob } => tagwright_cli::keyless::sign_blob(file, blob),
         Command::VerifyBlob { files, bundle, identity, trusted_root, json } => {

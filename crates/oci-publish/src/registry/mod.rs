@@ -442,17 +442,10 @@ impl Registry {
         reference: &Reference,
     ) -> Result<Option<Manifest>, RegistryError> {
         let url = self.url(&format!("/v2/{repository}/manifests/{reference}"));
-        let response = self.send(Method::GET, &url, &Registry::scope(repository, "pull"), 0, |r| {
-            Ok(r.header(header::ACCEPT, MANIFEST_MEDIA_TYPES.join(", ")))
-        })?;
-        if response.status() == StatusCode::NOT_FOUND {
+        let accept = MANIFEST_MEDIA_TYPES.join(", ");
+        let Some((bytes, media_type)) = self.get_document(repository, &url, &accept, "the manifest")? else {
             return Ok(None);
-        }
-        if !response.status().is_success() {
-            return Err(status_error(&Method::GET, &url, response));
-        }
-        let media_type = content_type(&response);
-        let bytes = read_capped(&Method::GET, &url, response, MAX_MANIFEST_BYTES, "the manifest")?;
+        };
         let digest = Digest::sha256(&bytes);
         if let Reference::Digest(expected) = reference {
             let actual = if expected.algorithm() == digest.algorithm() {
@@ -469,6 +462,41 @@ impl Registry {
             }
         }
         Ok(Some(Manifest { bytes, media_type, digest }))
+    }
+
+    /// `GET /v2/<name>/referrers/<digest>` (OCI distribution 1.1): the image index of the manifests
+    /// whose subject is `digest` (at most [`MAX_MANIFEST_BYTES`]). `None` when the registry has no
+    /// referrers API (404, as distribution 2.8 and GHCR answer): clients then read the tag-schema
+    /// fallback index, the tag `sha256-<hex>`.
+    pub fn referrers(&self, repository: &str, digest: &Digest) -> Result<Option<Vec<u8>>, RegistryError> {
+        let url = self.url(&format!("/v2/{repository}/referrers/{digest}"));
+        let index = "application/vnd.oci.image.index.v1+json";
+        let document = self.get_document(repository, &url, index, "the referrers index")?;
+        // An answer that is not an index is not the referrers API (a catch-all route, say).
+        Ok(document.filter(|(_, media_type)| media_type.starts_with(index)).map(|(bytes, _)| bytes))
+    }
+
+    /// `GET` a JSON document of at most [`MAX_MANIFEST_BYTES`] with `accept`: its bytes and media
+    /// type, or `None` on 404.
+    fn get_document(
+        &self,
+        repository: &str,
+        url: &str,
+        accept: &str,
+        what: &str,
+    ) -> Result<Option<(Vec<u8>, String)>, RegistryError> {
+        let response = self.send(Method::GET, url, &Registry::scope(repository, "pull"), 0, |r| {
+            Ok(r.header(header::ACCEPT, accept))
+        })?;
+        if response.status() == StatusCode::NOT_FOUND {
+            return Ok(None);
+        }
+        if !response.status().is_success() {
+            return Err(status_error(&Method::GET, url, response));
+        }
+        let media_type = content_type(&response);
+        let bytes = read_capped(&Method::GET, url, response, MAX_MANIFEST_BYTES, what)?;
+        Ok(Some((bytes, media_type)))
     }
 
     /// Streams a blob of `size` bytes (its descriptor's) into `sink`, checking its size and digest:
