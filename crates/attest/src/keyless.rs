@@ -272,7 +272,7 @@ impl Signer {
         if status != 201 {
             return Err(KeylessError::Rekor(format!("POST {url}: HTTP {status}: {}", message(&answer))));
         }
-        log_entry(&answer).map_err(|e| KeylessError::Rekor(format!("POST {url}: {e}")))
+        LogEntry::from_rekor_answer(&answer).map_err(|e| KeylessError::Rekor(format!("POST {url}: {e}")))
     }
 
     /// Signs `bytes` and logs the signature in Rekor.
@@ -301,7 +301,14 @@ fn message(answer: &Value) -> String {
     answer["message"].as_str().map_or_else(|| answer.to_string(), str::to_owned)
 }
 
-/// The one entry of a v1 `LogEntry` answer, its shape checked.
+impl LogEntry {
+    /// The one entry of a Rekor v1 `LogEntry` answer (`{uuid: {body, integratedTime, …}}`), its
+    /// shape checked: hex digests where hex is due, at most 64 proof hashes.
+    pub fn from_rekor_answer(answer: &Value) -> Result<LogEntry, KeylessError> {
+        log_entry(answer)
+    }
+}
+
 fn log_entry(answer: &Value) -> Result<LogEntry, KeylessError> {
     let bad = |what: &str| KeylessError::Rekor(format!("the answer's {what} is missing or malformed"));
     let entries = answer.as_object().filter(|o| o.len() == 1).ok_or_else(|| bad("single entry"))?;
