@@ -185,9 +185,9 @@ fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
     STANDARD.decode(body.trim()).ok()
 }
 
-fn hex_to_b64(hex: &str, what: &str) -> Result<String, KeylessError> {
+fn hex_to_b64(hex: &str, what: &str) -> Result<String, String> {
     if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(KeylessError::Rekor(format!("{what} is not a SHA-256 hex digest")));
+        return Err(format!("{what} is not a SHA-256 hex digest"));
     }
     let bytes: Vec<u8> =
         (0..64).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect();
@@ -272,7 +272,7 @@ impl Signer {
         if status != 201 {
             return Err(KeylessError::Rekor(format!("POST {url}: HTTP {status}: {}", message(&answer))));
         }
-        LogEntry::from_rekor_answer(&answer).map_err(|e| KeylessError::Rekor(format!("POST {url}: {e}")))
+        log_entry(&answer).map_err(|e| KeylessError::Rekor(format!("POST {url}: {e}")))
     }
 
     /// Signs `bytes` and logs the signature in Rekor.
@@ -305,12 +305,12 @@ impl LogEntry {
     /// The one entry of a Rekor v1 `LogEntry` answer (`{uuid: {body, integratedTime, …}}`), its
     /// shape checked: hex digests where hex is due, at most 64 proof hashes.
     pub fn from_rekor_answer(answer: &Value) -> Result<LogEntry, KeylessError> {
-        log_entry(answer)
+        log_entry(answer).map_err(KeylessError::Rekor)
     }
 }
 
-fn log_entry(answer: &Value) -> Result<LogEntry, KeylessError> {
-    let bad = |what: &str| KeylessError::Rekor(format!("the answer's {what} is missing or malformed"));
+fn log_entry(answer: &Value) -> Result<LogEntry, String> {
+    let bad = |what: &str| format!("the answer's {what} is missing or malformed");
     let entries = answer.as_object().filter(|o| o.len() == 1).ok_or_else(|| bad("single entry"))?;
     let entry = entries.values().next().ok_or_else(|| bad("entry"))?;
     let text = |field: &Value, what: &str| field.as_str().map(str::to_owned).ok_or_else(|| bad(what));

@@ -690,3 +690,59 @@ fn bundle_v03_referrers_are_written_verified_and_checked_first() {
     assert_eq!(legacy.code, 0, "{}", legacy.stderr);
     assert!(legacy.stdout.contains("in the .sig tag"), "{}", legacy.stdout);
 }
+
+/// Uses the stand-ins, and a hostile server in Rekor's place. Nothing unverifiable is published: a
+/// certificate from a CA the trusted root does not know is caught before the bundle is written; a
+/// Rekor answer that never ends stops at 1 MiB; one of the wrong shape is named.
+#[test]
+fn hostile_or_untrusted_services_publish_nothing() {
+    use tagwright_test_support::hostile::{Hostile, Reply};
+    let setup = Setup::new();
+    let artifact = setup.file("checksums.txt", b"sums\n");
+    let bundle = setup.dir.path().join("checksums.txt.sigstore.json");
+
+    // Another Fulcio and Rekor (another CA, another log) than the trusted root describes.
+    let other = SigstoreStandIn::start(&setup.oidc);
+    let token = setup.oidc.token("sigstore");
+    let untrusted = attest(&[
+        "sign-blob",
+        path(&artifact),
+        "--identity-token",
+        &token,
+        "--signing-config",
+        path(&other.signing_config()),
+        "--trusted-root",
+        path(&setup.sigstore.trusted_root()),
+    ]);
+    assert_eq!(untrusted.code, 1, "{}", untrusted.stderr);
+    assert!(untrusted.stderr.contains("does not verify, so it was not written"), "{}", untrusted.stderr);
+    assert!(!bundle.exists());
+
+    let endless = Hostile::start(|_| Reply::Endless {
+        status: 201,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        chunk: b"{\"a\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".to_vec(),
+    });
+    let malformed = Hostile::start(|_| Reply::json(201, r#"{"x":{"body":"e30=","logID":"not hex"}}"#));
+    for (rekor, expected) in
+        [(endless.host(), "larger than 1 MiB"), (malformed.host(), "logID is not a SHA-256")]
+    {
+        let token = setup.oidc.token("sigstore");
+        let run = attest(&[
+            "sign-blob",
+            path(&artifact),
+            "--identity-token",
+            &token,
+            "--fulcio-url",
+            &setup.sigstore.fulcio_url(),
+            "--rekor-url",
+            &format!("http://{rekor}"),
+            "--trusted-root",
+            path(&setup.sigstore.trusted_root()),
+        ]);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(run.stderr.contains("Rekor: POST") && run.stderr.contains(expected), "{}", run.stderr);
+        assert_eq!(run.stderr.matches("Rekor:").count(), 1, "{}", run.stderr);
+        assert!(!bundle.exists());
+    }
+}
