@@ -205,26 +205,65 @@ pub fn sign(
     crate::report(args.json, &signed, &text)
 }
 
-/// `attest verify REF --key PUB --insecure-ignore-tlog`, or keyless with the identity flags.
-pub fn verify(
-    reference: &str,
-    keys: &[PathBuf],
-    ignore_tlog: bool,
-    keyless: (&IdentityArgs, Option<&Path>),
-    args: &RegistryArgs,
-) -> Result<(), Failure> {
-    if keys.is_empty() {
-        return crate::keyless::verify(reference, keyless.0, keyless.1, args);
+/// Who must have signed, for `verify` and `verify-attestation`: keys, or a keyless identity.
+#[derive(Debug, clap::Args)]
+pub struct TrustArgs {
+    /// The public key (`cosign.pub`, PKIX PEM). Repeatable. Without it, the identity flags.
+    #[arg(long = "key", value_name = "PUB")]
+    pub keys: Vec<PathBuf>,
+    #[command(flatten)]
+    pub identity: IdentityArgs,
+    /// The trusted root of keyless signatures (default: the public-good instance's, embedded).
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// Accept key-based signatures without a transparency-log entry (cosign's flag; key-based
+    /// signatures are not logged here).
+    #[arg(long)]
+    pub insecure_ignore_tlog: bool,
+}
+
+/// What [`TrustArgs`] name, read and parsed.
+enum Material {
+    Keys(Vec<dsse::VerifyingKey>),
+    Keyless(tagwright_attest::bundle::TrustedRoot, tagwright_attest::bundle::Identity),
+}
+
+impl Material {
+    fn trust(&self) -> signature::Trust<'_> {
+        match self {
+            Material::Keys(keys) => signature::Trust::Keys(keys),
+            Material::Keyless(root, identity) => signature::Trust::Keyless { root, identity },
+        }
     }
-    let keys = public_keys(keys, ignore_tlog)?;
+}
+
+impl TrustArgs {
+    fn material(&self) -> Result<Material, Failure> {
+        if self.keys.is_empty() {
+            let identity = self.identity.identity()?;
+            Ok(Material::Keyless(crate::keyless::trusted_root(self.trusted_root.as_deref())?, identity))
+        } else {
+            Ok(Material::Keys(public_keys(&self.keys, self.insecure_ignore_tlog)?))
+        }
+    }
+}
+
+/// `attest verify REF` with `--key PUB --insecure-ignore-tlog`, or keyless with the identity flags.
+pub fn verify(reference: &str, trust: &TrustArgs, args: &RegistryArgs) -> Result<(), Failure> {
+    let material = trust.material()?;
     let (registry, target) = registry_target(reference, args)?;
-    let verified = signature::verify(&registry, &target, &keys).map_err(signature_failure)?;
-    let text = format!(
-        "Verified {}: {} signature(s) by the key; signed as {}\n",
-        verified.digest,
-        verified.signatures,
-        verified.docker_references.join(", ")
-    );
+    let verified = signature::verify_with(&registry, &target, material.trust()).map_err(signature_failure)?;
+    let by = if trust.keys.is_empty() { "keyless signature(s)" } else { "signature(s) by the key" };
+    let text = if verified.format == "legacy" {
+        format!(
+            "Verified {}: {} {by} in the .sig tag; signed as {}\n",
+            verified.digest,
+            verified.signatures,
+            verified.docker_references.join(", ")
+        )
+    } else {
+        format!("Verified {}: {} {by} in bundle v0.3 referrers\n", verified.digest, verified.signatures)
+    };
     crate::report(args.json, &verified, &text)
 }
 
@@ -303,25 +342,16 @@ pub fn attest(
 /// with the identity flags: the statements.
 pub fn verify_attestation(
     reference: &str,
-    keys: &[PathBuf],
     kind: Option<&str>,
-    ignore_tlog: bool,
-    keyless: (&IdentityArgs, Option<&Path>),
+    trust: &TrustArgs,
     args: &RegistryArgs,
 ) -> Result<(), Failure> {
     let wanted = kind.map(predicate_type).transpose()?;
-    let statements = if keys.is_empty() {
-        let identity = keyless.0.identity()?;
-        let root = crate::keyless::trusted_root(keyless.1)?;
-        let (registry, target) = registry_target(reference, args)?;
-        let trust = signature::Trust::Keyless { root: &root, identity: &identity };
-        signature::verify_attestations_with(&registry, &target, trust, wanted.as_deref())
-    } else {
-        let keys = public_keys(keys, ignore_tlog)?;
-        let (registry, target) = registry_target(reference, args)?;
-        signature::verify_attestations(&registry, &target, &keys, wanted.as_deref())
-    }
-    .map_err(signature_failure)?;
+    let material = trust.material()?;
+    let (registry, target) = registry_target(reference, args)?;
+    let statements =
+        signature::verify_attestations_with(&registry, &target, material.trust(), wanted.as_deref())
+            .map_err(signature_failure)?;
     #[derive(serde::Serialize)]
     struct Statements {
         statements: Vec<serde_json::Value>,

@@ -8,7 +8,7 @@ use tagwright_attest::keyless::{IdentityToken, Instance, KeylessError, Signer};
 use tagwright_attest::signature;
 
 use crate::Failure;
-use crate::attest::{IdentityArgs, RegistryArgs, read, registry_target, signature_failure};
+use crate::attest::{RegistryArgs, read, registry_target, signature_failure};
 
 /// Where keyless signing gets its identity and which Sigstore instance it uses.
 #[derive(Debug, clap::Args)]
@@ -219,32 +219,4 @@ fn write_bundle(
         output.display()
     );
     crate::report(args.json, &report, &text)
-}
-
-/// `attest verify REF` with identity flags: keyless `.sig` signatures.
-pub fn verify(
-    reference: &str,
-    identity: &IdentityArgs,
-    trusted_root_path: Option<&Path>,
-    args: &RegistryArgs,
-) -> Result<(), Failure> {
-    let identity = identity.identity()?;
-    let root = trusted_root(trusted_root_path)?;
-    let (registry, target) = registry_target(reference, args)?;
-    let trust = signature::Trust::Keyless { root: &root, identity: &identity };
-    let verified = signature::verify_with(&registry, &target, trust).map_err(signature_failure)?;
-    let text = if verified.format == "legacy" {
-        format!(
-            "Verified {}: {} keyless signature(s) in the .sig tag; signed as {}\n",
-            verified.digest,
-            verified.signatures,
-            verified.docker_references.join(", ")
-        )
-    } else {
-        format!(
-            "Verified {}: {} keyless signature(s) in bundle v0.3 referrers\n",
-            verified.digest, verified.signatures
-        )
-    };
-    crate::report(args.json, &verified, &text)
 }

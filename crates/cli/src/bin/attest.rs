@@ -90,18 +90,8 @@ enum Command {
     Verify {
         /// The artifact: HOST/REPO:TAG or HOST/REPO@sha256:….
         reference: String,
-        /// The public key (`cosign.pub`, PKIX PEM). Repeatable.
-        #[arg(long = "key", value_name = "PUB")]
-        keys: Vec<PathBuf>,
         #[command(flatten)]
-        identity: attest::IdentityArgs,
-        /// The trusted root of keyless signatures (default: the public-good instance's, embedded).
-        #[arg(long, value_name = "FILE")]
-        trusted_root: Option<PathBuf>,
-        /// Accept key-based signatures without a transparency-log entry (cosign's flag; required
-        /// until Rekor entries are made).
-        #[arg(long)]
-        insecure_ignore_tlog: bool,
+        trust: attest::TrustArgs,
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
@@ -143,20 +133,11 @@ enum Command {
     VerifyAttestation {
         /// The artifact: HOST/REPO:TAG or HOST/REPO@sha256:….
         reference: String,
-        /// The public key (`cosign.pub`, PKIX PEM). Repeatable.
-        #[arg(long = "key", value_name = "PUB")]
-        keys: Vec<PathBuf>,
         #[command(flatten)]
-        identity: attest::IdentityArgs,
-        /// The trusted root of keyless attestations (default: the public-good instance's, embedded).
-        #[arg(long, value_name = "FILE")]
-        trusted_root: Option<PathBuf>,
+        trust: attest::TrustArgs,
         /// Only attestations of this predicate type (the names `attest attest --type` takes).
         #[arg(long = "type", value_name = "TYPE")]
         predicate_type: Option<String>,
-        /// Accept key-based attestations without a transparency-log entry (cosign's flag).
-        #[arg(long)]
-        insecure_ignore_tlog: bool,
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
@@ -264,31 +245,10 @@ fn main() -> ExitCode {
         Command::AttestBlob { file, predicate, predicate_type, blob } => {
             tagwright_cli::keyless::attest_blob(file, predicate, predicate_type, blob)
         }
-        Command::VerifyAttestation {
-            reference,
-            keys,
-            identity,
-            trusted_root,
-            predicate_type,
-            insecure_ignore_tlog,
-            registry,
-        } => attest::verify_attestation(
-            reference,
-            keys,
-            predicate_type.as_deref(),
-            *insecure_ignore_tlog,
-            (identity, trusted_root.as_deref()),
-            registry,
-        ),
-        Command::Verify { reference, keys, identity, trusted_root, insecure_ignore_tlog, registry } => {
-            attest::verify(
-                reference,
-                keys,
-                *insecure_ignore_tlog,
-                (identity, trusted_root.as_deref()),
-                registry,
-            )
+        Command::VerifyAttestation { reference, trust, predicate_type, registry } => {
+            attest::verify_attestation(reference, predicate_type.as_deref(), trust, registry)
         }
+        Command::Verify { reference, trust, registry } => attest::verify(reference, trust, registry),
         Command::Provenance { subjects, repo, oidc_issuer, output } => {
             attest::provenance(subjects, repo, oidc_issuer.as_deref(), output.as_deref())
         }
