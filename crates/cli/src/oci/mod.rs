@@ -77,9 +77,9 @@ pub fn publisher(
             let api = std::env::var("GITHUB_API_URL")
                 .ok()
                 .filter(|u| !u.is_empty())
-                .unwrap_or_else(|| ghcr::GITHUB_API.to_owned());
-            let github =
-                ghcr::GithubPackages::new(&api, &token).map_err(|e| Failure::input(e.to_string()))?;
+                .unwrap_or_else(|| tagwright_github::GITHUB_API.to_owned());
+            let github = tagwright_github::Github::new(&api, Some(&token))
+                .map_err(|e| Failure::input(e.to_string()))?;
             publisher = publisher.with_github(github);
         }
     }

@@ -156,7 +156,7 @@ impl Publisher {
             .repository
             .split_once('/')
             .ok_or_else(|| OciError::Usage(format!("{r}: expected ghcr.io/<owner>/<package>")))?;
-        let (base, versions) = github.versions(owner, package)?;
+        let (base, versions) = github.package_versions(owner, package)?;
         let version = versions
             .iter()
             .find(|v| match reference {
@@ -193,7 +193,7 @@ impl Publisher {
         }
         let mut deleted = Vec::new();
         for id in &deletion.package_versions {
-            if let Err(e) = github.delete_version(&base, *id) {
+            if let Err(e) = github.delete_package_version(&base, *id) {
                 if deleted.is_empty() {
                     return Err(e.into());
                 }

@@ -24,13 +24,13 @@ use std::time::Instant;
 
 use crate::chart::ChartError;
 use crate::digest::Digest;
-use crate::ghcr::{GithubError, GithubPackages};
 use crate::layout::{Layout, LayoutError};
 use crate::manifest::ParsedManifest;
 use crate::reference::{Reference, ReferenceError, Target};
 use crate::registry::{CopyError, Manifest, Registry, RegistryError};
 use crate::store::Store;
 use crate::{Credentials, Events, RegistryOptions};
+use tagwright_github::{Github, GithubError};
 
 /// Why an operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -99,7 +99,7 @@ impl OciError {
 pub struct Publisher {
     options: RegistryOptions,
     credentials: HashMap<String, Credentials>,
-    github: Option<GithubPackages>,
+    github: Option<Github>,
     events: Arc<dyn Events>,
 }
 
@@ -159,7 +159,7 @@ impl Publisher {
 
     /// Deletes on ghcr.io through this GitHub Packages API client.
     #[must_use]
-    pub fn with_github(mut self, github: GithubPackages) -> Publisher {
+    pub fn with_github(mut self, github: Github) -> Publisher {
         self.github = Some(github);
         self
     }

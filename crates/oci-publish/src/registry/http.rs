@@ -216,29 +216,6 @@ pub fn parse_challenge(header: &str) -> (String, HashMap<String, String>) {
     (scheme.to_owned(), params)
 }
 
-/// A response body (at most 1 MiB) as JSON.
-pub(crate) fn json(response: Response) -> Result<serde_json::Value, String> {
-    let mut bytes = Vec::new();
-    response.take(MAX_SMALL_BODY + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-    if bytes.len() as u64 > MAX_SMALL_BODY {
-        return Err("the answer is larger than 1 MiB".to_owned());
-    }
-    serde_json::from_slice(&bytes).map_err(|e| format!("not JSON: {e}"))
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters (`charts/x` → `charts%2Fx`).
-pub(crate) fn percent_encode(text: &str) -> String {
-    let mut out = String::new();
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            out.push(byte as char);
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
-}
-
 /// The `rel="next"` target of a `Link` header.
 pub fn next_link(header: &str) -> Option<String> {
     header.split(',').find_map(|part| {

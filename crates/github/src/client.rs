@@ -1,0 +1,461 @@
+//! The transport: one HTTP client with timeouts, GitHub's headers, the token only where it belongs,
+//! retries on transient failures, rate-limit waits within a bound, pagination, and capped answers.
+
+use std::io::Read as _;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use reqwest::blocking::{Client, Response};
+use reqwest::{Method, StatusCode, Url, header};
+use serde_json::Value;
+
+/// The public GitHub REST API.
+pub const GITHUB_API: &str = "https://api.github.com";
+/// The REST API version every request asks for.
+const API_VERSION: &str = "2022-11-28";
+/// The largest JSON answer read.
+const MAX_JSON: u64 = 8 << 20;
+/// At most this many pages are followed (100 items each).
+const MAX_PAGES: usize = 100;
+
+/// Why a GitHub call failed. Names the method and URL; never includes the token.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GithubError {
+    /// The API answered with an error status.
+    #[error("{method} {url}: HTTP {status}: {message}")]
+    Status {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// The status code.
+        status: u16,
+        /// GitHub's message, and what to do about it.
+        message: String,
+    },
+    /// The API could not be reached, or the connection broke.
+    #[error("{method} {url}: {message}")]
+    Connection {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// What happened.
+        message: String,
+    },
+    /// The rate limit is exhausted for longer than the policy waits.
+    #[error(
+        "{method} {url}: GitHub's rate limit is exhausted for {wait_seconds} s more (at most {max_seconds} s are waited): {message}"
+    )]
+    RateLimited {
+        /// The method.
+        method: String,
+        /// The URL.
+        url: String,
+        /// How long GitHub asks to wait.
+        wait_seconds: u64,
+        /// The policy's bound.
+        max_seconds: u64,
+        /// GitHub's message.
+        message: String,
+    },
+    /// The API answered something unexpected, or a name is not one to put in a URL.
+    #[error("{url}: {message}")]
+    Invalid {
+        /// The URL (or the value) concerned.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// How long rate limits and transient failures are waited for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitPolicy {
+    /// The longest single wait (a reset further away is an error that says when).
+    pub max_wait: Duration,
+    /// Attempts per request, the first included.
+    pub attempts: u32,
+}
+
+impl Default for RateLimitPolicy {
+    fn default() -> RateLimitPolicy {
+        RateLimitPolicy { max_wait: Duration::from_secs(300), attempts: 5 }
+    }
+}
+
+/// A GitHub REST API client.
+pub struct Github {
+    http: Client,
+    api: String,
+    token: Option<String>,
+    policy: RateLimitPolicy,
+}
+
+impl std::fmt::Debug for Github {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Github")
+            .field("api", &self.api)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+/// `scheme://host:port` of a URL.
+fn origin(url: &str) -> Option<(String, String, u16)> {
+    let url = Url::parse(url).ok()?;
+    Some((url.scheme().to_owned(), url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()?))
+}
+
+/// HTTPS, or plain HTTP on loopback only.
+fn checked(url: &str) -> Result<Url, GithubError> {
+    let invalid = |message: &str| GithubError::Invalid { url: url.to_owned(), message: message.to_owned() };
+    let parsed = Url::parse(url).map_err(|e| invalid(&format!("not a URL: {e}")))?;
+    let host = parsed.host_str().unwrap_or_default().trim_matches(['[', ']']);
+    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
+        return Err(invalid("only HTTPS (plain HTTP on loopback)"));
+    }
+    Ok(parsed)
+}
+
+/// Percent-encodes one path segment (everything but RFC 3986's unreserved characters).
+pub(crate) fn segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `Link: <…>; rel="next"`.
+fn next_link(response: &Response) -> Option<String> {
+    let header = response.headers().get(header::LINK)?.to_str().ok()?;
+    header.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        params
+            .contains("rel=\"next\"")
+            .then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+    })
+}
+
+fn header_u64(response: &Response, name: &str) -> Option<u64> {
+    response.headers().get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// How long GitHub asks us to wait before trying again, if this answer is a rate limit or a
+/// transient failure: `retry-after` (secondary limits, 429, 503), `x-ratelimit-remaining: 0` until
+/// `x-ratelimit-reset` (primary limit), and 5xx with a backoff.
+fn wait_for(response: &Response, attempt: u32) -> Option<Duration> {
+    let status = response.status();
+    let limited = status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::FORBIDDEN;
+    if let Some(seconds) = header_u64(response, "retry-after")
+        && (limited || status.is_server_error())
+    {
+        return Some(Duration::from_secs(seconds));
+    }
+    if limited && header_u64(response, "x-ratelimit-remaining") == Some(0) {
+        let reset = header_u64(response, "x-ratelimit-reset").unwrap_or_else(now);
+        return Some(Duration::from_secs(reset.saturating_sub(now())));
+    }
+    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        return Some(Duration::from_millis(250 << attempt.min(6)));
+    }
+    None
+}
+
+/// An answer's body, at most `cap` bytes.
+fn read_capped(method: &Method, url: &str, response: Response, cap: u64) -> Result<Vec<u8>, GithubError> {
+    let mut body = Vec::new();
+    response.take(cap + 1).read_to_end(&mut body).map_err(|e| GithubError::Connection {
+        method: method.to_string(),
+        url: url.to_owned(),
+        message: e.to_string(),
+    })?;
+    if body.len() as u64 > cap {
+        return Err(GithubError::Invalid {
+            url: url.to_owned(),
+            message: format!("the answer is larger than {cap} bytes"),
+        });
+    }
+    Ok(body)
+}
+
+fn status_error(method: &Method, url: &str, response: Response) -> GithubError {
+    let status = response.status().as_u16();
+    let body = read_capped(method, url, response, 64 << 10).unwrap_or_default();
+    let parsed: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let mut message = parsed["message"].as_str().unwrap_or("no message").to_owned();
+    if let Some(errors) = parsed["errors"].as_array() {
+        let details: Vec<String> = errors
+            .iter()
+            .map(|e| e["message"].as_str().or_else(|| e["code"].as_str()).unwrap_or("?").to_owned())
+            .collect();
+        message = format!("{message} ({})", details.join(", "));
+    }
+    match status {
+        401 => message.push_str("; the token is missing, expired or revoked (GITHUB_TOKEN, GH_TOKEN)"),
+        403 | 404 => message.push_str("; the token may lack `contents: write` on the repository"),
+        _ => {}
+    }
+    GithubError::Status { method: method.to_string(), url: url.to_owned(), status, message }
+}
+
+/// A request body: its content type and bytes.
+pub(crate) type Body<'a> = Option<(&'a str, &'a [u8])>;
+
+impl Github {
+    /// A client for `api` (such as `https://api.github.com`, or `https://HOST/api/v3` on GitHub
+    /// Enterprise Server) with an optional token.
+    pub fn new(api: &str, token: Option<&str>) -> Result<Github, GithubError> {
+        checked(api)?;
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = Client::builder()
+            .user_agent(concat!("tagwright/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(15))
+            .timeout(Duration::from_secs(300))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| GithubError::Invalid {
+                url: api.to_owned(),
+                message: format!("cannot set up an HTTP client: {e}"),
+            })?;
+        Ok(Github {
+            http,
+            api: api.trim_end_matches('/').to_owned(),
+            token: token.filter(|t| !t.is_empty()).map(str::to_owned),
+            policy: RateLimitPolicy::default(),
+        })
+    }
+
+    /// A client for `GITHUB_API_URL` (default `https://api.github.com`) with the token from
+    /// `GITHUB_TOKEN`, else `GH_TOKEN`.
+    pub fn from_env() -> Result<Github, GithubError> {
+        Github::from_env_with(|name| std::env::var(name).ok())
+    }
+
+    /// [`Github::from_env`] with the environment read through `get`.
+    pub fn from_env_with(get: impl Fn(&str) -> Option<String>) -> Result<Github, GithubError> {
+        let api = get("GITHUB_API_URL").filter(|v| !v.is_empty()).unwrap_or_else(|| GITHUB_API.to_owned());
+        let token = get("GITHUB_TOKEN").filter(|v| !v.is_empty()).or_else(|| get("GH_TOKEN"));
+        Github::new(&api, token.as_deref())
+    }
+
+    /// The same client with another rate-limit policy.
+    pub fn with_rate_limit_policy(mut self, policy: RateLimitPolicy) -> Github {
+        self.policy = policy;
+        self
+    }
+
+    /// The API's base URL.
+    pub fn api(&self) -> &str {
+        &self.api
+    }
+
+    /// Whether a token is set.
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// `{api}/repos/{owner}/{repo}`, after checking that both are GitHub names.
+    pub(crate) fn repo_url(&self, owner: &str, repo: &str) -> Result<String, GithubError> {
+        for (what, name) in [("owner", owner), ("repository", repo)] {
+            let valid = !name.is_empty()
+                && name.len() <= 100
+                && name != "."
+                && name != ".."
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.');
+            if !valid {
+                return Err(GithubError::Invalid {
+                    url: name.to_owned(),
+                    message: format!("not a GitHub {what} name"),
+                });
+            }
+        }
+        Ok(format!("{}/repos/{owner}/{repo}", self.api))
+    }
+
+    /// Sends one request, waiting out rate limits and retrying transient failures within the policy.
+    /// The token goes to the API's origin, and to `upload_origin` when given.
+    pub(crate) fn send(
+        &self,
+        method: Method,
+        url: &str,
+        body: Body<'_>,
+        upload_origin: Option<&str>,
+    ) -> Result<Response, GithubError> {
+        let parsed = checked(url)?;
+        let target = origin(url);
+        let authorized = target == origin(&self.api) || upload_origin.is_some_and(|u| origin(u) == target);
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut request = self
+                .http
+                .request(method.clone(), parsed.clone())
+                .header(header::ACCEPT, "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", API_VERSION);
+            if let (true, Some(token)) = (authorized, &self.token) {
+                request = request.bearer_auth(token);
+            }
+            if let Some((content_type, bytes)) = body {
+                request = request.header(header::CONTENT_TYPE, content_type).body(bytes.to_vec());
+            }
+            let response = match request.send() {
+                Ok(response) => response,
+                Err(e)
+                    if attempt < self.policy.attempts
+                        && (e.is_connect() || e.is_timeout())
+                        && method != Method::POST =>
+                {
+                    std::thread::sleep(Duration::from_millis(250 << attempt.min(6)));
+                    continue;
+                }
+                Err(e) => {
+                    return Err(GithubError::Connection {
+                        method: method.to_string(),
+                        url: url.to_owned(),
+                        message: tagwright_text::error_chain(&e),
+                    });
+                }
+            };
+            let Some(wait) = wait_for(&response, attempt) else { return Ok(response) };
+            if wait > self.policy.max_wait || attempt >= self.policy.attempts {
+                if response.status().is_server_error() {
+                    return Err(status_error(&method, url, response));
+                }
+                let message = status_error(&method, url, response).to_string();
+                return Err(GithubError::RateLimited {
+                    method: method.to_string(),
+                    url: url.to_owned(),
+                    wait_seconds: wait.as_secs(),
+                    max_seconds: self.policy.max_wait.as_secs(),
+                    message,
+                });
+            }
+            std::thread::sleep(wait);
+        }
+    }
+
+    /// A JSON call: the status and the parsed answer (`Null` for an empty one). Error statuses are
+    /// errors, except 404, which callers see as `(404, Null)`.
+    pub(crate) fn json(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+    ) -> Result<(u16, Value), GithubError> {
+        let text = body.map(Value::to_string);
+        let payload = text.as_deref().map(|t| ("application/json", t.as_bytes()));
+        let response = self.send(method.clone(), url, payload, None)?;
+        let status = response.status().as_u16();
+        if status == 404 {
+            return Ok((404, Value::Null));
+        }
+        if !response.status().is_success() {
+            return Err(status_error(&method, url, response));
+        }
+        let bytes = read_capped(&method, url, response, MAX_JSON)?;
+        if bytes.is_empty() {
+            return Ok((status, Value::Null));
+        }
+        let value = serde_json::from_slice(&bytes)
+            .map_err(|e| GithubError::Invalid { url: url.to_owned(), message: format!("not JSON: {e}") })?;
+        Ok((status, value))
+    }
+
+    /// A raw call whose error statuses are errors; for uploads.
+    pub(crate) fn checked_json(
+        &self,
+        method: Method,
+        url: &str,
+        body: Body<'_>,
+        upload_origin: Option<&str>,
+    ) -> Result<Value, GithubError> {
+        let response = self.send(method.clone(), url, body, upload_origin)?;
+        if !response.status().is_success() {
+            return Err(status_error(&method, url, response));
+        }
+        let bytes = read_capped(&method, url, response, MAX_JSON)?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| GithubError::Invalid { url: url.to_owned(), message: format!("not JSON: {e}") })
+    }
+
+    /// Every item of a paginated list (`per_page=100`, following `rel="next"` on the API's origin
+    /// only, at most 100 pages). `None` when the first page is 404.
+    pub(crate) fn paginate(&self, url: &str) -> Result<Option<Vec<Value>>, GithubError> {
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let mut next = Some(format!("{url}{separator}per_page=100"));
+        let mut items = Vec::new();
+        let mut pages = 0;
+        while let Some(url) = next.take() {
+            pages += 1;
+            if pages > MAX_PAGES {
+                return Err(GithubError::Invalid { url, message: format!("more than {MAX_PAGES} pages") });
+            }
+            let response = self.send(Method::GET, &url, None, None)?;
+            if response.status() == StatusCode::NOT_FOUND && pages == 1 {
+                return Ok(None);
+            }
+            if !response.status().is_success() {
+                return Err(status_error(&Method::GET, &url, response));
+            }
+            next = next_link(&response);
+            if let Some(link) = &next
+                && origin(link) != origin(&self.api)
+            {
+                return Err(GithubError::Invalid {
+                    url,
+                    message: format!("the next page is on another origin ({link}); not followed"),
+                });
+            }
+            let bytes = read_capped(&Method::GET, &url, response, MAX_JSON)?;
+            let page: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| GithubError::Invalid { url: url.clone(), message: format!("not JSON: {e}") })?;
+            let Value::Array(page) = page else {
+                return Err(GithubError::Invalid { url, message: "expected a JSON array".to_owned() });
+            };
+            items.extend(page);
+        }
+        Ok(Some(items))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_and_segments_encoded() {
+        let github = Github::new(GITHUB_API, Some("ghp_s3cr3t")).expect("client");
+        assert!(!format!("{github:?}").contains("s3cr3t"));
+        assert_eq!(
+            github.repo_url("acme", "advisory-hub.py").expect("ok"),
+            "https://api.github.com/repos/acme/advisory-hub.py"
+        );
+        for (owner, repo) in [("acme", ".."), ("a/b", "c"), ("acme", "x?y"), ("", "r")] {
+            assert!(github.repo_url(owner, repo).is_err(), "{owner}/{repo}");
+        }
+        assert_eq!(segment("v1.2.0"), "v1.2.0");
+        assert_eq!(segment("release/1.2 x"), "release%2F1.2%20x");
+        assert!(Github::new("http://api.example.com", None).is_err(), "plain HTTP only on loopback");
+    }
+
+    #[test]
+    fn the_environment_names_the_api_and_the_token() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| (*v).to_owned())
+        };
+        let github = Github::from_env_with(env(&[("GH_TOKEN", "t")])).expect("client");
+        assert_eq!((github.api(), github.has_token()), (GITHUB_API, true));
+        let ghes =
+            Github::from_env_with(env(&[("GITHUB_API_URL", "https://ghe.example/api/v3/")])).expect("client");
+        assert_eq!((ghes.api(), ghes.has_token()), ("https://ghe.example/api/v3", false));
+    }
+}

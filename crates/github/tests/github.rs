@@ -1,0 +1,201 @@
+//! The GitHub client against a stand-in for GitHub's REST API (it cannot run here;
+//! `tagwright_test_support::github`). The stand-in is kept honest two ways: every answer it gives is
+//! validated against GitHub's own OpenAPI description (`@octokit/openapi`, with openapi-core), and
+//! PyGithub, a real GitHub client, drives it.
+
+use tagwright_github::{Github, GithubError, NewRelease, RateLimitPolicy, ReleasePatch};
+use tagwright_test_support::github::{GithubStandIn, Limit, TOKEN};
+use tagwright_test_support::{node_peers, peer_command, run, workspace_root};
+
+/// Validates every exchange the stand-in recorded against GitHub's OpenAPI description. Returns how
+/// many were validated, and the exchanges whose status the description does not document.
+fn validate_against_openapi(stand_in: &GithubStandIn) -> (usize, Vec<String>) {
+    let exchanges: Vec<serde_json::Value> = stand_in
+        .exchanges()
+        .iter()
+        .map(|e| {
+            serde_json::json!({"method": e.method, "path": e.path, "status": e.status,
+                "body": String::from_utf8_lossy(&e.body)})
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("exchanges.json");
+    std::fs::write(&file, serde_json::to_vec(&exchanges).expect("json")).expect("write");
+    let spec = node_peers().join("node_modules/@octokit/openapi/generated/api.github.com.json");
+    let script = workspace_root().join("tests/fixtures/github/validate_openapi.py");
+    let checked = run(peer_command("python3").arg(&script).arg(&spec).arg(&file));
+    assert_eq!(checked.code, 0, "openapi-core:\n{}", checked.stderr);
+    let report: serde_json::Value = serde_json::from_str(&checked.stdout).expect("report");
+    assert_eq!(
+        report["failures"],
+        serde_json::json!([]),
+        "answers GitHub's OpenAPI description does not allow"
+    );
+    let undocumented: Vec<String> = report["undocumented"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|u| u.as_str().map(str::to_owned))
+        .collect();
+    (report["checked"].as_u64().expect("count") as usize - undocumented.len(), undocumented)
+}
+
+fn client(stand_in: &GithubStandIn) -> Github {
+    Github::new(&stand_in.url(), Some(TOKEN)).expect("client")
+}
+
+/// Uses the GitHub stand-in. A release's whole life through our client: found (a draft, through the
+/// list), created, assets uploaded through `upload_url` and listed across pages, a duplicate name
+/// refused, published, deleted with its tag; rate limits waited out. Every answer is valid for
+/// GitHub's OpenAPI description.
+#[test]
+fn a_release_round_trips_and_every_answer_is_githubs_shape() {
+    let stand_in = GithubStandIn::start("acme", "advisoryhub");
+    stand_in.add_tag("v1.2.0");
+    let github = client(&stand_in);
+    assert_eq!(github.release_by_tag("acme", "advisoryhub", "v1.2.0").expect("lookup"), None);
+    let mut new = NewRelease::draft("v1.2.0");
+    new.body = Some("notes".into());
+    let draft = github.create_release("acme", "advisoryhub", &new).expect("create");
+    assert!(draft.draft);
+    let found = github.release_by_tag("acme", "advisoryhub", "v1.2.0").expect("lookup").expect("the draft");
+    assert_eq!(found.id, draft.id);
+
+    stand_in.page_size(2);
+    for i in 0..5 {
+        let asset = github
+            .upload_asset(&draft, &format!("asset {i}.txt"), "text/plain", format!("bytes {i}").as_bytes())
+            .expect("upload");
+        assert_eq!(asset.name, format!("asset {i}.txt"));
+        assert_eq!(asset.size, 7);
+    }
+    let uploads: Vec<String> = stand_in
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.contains("/assets"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(
+        uploads.iter().all(|p| p.starts_with("/api/uploads/repos/acme/advisoryhub/releases/")),
+        "{uploads:?}"
+    );
+    assert!(uploads[0].ends_with("/assets?name=asset%200.txt"), "{uploads:?}");
+    let assets = github.assets("acme", "advisoryhub", draft.id).expect("assets");
+    assert_eq!(assets.len(), 5, "three pages of two");
+    assert!(assets[0].digest.as_deref().is_some_and(|d| d.starts_with("sha256:")));
+    let duplicate =
+        github.upload_asset(&draft, "asset 0.txt", "text/plain", b"other").expect_err("a duplicate");
+    assert!(matches!(duplicate, GithubError::Status { status: 422, .. }), "{duplicate}");
+    assert!(duplicate.to_string().contains("already_exists"), "{duplicate}");
+
+    stand_in.limit_next(&[Limit::Secondary, Limit::TooMany, Limit::Primary]);
+    let published = github
+        .update_release("acme", "advisoryhub", draft.id, &ReleasePatch::publish("the notes"))
+        .expect("publish");
+    assert_eq!((published.draft, published.body.as_deref()), (false, Some("the notes")));
+    let by_tag = github.release_by_tag("acme", "advisoryhub", "v1.2.0").expect("lookup").expect("published");
+    assert_eq!(by_tag.assets.len(), 5);
+    assert!(github.delete_asset("acme", "advisoryhub", assets[0].id).expect("delete"));
+    assert!(!github.delete_asset("acme", "advisoryhub", assets[0].id).expect("gone"));
+    assert!(github.delete_release("acme", "advisoryhub", draft.id).expect("delete"));
+    assert!(!github.delete_release("acme", "advisoryhub", draft.id).expect("gone"));
+    assert!(github.delete_tag("acme", "advisoryhub", "v1.2.0").expect("delete tag"));
+    assert!(!github.delete_tag("acme", "advisoryhub", "v1.2.0").expect("no tag"));
+    assert!(!stand_in.has_tag("v1.2.0"));
+
+    let (validated, undocumented) = validate_against_openapi(&stand_in);
+    assert_eq!(validated + undocumented.len(), stand_in.exchanges().len());
+    // The description documents no rate-limit answers for this operation: only those three are not
+    // validated.
+    let limits =
+        ["403", "429", "403"].map(|s| format!("PATCH /repos/acme/advisoryhub/releases/{} -> {s}", draft.id));
+    assert_eq!(undocumented, limits);
+    assert!(validated > 20, "{validated}");
+}
+
+/// Uses the GitHub stand-in. Without the right token every call fails with 401 and says what to set;
+/// a rate limit further away than the policy waits is an error that says how long.
+#[test]
+fn bad_tokens_and_long_rate_limits_are_named() {
+    let stand_in = GithubStandIn::start("acme", "advisoryhub");
+    let anonymous = Github::new(&stand_in.url(), None).expect("client");
+    let refused = anonymous.create_release("acme", "advisoryhub", &NewRelease::draft("v1")).expect_err("401");
+    assert!(
+        refused.to_string().contains("HTTP 401") && refused.to_string().contains("GITHUB_TOKEN"),
+        "{refused}"
+    );
+    let impatient = client(&stand_in)
+        .with_rate_limit_policy(RateLimitPolicy { max_wait: std::time::Duration::ZERO, attempts: 1 });
+    stand_in.limit_next(&[Limit::Secondary]);
+    let limited = impatient.release_by_tag("acme", "advisoryhub", "v1").expect_err("limited");
+    assert!(matches!(limited, GithubError::RateLimited { .. }), "{limited}");
+    assert!(limited.to_string().contains("secondary rate limit"), "{limited}");
+    assert!(client(&stand_in).release_by_tag("acme", "../x", "v1").is_err(), "names are checked before use");
+}
+
+/// Uses the GitHub stand-in. PyGithub, a real GitHub client, reads the release our client made and
+/// makes one of its own, with an asset uploaded through `upload_url`; our client reads that back.
+#[test]
+fn pygithub_and_our_client_read_each_others_releases() {
+    let stand_in = GithubStandIn::start("acme", "advisoryhub");
+    let github = client(&stand_in);
+    let mut new = NewRelease::draft("v1.2.0");
+    new.body = Some("our notes".into());
+    let ours = github.create_release("acme", "advisoryhub", &new).expect("create");
+    github.upload_asset(&ours, "checksums.txt", "text/plain", b"0123  chart.tgz\n").expect("upload");
+    github
+        .update_release("acme", "advisoryhub", ours.id, &ReleasePatch::publish("our notes"))
+        .expect("publish");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let asset = dir.path().join("pygithub.txt");
+    std::fs::write(&asset, b"from python\n").expect("write");
+    let script = workspace_root().join("tests/fixtures/github/pygithub_release.py");
+    let python = run(peer_command("python3")
+        .arg(&script)
+        .args([&stand_in.url(), TOKEN, "v1.2.0", "v2.0.0"])
+        .arg(&asset));
+    assert_eq!(python.code, 0, "PyGithub:\n{}\n{}", python.stdout, python.stderr);
+    let read: serde_json::Value = serde_json::from_str(&python.stdout).expect("json");
+    assert_eq!(read["id"], ours.id);
+    assert_eq!(read["body"], "our notes");
+    assert_eq!(read["assets"], serde_json::json!([["checksums.txt", 16]]));
+    assert_eq!(read["created"]["draft"], false);
+
+    let theirs = github.release_by_tag("acme", "advisoryhub", "v2.0.0").expect("lookup").expect("PyGithub's");
+    assert_eq!(theirs.body.as_deref(), Some("published by PyGithub"));
+    assert_eq!(theirs.assets.len(), 1);
+    assert_eq!(theirs.assets[0].name, "pygithub.txt");
+    assert_eq!(stand_in.assets_of("v2.0.0"), [("pygithub.txt".to_owned(), b"from python\n".to_vec())]);
+    let (_, undocumented) = validate_against_openapi(&stand_in);
+    assert!(undocumented.is_empty(), "{undocumented:?}");
+}
+
+/// A hostile server in GitHub's place (a stand-in that lies): a next page on another origin is not
+/// followed, so the token never goes there; an endless answer stops at the cap.
+#[test]
+fn hostile_answers_keep_the_token_home() {
+    use tagwright_test_support::hostile::{Hostile, Reply};
+    let other = Hostile::start(|_| Reply::json(200, "[]"));
+    let link = format!("<http://{}/steal?page=2>; rel=\"next\"", other.host());
+    let lying = Hostile::start(move |request| {
+        if request.path.contains("/releases/tags/") {
+            Reply::json(404, r#"{"message":"Not Found"}"#)
+        } else {
+            Reply::with(200, &[("Content-Type", "application/json"), ("Link", &link)], b"[]")
+        }
+    });
+    let github = Github::new(&format!("http://{}", lying.host()), Some(TOKEN)).expect("client");
+    let refused = github.release_by_tag("acme", "advisoryhub", "v1").expect_err("another origin");
+    assert!(refused.to_string().contains("not followed"), "{refused}");
+    assert!(other.requests().is_empty(), "nothing, and no token, went to the other origin");
+
+    let endless = Hostile::start(|_| Reply::Endless {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        chunk: b"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[".to_vec(),
+    });
+    let github = Github::new(&format!("http://{}", endless.host()), Some(TOKEN)).expect("client");
+    let capped = github.assets("acme", "advisoryhub", 1).expect_err("capped");
+    assert!(capped.to_string().contains("larger than"), "{capped}");
+}

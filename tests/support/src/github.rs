@@ -1,0 +1,507 @@
+//! A stand-in for GitHub's REST API (it cannot run here), on loopback: releases, release assets and
+//! their uploads, git tag refs, and the rate-limit headers, shaped as GitHub's OpenAPI description
+//! (`@octokit/openapi`) states them. Every exchange is recorded, so that a test can validate each
+//! response against that description (`crates/github/tests/github.rs` does, with openapi-core), and
+//! PyGithub drives it as it drives GitHub.
+//!
+//! Knobs make it paginate in small pages and answer the next request with a rate limit.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+
+use crate::http::{HttpServer, Request, Response};
+
+/// The token the stand-in accepts.
+pub const TOKEN: &str = "ghp_standintoken0000000000000000000000";
+const CREATED: &str = "2026-01-01T10:00:00Z";
+
+/// A rate limit to answer the next request with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// A secondary rate limit: 403 with `retry-after: 0`.
+    Secondary,
+    /// The primary rate limit: 403 with `x-ratelimit-remaining: 0` and a reset that is now.
+    Primary,
+    /// 429 with `retry-after: 0`.
+    TooMany,
+}
+
+/// One request and the stand-in's answer.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// The method.
+    pub method: String,
+    /// The path with its query.
+    pub path: String,
+    /// The status.
+    pub status: u16,
+    /// The answer's body (JSON, or empty).
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredAsset {
+    id: u64,
+    release: u64,
+    name: String,
+    content_type: String,
+    bytes: Vec<u8>,
+}
+
+#[derive(Debug, Clone)]
+struct StoredRelease {
+    id: u64,
+    tag: String,
+    name: Option<String>,
+    body: Option<String>,
+    draft: bool,
+    prerelease: bool,
+    immutable: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    base: String,
+    owner: String,
+    repo: String,
+    releases: Vec<StoredRelease>,
+    assets: Vec<StoredAsset>,
+    tags: BTreeSet<String>,
+    next_id: u64,
+    page_size: usize,
+    limits: Vec<Limit>,
+    remaining: u64,
+    exchanges: Vec<Exchange>,
+}
+
+/// The running stand-in, for one repository.
+#[derive(Debug)]
+pub struct GithubStandIn {
+    server: HttpServer,
+    state: Arc<Mutex<State>>,
+}
+
+fn user(base: &str) -> Value {
+    json!({
+        "login": "github-actions[bot]", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
+        "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4", "gravatar_id": "",
+        "url": format!("{base}/users/github-actions%5Bbot%5D"), "html_url": "https://github.com/apps/github-actions",
+        "followers_url": format!("{base}/users/github-actions%5Bbot%5D/followers"),
+        "following_url": format!("{base}/users/github-actions%5Bbot%5D/following{{/other_user}}"),
+        "gists_url": format!("{base}/users/github-actions%5Bbot%5D/gists{{/gist_id}}"),
+        "starred_url": format!("{base}/users/github-actions%5Bbot%5D/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{base}/users/github-actions%5Bbot%5D/subscriptions"),
+        "organizations_url": format!("{base}/users/github-actions%5Bbot%5D/orgs"),
+        "repos_url": format!("{base}/users/github-actions%5Bbot%5D/repos"),
+        "events_url": format!("{base}/users/github-actions%5Bbot%5D/events{{/privacy}}"),
+        "received_events_url": format!("{base}/users/github-actions%5Bbot%5D/received_events"),
+        "type": "Bot", "site_admin": false
+    })
+}
+
+fn error(status: u16, message: &str) -> (u16, Value) {
+    (
+        status,
+        json!({"message": message, "documentation_url": "https://docs.github.com/rest", "status": status.to_string()}),
+    )
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl State {
+    fn repo_url(&self) -> String {
+        format!("{}/repos/{}/{}", self.base, self.owner, self.repo)
+    }
+
+    fn asset_json(&self, asset: &StoredAsset) -> Value {
+        json!({
+            "url": format!("{}/releases/assets/{}", self.repo_url(), asset.id),
+            "browser_download_url": format!("https://github.com/{}/{}/releases/download/{}/{}",
+                self.owner, self.repo, self.releases.iter().find(|r| r.id == asset.release).map_or("", |r| r.tag.as_str()),
+                percent_encode(&asset.name)),
+            "id": asset.id,
+            "node_id": format!("RA_{}", asset.id),
+            "name": asset.name,
+            "label": Value::Null,
+            "state": "uploaded",
+            "content_type": asset.content_type,
+            "size": asset.bytes.len(),
+            "digest": format!("sha256:{}", sha256_hex(&asset.bytes)),
+            "download_count": 0,
+            "created_at": CREATED,
+            "updated_at": CREATED,
+            "uploader": user(&self.base)
+        })
+    }
+
+    fn release_json(&self, release: &StoredRelease) -> Value {
+        let url = format!("{}/releases/{}", self.repo_url(), release.id);
+        let assets: Vec<Value> =
+            self.assets.iter().filter(|a| a.release == release.id).map(|a| self.asset_json(a)).collect();
+        json!({
+            "url": url,
+            "html_url": format!("https://github.com/{}/{}/releases/tag/{}", self.owner, self.repo, release.tag),
+            "assets_url": format!("{url}/assets"),
+            "upload_url": format!("{}/api/uploads/repos/{}/{}/releases/{}/assets{{?name,label}}", self.base, self.owner, self.repo, release.id),
+            "tarball_url": format!("{}/tarball/{}", self.repo_url(), release.tag),
+            "zipball_url": format!("{}/zipball/{}", self.repo_url(), release.tag),
+            "id": release.id,
+            "node_id": format!("RE_{}", release.id),
+            "tag_name": release.tag,
+            "target_commitish": "main",
+            "name": release.name,
+            "body": release.body,
+            "draft": release.draft,
+            "prerelease": release.prerelease,
+            "immutable": release.immutable,
+            "created_at": CREATED,
+            "published_at": if release.draft { Value::Null } else { CREATED.into() },
+            "author": user(&self.base),
+            "assets": assets
+        })
+    }
+
+    /// One page of `items` (`?page=N`), and the `Link` header to the next.
+    fn page(&self, path: &str, items: Vec<Value>) -> (Value, Option<String>) {
+        let query = path.split_once('?').map_or("", |(_, q)| q);
+        let param = |name: &str| {
+            query
+                .split('&')
+                .find_map(|p| p.strip_prefix(&format!("{name}=")))
+                .and_then(|v| v.parse::<usize>().ok())
+        };
+        let size = self.page_size.min(param("per_page").unwrap_or(30)).max(1);
+        let page = param("page").unwrap_or(1).max(1);
+        let start = (page - 1) * size;
+        let slice: Vec<Value> = items.iter().skip(start).take(size).cloned().collect();
+        let next = (start + size < items.len()).then(|| {
+            let bare = path.split('?').next().unwrap_or(path);
+            format!("<{}{bare}?per_page={size}&page={}>; rel=\"next\"", self.base, page + 1)
+        });
+        (Value::Array(slice), next)
+    }
+
+    fn handle(&mut self, request: &Request) -> (u16, Value, Vec<(String, String)>) {
+        let mut headers = Vec::new();
+        let authorization = request.header("authorization").unwrap_or_default();
+        if authorization != format!("Bearer {TOKEN}") && authorization != format!("token {TOKEN}") {
+            let (status, body) = error(401, "Bad credentials");
+            return (status, body, headers);
+        }
+        let path = request.path.split('?').next().unwrap_or_default().to_owned();
+        let repo = format!("/repos/{}/{}", self.owner, self.repo);
+        let uploads = format!("/api/uploads{repo}/releases/");
+        let rest = path.strip_prefix(&repo).map(str::to_owned);
+        let (status, body) = match (request.method.as_str(), rest.as_deref()) {
+            ("GET", Some("/releases")) => {
+                let items: Vec<Value> = self.releases.iter().rev().map(|r| self.release_json(r)).collect();
+                let (page, next) = self.page(&request.path, items);
+                if let Some(link) = next {
+                    headers.push(("Link".to_owned(), link));
+                }
+                (200, page)
+            }
+            ("POST", Some("/releases")) => self.create(&request.body),
+            (method, Some(rest)) if rest.starts_with("/releases/tags/") && method == "GET" => {
+                let tag = percent_decode(&rest["/releases/tags/".len()..]);
+                match self.releases.iter().find(|r| r.tag == tag && !r.draft) {
+                    Some(release) => (200, self.release_json(release)),
+                    None => error(404, "Not Found"),
+                }
+            }
+            (method, Some(rest)) if rest.starts_with("/releases/assets/") => {
+                let id = rest["/releases/assets/".len()..].parse::<u64>().unwrap_or(0);
+                match (method, self.assets.iter().position(|a| a.id == id)) {
+                    ("GET", Some(i)) => (200, self.asset_json(&self.assets[i])),
+                    ("DELETE", Some(i)) => {
+                        self.assets.remove(i);
+                        (204, Value::Null)
+                    }
+                    _ => error(404, "Not Found"),
+                }
+            }
+            (method, Some(rest)) if rest.starts_with("/releases/") => {
+                let tail = &rest["/releases/".len()..];
+                let (id, sub) = tail.split_once('/').unwrap_or((tail, ""));
+                let id = id.parse::<u64>().unwrap_or(0);
+                let Some(index) = self.releases.iter().position(|r| r.id == id) else {
+                    let (status, body) = error(404, "Not Found");
+                    return (status, body, headers);
+                };
+                match (method, sub) {
+                    ("GET", "") => (200, self.release_json(&self.releases[index])),
+                    ("PATCH", "") => self.update(index, &request.body),
+                    ("DELETE", "") if self.releases[index].immutable => {
+                        error(422, "Cannot delete an immutable release")
+                    }
+                    ("DELETE", "") => {
+                        self.releases.remove(index);
+                        self.assets.retain(|a| a.release != id);
+                        (204, Value::Null)
+                    }
+                    ("GET", "assets") => {
+                        let items: Vec<Value> = self
+                            .assets
+                            .iter()
+                            .filter(|a| a.release == id)
+                            .map(|a| self.asset_json(a))
+                            .collect();
+                        let (page, next) = self.page(&request.path, items);
+                        if let Some(link) = next {
+                            headers.push(("Link".to_owned(), link));
+                        }
+                        (200, page)
+                    }
+                    _ => error(404, "Not Found"),
+                }
+            }
+            ("DELETE", Some(rest)) if rest.starts_with("/git/refs/tags/") => {
+                let tag = percent_decode(&rest["/git/refs/tags/".len()..]);
+                if self.tags.remove(&tag) {
+                    (204, Value::Null)
+                } else {
+                    error(422, "Reference does not exist")
+                }
+            }
+            ("POST", None) if path.starts_with(&uploads) && path.ends_with("/assets") => {
+                self.upload(request, &uploads)
+            }
+            _ => error(404, "Not Found"),
+        };
+        (status, body, headers)
+    }
+
+    fn create(&mut self, body: &[u8]) -> (u16, Value) {
+        let Ok(input) = serde_json::from_slice::<Value>(body) else {
+            return error(400, "Problems parsing JSON");
+        };
+        let Some(tag) = input["tag_name"].as_str().filter(|t| !t.is_empty()) else {
+            return error(422, "Validation Failed");
+        };
+        if self.releases.iter().any(|r| r.tag == tag) {
+            return (
+                422,
+                json!({"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest",
+                "errors": [{"resource": "Release", "code": "already_exists", "field": "tag_name"}]}),
+            );
+        }
+        self.next_id += 1;
+        let release = StoredRelease {
+            id: self.next_id,
+            tag: tag.to_owned(),
+            name: input["name"].as_str().map(str::to_owned),
+            body: input["body"].as_str().map(str::to_owned),
+            draft: input["draft"].as_bool().unwrap_or(false),
+            prerelease: input["prerelease"].as_bool().unwrap_or(false),
+            immutable: false,
+        };
+        self.tags.insert(tag.to_owned());
+        let json = self.release_json(&release);
+        self.releases.push(release);
+        (201, json)
+    }
+
+    fn update(&mut self, index: usize, body: &[u8]) -> (u16, Value) {
+        let Ok(input) = serde_json::from_slice::<Value>(body) else {
+            return error(400, "Problems parsing JSON");
+        };
+        if self.releases[index].immutable {
+            return error(422, "Cannot modify an immutable release");
+        }
+        let release = &mut self.releases[index];
+        if let Some(name) = input["name"].as_str() {
+            release.name = Some(name.to_owned());
+        }
+        if let Some(body) = input["body"].as_str() {
+            release.body = Some(body.to_owned());
+        }
+        if let Some(draft) = input["draft"].as_bool() {
+            release.draft = draft;
+        }
+        let release = self.releases[index].clone();
+        (200, self.release_json(&release))
+    }
+
+    fn upload(&mut self, request: &Request, uploads: &str) -> (u16, Value) {
+        let path = request.path.split('?').next().unwrap_or_default();
+        let id = path[uploads.len()..].trim_end_matches("/assets").parse::<u64>().unwrap_or(0);
+        if !self.releases.iter().any(|r| r.id == id) {
+            return error(404, "Not Found");
+        }
+        let query = request.path.split_once('?').map_or("", |(_, q)| q);
+        let Some(name) = query.split('&').find_map(|p| p.strip_prefix("name=")).map(percent_decode) else {
+            return error(422, "Validation Failed");
+        };
+        if self.assets.iter().any(|a| a.release == id && a.name == name) {
+            return (
+                422,
+                json!({"message": "Validation Failed", "documentation_url": "https://docs.github.com/rest",
+                "errors": [{"resource": "ReleaseAsset", "code": "already_exists", "field": "name"}]}),
+            );
+        }
+        self.next_id += 1;
+        let asset = StoredAsset {
+            id: self.next_id,
+            release: id,
+            name,
+            content_type: request.header("content-type").unwrap_or("application/octet-stream").to_owned(),
+            bytes: request.body.clone(),
+        };
+        let json = self.asset_json(&asset);
+        self.assets.push(asset);
+        (201, json)
+    }
+}
+
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl GithubStandIn {
+    /// Starts the stand-in for `owner/repo`, with no releases.
+    pub fn start(owner: &str, repo: &str) -> GithubStandIn {
+        let state = Arc::new(Mutex::new(State {
+            owner: owner.to_owned(),
+            repo: repo.to_owned(),
+            next_id: 1000,
+            page_size: 100,
+            remaining: 5000,
+            ..State::default()
+        }));
+        let shared = Arc::clone(&state);
+        let server = HttpServer::start(move |request: &Request| {
+            let mut state = shared.lock().expect("state");
+            state.remaining = state.remaining.saturating_sub(1);
+            let reset =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+            let mut rate = vec![
+                ("x-ratelimit-limit".to_owned(), "5000".to_owned()),
+                ("x-ratelimit-resource".to_owned(), "core".to_owned()),
+                ("x-ratelimit-reset".to_owned(), (reset + 3600).to_string()),
+            ];
+            let (status, body, mut headers) = if state.limits.is_empty() {
+                rate.push(("x-ratelimit-remaining".to_owned(), state.remaining.to_string()));
+                state.handle(request)
+            } else {
+                let limit = state.limits.remove(0);
+                let message = "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.";
+                match limit {
+                    Limit::Secondary => {
+                        rate.push(("x-ratelimit-remaining".to_owned(), state.remaining.to_string()));
+                        let (s, b) = error(403, message);
+                        (s, b, vec![("retry-after".to_owned(), "0".to_owned())])
+                    }
+                    Limit::TooMany => {
+                        rate.push(("x-ratelimit-remaining".to_owned(), state.remaining.to_string()));
+                        let (s, b) = error(429, message);
+                        (s, b, vec![("retry-after".to_owned(), "0".to_owned())])
+                    }
+                    Limit::Primary => {
+                        rate.retain(|(k, _)| k != "x-ratelimit-reset");
+                        rate.push(("x-ratelimit-remaining".to_owned(), "0".to_owned()));
+                        rate.push(("x-ratelimit-reset".to_owned(), reset.to_string()));
+                        let (s, b) = error(403, "API rate limit exceeded for installation ID 1.");
+                        (s, b, Vec::new())
+                    }
+                }
+            };
+            headers.extend(rate);
+            let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
+            state.exchanges.push(Exchange {
+                method: request.method.clone(),
+                path: request.path.clone(),
+                status,
+                body: bytes.clone(),
+            });
+            let mut response = Response::json(status, "");
+            response.body = bytes;
+            response.headers.extend(headers);
+            response
+        });
+        state.lock().expect("state").base = server.url();
+        GithubStandIn { server, state }
+    }
+
+    /// The API's base URL (`GITHUB_API_URL`).
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// Pages hold at most `size` items from now on.
+    pub fn page_size(&self, size: usize) {
+        self.state.lock().expect("state").page_size = size;
+    }
+
+    /// The next requests are answered with these rate limits, in order.
+    pub fn limit_next(&self, limits: &[Limit]) {
+        self.state.lock().expect("state").limits.extend_from_slice(limits);
+    }
+
+    /// Adds the tag `refs/tags/{tag}` (as a push would).
+    pub fn add_tag(&self, tag: &str) {
+        self.state.lock().expect("state").tags.insert(tag.to_owned());
+    }
+
+    /// Whether the tag exists.
+    pub fn has_tag(&self, tag: &str) -> bool {
+        self.state.lock().expect("state").tags.contains(tag)
+    }
+
+    /// Marks the release of `tag` immutable.
+    pub fn make_immutable(&self, tag: &str) {
+        let mut state = self.state.lock().expect("state");
+        if let Some(release) = state.releases.iter_mut().find(|r| r.tag == tag) {
+            release.immutable = true;
+        }
+    }
+
+    /// `(name, bytes)` of the assets of `tag`'s release.
+    pub fn assets_of(&self, tag: &str) -> Vec<(String, Vec<u8>)> {
+        let state = self.state.lock().expect("state");
+        let Some(release) = state.releases.iter().find(|r| r.tag == tag) else { return Vec::new() };
+        state
+            .assets
+            .iter()
+            .filter(|a| a.release == release.id)
+            .map(|a| (a.name.clone(), a.bytes.clone()))
+            .collect()
+    }
+
+    /// Every exchange so far, in order.
+    pub fn exchanges(&self) -> Vec<Exchange> {
+        self.state.lock().expect("state").exchanges.clone()
+    }
+
+    /// Requests the stand-in served, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.server.requests()
+    }
+}
