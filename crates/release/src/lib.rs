@@ -1,4 +1,5 @@
-//! The release runbook's flows as library functions: [`bump()`], [`release()`] and [`publish()`].
+//! The release runbook's flows as library functions: [`bump()`], [`release()`] and [`publish()`], and
+//! [`github_release()`], the GitHub release step as a reconcile.
 //!
 //! Each flow takes typed options and returns a typed report (serializable, for `--json`). It reports
 //! progress through [`Events`] and never prints. It fails with an [`Error`] that names the step and
@@ -26,6 +27,7 @@ mod bump;
 mod cut;
 mod error;
 mod events;
+mod github_release;
 mod publish;
 mod tools;
 
@@ -33,4 +35,5 @@ pub use bump::{BumpOptions, BumpReport, bump, parse_version};
 pub use cut::{ReleaseOptions, ReleaseReport, STEPS as RELEASE_STEPS, release};
 pub use error::{Error, ErrorKind, Step};
 pub use events::{Event, Events, Resync, Silent};
+pub use github_release::{GithubReleaseOptions, GithubReleaseReport, ReleaseAsset, github_release};
 pub use publish::{PublishOptions, PublishReport, STEPS as PUBLISH_STEPS, publish};

@@ -45,6 +45,7 @@ pub struct Exchange {
 struct StoredAsset {
     id: u64,
     release: u64,
+    state: &'static str,
     name: String,
     content_type: String,
     bytes: Vec<u8>,
@@ -128,7 +129,7 @@ impl State {
             "node_id": format!("RA_{}", asset.id),
             "name": asset.name,
             "label": Value::Null,
-            "state": "uploaded",
+            "state": asset.state,
             "content_type": asset.content_type,
             "size": asset.bytes.len(),
             "digest": format!("sha256:{}", sha256_hex(&asset.bytes)),
@@ -348,6 +349,7 @@ impl State {
         let asset = StoredAsset {
             id: self.next_id,
             release: id,
+            state: "uploaded",
             name,
             content_type: request.header("content-type").unwrap_or("application/octet-stream").to_owned(),
             bytes: request.body.clone(),
@@ -483,6 +485,23 @@ impl GithubStandIn {
         }
     }
 
+    /// Leaves an asset `name` on `tag`'s release as an interrupted upload leaves it: state `starter`,
+    /// with only `bytes` of it.
+    pub fn add_partial_asset(&self, tag: &str, name: &str, bytes: &[u8]) {
+        let mut state = self.state.lock().expect("state");
+        let Some(release) = state.releases.iter().find(|r| r.tag == tag).map(|r| r.id) else { return };
+        state.next_id += 1;
+        let id = state.next_id;
+        state.assets.push(StoredAsset {
+            id,
+            release,
+            state: "starter",
+            name: name.to_owned(),
+            content_type: "application/octet-stream".to_owned(),
+            bytes: bytes.to_vec(),
+        });
+    }
+
     /// `(name, bytes)` of the assets of `tag`'s release.
     pub fn assets_of(&self, tag: &str) -> Vec<(String, Vec<u8>)> {
         let state = self.state.lock().expect("state");
@@ -493,6 +512,12 @@ impl GithubStandIn {
             .filter(|a| a.release == release.id)
             .map(|a| (a.name.clone(), a.bytes.clone()))
             .collect()
+    }
+
+    /// The release of `tag`: `(draft, body)`.
+    pub fn release_state(&self, tag: &str) -> Option<(bool, Option<String>)> {
+        let state = self.state.lock().expect("state");
+        state.releases.iter().find(|r| r.tag == tag).map(|r| (r.draft, r.body.clone()))
     }
 
     /// Every exchange so far, in order.
