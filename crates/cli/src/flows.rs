@@ -100,7 +100,17 @@ pub struct PublishArgs {
     pub interval: Duration,
     #[command(flatten)]
     pub registry: crate::RegistryAccess,
-    /// Check the gate and the image, package the chart, and push nothing.
+    /// The GitHub repository to make the release in (token: GITHUB_TOKEN or GH_TOKEN; API:
+    /// GITHUB_API_URL). Needs --tag.
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub github: Option<String>,
+    /// Another file to attach to the release (repeatable).
+    #[arg(long = "asset", value_name = "FILE")]
+    pub assets: Vec<std::path::PathBuf>,
+    /// Replace release assets whose bytes differ, instead of refusing.
+    #[arg(long)]
+    pub replace: bool,
+    /// Check the gate and the image, package the chart, plan the GitHub release, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Print the report as JSON (progress goes to stderr).
@@ -280,6 +290,14 @@ pub fn publish(args: &PublishArgs, program: &'static str) -> Result<(), Failure>
     options.interval = args.interval;
     options.dry_run = args.dry_run;
     options.registry = args.registry.options();
+    options.extra_assets.clone_from(&args.assets);
+    options.replace = args.replace;
+    if let Some(owner_repo) = &args.github {
+        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let api = env("GITHUB_API_URL").unwrap_or_else(|| tagwright_github::GITHUB_API.to_owned());
+        let token = env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN"));
+        options.github = Some(tagwright_release::GithubTarget::parse(owner_repo, &api, token)?);
+    }
     let report = tagwright_release::publish(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
         return crate::document("ok", &report);
@@ -293,5 +311,25 @@ pub fn publish(args: &PublishArgs, program: &'static str) -> Result<(), Failure>
         "pushed"
     };
     out(&format!("  {verb} {} {}\n", chart.reference, chart.digest));
+    for asset in &report.assets {
+        out(&format!("  asset {} {} ({} bytes)\n", asset.name, asset.digest, asset.size));
+    }
+    if let Some(github) = &report.github {
+        let url = github.html_url.as_deref().unwrap_or("(to be created)");
+        let state = if github.up_to_date {
+            "up to date: nothing to do".to_owned()
+        } else {
+            let would = if chart.dry_run { "would " } else { "" };
+            format!(
+                "{would}{}upload {}, replace {}, skip {}{}",
+                if github.created { "create it, " } else { "" },
+                github.uploaded.len(),
+                github.replaced.len(),
+                github.skipped.len(),
+                if github.published { ", publish it" } else { "" }
+            )
+        };
+        out(&format!("  GitHub release {url}: {state}\n"));
+    }
     Ok(())
 }

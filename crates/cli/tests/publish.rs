@@ -93,7 +93,7 @@ fn the_chart_waits_for_its_image() {
     assert_eq!(doc["chart"]["unchanged"], true, "{doc}");
     assert_eq!(doc["chart"]["reference"], format!("{host}/charts/advisoryhub:0.1.0"));
     assert!(doc["image_digest"].as_str().is_some_and(|d| d.starts_with("sha256:")), "{doc}");
-    assert!(again.stderr.contains("[2/3] wait for the release image"), "{}", again.stderr);
+    assert!(again.stderr.contains("[3/6] wait for the release image"), "{}", again.stderr);
 }
 
 #[test]
@@ -117,4 +117,119 @@ fn the_deadline_holds_against_a_registry_that_never_answers() {
     assert_eq!(out.code, 3, "{}\n{}", out.stdout, out.stderr);
     assert!(elapsed < std::time::Duration::from_secs(8), "the 3 s deadline took {elapsed:?}");
     assert!(!dir.path().join("charts").exists(), "no chart without its image");
+}
+
+/// A registry holding the release image `HOST/example/advisoryhub:0.1.0`.
+fn registry_with_image() -> LocalRegistry {
+    let registry = LocalRegistry::start(Mode::Plain);
+    let dir = tempfile::tempdir().expect("tempdir");
+    registry::image_layout(dir.path(), "0.1.0", &["linux/amd64"], false, 0);
+    run_ok(peer_command("skopeo").args([
+        "copy",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:0.1.0", dir.path().display()),
+        &format!("docker://{}/example/advisoryhub:0.1.0", registry.host()),
+    ]));
+    registry
+}
+
+fn publish_to_github(repo: &Path, host: &str, github: &GithubStandIn, extra: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+    command
+        .args(["publish", "--charts", &format!("oci://{host}/charts"), "--image"])
+        .arg(format!("{host}/example/advisoryhub"))
+        .args(["--tag", "v0.1.0", "--github", "acme/advisoryhub", "--timeout", "10s"])
+        .args(extra)
+        .arg("--repo")
+        .arg(repo)
+        .env("HOME", repo)
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("GH_TOKEN")
+        .env("GITHUB_API_URL", github.url())
+        .env("GITHUB_TOKEN", tagwright_test_support::github::TOKEN)
+        .env("SOURCE_DATE_EPOCH", "1767261600");
+    run(&mut command)
+}
+
+fn github_writes(github: &GithubStandIn) -> usize {
+    github.requests().iter().filter(|r| r.method != "GET").count()
+}
+
+use tagwright_test_support::github::GithubStandIn;
+
+/// Uses the real registry and a stand-in for GitHub's REST API (checked against GitHub's OpenAPI
+/// description in crates/github). `publish --github` makes the release: the chart archive (the
+/// pushed chart's bytes), the SBOM, `release-manifest.json` and `checksums.txt`, which GNU
+/// `sha256sum -c` accepts; a re-run changes nothing; a conflicting asset changes nothing and is
+/// named; a dry run plans and writes nothing.
+#[test]
+fn publish_makes_the_github_release_and_a_rerun_changes_nothing() {
+    let registry = registry_with_image();
+    let host = registry.host();
+    let repo = fixture("make_advisoryhub.sh", &[]);
+
+    let planned_github = GithubStandIn::start("acme", "advisoryhub");
+    let dry = publish_to_github(repo.path(), host, &planned_github, &["--dry-run"]);
+    assert_eq!(dry.code, 0, "{}\n{}", dry.stdout, dry.stderr);
+    assert!(dry.stdout.contains("would create it, upload 4"), "{}", dry.stdout);
+    assert_eq!(github_writes(&planned_github), 0, "a dry run writes nothing");
+
+    let github = GithubStandIn::start("acme", "advisoryhub");
+    let done = publish_to_github(repo.path(), host, &github, &["--json"]);
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    let report: serde_json::Value = serde_json::from_str(&done.stdout).expect("json");
+    let names: Vec<&str> = report["assets"]
+        .as_array()
+        .expect("assets")
+        .iter()
+        .map(|a| a["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["advisoryhub-0.1.0.tgz", "sbom.cdx.json", "release-manifest.json", "checksums.txt"]);
+    assert_eq!(report["github"]["created"], true);
+    let (draft, body) = github.release_state("v0.1.0").expect("a release");
+    assert!(!draft, "published");
+    assert_eq!(body.as_deref(), report["notes"].as_str());
+
+    // The assets, as GitHub holds them, pass GNU sha256sum -c; the archive is the pushed chart.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, bytes) in github.assets_of("v0.1.0") {
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+    }
+    let checked = run(peer_command("sha256sum").arg("-c").arg("checksums.txt").current_dir(dir.path()));
+    assert_eq!(checked.code, 0, "{}\n{}", checked.stdout, checked.stderr);
+    assert_eq!(checked.stdout.matches(": OK").count(), 3, "{}", checked.stdout);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("release-manifest.json")).expect("manifest"))
+            .expect("json");
+    assert_eq!(manifest["artifacts"][1]["digest"], report["chart"]["digest"]);
+    let archive = registry::file_digest(&dir.path().join("advisoryhub-0.1.0.tgz"));
+    assert!(
+        report["chart"]["layers"].as_array().expect("layers").iter().any(|l| l["digest"] == archive.as_str())
+    );
+
+    let before = github_writes(&github);
+    let again = publish_to_github(repo.path(), host, &github, &[]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("up to date: nothing to do"), "{}", again.stdout);
+    assert_eq!(github_writes(&github), before, "a re-run writes nothing");
+
+    // Someone else's sbom.cdx.json on the draft: refused, named, nothing changed.
+    let conflicted = GithubStandIn::start("acme", "advisoryhub");
+    let client =
+        tagwright_github::Github::new(&conflicted.url(), Some(tagwright_test_support::github::TOKEN))
+            .expect("client");
+    let draft = client
+        .create_release("acme", "advisoryhub", &tagwright_github::NewRelease::draft("v0.1.0"))
+        .expect("draft");
+    client.upload_asset(&draft, "sbom.cdx.json", "application/json", b"{}").expect("upload");
+    let writes = github_writes(&conflicted);
+    let refused = publish_to_github(repo.path(), host, &conflicted, &[]);
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("sbom.cdx.json is already on the release with other bytes"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("step 6 (GitHub release)"), "{}", refused.stderr);
+    assert_eq!(github_writes(&conflicted), writes, "nothing changed");
 }

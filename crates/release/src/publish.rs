@@ -1,8 +1,10 @@
-//! Publishing a release's chart, the registry half of the runbook's Release workflow: the version gate
-//! (every recorded version agrees, and matches the tag when one is given), then a wait for the release
-//! image `<image>:<appVersion>` (and its platforms), and only then the chart push, so that a chart is
-//! never published without the image it deploys. A timeout fails with [`ErrorKind::Timeout`] and
-//! nothing pushed.
+//! Publishing a release, the runbook's Release workflow: the version gate (every recorded version
+//! agrees, and matches the tag when one is given), the notes, a wait for the release image
+//! `<image>:<appVersion>` (and its platforms), and only then the chart push, so that a chart is never
+//! published without the image it deploys (a timeout fails with [`ErrorKind::Timeout`] and nothing
+//! pushed). Then the evidence (the chart archive, the SBOM, `release-manifest.json`,
+//! `checksums.txt`) and, with a GitHub repository, the GitHub release, reconciled: a re-run does only
+//! what is missing.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -15,11 +17,47 @@ use tagwright_oci_publish::{
 };
 use tagwright_versions::{SourceKind, Status};
 
+use tagwright_github::Github;
+
 use crate::events::Registry;
-use crate::{Error, ErrorKind, Event, Events, Step};
+use crate::{
+    Error, ErrorKind, Event, Events, GithubReleaseOptions, GithubReleaseReport, Step, github_release,
+};
 
 /// The publish flow's steps, in order.
-pub const STEPS: [&str; 3] = ["version gate", "wait for the release image", "package and push the chart"];
+pub const STEPS: [&str; 6] = [
+    "version gate",
+    "release notes",
+    "wait for the release image",
+    "package and push the chart",
+    "release evidence",
+    "GitHub release",
+];
+
+/// The GitHub repository a release goes to, and how to reach its API.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct GithubTarget {
+    /// The owner.
+    pub owner: String,
+    /// The repository.
+    pub repo: String,
+    /// The API (`https://api.github.com`, or `GITHUB_API_URL`).
+    pub api: String,
+    /// The token.
+    pub token: Option<String>,
+}
+
+impl GithubTarget {
+    /// `OWNER/REPO` on `api`.
+    pub fn parse(owner_repo: &str, api: &str, token: Option<String>) -> Result<GithubTarget, Error> {
+        let (owner, repo) = owner_repo
+            .split_once('/')
+            .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
+            .ok_or_else(|| Error::new(ErrorKind::Input, format!("`{owner_repo}` is not OWNER/REPO")))?;
+        Ok(GithubTarget { owner: owner.to_owned(), repo: repo.to_owned(), api: api.to_owned(), token })
+    }
+}
 
 /// Where and how to publish.
 #[derive(Debug, Clone)]
@@ -41,8 +79,15 @@ pub struct PublishOptions {
     pub interval: Duration,
     /// Registry connection settings (plain-HTTP hosts, extra CA certificates).
     pub registry: RegistryOptions,
-    /// Check the gate and the image, package the chart, and push nothing.
+    /// Check the gate and the image, package the chart, plan the GitHub release, and change nothing.
     pub dry_run: bool,
+    /// The GitHub repository the release goes to (none: no GitHub release).
+    pub github: Option<GithubTarget>,
+    /// Files attached to the release besides the chart archive, the SBOM, the manifest and the
+    /// checksums.
+    pub extra_assets: Vec<PathBuf>,
+    /// Replace release assets whose bytes differ, instead of refusing.
+    pub replace: bool,
 }
 
 impl PublishOptions {
@@ -58,6 +103,9 @@ impl PublishOptions {
             interval: Duration::from_secs(1),
             registry: RegistryOptions::default(),
             dry_run: false,
+            github: None,
+            extra_assets: Vec::new(),
+            replace: false,
         }
     }
 }
@@ -74,6 +122,12 @@ pub struct PublishReport {
     pub image_digest: Digest,
     /// The chart push (or, in a dry run, what would be pushed).
     pub chart: ChartPush,
+    /// The release notes: the signed tag's message, else rendered from the history.
+    pub notes: String,
+    /// The release assets, as made (the chart archive, the SBOM, extras, the manifest, the checksums).
+    pub assets: Vec<crate::evidence::AssetSummary>,
+    /// The GitHub release step, when a GitHub repository was given.
+    pub github: Option<GithubReleaseReport>,
 }
 
 /// Publishes the chart of `options.repo` once its release image exists.
@@ -109,32 +163,89 @@ pub fn publish(options: &PublishOptions, events: Arc<dyn Events>) -> Result<Publ
         .map_or_else(|| chart.value.clone(), |r| r.value.clone());
     let chart_dir = repo.join(&chart.file).parent().map(PathBuf::from).unwrap_or_else(|| repo.clone());
 
+    events.event(&Event::Step(Step::of(&STEPS, 2)));
+    let notes = notes(repo, options.tag.as_deref(), &version)?;
+    events.event(&Event::Notes(&notes));
+
     let input = |e: tagwright_oci_publish::ReferenceError| Error::caused(ErrorKind::Input, e);
     let image = Target::parse(&format!("{}:{app_version}", options.image)).map_err(input)?;
     let publisher = publisher(options, &image, Arc::clone(&events))?;
 
-    events.event(&Event::Step(Step::of(&STEPS, 2)));
+    events.event(&Event::Step(Step::of(&STEPS, 3)));
     let mut wait = WaitOptions::default();
     wait.timeout = options.timeout;
     wait.initial_interval = options.interval;
     wait.platforms.clone_from(&options.platforms);
-    let image_digest = match publisher.wait(&image, &wait).map_err(|e| oci(Step::of(&STEPS, 2), e))? {
+    let image_digest = match publisher.wait(&image, &wait).map_err(|e| oci(Step::of(&STEPS, 3), e))? {
         WaitOutcome::Ready { digest, .. } => digest,
         WaitOutcome::TimedOut { last, elapsed, .. } => {
             let message = format!(
                 "{image} was not ready after {elapsed:.0?} (last: {last}); the chart was not pushed, so no chart points at a missing image"
             );
-            return Err(Error::new(ErrorKind::Timeout, message).at(Step::of(&STEPS, 2)));
+            return Err(Error::new(ErrorKind::Timeout, message).at(Step::of(&STEPS, 3)));
         }
     };
     let image = image.to_string();
     events.event(&Event::ImageReady { reference: &image, digest: &image_digest });
 
-    events.event(&Event::Step(Step::of(&STEPS, 3)));
+    events.event(&Event::Step(Step::of(&STEPS, 4)));
     let chart = publisher
         .push_chart(&chart_dir, &options.charts, options.dry_run)
-        .map_err(|e| oci(Step::of(&STEPS, 3), e))?;
-    Ok(PublishReport { version, image, image_digest, chart })
+        .map_err(|e| oci(Step::of(&STEPS, 4), e))?;
+
+    events.event(&Event::Step(Step::of(&STEPS, 5)));
+    let inputs = crate::evidence::Inputs {
+        repo,
+        chart_dir: &chart_dir,
+        version: &version,
+        tag: options.tag.as_deref(),
+        image: (&image, &image_digest),
+        chart: &chart,
+        extra: &options.extra_assets,
+    };
+    let assets = crate::evidence::assets(&inputs).map_err(|e| e.at(Step::of(&STEPS, 5)))?;
+
+    let github = match &options.github {
+        None => None,
+        Some(target) => {
+            events.event(&Event::Step(Step::of(&STEPS, 6)));
+            let step = Step::of(&STEPS, 6);
+            let tag = options.tag.as_deref().ok_or_else(|| {
+                Error::new(ErrorKind::Input, "a GitHub release needs the release tag: pass --tag").at(step)
+            })?;
+            let client = Github::new(&target.api, target.token.as_deref())
+                .map_err(|e| Error::caused(ErrorKind::Input, e).at(step))?;
+            let mut release = GithubReleaseOptions::new(&target.owner, &target.repo, tag, &notes);
+            release.assets.clone_from(&assets);
+            release.replace = options.replace;
+            release.dry_run = options.dry_run;
+            Some(github_release(&client, &release).map_err(|e| e.at(step))?)
+        }
+    };
+    let assets = crate::evidence::summaries(&assets);
+    Ok(PublishReport { version, image, image_digest, chart, notes, assets, github })
+}
+
+/// The release notes: the annotated tag's message (its signature left out) when it carries notes,
+/// else rendered from the history; a line naming the release when there is nothing to say.
+fn notes(repo: &std::path::Path, tag: Option<&str>, version: &str) -> Result<String, Error> {
+    let Some(tag) = tag else { return Ok(format!("Release {version}\n")) };
+    if let Ok(git) = git2::Repository::discover(repo)
+        && let Ok(reference) = git.find_reference(&format!("refs/tags/{tag}"))
+        && let Ok(object) = reference.peel(git2::ObjectType::Tag)
+        && let Some(annotated) = object.as_tag()
+    {
+        let message = annotated.message().ok().flatten().unwrap_or_default();
+        let message = message.split("-----BEGIN SSH SIGNATURE-----").next().unwrap_or_default();
+        let message = message.split("-----BEGIN PGP SIGNATURE-----").next().unwrap_or_default().trim_end();
+        // A bare subject (the tag's name, or nothing) carries no notes.
+        if !message.is_empty() && message.trim() != tag {
+            return Ok(format!("{message}\n"));
+        }
+    }
+    let rendered =
+        tagwright_notes::release_notes(repo, tag).map_err(|e| Error::caused(ErrorKind::Check, e))?;
+    Ok(if rendered.trim().is_empty() { format!("Release {tag}\n") } else { rendered })
 }
 
 /// A registry client for the image's and the charts' hosts, with their credentials.
