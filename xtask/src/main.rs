@@ -37,8 +37,9 @@ enum Command {
     Bench(bench::Args),
     /// `tagwright release`: bump, re-sync, gate, notes, then an SSH-signed commit and tag.
     Release(flows::ReleaseArgs),
-    /// `tagwright publish`: the version gate, wait for the release image, then push the chart.
-    Publish(flows::PublishArgs),
+    /// `tagwright publish`: the gate, the notes, the image, the chart (signed), the evidence and the
+    /// GitHub release.
+    Publish(Box<flows::PublishArgs>),
     /// Run every cargo-fuzz target (or one) from its seeds: `fuzz [TARGET] [--time 10m]`.
     Fuzz(fuzz::Args),
     /// Install every missing test peer (Debian packages and Python tools).

@@ -84,6 +84,9 @@ pub struct IdentityToken {
     pub subject: String,
     /// `iss`.
     pub issuer: String,
+    /// The identity Fulcio certifies for this token: for a GitHub Actions token, the workflow URI
+    /// (`https://github.com/` + `job_workflow_ref`); else the email, else the subject.
+    pub certificate_identity: String,
 }
 
 impl std::fmt::Debug for IdentityToken {
@@ -111,7 +114,10 @@ impl IdentityToken {
         if subject.is_empty() {
             return Err(KeylessError::Token("the token has no `sub` claim".to_owned()));
         }
-        Ok(IdentityToken { raw: raw.to_owned(), subject, issuer: text("iss") })
+        let workflow = text("job_workflow_ref");
+        let certificate_identity =
+            if workflow.is_empty() { subject.clone() } else { format!("https://github.com/{workflow}") };
+        Ok(IdentityToken { raw: raw.to_owned(), subject, issuer: text("iss"), certificate_identity })
     }
 
     /// Inside GitHub Actions (`get` reads the environment), the job's token for audience `sigstore`;

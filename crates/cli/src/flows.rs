@@ -110,6 +110,14 @@ pub struct PublishArgs {
     /// Replace release assets whose bytes differ, instead of refusing.
     #[arg(long)]
     pub replace: bool,
+    /// Sign the chart (by digest) and the release manifest keylessly: `--sign keyless`.
+    #[arg(long, value_parser = ["keyless"], conflicts_with = "key")]
+    pub sign: Option<String>,
+    /// Sign the chart and the release manifest with this cosign key (password: COSIGN_PASSWORD).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub keyless: crate::keyless::KeylessArgs,
     /// Check the gate and the image, package the chart, plan the GitHub release, and change nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -292,6 +300,15 @@ pub fn publish(args: &PublishArgs, program: &'static str) -> Result<(), Failure>
     options.registry = args.registry.options();
     options.extra_assets.clone_from(&args.assets);
     options.replace = args.replace;
+    options.sign = match (&args.sign, &args.key) {
+        (Some(_), _) => Some(args.keyless.release_signing()?),
+        (None, Some(path)) => Some(tagwright_release::Signing::Key {
+            path: path.clone(),
+            password: std::env::var_os("COSIGN_PASSWORD").map(|p| p.into_encoded_bytes()),
+        }),
+        (None, None) if args.keyless.keyless => Some(args.keyless.release_signing()?),
+        (None, None) => None,
+    };
     if let Some(owner_repo) = &args.github {
         let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let api = env("GITHUB_API_URL").unwrap_or_else(|| tagwright_github::GITHUB_API.to_owned());
@@ -311,6 +328,10 @@ pub fn publish(args: &PublishArgs, program: &'static str) -> Result<(), Failure>
         "pushed"
     };
     out(&format!("  {verb} {} {}\n", chart.reference, chart.digest));
+    if let Some(signature) = &report.chart_signature {
+        let state = if signature.already_signed { "already signed" } else { "signed" };
+        out(&format!("  {state}: {}\n", signature.signature));
+    }
     for asset in &report.assets {
         out(&format!("  asset {} {} ({} bytes)\n", asset.name, asset.digest, asset.size));
     }

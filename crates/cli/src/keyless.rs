@@ -81,7 +81,7 @@ impl KeylessArgs {
     }
 
     /// The Sigstore instance: a signing config, the URL flags, or the public-good instance.
-    fn instance(&self) -> Result<Instance, Failure> {
+    pub(crate) fn instance(&self) -> Result<Instance, Failure> {
         if let Some(path) = &self.signing_config {
             let text = String::from_utf8(read(path)?)
                 .map_err(|_| Failure::input(format!("{}: not UTF-8", path.display())))?;
@@ -114,6 +114,23 @@ impl KeylessArgs {
                     "no identity token: outside GitHub Actions, pass --identity-token (or SIGSTORE_ID_TOKEN)",
                 )
             })
+    }
+
+    /// The release flow's keyless signing: the given token (or, inside GitHub Actions, the ambient
+    /// one, which the flow fetches), the instance, and the trusted root's JSON.
+    pub fn release_signing(&self) -> Result<tagwright_release::Signing, Failure> {
+        let token = self
+            .identity_token
+            .clone()
+            .or_else(|| std::env::var("SIGSTORE_ID_TOKEN").ok().filter(|t| !t.is_empty()));
+        let trusted_root = match &self.trusted_root {
+            Some(path) => Some(
+                String::from_utf8(read(path)?)
+                    .map_err(|_| Failure::input(format!("{}: not UTF-8", path.display())))?,
+            ),
+            None => None,
+        };
+        Ok(tagwright_release::Signing::Keyless { token, instance: self.instance()?, trusted_root })
     }
 
     /// A signer certified by Fulcio, and the root its signatures must verify against.

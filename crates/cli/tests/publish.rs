@@ -233,3 +233,83 @@ fn publish_makes_the_github_release_and_a_rerun_changes_nothing() {
     assert!(refused.stderr.contains("step 6 (GitHub release)"), "{}", refused.stderr);
     assert_eq!(github_writes(&conflicted), writes, "nothing changed");
 }
+
+/// Uses the real registry, and stand-ins for GitHub's REST API, Fulcio, Rekor and the Actions OIDC
+/// service. `publish --sign keyless` signs the chart by digest and the release manifest as a blob;
+/// `attest verify` accepts the chart with the workflow's identity, `attest verify-blob` the manifest;
+/// a re-run signs nothing again (no new Rekor entry) and writes nothing to GitHub.
+#[test]
+fn publish_signs_the_chart_and_the_manifest_once() {
+    use tagwright_test_support::oidc::OidcStandIn;
+    use tagwright_test_support::sigstore::SigstoreStandIn;
+    let registry = registry_with_image();
+    let host = registry.host();
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let github = GithubStandIn::start("acme", "advisoryhub");
+    let oidc = OidcStandIn::start();
+    let sigstore = SigstoreStandIn::start(&oidc);
+    let root = sigstore.trusted_root().display().to_string();
+    let config = sigstore.signing_config().display().to_string();
+    let sign = |token: &str| {
+        publish_to_github(
+            repo.path(),
+            host,
+            &github,
+            &[
+                "--sign",
+                "keyless",
+                "--identity-token",
+                token,
+                "--signing-config",
+                &config,
+                "--trusted-root",
+                &root,
+            ],
+        )
+    };
+    let signed = sign(&oidc.token("sigstore"));
+    assert_eq!(signed.code, 0, "{}\n{}", signed.stdout, signed.stderr);
+    assert!(signed.stdout.contains("  signed: "), "{}", signed.stdout);
+    let entries = sigstore.log_size();
+    assert_eq!(entries, 3, "the chart's .sig, its bundle referrer, and the manifest");
+
+    let attest = |args: &[&str]| {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+        command.env("HOME", repo.path()).env_remove("DOCKER_CONFIG").args(args);
+        run(&mut command)
+    };
+    let identity = [
+        "--certificate-identity-regexp",
+        r"https://github\.com/acme/advisoryhub/\.github/workflows/release\.yml@",
+    ];
+    let issuer = oidc.issuer();
+    let chart = format!("{host}/charts/advisoryhub:0.1.0");
+    let verified = attest(
+        &[&["verify", &chart, "--certificate-oidc-issuer", &issuer, "--trusted-root", &root][..], &identity]
+            .concat(),
+    );
+    assert_eq!(verified.code, 0, "{}", verified.stderr);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, bytes) in github.assets_of("v0.1.0") {
+        std::fs::write(dir.path().join(name), bytes).expect("write");
+    }
+    let manifest = dir.path().join("release-manifest.json").display().to_string();
+    let blob = attest(
+        &[
+            &["verify-blob", &manifest, "--certificate-oidc-issuer", &issuer, "--trusted-root", &root][..],
+            &identity,
+        ]
+        .concat(),
+    );
+    assert_eq!(blob.code, 0, "{}", blob.stderr);
+
+    let writes = github_writes(&github);
+    let again = sign(&oidc.token("sigstore"));
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("already signed"), "{}", again.stdout);
+    assert!(again.stdout.contains("up to date"), "{}", again.stdout);
+    assert_eq!(sigstore.log_size(), entries, "nothing signed again");
+    assert_eq!(sigstore.fulcio_requests().len(), 1, "and no certificate asked for");
+    assert_eq!(github_writes(&github), writes, "nothing written to GitHub");
+}

@@ -30,6 +30,7 @@ mod events;
 mod evidence;
 mod github_release;
 mod publish;
+mod signing;
 mod tools;
 
 pub use bump::{BumpOptions, BumpReport, bump, parse_version};
@@ -39,3 +40,4 @@ pub use events::{Event, Events, Resync, Silent};
 pub use evidence::{AssetSummary, CHECKSUMS, RELEASE_MANIFEST};
 pub use github_release::{GithubReleaseOptions, GithubReleaseReport, ReleaseAsset, github_release};
 pub use publish::{GithubTarget, PublishOptions, PublishReport, STEPS as PUBLISH_STEPS, publish};
+pub use signing::{ChartSignature, Signing};

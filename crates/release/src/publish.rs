@@ -29,7 +29,7 @@ pub const STEPS: [&str; 6] = [
     "version gate",
     "release notes",
     "wait for the release image",
-    "package and push the chart",
+    "package, push and sign the chart",
     "release evidence",
     "GitHub release",
 ];
@@ -88,6 +88,8 @@ pub struct PublishOptions {
     pub extra_assets: Vec<PathBuf>,
     /// Replace release assets whose bytes differ, instead of refusing.
     pub replace: bool,
+    /// Sign the chart and the release manifest (none: unsigned).
+    pub sign: Option<crate::Signing>,
 }
 
 impl PublishOptions {
@@ -106,6 +108,7 @@ impl PublishOptions {
             github: None,
             extra_assets: Vec::new(),
             replace: false,
+            sign: None,
         }
     }
 }
@@ -128,6 +131,8 @@ pub struct PublishReport {
     pub assets: Vec<crate::evidence::AssetSummary>,
     /// The GitHub release step, when a GitHub repository was given.
     pub github: Option<GithubReleaseReport>,
+    /// The chart's signature, when signing.
+    pub chart_signature: Option<crate::signing::ChartSignature>,
 }
 
 /// Publishes the chart of `options.repo` once its release image exists.
@@ -192,6 +197,18 @@ pub fn publish(options: &PublishOptions, events: Arc<dyn Events>) -> Result<Publ
     let chart = publisher
         .push_chart(&chart_dir, &options.charts, options.dry_run)
         .map_err(|e| oci(Step::of(&STEPS, 4), e))?;
+    let signer = match &options.sign {
+        Some(signing) if !options.dry_run => Some(signing.prepare().map_err(|e| e.at(Step::of(&STEPS, 4)))?),
+        _ => None,
+    };
+    let chart_signature = match &signer {
+        Some(signer) => Some(
+            signer
+                .sign_chart(&chart.reference, &chart.digest, &options.registry)
+                .map_err(|e| e.at(Step::of(&STEPS, 4)))?,
+        ),
+        None => None,
+    };
 
     events.event(&Event::Step(Step::of(&STEPS, 5)));
     let inputs = crate::evidence::Inputs {
@@ -217,13 +234,44 @@ pub fn publish(options: &PublishOptions, events: Arc<dyn Events>) -> Result<Publ
                 .map_err(|e| Error::caused(ErrorKind::Input, e).at(step))?;
             let mut release = GithubReleaseOptions::new(&target.owner, &target.repo, tag, &notes);
             release.assets.clone_from(&assets);
+            if let Some(signer) = &signer
+                && !manifest_signed(&client, target, tag, &assets).map_err(|e| e.at(step))?
+            {
+                let manifest =
+                    assets.iter().find(|a| a.name == crate::RELEASE_MANIFEST).map(|a| a.bytes.as_slice());
+                let signature = signer.sign_manifest(manifest.unwrap_or_default()).map_err(|e| e.at(step))?;
+                release.assets.push(signature);
+            }
             release.replace = options.replace;
             release.dry_run = options.dry_run;
             Some(github_release(&client, &release).map_err(|e| e.at(step))?)
         }
     };
     let assets = crate::evidence::summaries(&assets);
-    Ok(PublishReport { version, image, image_digest, chart, notes, assets, github })
+    Ok(PublishReport { version, image, image_digest, chart, notes, assets, github, chart_signature })
+}
+
+/// Whether the release already holds our `release-manifest.json` (same SHA-256) and a signature of it.
+fn manifest_signed(
+    client: &Github,
+    target: &GithubTarget,
+    tag: &str,
+    assets: &[crate::ReleaseAsset],
+) -> Result<bool, Error> {
+    let failed = |e: tagwright_github::GithubError| Error::caused(ErrorKind::Check, e);
+    let Some(release) = client.release_by_tag(&target.owner, &target.repo, tag).map_err(failed)? else {
+        return Ok(false);
+    };
+    let ours = assets
+        .iter()
+        .find(|a| a.name == crate::RELEASE_MANIFEST)
+        .map(|a| Digest::sha256(&a.bytes).to_string());
+    let there = client.assets(&target.owner, &target.repo, release.id).map_err(failed)?;
+    let same_manifest =
+        there.iter().any(|a| a.name == crate::RELEASE_MANIFEST && a.digest == ours && a.state == "uploaded");
+    let signed =
+        there.iter().any(|a| a.name.starts_with("release-manifest.json.sig") && a.state == "uploaded");
+    Ok(same_manifest && signed)
 }
 
 /// The release notes: the annotated tag's message (its signature left out) when it carries notes,

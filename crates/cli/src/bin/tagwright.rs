@@ -25,8 +25,9 @@ enum Command {
     Bump(flows::BumpArgs),
     /// Cut a release: bump, re-sync, gate, notes, then an SSH-signed commit and tag. Pushes nothing.
     Release(flows::ReleaseArgs),
-    /// Publish a release's chart: the version gate, wait for the release image, then push the chart.
-    Publish(flows::PublishArgs),
+    /// Publish a release: the version gate, the notes, wait for the release image, push (and sign)
+    /// the chart, the evidence (SBOM, release manifest, checksums) and the GitHub release. Re-runnable.
+    Publish(Box<flows::PublishArgs>),
 }
 
 fn main() -> ExitCode {
