@@ -15,6 +15,7 @@ pub mod flows;
 pub mod gate;
 pub mod keyless;
 pub mod oci;
+pub mod verify;
 
 use tagwright_release::ErrorKind;
 

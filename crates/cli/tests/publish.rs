@@ -122,14 +122,7 @@ fn the_deadline_holds_against_a_registry_that_never_answers() {
 /// A registry holding the release image `HOST/example/advisoryhub:0.1.0`.
 fn registry_with_image() -> LocalRegistry {
     let registry = LocalRegistry::start(Mode::Plain);
-    let dir = tempfile::tempdir().expect("tempdir");
-    registry::image_layout(dir.path(), "0.1.0", &["linux/amd64"], false, 0);
-    run_ok(peer_command("skopeo").args([
-        "copy",
-        "--dest-tls-verify=false",
-        &format!("oci:{}:0.1.0", dir.path().display()),
-        &format!("docker://{}/example/advisoryhub:0.1.0", registry.host()),
-    ]));
+    registry::push_image(registry.host(), "example/advisoryhub", "0.1.0");
     registry
 }
 

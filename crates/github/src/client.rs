@@ -290,6 +290,18 @@ impl Github {
         body: Body<'_>,
         upload_origin: Option<&str>,
     ) -> Result<Response, GithubError> {
+        self.send_accepting(method, url, body, upload_origin, "application/vnd.github+json")
+    }
+
+    /// [`Github::send`] asking for `accept`.
+    pub(crate) fn send_accepting(
+        &self,
+        method: Method,
+        url: &str,
+        body: Body<'_>,
+        upload_origin: Option<&str>,
+        accept: &str,
+    ) -> Result<Response, GithubError> {
         let parsed = checked(url)?;
         let target = origin(url);
         let authorized = target == origin(&self.api) || upload_origin.is_some_and(|u| origin(u) == target);
@@ -299,7 +311,7 @@ impl Github {
             let mut request = self
                 .http
                 .request(method.clone(), parsed.clone())
-                .header(header::ACCEPT, "application/vnd.github+json")
+                .header(header::ACCEPT, accept)
                 .header("X-GitHub-Api-Version", API_VERSION);
             if let (true, Some(token)) = (authorized, &self.token) {
                 request = request.bearer_auth(token);
@@ -368,6 +380,24 @@ impl Github {
         let value = serde_json::from_slice(&bytes)
             .map_err(|e| GithubError::Invalid { url: url.to_owned(), message: format!("not JSON: {e}") })?;
         Ok((status, value))
+    }
+
+    /// An asset's bytes (at most `cap`): `GET` with `Accept: application/octet-stream`, following one
+    /// redirect to the storage GitHub names (the token is not sent to another origin).
+    pub(crate) fn download(&self, url: &str, cap: u64) -> Result<Vec<u8>, GithubError> {
+        let octets = "application/octet-stream";
+        let mut response = self.send_accepting(Method::GET, url, None, None, octets)?;
+        let mut at = url.to_owned();
+        if response.status().is_redirection()
+            && let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok())
+        {
+            at = Url::parse(url).and_then(|base| base.join(location)).map(String::from).unwrap_or_default();
+            response = self.send_accepting(Method::GET, &at, None, None, octets)?;
+        }
+        if !response.status().is_success() {
+            return Err(status_error(&Method::GET, &at, response));
+        }
+        read_capped(&Method::GET, &at, response, cap)
     }
 
     /// A raw call whose error statuses are errors; for uploads.

@@ -232,6 +232,18 @@ impl Github {
         parse(&url, value)
     }
 
+    /// An asset's bytes, at most `cap` of them.
+    pub fn download_asset(
+        &self,
+        owner: &str,
+        repo: &str,
+        asset: u64,
+        cap: u64,
+    ) -> Result<Vec<u8>, GithubError> {
+        let url = format!("{}/releases/assets/{asset}", self.repo_url(owner, repo)?);
+        self.download(&url, cap)
+    }
+
     /// Deletes an asset (an upload to redo, say). `false` when it was already gone.
     pub fn delete_asset(&self, owner: &str, repo: &str, asset: u64) -> Result<bool, GithubError> {
         let url = format!("{}/releases/assets/{asset}", self.repo_url(owner, repo)?);

@@ -32,6 +32,7 @@ mod github_release;
 mod publish;
 mod signing;
 mod tools;
+mod verify;
 
 pub use bump::{BumpOptions, BumpReport, bump, parse_version};
 pub use cut::{ReleaseOptions, ReleaseReport, STEPS as RELEASE_STEPS, release};
@@ -41,3 +42,4 @@ pub use evidence::{AssetSummary, CHECKSUMS, RELEASE_MANIFEST};
 pub use github_release::{GithubReleaseOptions, GithubReleaseReport, ReleaseAsset, github_release};
 pub use publish::{GithubTarget, PublishOptions, PublishReport, STEPS as PUBLISH_STEPS, publish};
 pub use signing::{ChartSignature, Signing};
+pub use verify::{Check, GITHUB_ISSUER, VerifyOptions, VerifyReport, derived_identity, verify};

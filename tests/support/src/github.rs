@@ -74,6 +74,7 @@ struct State {
     page_size: usize,
     limits: Vec<Limit>,
     remaining: u64,
+    raw: Option<Vec<u8>>,
     exchanges: Vec<Exchange>,
 }
 
@@ -217,7 +218,13 @@ impl State {
             }
             (method, Some(rest)) if rest.starts_with("/releases/assets/") => {
                 let id = rest["/releases/assets/".len()..].parse::<u64>().unwrap_or(0);
+                let octets = request.header("accept") == Some("application/octet-stream");
                 match (method, self.assets.iter().position(|a| a.id == id)) {
+                    ("GET", Some(i)) if octets => {
+                        // The bytes themselves (GitHub redirects to its storage; one hop less here).
+                        self.raw = Some(self.assets[i].bytes.clone());
+                        (200, Value::Null)
+                    }
                     ("GET", Some(i)) => (200, self.asset_json(&self.assets[i])),
                     ("DELETE", Some(i)) => {
                         self.assets.remove(i);
@@ -436,14 +443,25 @@ impl GithubStandIn {
                 }
             };
             headers.extend(rate);
-            let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
-            state.exchanges.push(Exchange {
-                method: request.method.clone(),
-                path: request.path.clone(),
-                status,
-                body: bytes.clone(),
-            });
+            let raw = state.raw.take();
+            let bytes = match &raw {
+                Some(raw) => raw.clone(),
+                None if body.is_null() => Vec::new(),
+                None => body.to_string().into_bytes(),
+            };
+            // Downloads of an asset's raw bytes are not JSON documents: not recorded for validation.
+            if raw.is_none() {
+                state.exchanges.push(Exchange {
+                    method: request.method.clone(),
+                    path: request.path.clone(),
+                    status,
+                    body: bytes.clone(),
+                });
+            }
             let mut response = Response::json(status, "");
+            if raw.is_some() {
+                response.headers = vec![("Content-Type".to_owned(), "application/octet-stream".to_owned())];
+            }
             response.body = bytes;
             response.headers.extend(headers);
             response

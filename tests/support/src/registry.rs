@@ -386,3 +386,16 @@ pub fn put_manifest(host: &str, repository: &str, tag: &str, manifest: &[u8]) {
         &format!("http://{host}/v2/{repository}/manifests/{tag}"),
     ]));
 }
+
+/// Pushes a small image (one platform) as `HOST/REPOSITORY:TAG` with skopeo, as a release image
+/// workflow would.
+pub fn push_image(host: &str, repository: &str, tag: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    image_layout(dir.path(), tag, &["linux/amd64"], false, 0);
+    run_ok(peer_command("skopeo").args([
+        "copy",
+        "--dest-tls-verify=false",
+        &format!("oci:{}:{tag}", dir.path().display()),
+        &format!("docker://{host}/{repository}:{tag}"),
+    ]));
+}

@@ -28,6 +28,9 @@ enum Command {
     /// Publish a release: the version gate, the notes, wait for the release image, push (and sign)
     /// the chart, the evidence (SBOM, release manifest, checksums) and the GitHub release. Re-runnable.
     Publish(Box<flows::PublishArgs>),
+    /// Verify a published release: the signed tag, the versions at the tag, the release manifest
+    /// and its signature, the checksums, the SBOM, the chart and the image and their signatures.
+    Verify(Box<tagwright_cli::verify::VerifyArgs>),
 }
 
 fn main() -> ExitCode {
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
         Command::Bump(args) => flows::bump(args, PROGRAM),
         Command::Release(args) => flows::release(args, PROGRAM),
         Command::Publish(args) => flows::publish(args, PROGRAM),
+        Command::Verify(args) => tagwright_cli::verify::verify(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,244 @@
+//! `tagwright verify` of a release made by `tagwright publish`: against the real registry and real
+//! git, with stand-ins for GitHub's REST API, Fulcio, Rekor and the Actions OIDC service (none of them
+//! can run here). Every tampering the runbook's users fear fails, naming its check.
+
+use tagwright_test_support::github::{GithubStandIn, TOKEN};
+use tagwright_test_support::oidc::OidcStandIn;
+use tagwright_test_support::registry::{self, LocalRegistry, Mode};
+use tagwright_test_support::sigstore::SigstoreStandIn;
+use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, public_key, run, run_ok, ssh_keygen};
+
+const WORKFLOW: &str = r"^https://github\.com/acme/advisoryhub/\.github/workflows/release\.yml@";
+
+struct World {
+    registry: LocalRegistry,
+    repo: tempfile::TempDir,
+    keys: tempfile::TempDir,
+    github: GithubStandIn,
+    oidc: OidcStandIn,
+    sigstore: SigstoreStandIn,
+}
+
+impl World {
+    /// The fixture with its tag v0.1.0 SSH-signed, the release image in the registry (signed
+    /// keylessly, as the image workflow does), and `tagwright publish --sign keyless --github`.
+    fn published() -> World {
+        let registry = LocalRegistry::start(Mode::Plain);
+        let repo = fixture("make_advisoryhub.sh", &[]);
+        let keys = tempfile::tempdir().expect("tempdir");
+        let key = ssh_keygen(keys.path(), "id_ed25519", "ed25519", "");
+        std::fs::write(
+            keys.path().join("allowed_signers"),
+            format!("rel@example.com namespaces=\"git\" {}\n", public_key(&key)),
+        )
+        .expect("write");
+        let oidc = OidcStandIn::start();
+        let sigstore = SigstoreStandIn::start(&oidc);
+        let world = World {
+            registry,
+            repo,
+            keys,
+            github: GithubStandIn::start("acme", "advisoryhub"),
+            oidc,
+            sigstore,
+        };
+        world.sign_tag("HEAD");
+        registry::push_image(world.host(), "example/advisoryhub", "0.1.0");
+        let image = format!("{}/example/advisoryhub:0.1.0", world.host());
+        let mut args = vec!["sign".to_owned(), image.clone()];
+        args.extend(world.keyless());
+        let signed = world.attest(&args);
+        assert_eq!(signed.code, 0, "{}", signed.stderr);
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+        command
+            .args(["publish", "--charts", &format!("oci://{}/charts", world.host()), "--image"])
+            .arg(format!("{}/example/advisoryhub", world.host()))
+            .args([
+                "--tag",
+                "v0.1.0",
+                "--github",
+                "acme/advisoryhub",
+                "--timeout",
+                "10s",
+                "--sign",
+                "keyless",
+            ])
+            .args(world.keyless().iter().skip(1))
+            .arg("--repo")
+            .arg(world.repo.path());
+        let published = run(world.env(&mut command));
+        assert_eq!(published.code, 0, "{}\n{}", published.stdout, published.stderr);
+        world
+    }
+
+    fn host(&self) -> &str {
+        self.registry.host()
+    }
+
+    fn env<'a>(&self, command: &'a mut std::process::Command) -> &'a mut std::process::Command {
+        command
+            .env("HOME", self.keys.path())
+            .env_remove("DOCKER_CONFIG")
+            .env_remove("GH_TOKEN")
+            .env("GITHUB_API_URL", self.github.url())
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("SOURCE_DATE_EPOCH", "1767261600")
+    }
+
+    /// `--keyless --identity-token T --signing-config C --trusted-root R`.
+    fn keyless(&self) -> Vec<String> {
+        vec![
+            "--keyless".into(),
+            "--identity-token".into(),
+            self.oidc.token("sigstore"),
+            "--signing-config".into(),
+            self.sigstore.signing_config().display().to_string(),
+            "--trusted-root".into(),
+            self.sigstore.trusted_root().display().to_string(),
+        ]
+    }
+
+    fn attest(&self, args: &[String]) -> Run {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+        command.args(args);
+        run(self.env(&mut command))
+    }
+
+    fn git(&self, args: &[&str]) -> String {
+        let mut command = peer_command("git");
+        command.current_dir(self.repo.path()).args(args);
+        run_ok(self.env(&mut command)).stdout
+    }
+
+    /// (Re)makes v0.1.0 at `commit`, an annotated tag signed with the SSH key.
+    fn sign_tag(&self, commit: &str) {
+        let key = self.keys.path().join("id_ed25519");
+        self.git(&["config", "user.email", "rel@example.com"]);
+        self.git(&["config", "gpg.format", "ssh"]);
+        self.git(&["config", "user.signingkey", key.to_str().expect("utf-8")]);
+        self.git(&["tag", "-s", "-f", "-m", "Release v0.1.0\n\n- the notes", "v0.1.0", commit]);
+    }
+
+    fn verify(&self, identity: &str) -> Run {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+        command.args(["verify", "v0.1.0", "--github", "acme/advisoryhub", "--allowed-signers"]);
+        command.arg(self.keys.path().join("allowed_signers"));
+        command.args([
+            "--certificate-identity-regexp",
+            identity,
+            "--certificate-oidc-issuer",
+            &self.oidc.issuer(),
+        ]);
+        command.arg("--trusted-root").arg(self.sigstore.trusted_root()).arg("--repo").arg(self.repo.path());
+        run(self.env(&mut command))
+    }
+
+    fn delete(&self, reference: &str) {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_oci-publish"));
+        command.args(["delete", reference]);
+        let deleted = run(self.env(&mut command));
+        assert_eq!(deleted.code, 0, "{}", deleted.stderr);
+    }
+}
+
+#[track_caller]
+fn fails(run: &Run, check: &str) {
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.lines().any(|l| l.trim_start().starts_with(&format!("FAIL {check}:"))),
+        "{check} should fail:\n{}",
+        run.stdout
+    );
+}
+
+/// Uses the real registry and git, and stand-ins for GitHub, Fulcio, Rekor and the OIDC service.
+#[test]
+fn a_published_release_verifies_and_every_tampering_is_named() {
+    let world = World::published();
+    let ok = world.verify(WORKFLOW);
+    assert_eq!(ok.code, 0, "{}\n{}", ok.stdout, ok.stderr);
+    for check in [
+        "signed tag",
+        "versions at the tag",
+        "release manifest signature",
+        "checksums",
+        "SBOM",
+        "manifest artifacts",
+        "chart signature",
+        "image signature",
+    ] {
+        assert!(ok.stdout.contains(&format!("ok   {check}:")), "{check}:\n{}", ok.stdout);
+    }
+    assert!(ok.stdout.contains("signed by rel@example.com"), "{}", ok.stdout);
+
+    // A wrong identity: every signature check fails.
+    let other = world.verify(r"^https://github\.com/acme/other/");
+    for check in ["release manifest signature", "chart signature", "image signature"] {
+        fails(&other, check);
+    }
+
+    // A tampered asset.
+    let github = tagwright_github::Github::new(&world.github.url(), Some(TOKEN)).expect("client");
+    let release = github.release_by_tag("acme", "advisoryhub", "v0.1.0").expect("lookup").expect("release");
+    let sbom = release.assets.iter().find(|a| a.name == "sbom.cdx.json").expect("sbom");
+    github.delete_asset("acme", "advisoryhub", sbom.id).expect("delete");
+    github
+        .upload_asset(&release, "sbom.cdx.json", "application/json", b"{\"bomFormat\":\"CycloneDX\"}")
+        .expect("upload");
+    let tampered = world.verify(WORKFLOW);
+    fails(&tampered, "checksums");
+    fails(&tampered, "SBOM");
+
+    // A deleted .sig (and the bundle referrer beside it): the chart is unsigned.
+    let chart = format!("{}/charts/advisoryhub:0.1.0", world.host());
+    let raw = run_ok(peer_command("skopeo").args([
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{chart}"),
+    ]));
+    let digest = registry::digest(raw.stdout.as_bytes());
+    let hex = &digest["sha256:".len()..];
+    world.delete(&format!("{}/charts/advisoryhub:sha256-{hex}.sig", world.host()));
+    world.delete(&format!("{}/charts/advisoryhub:sha256-{hex}", world.host()));
+    fails(&world.verify(WORKFLOW), "chart signature");
+
+    // The chart re-pushed with other bytes under its version.
+    let values = world.repo.path().join("charts/advisoryhub/values.yaml");
+    std::fs::write(&values, format!("{}\n# changed\n", std::fs::read_to_string(&values).unwrap_or_default()))
+        .expect("write");
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_oci-publish"));
+    command
+        .args(["chart", "push"])
+        .arg(world.repo.path().join("charts/advisoryhub"))
+        .arg(format!("oci://{}/charts", world.host()));
+    run_ok(world.env(&mut command));
+    fails(&world.verify(WORKFLOW), "manifest artifacts");
+
+    // An artifact the manifest lists is gone: the image.
+    let image = run_ok(peer_command("skopeo").args([
+        "inspect",
+        "--tls-verify=false",
+        "--format",
+        "{{.Digest}}",
+        &format!("docker://{}/example/advisoryhub:0.1.0", world.host()),
+    ]))
+    .stdout
+    .trim()
+    .to_owned();
+    world.delete(&format!("{}/example/advisoryhub@{image}", world.host()));
+    let gone = world.verify(WORKFLOW);
+    fails(&gone, "manifest artifacts");
+    assert!(gone.stdout.contains("image"), "{}", gone.stdout);
+
+    // The tag moved (signed) to a commit whose chart says another version: lockstep fails at the tag.
+    let chart_yaml = world.repo.path().join("charts/advisoryhub/Chart.yaml");
+    let text =
+        std::fs::read_to_string(&chart_yaml).expect("Chart.yaml").replace("version: 0.1.0", "version: 0.1.1");
+    std::fs::write(&chart_yaml, text).expect("write");
+    world.git(&["commit", "-qam", "chore: chart 0.1.1"]);
+    world.sign_tag("HEAD");
+    let moved = world.verify(WORKFLOW);
+    fails(&moved, "versions at the tag");
+    assert!(moved.stdout.contains("ok   signed tag:"), "still signed: {}", moved.stdout);
+}
