@@ -309,12 +309,7 @@ pub fn publish(args: &PublishArgs, program: &'static str) -> Result<(), Failure>
         (None, None) if args.keyless.keyless => Some(args.keyless.release_signing()?),
         (None, None) => None,
     };
-    if let Some(owner_repo) = &args.github {
-        let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let api = env("GITHUB_API_URL").unwrap_or_else(|| tagwright_github::GITHUB_API.to_owned());
-        let token = env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN"));
-        options.github = Some(tagwright_release::GithubTarget::parse(owner_repo, &api, token)?);
-    }
+    options.github = args.github.as_deref().map(crate::github_target).transpose()?;
     let report = tagwright_release::publish(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
         return crate::document("ok", &report);

@@ -15,6 +15,7 @@ pub mod flows;
 pub mod gate;
 pub mod keyless;
 pub mod oci;
+pub mod retag;
 pub mod verify;
 
 use tagwright_release::ErrorKind;
@@ -160,6 +161,15 @@ pub fn document(status: &'static str, body: &impl serde::Serialize) -> Result<()
         .map_err(|e| Failure::input(format!("JSON: {e}")))?;
     out(&format!("{text}\n"));
     Ok(())
+}
+
+/// The GitHub repository `OWNER/REPO` on `GITHUB_API_URL` (default: api.github.com), with the token
+/// from `GITHUB_TOKEN`, else `GH_TOKEN`.
+pub fn github_target(owner_repo: &str) -> Result<tagwright_release::GithubTarget, Failure> {
+    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let api = env("GITHUB_API_URL").unwrap_or_else(|| tagwright_github::GITHUB_API.to_owned());
+    let token = env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN"));
+    Ok(tagwright_release::GithubTarget::parse(owner_repo, &api, token)?)
 }
 
 /// Escapes the message part of a GitHub Actions workflow command.

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use tagwright_release::{GithubTarget, VerifyOptions};
+use tagwright_release::VerifyOptions;
 
 use crate::{Failure, out};
 
@@ -35,10 +35,7 @@ pub struct VerifyArgs {
 
 /// `tagwright verify`: exit 0 when every check holds, 1 when one fails, 2 on bad input.
 pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let api = env("GITHUB_API_URL").unwrap_or_else(|| tagwright_github::GITHUB_API.to_owned());
-    let token = env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN"));
-    let github = GithubTarget::parse(&args.github, &api, token)?;
+    let github = crate::github_target(&args.github)?;
     let overridden = [
         &args.identity.certificate_identity,
         &args.identity.certificate_identity_regexp,

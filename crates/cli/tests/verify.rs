@@ -242,3 +242,90 @@ fn a_published_release_verifies_and_every_tampering_is_named() {
     fails(&moved, "versions at the tag");
     assert!(moved.stdout.contains("ok   signed tag:"), "still signed: {}", moved.stdout);
 }
+
+fn retag(world: &World, extra: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+    command.args(["retag", "v0.1.0", "--github", "acme/advisoryhub", "--charts"]);
+    command
+        .arg(format!("oci://{}/charts", world.host()))
+        .arg("--image")
+        .arg(format!("{}/example/advisoryhub", world.host()));
+    command.args(extra).arg("--repo").arg(world.repo.path());
+    run(world.env(&mut command))
+}
+
+/// The tags of `repository`, as skopeo lists them (none when the registry forgot the repository).
+fn tags(host: &str, repository: &str) -> Vec<String> {
+    let listed = run(peer_command("skopeo").args([
+        "list-tags",
+        "--tls-verify=false",
+        &format!("docker://{host}/{repository}"),
+    ]));
+    serde_json::from_str::<serde_json::Value>(&listed.stdout)
+        .ok()
+        .and_then(|v| {
+            v["Tags"].as_array().map(|t| t.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        })
+        .unwrap_or_default()
+}
+
+/// Uses the real registry and git, and stand-ins for GitHub, Fulcio, Rekor and the OIDC service.
+/// `retag --dry-run` prints the ordered plan and changes nothing; `retag` leaves no release, tag,
+/// version or signature tag; a second run does nothing and says so. An immutable release is refused
+/// before anything is deleted.
+#[test]
+fn retag_removes_everything_in_order_and_a_rerun_is_a_no_op() {
+    let world = World::published();
+    assert!(tags(world.host(), "charts/advisoryhub").iter().any(|t| t.ends_with(".sig")), "signed before");
+    let plan = retag(&world, &["--dry-run"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    let lines: Vec<&str> = plan.stdout.lines().collect();
+    assert_eq!(lines.len(), 5, "{}", plan.stdout);
+    for (line, (number, what)) in lines.iter().zip([
+        ("1.", "delete the GitHub release"),
+        ("2.", "delete the remote tag v0.1.0"),
+        ("3.", "delete the local tag v0.1.0"),
+        ("4.", "example/advisoryhub:0.1.0"),
+        ("5.", "charts/advisoryhub:0.1.0"),
+    ]) {
+        assert!(
+            line.trim_start().starts_with(number) && line.contains(what) && line.ends_with("to delete"),
+            "{line}"
+        );
+    }
+    assert!(lines[4].contains(".sig"), "the chart's signature tags go with it: {}", lines[4]);
+    assert!(world.github.release_state("v0.1.0").is_some(), "a dry run deletes nothing");
+
+    let done = retag(&world, &[]);
+    assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    assert_eq!(done.stdout.matches(": deleted").count(), 5, "{}", done.stdout);
+    assert!(world.github.release_state("v0.1.0").is_none());
+    assert!(!world.github.has_tag("v0.1.0"));
+    assert!(world.git(&["tag", "-l", "v0.1.0"]).trim().is_empty());
+    assert!(
+        tags(world.host(), "charts/advisoryhub").is_empty(),
+        "{:?}",
+        tags(world.host(), "charts/advisoryhub")
+    );
+    assert!(
+        tags(world.host(), "example/advisoryhub").is_empty(),
+        "{:?}",
+        tags(world.host(), "example/advisoryhub")
+    );
+
+    let again = retag(&world, &[]);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+    assert_eq!(again.stdout.matches(": already gone").count(), 5, "{}", again.stdout);
+
+    let immutable = World::published();
+    immutable.github.make_immutable("v0.1.0");
+    let refused = retag(&immutable, &[]);
+    assert_eq!(refused.code, 1, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("immutable") && refused.stderr.contains("nothing was deleted"),
+        "{}",
+        refused.stderr
+    );
+    assert!(immutable.github.has_tag("v0.1.0") && !immutable.git(&["tag", "-l", "v0.1.0"]).trim().is_empty());
+}

@@ -250,6 +250,12 @@ impl Github {
         Ok(self.json(Method::DELETE, &url, None)?.0 != 404)
     }
 
+    /// Whether the remote tag `refs/tags/{tag}` exists.
+    pub fn tag_exists(&self, owner: &str, repo: &str, tag: &str) -> Result<bool, GithubError> {
+        let url = format!("{}/git/ref/tags/{}", self.repo_url(owner, repo)?, segment(tag));
+        Ok(self.json(Method::GET, &url, None)?.0 != 404)
+    }
+
     /// Deletes the remote tag `refs/tags/{tag}`. `false` when it did not exist.
     pub fn delete_tag(&self, owner: &str, repo: &str, tag: &str) -> Result<bool, GithubError> {
         let url = format!("{}/git/refs/tags/{}", self.repo_url(owner, repo)?, segment(tag));

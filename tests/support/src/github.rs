@@ -268,6 +268,23 @@ impl State {
                     _ => error(404, "Not Found"),
                 }
             }
+            ("GET", Some(rest)) if rest.starts_with("/git/ref/tags/") => {
+                let tag = percent_decode(&rest["/git/ref/tags/".len()..]);
+                if self.tags.contains(&tag) {
+                    let sha = sha256_hex(tag.as_bytes())[..40].to_owned();
+                    (
+                        200,
+                        json!({
+                            "ref": format!("refs/tags/{tag}"),
+                            "node_id": format!("REF_{}", &sha[..12]),
+                            "url": format!("{}/git/refs/tags/{}", self.repo_url(), percent_encode(&tag)),
+                            "object": {"type": "tag", "sha": sha, "url": format!("{}/git/tags/{sha}", self.repo_url())}
+                        }),
+                    )
+                } else {
+                    error(404, "Not Found")
+                }
+            }
             ("DELETE", Some(rest)) if rest.starts_with("/git/refs/tags/") => {
                 let tag = percent_decode(&rest["/git/refs/tags/".len()..]);
                 if self.tags.remove(&tag) {

@@ -31,6 +31,9 @@ enum Command {
     /// Verify a published release: the signed tag, the versions at the tag, the release manifest
     /// and its signature, the checksums, the SBOM, the chart and the image and their signatures.
     Verify(Box<tagwright_cli::verify::VerifyArgs>),
+    /// Undo a release, in order: the GitHub release, the remote and local tags, the image and the
+    /// chart with their signatures. `--dry-run` prints the plan; a re-run finishes a half-done one.
+    Retag(Box<tagwright_cli::retag::RetagArgs>),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +44,7 @@ fn main() -> ExitCode {
         Command::Release(args) => flows::release(args, PROGRAM),
         Command::Publish(args) => flows::publish(args, PROGRAM),
         Command::Verify(args) => tagwright_cli::verify::verify(args),
+        Command::Retag(args) => tagwright_cli::retag::retag(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

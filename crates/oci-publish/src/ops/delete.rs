@@ -16,7 +16,8 @@ pub struct Deletion {
     pub digest: Digest,
     /// Other tags that named the same digest, deleted with it.
     pub shared_tags: Vec<String>,
-    /// cosign signature and attestation tags (`sha256-<hex>.sig`, `.att`) deleted with it.
+    /// cosign signature and attestation tags (`sha256-<hex>.sig`, `.att`), and the referrers'
+    /// fallback index (`sha256-<hex>`), deleted with it.
     pub signatures: Vec<String>,
     /// `registry`, `oci-layout` or `GitHub Packages API`.
     pub via: &'static str,
@@ -26,9 +27,10 @@ pub struct Deletion {
     pub dry_run: bool,
 }
 
-/// Whether `tag` is one of cosign's tags for `digest`: `sha256-<hex>.sig`, `.att` or `.sbom`.
+/// Whether `tag` is one of cosign's tags for `digest`: `sha256-<hex>.sig`, `.att` or `.sbom`, or
+/// the referrers' tag-schema fallback index `sha256-<hex>`.
 fn is_signature_tag(tag: &str, digest: &Digest) -> bool {
-    tag.strip_prefix(&digest.tag_prefix()).is_some_and(|rest| matches!(rest, ".sig" | ".att" | ".sbom"))
+    tag.strip_prefix(&digest.tag_prefix()).is_some_and(|rest| matches!(rest, "" | ".sig" | ".att" | ".sbom"))
 }
 
 impl Publisher {
@@ -225,5 +227,6 @@ mod tests {
         assert!(is_signature_tag(&format!("sha256-{}.att", "a".repeat(64)), &a));
         assert!(!is_signature_tag(&format!("sha256-{}.sig", "b".repeat(64)), &a));
         assert!(!is_signature_tag("1.2.0", &a));
+        assert!(is_signature_tag(&format!("sha256-{}", "a".repeat(64)), &a), "the referrers' fallback index");
     }
 }
