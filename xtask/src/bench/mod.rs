@@ -14,12 +14,13 @@ use tagwright_test_support::registry::{LocalRegistry, Mode};
 
 use crate::{check_failed, cmd, setup};
 
+mod publish;
 mod verify;
 
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Which benchmark: `checksum`, `notes`, `oci`, `sbom` or `verify`.
+    /// Which benchmark: `checksum`, `notes`, `oci`, `sbom`, `verify` or `publish`.
     name: String,
     /// Measured runs per tool (after one warm-up run).
     #[arg(long, default_value_t = 3)]
@@ -34,7 +35,10 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         "oci" => oci(args.runs),
         "sbom" => sbom(args.runs),
         "verify" => verify::verify(args.runs),
-        other => bail!("unknown benchmark `{other}` (available: checksum, notes, oci, sbom, verify)"),
+        "publish" => publish::publish(args.runs),
+        other => {
+            bail!("unknown benchmark `{other}` (available: checksum, notes, oci, sbom, verify, publish)")
+        }
     }
 }
 
@@ -55,6 +59,17 @@ struct Tool {
 /// Runs `program args` under GNU time in `dir`; returns the sample and stdout. The tool's stderr is
 /// shown unless `quiet`.
 fn measure(dir: &Path, program: &Path, args: &[String], quiet: bool) -> Result<(Sample, Vec<u8>)> {
+    measure_env(dir, program, args, &[], quiet)
+}
+
+/// [`measure`] with extra environment variables.
+fn measure_env(
+    dir: &Path,
+    program: &Path,
+    args: &[String],
+    env: &[(String, String)],
+    quiet: bool,
+) -> Result<(Sample, Vec<u8>)> {
     let rss_file = tempfile::NamedTempFile::new().context("temporary file for GNU time")?;
     let mut command = Command::new("/usr/bin/time");
     command
@@ -63,6 +78,7 @@ fn measure(dir: &Path, program: &Path, args: &[String], quiet: bool) -> Result<(
         .arg(program)
         .args(args)
         .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdin(Stdio::null())
         .stderr(if quiet { Stdio::null() } else { Stdio::inherit() });
     let start = Instant::now();
