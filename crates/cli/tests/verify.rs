@@ -10,6 +10,9 @@ use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, public_key, 
 
 const WORKFLOW: &str = r"^https://github\.com/acme/advisoryhub/\.github/workflows/release\.yml@";
 
+/// A release's draft flag and body, and its assets (name, digest).
+type ReleaseState = (Option<(bool, Option<String>)>, Vec<(String, String)>);
+
 struct World {
     registry: LocalRegistry,
     repo: tempfile::TempDir,
@@ -23,6 +26,14 @@ impl World {
     /// The fixture with its tag v0.1.0 SSH-signed, the release image in the registry (signed
     /// keylessly, as the image workflow does), and `tagwright publish --sign keyless --github`.
     fn published() -> World {
+        let world = World::new();
+        let published = world.publish();
+        assert_eq!(published.code, 0, "{}\n{}", published.stdout, published.stderr);
+        world
+    }
+
+    /// The same, up to (not including) `tagwright publish`.
+    fn new() -> World {
         let registry = LocalRegistry::start(Mode::Plain);
         let repo = fixture("make_advisoryhub.sh", &[]);
         let keys = tempfile::tempdir().expect("tempdir");
@@ -49,10 +60,15 @@ impl World {
         args.extend(world.keyless());
         let signed = world.attest(&args);
         assert_eq!(signed.code, 0, "{}", signed.stderr);
+        world
+    }
+
+    /// `tagwright publish --sign keyless --github acme/advisoryhub` of v0.1.0.
+    fn publish(&self) -> Run {
         let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
         command
-            .args(["publish", "--charts", &format!("oci://{}/charts", world.host()), "--image"])
-            .arg(format!("{}/example/advisoryhub", world.host()))
+            .args(["publish", "--charts", &format!("oci://{}/charts", self.host()), "--image"])
+            .arg(format!("{}/example/advisoryhub", self.host()))
             .args([
                 "--tag",
                 "v0.1.0",
@@ -63,12 +79,53 @@ impl World {
                 "--sign",
                 "keyless",
             ])
-            .args(world.keyless().iter().skip(1))
+            .args(self.keyless().iter().skip(1))
             .arg("--repo")
-            .arg(world.repo.path());
-        let published = run(world.env(&mut command));
-        assert_eq!(published.code, 0, "{}\n{}", published.stdout, published.stderr);
-        world
+            .arg(self.repo.path());
+        run(self.env(&mut command))
+    }
+
+    /// The release as GitHub holds it: draft flag and body, and the assets (the manifest's bundle,
+    /// which differs with every keyless signature, by name only).
+    fn release_state(&self) -> ReleaseState {
+        let all = self.github.assets_of("v0.1.0");
+        let manifest =
+            all.iter().find(|(n, _)| n == "release-manifest.json").map(|(_, b)| registry::digest(b));
+        let mut assets: Vec<(String, String)> = all
+            .into_iter()
+            .map(|(name, bytes)| {
+                if name.ends_with(".sigstore.json") {
+                    return (name, String::new());
+                }
+                if name == "checksums.txt" {
+                    // The manifest names this world's registry, so its line is checked, then masked.
+                    let text = String::from_utf8_lossy(&bytes).into_owned();
+                    let masked: String = text
+                        .lines()
+                        .map(|line| match line.strip_suffix("  release-manifest.json") {
+                            Some(hex) => {
+                                assert_eq!(
+                                    Some(format!("sha256:{hex}")),
+                                    manifest,
+                                    "checksums.txt's manifest line"
+                                );
+                                "MANIFEST  release-manifest.json\n".to_owned()
+                            }
+                            None => format!("{line}\n"),
+                        })
+                        .collect();
+                    return (name, registry::digest(masked.as_bytes()));
+                }
+                // Text assets name this world's registry; binary ones (the archive) are compared as they are.
+                let normalized = match std::str::from_utf8(&bytes) {
+                    Ok(text) => text.replace(self.host(), "HOST").into_bytes(),
+                    Err(_) => bytes,
+                };
+                (name, registry::digest(&normalized))
+            })
+            .collect();
+        assets.sort();
+        (self.github.release_state("v0.1.0"), assets)
     }
 
     fn host(&self) -> &str {
@@ -328,4 +385,30 @@ fn retag_removes_everything_in_order_and_a_rerun_is_a_no_op() {
         refused.stderr
     );
     assert!(immutable.github.has_tag("v0.1.0") && !immutable.git(&["tag", "-l", "v0.1.0"]).trim().is_empty());
+}
+
+/// Uses the real registry and git, and stand-ins for GitHub, Fulcio, Rekor and the OIDC service.
+/// `publish` interrupted at every boundary of the GitHub release (a failure after each write: the
+/// draft, each upload, the publication), then run again, ends as an uninterrupted run: the same
+/// assets and bytes, the same body, no duplicate asset.
+#[test]
+fn publish_interrupted_anywhere_finishes_on_a_rerun() {
+    let reference = World::published();
+    let expected = reference.release_state();
+    let writes = reference.github.requests().iter().filter(|r| r.method != "GET").count();
+    assert_eq!(writes, 7, "a draft, five uploads and the publication");
+    for allowed in 0..writes {
+        let world = World::new();
+        world.github.fail_writes_after(allowed);
+        let interrupted = world.publish();
+        assert_eq!(interrupted.code, 1, "after {allowed} writes: {}", interrupted.stderr);
+        assert!(interrupted.stderr.contains("step 6 (GitHub release)"), "{}", interrupted.stderr);
+        if allowed > 0 {
+            assert!(interrupted.stderr.contains("run again to finish"), "{}", interrupted.stderr);
+        }
+        world.github.heal();
+        let finished = world.publish();
+        assert_eq!(finished.code, 0, "after {allowed} writes: {}\n{}", finished.stdout, finished.stderr);
+        assert_eq!(world.release_state(), expected, "after {allowed} writes");
+    }
 }

@@ -75,6 +75,8 @@ struct State {
     limits: Vec<Limit>,
     remaining: u64,
     raw: Option<Vec<u8>>,
+    /// Writes still allowed before every write fails (`None`: no fault).
+    writes_left: Option<usize>,
     exchanges: Vec<Exchange>,
 }
 
@@ -433,7 +435,16 @@ impl GithubStandIn {
                 ("x-ratelimit-resource".to_owned(), "core".to_owned()),
                 ("x-ratelimit-reset".to_owned(), (reset + 3600).to_string()),
             ];
-            let (status, body, mut headers) = if state.limits.is_empty() {
+            let write = request.method != "GET";
+            let faulted = write && state.writes_left == Some(0);
+            if write && let Some(left) = state.writes_left.as_mut() {
+                *left = left.saturating_sub(1);
+            }
+            let (status, body, mut headers) = if faulted {
+                rate.push(("x-ratelimit-remaining".to_owned(), state.remaining.to_string()));
+                let (s, b) = error(403, "Resource not accessible by integration (an injected fault)");
+                (s, b, Vec::new())
+            } else if state.limits.is_empty() {
                 rate.push(("x-ratelimit-remaining".to_owned(), state.remaining.to_string()));
                 state.handle(request)
             } else {
@@ -500,6 +511,17 @@ impl GithubStandIn {
     /// The next requests are answered with these rate limits, in order.
     pub fn limit_next(&self, limits: &[Limit]) {
         self.state.lock().expect("state").limits.extend_from_slice(limits);
+    }
+
+    /// From now on, the first `allowed` writes succeed and every later one fails with 403: a release
+    /// interrupted at that boundary.
+    pub fn fail_writes_after(&self, allowed: usize) {
+        self.state.lock().expect("state").writes_left = Some(allowed);
+    }
+
+    /// Writes succeed again.
+    pub fn heal(&self) {
+        self.state.lock().expect("state").writes_left = None;
     }
 
     /// Adds the tag `refs/tags/{tag}` (as a push would).
