@@ -40,6 +40,10 @@ enum Command {
     /// `tagwright publish`: the gate, the notes, the image, the chart (signed), the evidence and the
     /// GitHub release.
     Publish(Box<flows::PublishArgs>),
+    /// `tagwright verify`: every check of a published release.
+    Verify(Box<tagwright_cli::verify::VerifyArgs>),
+    /// `tagwright retag`: undo a release, in order.
+    Retag(Box<tagwright_cli::retag::RetagArgs>),
     /// Run every cargo-fuzz target (or one) from its seeds: `fuzz [TARGET] [--time 10m]`.
     Fuzz(fuzz::Args),
     /// Install every missing test peer (Debian packages and Python tools).
@@ -59,6 +63,12 @@ fn main() -> ExitCode {
         }
         Command::Publish(args) => {
             flows::publish(&args, PROGRAM).map(|()| ExitCode::SUCCESS).map_err(Into::into)
+        }
+        Command::Verify(args) => {
+            tagwright_cli::verify::verify(&args).map(|()| ExitCode::SUCCESS).map_err(Into::into)
+        }
+        Command::Retag(args) => {
+            tagwright_cli::retag::retag(&args).map(|()| ExitCode::SUCCESS).map_err(Into::into)
         }
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Setup(args) => setup::run(&args).map(|()| ExitCode::SUCCESS),

@@ -80,8 +80,8 @@ pub struct PublishArgs {
     #[command(flatten)]
     pub repo: RepoArg,
     /// Where charts go: `oci://host/namespace` (the chart lands at `<namespace>/<name>:<version>`) or
-    /// `oci-layout:DIR`.
-    #[arg(long, value_name = "OCI_REF")]
+    /// `oci-layout:DIR`. Also `--registry`.
+    #[arg(long, alias = "registry", value_name = "OCI_REF")]
     pub charts: String,
     /// The release image's repository, such as ghcr.io/org/advisoryhub; its tag is the chart's appVersion.
     #[arg(long, value_name = "HOST/REPO")]

@@ -412,3 +412,52 @@ fn publish_interrupted_anywhere_finishes_on_a_rerun() {
         assert_eq!(world.release_state(), expected, "after {allowed} writes");
     }
 }
+
+/// Uses the real registry and git, and stand-ins for GitHub, Fulcio, Rekor and the OIDC service.
+/// `publish` interrupted between pushing the chart and signing it (Fulcio unreachable) fails at step
+/// 4 with the chart pushed and nothing on GitHub; run again, it signs and finishes as an
+/// uninterrupted run.
+#[test]
+fn publish_interrupted_before_signing_finishes_on_a_rerun() {
+    let reference = World::published();
+    let expected = reference.release_state();
+    let world = World::new();
+    let unreachable = tempfile::tempdir().expect("tempdir");
+    let config = unreachable.path().join("signing_config.json");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let closed = format!("http://{}", listener.local_addr().expect("address"));
+    drop(listener);
+    std::fs::write(
+        &config,
+        serde_json::json!({
+            "caUrls": [{"url": closed, "majorApiVersion": 1}],
+            "rekorTlogUrls": [{"url": closed, "majorApiVersion": 1}]
+        })
+        .to_string(),
+    )
+    .expect("write");
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+    command
+        .args(["publish", "--charts", &format!("oci://{}/charts", world.host()), "--image"])
+        .arg(format!("{}/example/advisoryhub", world.host()))
+        .args(["--tag", "v0.1.0", "--github", "acme/advisoryhub", "--timeout", "10s", "--sign", "keyless"])
+        .args(["--identity-token", &world.oidc.token("sigstore"), "--signing-config"])
+        .arg(&config)
+        .arg("--trusted-root")
+        .arg(world.sigstore.trusted_root())
+        .arg("--repo")
+        .arg(world.repo.path());
+    let interrupted = run(world.env(&mut command));
+    assert_eq!(interrupted.code, 1, "{}\n{}", interrupted.stdout, interrupted.stderr);
+    assert!(
+        interrupted.stderr.contains("step 4") && interrupted.stderr.contains("Fulcio"),
+        "{}",
+        interrupted.stderr
+    );
+    assert!(tags(world.host(), "charts/advisoryhub").contains(&"0.1.0".to_owned()), "the chart was pushed");
+    assert!(world.github.release_state("v0.1.0").is_none(), "nothing on GitHub yet");
+    let finished = world.publish();
+    assert_eq!(finished.code, 0, "{}\n{}", finished.stdout, finished.stderr);
+    assert!(finished.stdout.contains("  signed: "), "{}", finished.stdout);
+    assert_eq!(world.release_state(), expected);
+}
