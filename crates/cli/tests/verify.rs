@@ -334,8 +334,17 @@ fn tags(host: &str, repository: &str) -> Vec<String> {
 fn retag_removes_everything_in_order_and_a_rerun_is_a_no_op() {
     let world = World::published();
     assert!(tags(world.host(), "charts/advisoryhub").iter().any(|t| t.ends_with(".sig")), "signed before");
+    // `latest` names the same image: it goes too, and the plan says so.
+    run_ok(peer_command("skopeo").args([
+        "copy",
+        "--src-tls-verify=false",
+        "--dest-tls-verify=false",
+        &format!("docker://{}/example/advisoryhub:0.1.0", world.host()),
+        &format!("docker://{}/example/advisoryhub:latest", world.host()),
+    ]));
     let plan = retag(&world, &["--dry-run"]);
     assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    assert!(plan.stderr.contains("shares its digest with the tag latest"), "{}", plan.stderr);
     let lines: Vec<&str> = plan.stdout.lines().collect();
     assert_eq!(lines.len(), 5, "{}", plan.stdout);
     for (line, (number, what)) in lines.iter().zip([
@@ -460,4 +469,30 @@ fn publish_interrupted_before_signing_finishes_on_a_rerun() {
     assert_eq!(finished.code, 0, "{}\n{}", finished.stdout, finished.stderr);
     assert!(finished.stdout.contains("  signed: "), "{}", finished.stdout);
     assert_eq!(world.release_state(), expected);
+}
+
+/// Uses the real registry and git, and stand-ins for GitHub, Fulcio, Rekor and the OIDC service.
+/// A retag interrupted after deleting the GitHub release (the remote tag's deletion fails) says what
+/// it did and what remains; run again, it finishes, skipping what is already gone.
+#[test]
+fn an_interrupted_retag_finishes_on_a_rerun() {
+    let world = World::published();
+    world.github.fail_writes_after(1);
+    let interrupted = retag(&world, &[]);
+    assert_eq!(interrupted.code, 1, "{}\n{}", interrupted.stdout, interrupted.stderr);
+    assert!(interrupted.stderr.contains("done: delete the GitHub release"), "{}", interrupted.stderr);
+    assert!(interrupted.stderr.contains("remaining: delete the remote tag v0.1.0"), "{}", interrupted.stderr);
+    assert!(interrupted.stderr.contains("run retag again to finish"), "{}", interrupted.stderr);
+    assert!(world.github.release_state("v0.1.0").is_none() && world.github.has_tag("v0.1.0"));
+    world.github.heal();
+    let finished = retag(&world, &[]);
+    assert_eq!(finished.code, 0, "{}\n{}", finished.stdout, finished.stderr);
+    assert!(
+        finished.stdout.contains("delete the GitHub release of v0.1.0: already gone"),
+        "{}",
+        finished.stdout
+    );
+    assert_eq!(finished.stdout.matches(": deleted").count(), 4, "{}", finished.stdout);
+    assert!(!world.github.has_tag("v0.1.0") && world.git(&["tag", "-l", "v0.1.0"]).trim().is_empty());
+    assert!(tags(world.host(), "charts/advisoryhub").is_empty());
 }
