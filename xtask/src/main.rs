@@ -44,6 +44,8 @@ enum Command {
     Verify(Box<tagwright_cli::verify::VerifyArgs>),
     /// `tagwright retag`: undo a release, in order.
     Retag(Box<tagwright_cli::retag::RetagArgs>),
+    /// `tagwright docs-deploy`: a version's docs onto gh-pages, as mike lays them out.
+    DocsDeploy(Box<tagwright_cli::docs::DocsDeployArgs>),
     /// Run every cargo-fuzz target (or one) from its seeds: `fuzz [TARGET] [--time 10m]`.
     Fuzz(fuzz::Args),
     /// Install every missing test peer (Debian packages and Python tools).
@@ -69,6 +71,9 @@ fn main() -> ExitCode {
         }
         Command::Retag(args) => {
             tagwright_cli::retag::retag(&args).map(|()| ExitCode::SUCCESS).map_err(Into::into)
+        }
+        Command::DocsDeploy(args) => {
+            tagwright_cli::docs::docs_deploy(&args, PROGRAM).map(|()| ExitCode::SUCCESS).map_err(Into::into)
         }
         Command::Fuzz(args) => fuzz::run(&args),
         Command::Setup(args) => setup::run(&args).map(|()| ExitCode::SUCCESS),

@@ -11,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 pub mod attest;
+pub mod docs;
 pub mod flows;
 pub mod gate;
 pub mod keyless;

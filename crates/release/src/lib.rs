@@ -1,5 +1,6 @@
-//! The release runbook's flows as library functions: [`bump()`], [`release()`] and [`publish()`], and
-//! [`github_release()`], the GitHub release step as a reconcile.
+//! The release runbook's flows as library functions: [`bump()`], [`release()`], [`publish()`],
+//! [`verify()`], [`retag()`] and [`docs_deploy()`], and [`github_release()`], the GitHub release step
+//! as a reconcile.
 //!
 //! Each flow takes typed options and returns a typed report (serializable, for `--json`). It reports
 //! progress through [`Events`] and never prints. It fails with an [`Error`] that names the step and
@@ -25,6 +26,7 @@
 
 mod bump;
 mod cut;
+mod docs;
 mod error;
 mod events;
 mod evidence;
@@ -37,6 +39,10 @@ mod verify;
 
 pub use bump::{BumpOptions, BumpReport, bump, parse_version};
 pub use cut::{ReleaseOptions, ReleaseReport, STEPS as RELEASE_STEPS, release};
+pub use docs::{
+    AliasType, DocVersion, DocsDeployOptions, DocsDeployReport, MovedAlias, STEPS as DOCS_STEPS, Site,
+    docs_deploy, read_versions_json, rewrite_versions_json,
+};
 pub use error::{Error, ErrorKind, Step};
 pub use events::{Event, Events, Resync, Silent};
 pub use evidence::{AssetSummary, CHECKSUMS, RELEASE_MANIFEST};

@@ -1,4 +1,5 @@
-//! `tagwright`: the release runbook's flows on any repository: `bump`, `release` and `publish`.
+//! `tagwright`: the release runbook's flows on any repository: `bump`, `release`, `publish`,
+//! `verify`, `retag` and `docs-deploy`.
 //!
 //! Exit codes: 0 ok, 1 a check or step failed, 2 bad usage or input, 3 a wait timed out.
 
@@ -34,6 +35,9 @@ enum Command {
     /// Undo a release, in order: the GitHub release, the remote and local tags, the image and the
     /// chart with their signatures. `--dry-run` prints the plan; a re-run finishes a half-done one.
     Retag(Box<tagwright_cli::retag::RetagArgs>),
+    /// Deploy a version's docs to the docs branch as mike lays it out: `X.Y.Z/`, aliases,
+    /// versions.json, the root redirect. Touches no other version, and never the work tree.
+    DocsDeploy(Box<tagwright_cli::docs::DocsDeployArgs>),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +49,7 @@ fn main() -> ExitCode {
         Command::Publish(args) => flows::publish(args, PROGRAM),
         Command::Verify(args) => tagwright_cli::verify::verify(args),
         Command::Retag(args) => tagwright_cli::retag::retag(args),
+        Command::DocsDeploy(args) => tagwright_cli::docs::docs_deploy(args, PROGRAM),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
