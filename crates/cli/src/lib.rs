@@ -14,6 +14,7 @@ pub mod attest;
 pub mod docs;
 pub mod flows;
 pub mod gate;
+pub mod github_release;
 pub mod keyless;
 pub mod oci;
 pub mod retag;

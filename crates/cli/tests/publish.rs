@@ -306,3 +306,61 @@ fn publish_signs_the_chart_and_the_manifest_once() {
     assert_eq!(sigstore.fulcio_requests().len(), 1, "and no certificate asked for");
     assert_eq!(github_writes(&github), writes, "nothing written to GitHub");
 }
+
+/// Uses the stand-in for GitHub's REST API. `tagwright github-release` (a release with no chart, as
+/// tagwright's own) attaches exactly the files given with the notes given, publishes the release,
+/// and a re-run writes nothing.
+#[test]
+fn github_release_attaches_the_given_files_and_a_rerun_writes_nothing() {
+    let github = GithubStandIn::start("acme", "tool");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let notes = dir.path().join("notes.md");
+    std::fs::write(&notes, "## Features\n\n- one binary\n").expect("write");
+    let binary = dir.path().join("tool-x86_64-linux.tar.gz");
+    std::fs::write(&binary, b"\x1f\x8b not really a tarball").expect("write");
+    let sums = dir.path().join("checksums.txt");
+    std::fs::write(&sums, "abc  tool-x86_64-linux.tar.gz\n").expect("write");
+    let release = |extra: &[&str]| {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+        command
+            .args(["github-release", "v1.0.0", "--github", "acme/tool", "--notes-file"])
+            .arg(&notes)
+            .arg("--asset")
+            .arg(&binary)
+            .arg("--asset")
+            .arg(&sums)
+            .args(extra)
+            .env_remove("GH_TOKEN")
+            .env("GITHUB_API_URL", github.url())
+            .env("GITHUB_TOKEN", tagwright_test_support::github::TOKEN);
+        run(&mut command)
+    };
+    github.add_tag("v1.0.0");
+    let planned = release(&["--dry-run"]);
+    assert_eq!(planned.code, 0, "{}", planned.stderr);
+    assert!(planned.stdout.contains("would create it, upload 2"), "{}", planned.stdout);
+    assert_eq!(github_writes(&github), 0, "a dry run wrote");
+
+    let made = release(&[]);
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let mut names: Vec<String> = github.assets_of("v1.0.0").into_iter().map(|(name, _)| name).collect();
+    names.sort();
+    assert_eq!(names, ["checksums.txt", "tool-x86_64-linux.tar.gz"]);
+    assert_eq!(
+        github.release_state("v1.0.0"),
+        Some((false, Some("## Features\n\n- one binary\n".to_owned())))
+    );
+    let writes = github_writes(&github);
+    let again = release(&["--json"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let report: serde_json::Value = serde_json::from_str(&again.stdout).expect("json");
+    assert_eq!(report["up_to_date"], true, "{report}");
+    assert_eq!(github_writes(&github), writes, "a re-run wrote");
+
+    // Other bytes under the same name are refused, naming the asset, and nothing is written.
+    std::fs::write(&binary, b"other bytes").expect("write");
+    let refused = release(&[]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("tool-x86_64-linux.tar.gz"), "{}", refused.stderr);
+    assert_eq!(github_writes(&github), writes);
+}

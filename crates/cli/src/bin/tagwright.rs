@@ -38,6 +38,9 @@ enum Command {
     /// Deploy a version's docs to the docs branch as mike lays it out: `X.Y.Z/`, aliases,
     /// versions.json, the root redirect. Touches no other version, and never the work tree.
     DocsDeploy(Box<tagwright_cli::docs::DocsDeployArgs>),
+    /// Create or finish a GitHub release with the given notes and files only (for a release with no
+    /// chart): reconciled, so a re-run uploads only what is missing.
+    GithubRelease(Box<tagwright_cli::github_release::GithubReleaseArgs>),
 }
 
 fn main() -> ExitCode {
@@ -50,6 +53,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => tagwright_cli::verify::verify(args),
         Command::Retag(args) => tagwright_cli::retag::retag(args),
         Command::DocsDeploy(args) => tagwright_cli::docs::docs_deploy(args, PROGRAM),
+        Command::GithubRelease(args) => tagwright_cli::github_release::github_release(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
