@@ -336,7 +336,7 @@ fn sbom(assets: &[(String, Vec<u8>)]) -> Result<String, String> {
         return Err(format!("sbom.cdx.json's dependency graph names {missing}, which is not a component"));
     }
     Ok(format!(
-        "CycloneDX {}, {} components",
+        "CycloneDX {}, {} component(s)",
         bom["specVersion"].as_str().unwrap_or_default(),
         components.len()
     ))

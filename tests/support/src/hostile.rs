@@ -8,7 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::http::{Request, Response, content_length, read_head, write_response};
+use crate::http::{Request, Response, read_body, read_head, write_response};
 
 /// What the server does with one request.
 #[derive(Debug, Clone)]
@@ -115,10 +115,7 @@ fn serve(
 ) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
     let Some((method, path, headers, _)) = read_head(&mut reader) else { return };
-    let mut body = vec![0u8; content_length(&headers)];
-    if reader.read_exact(&mut body).is_err() {
-        return;
-    }
+    let Some(body) = read_body(&mut reader, &headers) else { return };
     let request = Request { method, path, headers, body };
     let reply = handler(&request);
     requests.lock().expect("requests").push(request);

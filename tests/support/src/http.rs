@@ -81,6 +81,38 @@ pub(crate) fn read_head(reader: &mut BufReader<TcpStream>) -> Option<Head> {
     Some((method, path, headers, raw))
 }
 
+/// Reads a request body: `Content-Length` bytes, or a `Transfer-Encoding: chunked` body decoded
+/// (skopeo streams blobs so). `None` when the stream ends early or a chunk size is malformed.
+pub(crate) fn read_body(reader: &mut BufReader<TcpStream>, headers: &[(String, String)]) -> Option<Vec<u8>> {
+    let chunked =
+        headers.iter().any(|(k, v)| k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
+    if !chunked {
+        let mut body = vec![0u8; content_length(headers)];
+        reader.read_exact(&mut body).ok()?;
+        return Some(body);
+    }
+    let mut body = Vec::new();
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).ok()?;
+        let size = usize::from_str_radix(line.trim().split(';').next()?.trim(), 16).ok()?;
+        if size == 0 {
+            // Trailers, up to the blank line.
+            loop {
+                line.clear();
+                if reader.read_line(&mut line).ok()? == 0 || line.trim().is_empty() {
+                    return Some(body);
+                }
+            }
+        }
+        let start = body.len();
+        body.resize(start + size, 0);
+        reader.read_exact(&mut body[start..]).ok()?;
+        line.clear();
+        reader.read_line(&mut line).ok()?;
+    }
+}
+
 pub(crate) fn content_length(headers: &[(String, String)]) -> usize {
     headers.iter().find(|(k, _)| k == "content-length").and_then(|(_, v)| v.parse().ok()).unwrap_or(0)
 }

@@ -9,6 +9,7 @@
 pub mod github;
 pub mod hostile;
 pub mod http;
+pub mod layout_registry;
 pub mod oidc;
 pub mod registry;
 pub mod sigstore;

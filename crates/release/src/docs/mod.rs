@@ -222,6 +222,7 @@ pub fn docs_deploy(options: &DocsDeployOptions, events: Arc<dyn Events>) -> Resu
         .and_then(|b| b.as_str().ok().map(str::to_owned))
         .unwrap_or_else(|| source.to_string()[..7].to_owned());
     let epoch = options.source_date_epoch.unwrap_or_else(|| source_commit.time().seconds());
+    events.event(&Event::Note(&format!("{source_ref} ({short}); SOURCE_DATE_EPOCH={epoch}")));
 
     // 2. The site.
     let s = step(2);
@@ -242,6 +243,11 @@ pub fn docs_deploy(options: &DocsDeployOptions, events: Arc<dyn Events>) -> Resu
         }
     };
     let files = site::read_site(&site_dir).map_err(|e| e.at(s))?;
+    events.event(&Event::Note(&format!(
+        "{} files{}",
+        files.len(),
+        built_with.as_ref().map(|b| format!(", built with {b} and mike's plugin")).unwrap_or_default()
+    )));
     if files.is_empty() {
         return Err(input(format!("the site {} has no files", site_dir.display())).at(s));
     }
@@ -304,6 +310,10 @@ pub fn docs_deploy(options: &DocsDeployOptions, events: Arc<dyn Events>) -> Resu
         let local = repo.refname_to_id(&branch_ref).ok();
         let remote = repo.refname_to_id(&remote_ref).ok();
         let parent = base(&repo, local, remote, &branch_ref, &remote_ref).map_err(|e| e.at(s))?;
+        events.event(&Event::Note(&match parent {
+            Some(p) => format!("{} is at {p}", options.branch),
+            None => format!("{} does not exist yet: a new branch", options.branch),
+        }));
 
         // 4. The commit.
         let s = step(4);
