@@ -14,13 +14,14 @@ use tagwright_test_support::registry::{LocalRegistry, Mode};
 
 use crate::{check_failed, cmd, setup};
 
+mod docs;
 mod publish;
 mod verify;
 
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Which benchmark: `checksum`, `notes`, `oci`, `sbom`, `verify` or `publish`.
+    /// Which benchmark: `checksum`, `notes`, `oci`, `sbom`, `verify`, `publish` or `docs`.
     name: String,
     /// Measured runs per tool (after one warm-up run).
     #[arg(long, default_value_t = 3)]
@@ -36,8 +37,11 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         "sbom" => sbom(args.runs),
         "verify" => verify::verify(args.runs),
         "publish" => publish::publish(args.runs),
+        "docs" => docs::docs(args.runs),
         other => {
-            bail!("unknown benchmark `{other}` (available: checksum, notes, oci, sbom, verify, publish)")
+            bail!(
+                "unknown benchmark `{other}` (available: checksum, notes, oci, sbom, verify, publish, docs)"
+            )
         }
     }
 }

@@ -231,6 +231,14 @@ pub fn docs_deploy(options: &DocsDeployOptions, events: Arc<dyn Events>) -> Resu
     let (site_dir, built_with) = match &options.site {
         Site::Dir(dir) => (dir.clone(), None),
         Site::Build { mkdocs } => {
+            if let Ok(head) = repo.head().and_then(|h| h.peel_to_commit())
+                && head.id() != source
+            {
+                events.event(&Event::Note(&format!(
+                    "warning: the work tree is at {}, not at {source_ref}'s commit {short}: the site is built from the work tree",
+                    head.id()
+                )));
+            }
             let out = scratch.path().join("site");
             let build = site::Build {
                 project: &workdir,

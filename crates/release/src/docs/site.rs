@@ -22,7 +22,8 @@ pub(crate) struct SiteFile {
 
 /// Reads a built site as mike's `walk_real_files` does: every file under `dir` (symlinks to files
 /// are read through, symlinks to directories and `.git` directories are skipped), executable files
-/// as mode 100755, others 100644. Sorted by path.
+/// as mode 100755, others 100644. Sorted by path. Unlike mike, a symlink whose target is outside the
+/// site is refused.
 pub(crate) fn read_site(dir: &Path) -> Result<Vec<SiteFile>, Error> {
     let fail = |path: &Path, e: std::io::Error| {
         Error::new(ErrorKind::Input, format!("read the site: {}: {e}", path.display()))
@@ -30,6 +31,7 @@ pub(crate) fn read_site(dir: &Path) -> Result<Vec<SiteFile>, Error> {
     if !dir.is_dir() {
         return Err(Error::new(ErrorKind::Input, format!("the site {} is not a directory", dir.display())));
     }
+    let root = std::fs::canonicalize(dir).map_err(|e| fail(dir, e))?;
     let mut files = Vec::new();
     let mut total = 0u64;
     let mut pending = vec![dir.to_path_buf()];
@@ -49,6 +51,21 @@ pub(crate) fn read_site(dir: &Path) -> Result<Vec<SiteFile>, Error> {
             let Ok(meta) = std::fs::metadata(&path) else { continue };
             if !meta.is_file() {
                 continue;
+            }
+            // A symlink must stay inside the site: a link to ~/.ssh/id_ed25519 in the docs would
+            // otherwise be published (mike would publish it).
+            if kind.is_symlink() {
+                let target = std::fs::canonicalize(&path).map_err(|e| fail(&path, e))?;
+                if !target.starts_with(&root) {
+                    return Err(Error::new(
+                        ErrorKind::Input,
+                        format!(
+                            "the site file {} is a symlink to {}, outside the site: refused",
+                            path.display(),
+                            target.display()
+                        ),
+                    ));
+                }
             }
             let relative = path.strip_prefix(dir).unwrap_or(&path);
             let Some(name) = relative.to_str() else {
@@ -297,6 +314,24 @@ mod tests {
         let has = "plugins:\n- search\n- mike:\n    alias_type: copy\n";
         assert_eq!(inject_mike(has).expect("ok"), has);
         assert_eq!(inject_mike("plugins: !ENV X\n"), None);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_out_of_the_site_is_refused_and_one_inside_is_read_through() {
+        let site = tempfile::tempdir().expect("tempdir");
+        let outside = tempfile::tempdir().expect("tempdir");
+        std::fs::write(site.path().join("index.html"), "<p>home</p>").expect("write");
+        std::os::unix::fs::symlink(site.path().join("index.html"), site.path().join("copy.html"))
+            .expect("link");
+        let files = read_site(site.path()).expect("read");
+        assert_eq!(files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["copy.html", "index.html"]);
+        assert_eq!(files[0].data, b"<p>home</p>");
+        std::fs::write(outside.path().join("id_ed25519"), "secret").expect("write");
+        std::os::unix::fs::symlink(outside.path().join("id_ed25519"), site.path().join("key.txt"))
+            .expect("link");
+        let err = read_site(site.path()).expect_err("refused");
+        assert!(err.to_string().contains("outside the site: refused"), "{err}");
     }
 
     #[test]
