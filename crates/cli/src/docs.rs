@@ -53,6 +53,10 @@ pub struct DocsDeployArgs {
     /// How many times a refused push is retried.
     #[arg(long, value_name = "N", default_value_t = 5)]
     pub attempts: u32,
+    /// SSH-sign the docs commit with the repository's signing key (user.signingkey, or the
+    /// ssh-agent), as `tagwright release` signs.
+    #[arg(long)]
+    pub sign: bool,
     /// The commit message.
     #[arg(long, short = 'm', value_name = "TEXT")]
     pub message: Option<String>,
@@ -81,6 +85,7 @@ pub fn docs_deploy(args: &DocsDeployArgs, program: &'static str) -> Result<(), F
     options.push = args.push;
     options.max_attempts = args.attempts;
     options.message.clone_from(&args.message);
+    options.sign = args.sign;
     options.dry_run = args.dry_run;
     options.source_date_epoch = match std::env::var("SOURCE_DATE_EPOCH") {
         Ok(value) if !value.is_empty() => Some(value.parse().map_err(|_| {

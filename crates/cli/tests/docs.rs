@@ -402,3 +402,40 @@ fn a_push_refused_because_the_remote_moved_is_rebuilt_on_the_new_tip_and_a_diver
     );
     assert_eq!(git_a(&["rev-parse", "gh-pages"]), local);
 }
+
+/// `--sign`: the docs commit is SSH-signed with the repository's signing key, and git itself
+/// accepts it (mike writes with fast-import and cannot sign).
+#[test]
+fn a_signed_docs_commit_passes_git_verify_commit() {
+    let docs = Docs::new();
+    let keys = tempfile::tempdir().expect("tempdir");
+    let key = tagwright_test_support::ssh_keygen(keys.path(), "id_ed25519", "ed25519", "");
+    let allowed = keys.path().join("allowed_signers");
+    std::fs::write(
+        &allowed,
+        format!("rel@example.com namespaces=\"git\" {}\n", tagwright_test_support::public_key(&key)),
+    )
+    .expect("write");
+    docs.git(&["config", "user.email", "rel@example.com"]);
+    docs.git(&["config", "gpg.format", "ssh"]);
+    docs.git(&["config", "user.signingkey", key.to_str().expect("utf-8")]);
+    let site = tempfile::tempdir().expect("tempdir");
+    std::fs::write(site.path().join("index.html"), "<p>signed</p>\n").expect("write");
+    let out = docs.ours_ok(&["1.0.0", "--site", site.path().to_str().expect("utf-8"), "--sign"]);
+    assert!(out.contains("committed"), "{out}");
+    let verified = run(peer_command("git").current_dir(docs.path()).args([
+        "-c",
+        &format!("gpg.ssh.allowedSignersFile={}", allowed.display()),
+        "verify-commit",
+        "gh-pages",
+    ]));
+    assert_eq!(verified.code, 0, "{}", verified.stderr);
+    assert!(verified.stderr.contains("Good \"git\" signature for rel@example.com"), "{}", verified.stderr);
+
+    // No key: refused before anything is written.
+    docs.git(&["config", "--unset", "user.signingkey"]);
+    let before = docs.git(&["rev-parse", "gh-pages"]);
+    let refused = docs.ours(&["1.1.0", "--site", site.path().to_str().expect("utf-8"), "--sign"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert_eq!(docs.git(&["rev-parse", "gh-pages"]), before);
+}

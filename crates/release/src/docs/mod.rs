@@ -76,6 +76,9 @@ pub struct DocsDeployOptions {
     pub source_date_epoch: Option<i64>,
     /// The `git` program used to fetch and push; `git` from `PATH` by default.
     pub git: Option<PathBuf>,
+    /// SSH-sign the docs commit with the repository's signing key (`user.signingkey`, or the
+    /// ssh-agent), as `tagwright release` signs; mike cannot sign (it writes with fast-import).
+    pub sign: bool,
     /// Compose and report, but write no commit and no ref.
     pub dry_run: bool,
 }
@@ -99,6 +102,7 @@ impl DocsDeployOptions {
             message: None,
             source_date_epoch: None,
             git: None,
+            sign: false,
             dry_run: false,
         }
     }
@@ -222,6 +226,15 @@ pub fn docs_deploy(options: &DocsDeployOptions, events: Arc<dyn Events>) -> Resu
         .and_then(|b| b.as_str().ok().map(str::to_owned))
         .unwrap_or_else(|| source.to_string()[..7].to_owned());
     let epoch = options.source_date_epoch.unwrap_or_else(|| source_commit.time().seconds());
+    let signer = if options.sign && !options.dry_run {
+        let signer =
+            tagwright_git_sign::Signer::from_git_config(&repo, &tagwright_git_sign::SignerOptions::default())
+                .map_err(|e| Error::caused(ErrorKind::Input, e).at(s))?;
+        events.event(&Event::Note(&format!("signing with {} ({})", signer.fingerprint(), signer.source())));
+        Some(signer)
+    } else {
+        None
+    };
     events.event(&Event::Note(&format!("{source_ref} ({short}); SOURCE_DATE_EPOCH={epoch}")));
 
     // 2. The site.
@@ -355,9 +368,15 @@ pub fn docs_deploy(options: &DocsDeployOptions, events: Arc<dyn Events>) -> Resu
                 None => Vec::new(),
             };
             let parents: Vec<&git2::Commit<'_>> = parents.iter().collect();
-            let id = repo
-                .commit(None, &signature, &signature, &message, &tree, &parents)
-                .map_err(|e| git_failed(e).at(s))?;
+            let id = match &signer {
+                Some(signer) => tagwright_git_sign::create_signed_commit(
+                    &repo, &signature, &signature, &message, &tree, &parents, signer,
+                )
+                .map_err(|e| Error::caused(ErrorKind::Check, e).at(s))?,
+                None => repo
+                    .commit(None, &signature, &signature, &message, &tree, &parents)
+                    .map_err(|e| git_failed(e).at(s))?,
+            };
             report.commit = Some(id.to_string());
             Some(id)
         } else {
