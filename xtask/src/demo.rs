@@ -21,7 +21,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Output};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -175,12 +174,17 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     out(&format!("{public}\n"));
 
     step(4, &format!("the cut: tagwright release {new} (bump, re-sync, gate, notes, signed commit and tag)"));
-    let mut release = tagwright_release::ReleaseOptions::new(&repo, new.clone());
-    release.allowed_signers = Some(allowed.clone());
-    let progress = tagwright_cli::flows::Progress::new("tagwright", false);
-    let report = tagwright_release::release(&release, Arc::new(progress))?;
-    out(&tagwright_cli::flows::review(&report, &repo, Some(&allowed))
-        .replace(&root.display().to_string(), "$DEMO"));
+    // The services start here (and are introduced in step 5): the commands get their addresses.
+    let github = GithubStandIn::start(OWNER, NAME);
+    let oidc = OidcStandIn::start();
+    let demo = Demo { root: root.clone(), bin, github, token: String::new() };
+    demo.run(
+        demo.program("tagwright")
+            .args(["release", &new.to_string(), "--repo"])
+            .arg(&repo)
+            .arg("--allowed-signers")
+            .arg(&allowed),
+    )?;
     let allowed_option = format!("gpg.ssh.allowedSignersFile={}", allowed.display());
     if cmd::on_path("ssh-keygen") {
         for args in [&["verify-tag", tag.as_str()][..], &["verify-commit", "HEAD"]] {
@@ -207,7 +211,6 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         (None, Some(registry)) => registry.host(),
         (None, None) => unreachable!("one of them is set"),
     };
-    let oidc = OidcStandIn::start();
     for (claim, value) in [
         ("ref", format!("refs/tags/{tag}")),
         ("sub", format!("repo:{OWNER}/{NAME}:ref:refs/tags/{tag}")),
@@ -217,15 +220,14 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         oidc.set_claim(claim, &value);
     }
     let sigstore = SigstoreStandIn::start(&oidc);
-    let github = GithubStandIn::start(OWNER, NAME);
-    github.add_tag(&tag);
+    demo.github.add_tag(&tag);
     for (file, from) in
         [("signing-config.json", sigstore.signing_config()), ("trusted-root.json", sigstore.trusted_root())]
     {
         std::fs::copy(&from, root.join("sigstore").join(file))
             .with_context(|| format!("{}", from.display()))?;
     }
-    let demo = Demo { root: root.clone(), bin, github, token: oidc.token("sigstore") };
+    let demo = Demo { token: oidc.token("sigstore"), ..demo };
     let rows = vec![
         vec![
             "registry".to_owned(),
@@ -347,7 +349,13 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     let mut rows = vec![
         vec![
             tag.clone(),
-            format!("commit {}", report.commit.as_deref().unwrap_or("?")),
+            format!(
+                "commit {}",
+                String::from_utf8_lossy(
+                    &cmd::output(git(&repo).args(["rev-parse", &format!("{tag}^{{commit}}")]))?.stdout
+                )
+                .trim()
+            ),
             "$DEMO/repo, $DEMO/origin.git (SSH-signed tag)".to_owned(),
         ],
         vec![
@@ -425,6 +433,9 @@ impl Demo {
             .env("GITHUB_API_URL", self.github.url())
             .env("GITHUB_TOKEN", TOKEN)
             .env("SIGSTORE_ID_TOKEN", &self.token)
+            .env("UV_CACHE_DIR", self.root.join("tmp/uv-cache"))
+            .env("UV_OFFLINE", "1")
+            .env_remove("SSH_AUTH_SOCK")
             .env_remove("GH_TOKEN")
             .env_remove("DOCKER_CONFIG")
             .env_remove("GITHUB_ACTIONS")

@@ -10,27 +10,6 @@ use anyhow::Result;
 
 use crate::{cmd, setup};
 
-/// Runs `cargo xtask demo` (the README's first command) with its own TMPDIR, then checks that it
-/// left nothing there but its one directory, which is then removed.
-fn demo(cargo: &str, root: &std::path::Path, path: &std::ffi::OsStr) -> Result<()> {
-    let scratch = tempfile::tempdir()?;
-    let mut command = Command::new(cargo);
-    command
-        .args(["run", "--quiet", "-p", "xtask", "--", "demo"])
-        .current_dir(root)
-        .env("PATH", path)
-        .env("TMPDIR", scratch.path());
-    println!("==> demo: {} (TMPDIR={})", cmd::display(&command), scratch.path().display());
-    cmd::run(&mut command)?;
-    let left: Vec<String> = std::fs::read_dir(scratch.path())?
-        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
-        .collect::<std::io::Result<_>>()?;
-    if left.len() != 1 || !left[0].starts_with("tagwright-demo-") {
-        anyhow::bail!("the demo left {left:?} in its TMPDIR; only its own directory may remain");
-    }
-    Ok(())
-}
-
 /// Arguments of `cargo xtask test`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -76,9 +55,6 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         test.extend(args.test_args.iter().map(String::as_str));
     }
     step("test", &test)?;
-    if args.test_args.is_empty() {
-        demo(&cargo, &root, &path)?;
-    }
     if args.test_args.is_empty() && !args.no_fuzz {
         // Every fuzz target, briefly, from its seeds: a parser that panics fails CI.
         crate::fuzz::run(&crate::fuzz::Args::brief())?;

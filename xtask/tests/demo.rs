@@ -1,80 +1,143 @@
-//! `cargo xtask demo`: the main job on embedded defaults, offline, as README.md shows it.
+//! `cargo xtask demo`: the whole runbook on embedded defaults, offline, as README.md shows it. The
+//! demo uses the stand-ins for GitHub, Fulcio, Rekor and the Actions OIDC issuer, and (without
+//! `--registry`) the layout registry; these tests check what it leaves with the real tools: git,
+//! uv, mike, skopeo and GNU sha256sum.
+
+use std::path::Path;
 
 use tagwright_test_support::registry::{LocalRegistry, Mode};
-use tagwright_test_support::{cargo_bin, peer_command, run, run_ok};
+use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok};
 
-#[test]
-fn the_demo_runs_offline_and_cuts_a_signed_release() {
-    let parent = tempfile::tempdir().expect("tempdir");
-    let dir = parent.path().join("demo");
+fn demo(parent: &Path, extra: &[&str]) -> Run {
     let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
-    command.args(["demo", "--dir"]).arg(&dir).env("HOME", parent.path());
+    command
+        .args(["demo", "--dir"])
+        .arg(parent.join("demo"))
+        .args(extra)
+        .env("HOME", parent)
+        .env("TMPDIR", parent);
     let out = run(&mut command);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    for step in
-        ["== 1.", "== 2.", "== 3.", "== 4.", "== 5.", "[2/9] bump", "[6/9] signed commit", "[7/9] signed tag"]
-    {
-        assert!(out.stdout.contains(step), "missing {step}:\n{}", out.stdout);
+    out
+}
+
+const CHECKS: [&str; 8] = [
+    "signed tag",
+    "versions at the tag",
+    "release manifest signature",
+    "checksums",
+    "SBOM",
+    "manifest artifacts",
+    "chart signature",
+    "image signature",
+];
+
+#[test]
+fn the_demo_runs_the_whole_runbook_offline_and_leaves_nothing_outside_its_directory() {
+    let parent = tempfile::tempdir().expect("tempdir");
+    let out = demo(parent.path(), &[]);
+    let dir = parent.path().join("demo");
+    for step in 1..=11 {
+        assert!(out.stdout.contains(&format!("\n== {step}. ")), "missing step {step}:\n{}", out.stdout);
     }
-    assert!(out.stdout.contains("## [0.2.0] - "), "the notes of the release: {}", out.stdout);
+    // The cut.
     assert!(out.stdout.contains("- *(api)* Add advisory search endpoint"), "{}", out.stdout);
     assert!(
         out.stdout.contains("$ git verify-tag v0.2.0\nGood \"git\" signature for maintainer@example.com"),
         "{}",
         out.stdout
     );
-    run_ok(peer_command("uv").args(["lock", "--check", "--offline"]).current_dir(&dir));
-    let log = run_ok(peer_command("git").args(["log", "--format=%s %D"]).current_dir(&dir));
+    let repo = dir.join("repo");
+    run_ok(peer_command("uv").args(["lock", "--check", "--offline"]).current_dir(&repo));
+    let log = run_ok(peer_command("git").args(["log", "--format=%s %D", "main"]).current_dir(&repo));
     assert_eq!(
         log.stdout.lines().next(),
-        Some("chore(release): v0.2.0 HEAD -> main, tag: v0.2.0"),
+        Some("chore(release): v0.2.0 HEAD -> main, tag: v0.2.0, origin/main"),
         "{}",
         log.stdout
     );
-    assert_eq!(log.stdout.lines().count(), 5, "{}", log.stdout);
     let mode = std::os::unix::fs::PermissionsExt::mode(
-        &std::fs::metadata(parent.path().join("demo-keys/id_ed25519")).expect("key").permissions(),
+        &std::fs::metadata(dir.join("keys/id_ed25519")).expect("key").permissions(),
     );
     assert_eq!(mode & 0o077, 0, "the private key is not readable by others");
 
-    // Step 6: the chart went to an OCI layout, which skopeo reads, and came back intact.
-    assert!(out.stdout.contains("== 6."), "{}", out.stdout);
+    // Publish, twice: the second run writes nothing.
     assert!(
-        out.stdout.contains("ok: the chart pulled back has the pushed manifest and layer digests"),
+        out.stdout.contains("chart unchanged; GitHub release up to date: nothing written"),
         "{}",
         out.stdout
     );
-    let layout = parent.path().join("demo-oci/layout");
+    // The release assets, as downloaded before the tampering, pass GNU sha256sum.
+    let sums =
+        run_ok(peer_command("sha256sum").args(["-c", "checksums.txt"]).current_dir(dir.join("github")));
+    assert_eq!(sums.stdout.lines().filter(|l| l.ends_with(": OK")).count(), 3, "{}", sums.stdout);
+    // The chart in the embedded registry's layout, as skopeo reads it.
+    let layout = dir.join("registry/acme/charts/advisoryhub");
     let raw = run_ok(
-        peer_command("skopeo").arg("inspect").arg("--raw").arg(format!("oci:{}:0.2.0", layout.display())),
+        peer_command("skopeo").args(["inspect", "--raw"]).arg(format!("oci:{}:0.2.0", layout.display())),
     );
     let manifest: serde_json::Value = serde_json::from_str(&raw.stdout).expect("manifest");
     assert_eq!(manifest["config"]["mediaType"], "application/vnd.cncf.helm.config.v1+json");
     assert_eq!(manifest["layers"][0]["mediaType"], "application/vnd.cncf.helm.chart.content.v1.tar+gzip");
-    assert_eq!(manifest["annotations"]["org.opencontainers.image.version"], "0.2.0");
-    assert!(parent.path().join("demo-oci/pulled/advisoryhub-0.2.0.tgz").is_file());
+
+    // The docs, as mike reads them.
+    let listed = run_ok(peer_command("mike").args(["list", "--json"]).current_dir(&repo));
+    let listed: serde_json::Value = serde_json::from_str(&listed.stdout).expect("mike list --json");
+    assert_eq!(listed, serde_json::json!([{"version": "0.2.0", "title": "0.2.0", "aliases": ["latest"]}]));
+    let remote = run_ok(peer_command("git").arg("--git-dir").arg(dir.join("origin.git")).args([
+        "ls-tree",
+        "--name-only",
+        "gh-pages",
+    ]));
+    assert_eq!(remote.stdout, ".nojekyll\n0.2.0\nindex.html\nlatest\nversions.json\n");
+
+    // Verify: every check green, then the tampered asset named.
+    let (green, tampered) = out.stdout.split_once("== 10. ").expect("step 10");
+    for check in CHECKS {
+        assert!(green.contains(&format!("ok   {check}:")), "{check}:\n{green}");
+    }
+    assert!(tampered.contains("FAIL checksums: sbom.cdx.json does not match its checksum"), "{tampered}");
+    assert!(tampered.contains("ok: verify exited 1 and named the checks that failed"), "{tampered}");
+    assert!(out.stdout.contains("release-manifest.json.sigstore.json"), "the summary table:\n{}", out.stdout);
+
+    // Nothing outside its directory: TMPDIR (the parent) holds the demo and nothing else.
+    let left: Vec<String> = std::fs::read_dir(parent.path())
+        .expect("read")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    let cache: Vec<String> = walk(&parent.path().join(".cache"));
+    assert_eq!(left, ["demo"], "{cache:?}");
 }
 
 #[test]
-fn the_demo_pushes_its_chart_to_a_registry_when_given_one() {
+fn the_demo_publishes_to_a_registry_when_given_one() {
     let registry = LocalRegistry::start(Mode::Plain);
     let parent = tempfile::tempdir().expect("tempdir");
-    let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
-    command
-        .args(["demo", "--dir"])
-        .arg(parent.path().join("demo"))
-        .args(["--registry", &format!("oci://{}/charts", registry.host())])
-        .env("HOME", parent.path());
-    let out = run(&mut command);
-    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
-    let reference = format!("{}/charts/advisoryhub:0.2.0", registry.host());
-    assert!(out.stdout.contains(&format!("pushed {reference}\n")), "{}", out.stdout);
-    let raw = run_ok(peer_command("skopeo").args([
-        "inspect",
-        "--raw",
-        "--tls-verify=false",
-        &format!("docker://{reference}"),
-    ]));
-    let manifest: serde_json::Value = serde_json::from_str(&raw.stdout).expect("manifest");
-    assert_eq!(manifest["config"]["mediaType"], "application/vnd.cncf.helm.config.v1+json");
+    let out = demo(parent.path(), &["--registry", registry.host()]);
+    let (green, _) = out.stdout.split_once("== 10. ").expect("step 10");
+    for check in CHECKS {
+        assert!(green.contains(&format!("ok   {check}:")), "{check}:\n{green}");
+    }
+    assert!(!parent.path().join("demo/registry").exists(), "the embedded registry ran anyway");
+    for reference in ["acme/charts/advisoryhub:0.2.0", "acme/advisoryhub:0.2.0"] {
+        let raw = run_ok(peer_command("skopeo").args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{}/{reference}", registry.host()),
+        ]));
+        let manifest: serde_json::Value = serde_json::from_str(&raw.stdout).expect("manifest");
+        assert_eq!(manifest["schemaVersion"], 2, "{reference}");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            found.push(entry.path().display().to_string());
+            found.extend(walk(&entry.path()));
+        }
+    }
+    found
 }
