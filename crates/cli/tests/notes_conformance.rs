@@ -260,3 +260,111 @@ fn output_files_get_git_cliffs_modes_and_symlinks_are_written_through() {
         std::fs::read(repo.path().join("ours.md")).expect("read")
     );
 }
+
+/// Issue 15, item 7: git-cliff 2.14 writes `<!-- git-cliff: end of header -->` after a header
+/// whose template reads `releases` (in an expression or a `for`/`if`), with any body, `""` included;
+/// not after a static header, nor one that names releases only in text, a comment or a `set`.
+#[test]
+fn the_end_of_header_marker_follows_git_cliff() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let headers = [
+        "H",
+        "All releases",
+        "{# releases #}x",
+        "{{ \\\"releases\\\" }}",
+        "{% set r = releases %}x",
+        "n = {{ releases | length }}",
+        "{% for r in releases %}{{ r.version }}\\n{% endfor %}",
+        "{% if releases %}some{% endif %}",
+    ];
+    for header in headers {
+        for body in ["\"\"", "\"B\""] {
+            let config = repo.path().join("marker.toml");
+            std::fs::write(&config, format!("[changelog]\nheader = \"{header}\"\nbody = {body}\n"))
+                .expect("write");
+            assert_same(repo.path(), &["--config", "marker.toml"], &format!("header {header:?} body {body}"));
+        }
+    }
+}
+
+/// Runs `git ARGS` in `repo`.
+fn git_in(repo: &Path, args: &[&str]) -> String {
+    run_ok(peer_command("git").current_dir(repo).args(args)).stdout.trim().to_owned()
+}
+
+/// Commits `file` with `text` in `repo`, dated `day` of January 2026.
+fn commit_file(repo: &Path, file: &str, text: &str, message: &str, day: u32) -> String {
+    let path = repo.join(file);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(&path, text).expect("write");
+    git_in(repo, &["add", "-A"]);
+    let date = format!("2026-01-{day:02}T10:00:00Z");
+    run_ok(
+        peer_command("git")
+            .current_dir(repo)
+            .env("GIT_AUTHOR_DATE", &date)
+            .env("GIT_COMMITTER_DATE", &date)
+            .args(["commit", "--quiet", "-m", message]),
+    );
+    git_in(repo, &["rev-parse", "HEAD"])
+}
+
+/// Issue 15, item 6: `.cliffignore` and `.git-blame-ignore-revs` leave out the commits they list
+/// (ids or prefixes), and a commit that only touches `.git-blame-ignore-revs` goes too.
+#[test]
+fn cliffignore_and_blame_ignore_revs_leave_out_what_git_cliff_leaves_out() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    git_in(repo.path(), &["init", "--quiet", "--initial-branch=main"]);
+    commit_file(repo.path(), "a.txt", "1", "feat: first", 1);
+    git_in(repo.path(), &["tag", "v0.1.0"]);
+    let formatting = commit_file(repo.path(), "a.txt", "2", "style: reformat everything", 2);
+    let noisy = commit_file(repo.path(), "b.txt", "1", "fix: a fix nobody wants listed", 3);
+    commit_file(repo.path(), "c.txt", "1", "feat: second", 4);
+    commit_file(
+        repo.path(),
+        ".git-blame-ignore-revs",
+        &format!("# formatting\n{}\n", &formatting[..12]),
+        "chore: ignore the reformat in blame",
+        5,
+    );
+    std::fs::write(repo.path().join(".cliffignore"), format!("# noise\n\n{noisy}\n")).expect("write");
+    let notes = assert_same(repo.path(), &[], "ignore files");
+    assert!(
+        !notes.contains("reformat") && !notes.contains("nobody") && !notes.contains("ignore the reformat"),
+        "{notes}"
+    );
+    assert!(notes.contains("Second"), "{notes}");
+}
+
+/// `--include-path` and `--exclude-path` (and their configuration keys) keep the commits
+/// git-cliff keeps, root commit included (git-cliff lists its files as `/name`).
+#[test]
+fn include_and_exclude_paths_keep_the_commits_git_cliff_keeps() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    git_in(repo.path(), &["init", "--quiet", "--initial-branch=main"]);
+    commit_file(repo.path(), "docs/index.md", "1", "docs: start the docs", 1);
+    commit_file(repo.path(), "src/lib.rs", "1", "feat: the library", 2);
+    git_in(repo.path(), &["tag", "v0.1.0"]);
+    commit_file(repo.path(), "docs/guide/install.md", "1", "docs: install guide", 3);
+    commit_file(repo.path(), "src/main.rs", "1", "feat: the command", 4);
+    commit_file(repo.path(), "README.md", "1", "docs: readme", 5);
+    for args in [
+        &["--include-path", "docs/**/*"][..],
+        &["--include-path", "docs/"],
+        &["--include-path", "./src/*"],
+        &["--include-path", "src/** docs/**"],
+        &["--exclude-path", "docs/**"],
+        &["--include-path", "**/*.md", "--exclude-path", "README.md"],
+        &["--include-path", "*"],
+    ] {
+        assert_same(repo.path(), args, "paths");
+    }
+    std::fs::write(
+        repo.path().join("paths.toml"),
+        "[git]\ninclude_paths = [\"src/**\"]\nexclude_paths = [\"src/main.rs\"]\n",
+    )
+    .expect("write");
+    assert_same(repo.path(), &["--config", "paths.toml"], "paths from the configuration");
+}

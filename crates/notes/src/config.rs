@@ -181,6 +181,12 @@ pub struct GitConfig {
     pub sort_commits: SortCommits,
     /// Keep only this many commits.
     pub limit_commits: Option<usize>,
+    /// Keep only commits that change a path matching one of these globs (`git.include_paths`,
+    /// `--include-path`, `GIT_CLIFF_INCLUDE_PATH`).
+    pub include_paths: Vec<glob::Pattern>,
+    /// Leave out commits whose every changed path matches one of these globs (`git.exclude_paths`,
+    /// `--exclude-path`, `GIT_CLIFF_EXCLUDE_PATH`).
+    pub exclude_paths: Vec<glob::Pattern>,
 }
 
 /// One forge repository in `[remote]`.
@@ -327,6 +333,15 @@ impl Config {
         let regex = |key: &str, pattern: &str| {
             Regex::new(pattern).map_err(|e| invalid(format!("`{key}` is not a valid regex: {e}")))
         };
+        let globs = |key: &str, patterns: &[String]| -> Result<Vec<glob::Pattern>, ConfigError> {
+            patterns
+                .iter()
+                .map(|p| {
+                    glob::Pattern::new(p)
+                        .map_err(|e| invalid(format!("`{key}`: {p:?} is not a valid glob: {e}")))
+                })
+                .collect()
+        };
         let optional_regex = |key: &str, pattern: Option<String>| -> Result<Option<Regex>, ConfigError> {
             pattern.filter(|p| !p.is_empty()).map(|p| regex(key, &p)).transpose()
         };
@@ -405,6 +420,8 @@ impl Config {
                 topo_order_commits: raw.git.topo_order_commits,
                 sort_commits,
                 limit_commits: raw.git.limit_commits,
+                include_paths: globs("git.include_paths", &raw.git.include_paths)?,
+                exclude_paths: globs("git.exclude_paths", &raw.git.exclude_paths)?,
             },
             remote: raw.remote,
             source,
@@ -520,6 +537,8 @@ struct RawGit {
     topo_order_commits: bool,
     sort_commits: String,
     limit_commits: Option<usize>,
+    include_paths: Vec<String>,
+    exclude_paths: Vec<String>,
 }
 
 #[derive(Deserialize)]

@@ -50,6 +50,9 @@ pub use release::{Changelog, CommitRange, LinkCount, NotesError, Release, Scope,
 pub use repo::{RepoError, TagInfo};
 pub use template::TemplateError;
 
+/// What git-cliff 2.14 writes after a header whose template reads `releases`.
+pub const HEADER_END_MARKER: &str = "<!-- git-cliff: end of header -->";
+
 /// Which template to leave out of the rendered notes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Strip {
@@ -141,6 +144,11 @@ impl Generator {
         {
             out.push_str(&header.render(self.releases_context(header, changelog), postprocessors)?);
             out.push('\n');
+            // git-cliff 2.14 marks where a header that lists the releases ends.
+            if header.reads_variable("releases") {
+                out.push_str(HEADER_END_MARKER);
+                out.push('\n');
+            }
         }
         for body in self.render_bodies(changelog)? {
             out.push_str(&body);
@@ -226,6 +234,20 @@ fn build(
     previous_commits: bool,
 ) -> Result<Changelog, NotesError> {
     let repo = repo::Repo::open(repo)?;
+    // `.cliffignore` lists commits to leave out, as skipping commit parsers first (git-cliff's way).
+    let ignored = repo.cliffignore();
+    let with_ignored;
+    let config = if ignored.is_empty() {
+        config
+    } else {
+        let mut copy = config.clone();
+        for sha in ignored {
+            let parser = CommitParser { sha: Some(sha), skip: Some(true), ..CommitParser::default() };
+            copy.git.commit_parsers.insert(0, parser);
+        }
+        with_ignored = copy;
+        &with_ignored
+    };
     let (releases, warnings) =
         release::read_releases(&repo, config, selection, statistics, previous_commits)?;
     let mut changelog = release::finish(config, releases, warnings)?;

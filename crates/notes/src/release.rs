@@ -219,6 +219,8 @@ pub(crate) fn read_releases(
     });
     let range = commit_range(repo, &selection.scope, &tags, git.topo_order_commits)?;
     let mut oids = repo.commits(range.as_deref(), git.topo_order_commits)?;
+    repo.retain_by_paths(&mut oids, &git.include_paths, &git.exclude_paths);
+    repo.drop_blame_ignored(&mut oids);
     if let Some(limit) = git.limit_commits {
         oids.truncate(limit);
     }

@@ -150,6 +150,17 @@ impl std::fmt::Debug for Repo {
     }
 }
 
+/// The file `git blame --ignore-revs-file` reads, which git-cliff honours too.
+const BLAME_IGNORE_REVS: &str = ".git-blame-ignore-revs";
+
+/// git-cliff's normalization of a path glob: a trailing `/` gets `**`, a leading `./` goes.
+fn normalize_pattern(pattern: &glob::Pattern) -> glob::Pattern {
+    let text = pattern.as_str();
+    let starred = if text.ends_with('/') { format!("{text}**") } else { text.to_owned() };
+    let stripped = starred.strip_prefix("./").unwrap_or(&starred);
+    glob::Pattern::new(stripped).unwrap_or_else(|_| pattern.clone())
+}
+
 impl Repo {
     pub(crate) fn open(path: &Path) -> Result<Repo, RepoError> {
         let inner =
@@ -265,6 +276,94 @@ impl Repo {
             None => walk.push_head().map_err(range_error)?,
         }
         Ok(walk.filter_map(Result::ok).collect())
+    }
+
+    /// The paths a commit changes, as git-cliff lists them: the diff against its first parent, or for
+    /// a root commit every blob of its tree written as `{dir}/{name}` (so `/README.md` and
+    /// `docs//index.md`, which is what git-cliff matches its globs against).
+    pub(crate) fn changed_files(&self, oid: Oid) -> Vec<String> {
+        let mut files = Vec::new();
+        let Ok(commit) = self.inner.find_commit(oid) else { return files };
+        let tree = commit.tree().ok();
+        match commit.parent(0) {
+            Ok(parent) => {
+                if let Ok(diff) =
+                    self.inner.diff_tree_to_tree(tree.as_ref(), parent.tree().ok().as_ref(), None)
+                {
+                    files.extend(
+                        diff.deltas()
+                            .filter_map(|d| d.new_file().path().map(|p| p.to_string_lossy().into_owned())),
+                    );
+                }
+            }
+            Err(_) => {
+                if let Some(tree) = tree {
+                    let _ = tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
+                        if entry.kind() == Some(git2::ObjectType::Blob) {
+                            let name = entry.name().ok().unwrap_or_default();
+                            files.push(format!("{dir}/{name}"));
+                        }
+                        git2::TreeWalkResult::Ok
+                    });
+                }
+            }
+        }
+        files
+    }
+
+    /// Keeps the commits git-cliff keeps for `include` and `exclude` path globs: one that changes a
+    /// path matching an include glob and no exclude glob (with only excludes: a path matching none).
+    pub(crate) fn retain_by_paths(
+        &self,
+        oids: &mut Vec<Oid>,
+        include: &[glob::Pattern],
+        exclude: &[glob::Pattern],
+    ) {
+        if include.is_empty() && exclude.is_empty() {
+            return;
+        }
+        let include: Vec<glob::Pattern> = include.iter().map(normalize_pattern).collect();
+        let exclude: Vec<glob::Pattern> = exclude.iter().map(normalize_pattern).collect();
+        oids.retain(|oid| {
+            self.changed_files(*oid).iter().any(|path| {
+                let path = Path::new(path);
+                (include.is_empty() || include.iter().any(|p| p.matches_path(path)))
+                    && !exclude.iter().any(|p| p.matches_path(path))
+            })
+        });
+    }
+
+    /// Leaves out the commits `.git-blame-ignore-revs` lists (by id or prefix) and those that change
+    /// only that file, as git-cliff does.
+    pub(crate) fn drop_blame_ignored(&self, oids: &mut Vec<Oid>) {
+        let Some(root) = self.inner.workdir() else { return };
+        let Ok(text) = std::fs::read_to_string(root.join(BLAME_IGNORE_REVS)) else { return };
+        let ignored: Vec<&str> =
+            text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        if ignored.is_empty() {
+            return;
+        }
+        oids.retain(|oid| {
+            let id = oid.to_string();
+            if ignored.iter().any(|prefix| id.starts_with(prefix)) {
+                return false;
+            }
+            let files = self.changed_files(*oid);
+            !(files.len() == 1 && files[0] == BLAME_IGNORE_REVS)
+        });
+    }
+
+    /// The commit ids `.cliffignore` lists (comments and blank lines left out).
+    pub(crate) fn cliffignore(&self) -> Vec<String> {
+        let Some(root) = self.inner.workdir() else { return Vec::new() };
+        std::fs::read_to_string(root.join(".cliffignore"))
+            .map(|text| {
+                text.lines()
+                    .filter(|l| !(l.starts_with('#') || l.trim().is_empty()))
+                    .map(|l| l.trim().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Reads one commit.

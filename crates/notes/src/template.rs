@@ -47,6 +47,24 @@ pub(crate) struct Template {
     source: String,
 }
 
+/// Whether `word` occurs in `text` as an identifier, outside string literals.
+fn word_outside_strings(text: &str, word: &str) -> bool {
+    let mut unquoted = String::with_capacity(text.len());
+    let mut quote: Option<char> = None;
+    for c in text.chars() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '"' | '\'' | '`') => {
+                quote = Some(c);
+                unquoted.push(' ');
+            }
+            None => unquoted.push(c),
+        }
+    }
+    unquoted.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|token| token == word)
+}
+
 impl Template {
     /// Parses `content`; with `trim`, every line is trimmed first, as git-cliff does.
     pub(crate) fn new(name: &str, content: &str, trim: bool) -> Result<Template, TemplateError> {
@@ -78,6 +96,34 @@ impl Template {
     /// Whether the template mentions `word` (used to skip building context it never reads).
     pub(crate) fn mentions(&self, word: &str) -> bool {
         self.source.contains(word)
+    }
+
+    /// Whether the template reads the variable `name` as git-cliff 2.14 finds its variables: in
+    /// `{{ … }}` expressions and in the expressions of `for`, `if` and `elif` tags (not in `set`,
+    /// comments or string literals).
+    pub(crate) fn reads_variable(&self, name: &str) -> bool {
+        let source = self.source.as_str();
+        let mut rest = source;
+        while let Some(open) = rest.find('{') {
+            let after = &rest[open..];
+            let (close, kind) = match after.get(..2) {
+                Some("{{") => ("}}", "expr"),
+                Some("{%") => ("%}", "tag"),
+                _ => {
+                    rest = &after[1..];
+                    continue;
+                }
+            };
+            let Some(end) = after[2..].find(close) else { return false };
+            let inner = after[2..2 + end].trim_matches(['-', ' ', '\n', '\t']);
+            let keyword = inner.split_whitespace().next().unwrap_or_default();
+            let counts = kind == "expr" || matches!(keyword, "for" | "if" | "elif");
+            if counts && word_outside_strings(inner, name) {
+                return true;
+            }
+            rest = &after[2 + end + 2..];
+        }
+        false
     }
 
     /// Renders with `context`, then runs the postprocessors over the result.
@@ -308,6 +354,20 @@ fn date(value: &Value, args: &Args) -> tera::Result<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_variable_is_read_where_git_cliff_finds_it() {
+        let reads =
+            |source: &str| Template::new("t", source, false).expect("parses").reads_variable("releases");
+        assert!(reads("{{ releases | length }}"));
+        assert!(reads("{% for r in releases %}x{% endfor %}"));
+        assert!(reads("{%- if releases -%}x{% endif %}"));
+        assert!(!reads("All releases"));
+        assert!(!reads("{# releases #}"));
+        assert!(!reads("{{ \"releases\" }}"));
+        assert!(!reads("{% set r = releases %}"));
+        assert!(!reads("{{ releases_count }}"));
+    }
 
     fn render(template: &str, context: Value) -> String {
         Template::new("t", template, false).expect("parses").render(context, &[]).expect("renders")

@@ -16,7 +16,7 @@ const PROGRAM: &str = "release-notes";
 
 /// Release notes from conventional commits, rendered from a git-cliff configuration (cliff.toml,
 /// [tool.git-cliff] in pyproject.toml, or git-cliff metadata in Cargo.toml).
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(name = PROGRAM, version)]
 struct Args {
     /// The repository.
@@ -52,6 +52,56 @@ struct Args {
     /// Print the structured data (releases, commits, groups) as JSON instead of notes.
     #[arg(short = 'x', long)]
     context: bool,
+    /// The repository (git-cliff's name for --repo).
+    #[arg(short = 'r', long = "repository", value_name = "DIR", conflicts_with = "repo")]
+    repository: Option<PathBuf>,
+    /// Contact no forge. Accepted for git-cliff's command lines: release-notes never does.
+    #[arg(long)]
+    offline: bool,
+    /// Run no command: the `replace_command` of preprocessors and postprocessors is dropped.
+    #[arg(long)]
+    no_exec: bool,
+    /// Order the tags topologically instead of by date (`git.topo_order`).
+    #[arg(long)]
+    topo_order: bool,
+    /// The order of commits within a release (`git.sort_commits`).
+    #[arg(long, value_enum, value_name = "ORDER")]
+    sort: Option<SortArg>,
+    /// Only tags that match this regex are releases (`git.tag_pattern`).
+    #[arg(long, value_name = "REGEX")]
+    tag_pattern: Option<String>,
+    /// Tags that match this regex are not releases: their commits join the next release (`git.ignore_tags`).
+    #[arg(long, value_name = "REGEX")]
+    ignore_tags: Option<String>,
+    /// Tags that match this regex are releases left out, with their commits (`git.skip_tags`).
+    #[arg(long, value_name = "REGEX")]
+    skip_tags: Option<String>,
+    /// Only tags that match this regex count as releases; the others' commits join them (`git.count_tags`).
+    #[arg(long, value_name = "REGEX")]
+    count_tags: Option<String>,
+    /// Only tags reachable from the current branch (`git.use_branch_tags`).
+    #[arg(long)]
+    use_branch_tags: bool,
+    /// Leave out the commit with this id (repeatable).
+    #[arg(long = "skip-commit", value_name = "SHA")]
+    skip_commits: Vec<String>,
+    /// Only commits that change a path matching these globs (space-separated or repeated; also
+    /// GIT_CLIFF_INCLUDE_PATH), added to `git.include_paths`.
+    #[arg(long = "include-path", value_name = "PATTERN", num_args = 1.., value_delimiter = ' ')]
+    include_paths: Vec<String>,
+    /// Leave out commits whose changed paths all match these globs (also GIT_CLIFF_EXCLUDE_PATH),
+    /// added to `git.exclude_paths`.
+    #[arg(long = "exclude-path", value_name = "PATTERN", num_args = 1.., value_delimiter = ' ')]
+    exclude_paths: Vec<String>,
+    /// The body template, instead of the configuration's (`changelog.body`).
+    #[arg(short = 'b', long, value_name = "TEMPLATE")]
+    body: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SortArg {
+    Oldest,
+    Newest,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -84,7 +134,10 @@ fn run(args: &Args) -> Result<(), Failure> {
     if args.prepend.is_some() && args.prepend == args.output {
         return Err(usage("--output and --prepend must name different files"));
     }
+    let repo = args.repository.clone().unwrap_or_else(|| args.repo.clone());
+    let args = &Args { repo, ..args.clone() };
     let mut config = Config::load(&args.repo, args.config.as_deref()).map_err(usage)?;
+    overrides(&mut config, args)?;
     if config.source == ConfigSource::Default && !args.context {
         eprintln!(
             "{PROGRAM}: warning: no cliff.toml or git-cliff section found; using the default configuration"
@@ -139,6 +192,76 @@ fn run(args: &Args) -> Result<(), Failure> {
     let output = args.output.clone().or(configured_output);
     if output.is_some() || args.prepend.is_none() {
         emit(output.as_deref(), &notes)?;
+    }
+    Ok(())
+}
+
+/// git-cliff's command-line overrides of the configuration.
+fn overrides(config: &mut Config, args: &Args) -> Result<(), Failure> {
+    let regex = |flag: &str, pattern: &str| {
+        regex::Regex::new(pattern)
+            .map_err(|e| usage(format!("--{flag} {pattern:?} is not a valid regex: {e}")))
+    };
+    if let Some(p) = &args.tag_pattern {
+        config.git.tag_pattern = Some(regex("tag-pattern", p)?);
+    }
+    if let Some(p) = &args.ignore_tags {
+        config.git.ignore_tags = Some(regex("ignore-tags", p)?);
+    }
+    if let Some(p) = &args.skip_tags {
+        config.git.skip_tags = Some(regex("skip-tags", p)?);
+    }
+    if let Some(p) = &args.count_tags {
+        config.git.count_tags = Some(regex("count-tags", p)?);
+    }
+    if args.use_branch_tags {
+        config.git.use_branch_tags = true;
+    }
+    if args.topo_order {
+        config.git.topo_order = true;
+    }
+    if let Some(sort) = args.sort {
+        config.git.sort_commits = match sort {
+            SortArg::Oldest => tagwright_notes::SortCommits::Oldest,
+            SortArg::Newest => tagwright_notes::SortCommits::Newest,
+        };
+    }
+    if args.no_exec {
+        for processor in
+            config.git.commit_preprocessors.iter_mut().chain(config.changelog.postprocessors.iter_mut())
+        {
+            processor.replace_command = None;
+        }
+    }
+    for sha in args.skip_commits.iter().rev() {
+        let parser = tagwright_notes::CommitParser {
+            sha: Some(sha.clone()),
+            skip: Some(true),
+            ..tagwright_notes::CommitParser::default()
+        };
+        config.git.commit_parsers.insert(0, parser);
+    }
+    if let Some(body) = &args.body {
+        config.changelog.body.clone_from(body);
+    }
+    // As clap's `env`: the flag wins; the variable holds space-separated globs.
+    let from_env = |flag: &[String], variable: &str| -> Vec<String> {
+        if !flag.is_empty() {
+            return flag.to_vec();
+        }
+        std::env::var(variable)
+            .map(|v| v.split(' ').filter(|p| !p.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default()
+    };
+    let glob = |flag: &str, pattern: &str| {
+        glob::Pattern::new(pattern)
+            .map_err(|e| usage(format!("--{flag} {pattern:?} is not a valid glob: {e}")))
+    };
+    for pattern in from_env(&args.include_paths, "GIT_CLIFF_INCLUDE_PATH") {
+        config.git.include_paths.push(glob("include-path", &pattern)?);
+    }
+    for pattern in from_env(&args.exclude_paths, "GIT_CLIFF_EXCLUDE_PATH") {
+        config.git.exclude_paths.push(glob("exclude-path", &pattern)?);
     }
     Ok(())
 }
