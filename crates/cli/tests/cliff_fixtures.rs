@@ -15,68 +15,7 @@ use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok, workspac
 use tagwright_text::yaml::{self, Node, NodeValue};
 
 /// Rows (`fixture` or `fixture <command>`) where release-notes differs from git-cliff today, and why.
-const KNOWN: &[(&str, &str)] = &[
-    (
-        "test-bump-initial-tag --bump",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-bump-initial-tag-cli-arg --bump --tag=2.1.1",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-bump-initial-tag-default --bump",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        r#"test-bump-unreleased-with-tag-message-arg --bump --unreleased --with-tag-message "Some text""#,
-        "--bump and --bumped-version: the next version from the commits is not implemented yet; --with-tag-message neither",
-    ),
-    (
-        "test-bump-version --bump",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-bump-version-custom-minor --bump",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-bump-version-major --bump major",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-bump-version-minor --bump minor",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-bump-version-patch --bump patch",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-bumped-version --bumped-version",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-bumped-version-no-increment --bumped-version",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-from-context --from-context context.json",
-        "--from-context (rendering a saved context) is not implemented yet",
-    ),
-    (
-        "test-from-context-does-not-discard-fields --from-context context.json",
-        "--from-context is not implemented yet",
-    ),
-    (
-        "test-keep-a-changelog-links-one-tag-bump-arg --bump",
-        "--bump and --bumped-version: the next version from the commits is not implemented yet",
-    ),
-    (
-        "test-keep-a-changelog-links-unreleased-arg --latest --unreleased",
-        "--latest with --unreleased is refused as conflicting flags",
-    ),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 fn suite() -> PathBuf {
     workspace_root().join("tests/fixtures/git-cliff-suite")

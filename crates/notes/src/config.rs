@@ -252,6 +252,8 @@ pub struct Config {
     pub git: GitConfig,
     /// `[remote]`.
     pub remote: RemoteConfig,
+    /// `[bump]`.
+    pub bump: crate::bump::BumpConfig,
     /// Where it came from.
     pub source: ConfigSource,
 }
@@ -424,6 +426,7 @@ impl Config {
                 exclude_paths: globs("git.exclude_paths", &raw.git.exclude_paths)?,
             },
             remote: raw.remote,
+            bump: raw.bump,
             source,
         })
     }
@@ -501,6 +504,7 @@ struct RawConfig {
     changelog: RawChangelog,
     git: RawGit,
     remote: RemoteConfig,
+    bump: crate::bump::BumpConfig,
 }
 
 #[derive(Deserialize, Default)]

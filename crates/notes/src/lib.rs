@@ -28,6 +28,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bump;
 mod commit;
 mod config;
 pub mod conventional;
@@ -162,6 +163,43 @@ impl Generator {
         Ok(out)
     }
 
+    /// Renders a context that `--context` printed (git-cliff's `--from-context`): its releases as
+    /// they are, every field kept, with the configuration's templates. As in git-cliff, the
+    /// templates see the releases and `commit_parsers_groups`, and nothing from a forge.
+    pub fn render_context(&self, context: &Value, strip: Option<Strip>) -> Result<String, TemplateError> {
+        let postprocessors = &self.config.changelog.postprocessors;
+        let releases = match context {
+            Value::Array(_) => context.clone(),
+            _ => Value::Array(Vec::new()),
+        };
+        let outer = serde_json::json!({ "releases": releases, "commit_parsers_groups": self.groups });
+        let mut out = String::new();
+        if let Some(header) =
+            self.header.as_ref().filter(|_| !matches!(strip, Some(Strip::Header | Strip::All)))
+        {
+            out.push_str(&header.render(outer.clone(), postprocessors)?);
+            out.push('\n');
+            if header.reads_variable("releases") {
+                out.push_str(HEADER_END_MARKER);
+                out.push('\n');
+            }
+        }
+        for release in releases.as_array().into_iter().flatten() {
+            let mut body = release.clone();
+            if let Value::Object(map) = &mut body {
+                map.insert("commit_parsers_groups".to_owned(), self.groups.clone());
+            }
+            out.push_str(&self.body.render(body, postprocessors)?);
+        }
+        if let Some(footer) =
+            self.footer.as_ref().filter(|_| !matches!(strip, Some(Strip::Footer | Strip::All)))
+        {
+            out.push_str(&footer.render(outer, postprocessors)?);
+            out.push('\n');
+        }
+        Ok(out)
+    }
+
     fn releases_context(&self, template: &template::Template, changelog: &Changelog) -> Value {
         let releases = if template.mentions("releases") {
             let views: Vec<release::ReleaseView<'_>> = changelog
@@ -260,6 +298,14 @@ fn build(
 }
 
 impl Changelog {
+    /// Gives the newest release that had commits this tag message (git-cliff's
+    /// `--with-tag-message`).
+    pub fn set_latest_message(&mut self, message: &str) {
+        if let Some(release) = self.releases.iter_mut().find(|r| r.raw_commit_count > 0) {
+            release.message = Some(message.to_owned());
+        }
+    }
+
     /// The structured data as JSON, in the shape of git-cliff's `--context`.
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.releases).expect("releases serialize")

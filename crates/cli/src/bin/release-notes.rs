@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use tagwright_cli::{Failure, exit, out};
+use tagwright_notes::bump::BumpType;
 use tagwright_notes::{Config, ConfigSource, Generator, NotesError, Scope, Selection, Strip};
 
 const PROGRAM: &str = "release-notes";
@@ -26,16 +27,16 @@ struct Args {
     #[arg(short, long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// Only the commits after the last tag.
-    #[arg(short, long, group = "scope")]
+    #[arg(short, long)]
     unreleased: bool,
-    /// Only the last release.
-    #[arg(short, long, group = "scope")]
+    /// Only the last release (--unreleased wins when both are given, as in git-cliff).
+    #[arg(short, long)]
     latest: bool,
     /// Only the release HEAD's tag names.
-    #[arg(long, group = "scope")]
+    #[arg(long)]
     current: bool,
     /// A revision range, such as v1.0.0..v1.1.0.
-    #[arg(value_name = "RANGE", group = "scope")]
+    #[arg(value_name = "RANGE")]
     range: Option<String>,
     /// Name the newest release with this tag (it may not exist yet).
     #[arg(short, long, value_name = "TAG")]
@@ -93,9 +94,30 @@ struct Args {
     /// added to `git.exclude_paths`.
     #[arg(long = "exclude-path", value_name = "PATTERN", num_args = 1.., value_delimiter = ' ')]
     exclude_paths: Vec<String>,
+    /// Version the unreleased changes: the next version after the last release, from the commits
+    /// (`auto`, with the `[bump]` rules), or a forced `major`, `minor` or `patch` increment.
+    #[arg(long, value_name = "BUMP", num_args = 0..=1, default_missing_value = "auto", value_enum)]
+    bump: Option<BumpArg>,
+    /// Print only the next version (as --bump computes it).
+    #[arg(long)]
+    bumped_version: bool,
+    /// Render this context (what --context printed, or `-` for stdin) instead of reading the history.
+    #[arg(long, value_name = "FILE")]
+    from_context: Option<PathBuf>,
+    /// The tag message of the newest release (`{{ message }}` in templates).
+    #[arg(long, value_name = "MESSAGE")]
+    with_tag_message: Option<String>,
     /// The body template, instead of the configuration's (`changelog.body`).
     #[arg(short = 'b', long, value_name = "TEMPLATE")]
     body: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BumpArg {
+    Auto,
+    Major,
+    Minor,
+    Patch,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -151,10 +173,10 @@ fn run(args: &Args) -> Result<(), Failure> {
         config.changelog.output.clone().map(|p| if p.is_absolute() { p } else { args.repo.join(p) });
     let scope = if args.unreleased {
         Scope::Unreleased
-    } else if args.latest {
-        Scope::Latest
     } else if args.current {
         Scope::Current
+    } else if args.latest {
+        Scope::Latest
     } else if let Some(range) = &args.range {
         Scope::Range(range.clone())
     } else {
@@ -175,15 +197,39 @@ fn run(args: &Args) -> Result<(), Failure> {
     }
 
     let generator = Generator::new(config).map_err(usage)?;
-    let changelog = generator.changelog(&args.repo, &selection).map_err(notes_error)?;
+    if let Some(path) = &args.from_context {
+        let text = if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| usage(format!("--from-context -: cannot read stdin: {e}")))?;
+            text
+        } else {
+            std::fs::read_to_string(path)
+                .map_err(|e| usage(format!("--from-context {}: {e}", path.display())))?
+        };
+        let context: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| usage(format!("--from-context {}: not JSON: {e}", path.display())))?;
+        if !context.is_array() {
+            return Err(usage(format!("--from-context {}: not a list of releases", path.display())));
+        }
+        let notes = generator.render_context(&context, strip_of(args.strip)).map_err(usage)?;
+        return emit(args.output.clone().or(configured_output).as_deref(), &notes);
+    }
+    let mut changelog = generator.changelog(&args.repo, &selection).map_err(notes_error)?;
+    if let Some(message) = &args.with_tag_message {
+        changelog.set_latest_message(message);
+    }
+    if args.bump.is_some() || args.bumped_version {
+        let Some(next) = bump(&generator, &mut changelog)? else { return Ok(()) };
+        if args.bumped_version {
+            out(&format!("{next}\n"));
+            return Ok(());
+        }
+    }
     for warning in changelog.warnings.iter().chain(&changelog.skip_summary()) {
         eprintln!("{PROGRAM}: warning: {warning}");
     }
-    let strip = args.strip.map(|s| match s {
-        StripArg::Header => Strip::Header,
-        StripArg::Footer => Strip::Footer,
-        StripArg::All => Strip::All,
-    });
+    let strip = strip_of(args.strip);
     let notes = generator.render(&changelog, strip).map_err(usage)?;
 
     if let Some(path) = &args.prepend {
@@ -194,6 +240,53 @@ fn run(args: &Args) -> Result<(), Failure> {
         emit(output.as_deref(), &notes)?;
     }
     Ok(())
+}
+
+fn strip_of(strip: Option<StripArg>) -> Option<Strip> {
+    strip.map(|s| match s {
+        StripArg::Header => Strip::Header,
+        StripArg::Footer => Strip::Footer,
+        StripArg::All => Strip::All,
+    })
+}
+
+/// Versions the unreleased changes as git-cliff's `--bump` does; the version the notes now carry.
+fn bump(
+    generator: &Generator,
+    changelog: &mut tagwright_notes::Changelog,
+) -> Result<Option<String>, Failure> {
+    let config = &generator.config().bump;
+    let current = changelog
+        .releases
+        .first()
+        .and_then(|r| r.version.clone().or_else(|| r.previous.as_ref().and_then(|p| p.version.clone())));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let bumped = tagwright_notes::bump::bump_version(changelog, config, now).map_err(usage)?;
+    let next = if let Some(next) = bumped {
+        if current.as_ref() == Some(&next) {
+            eprintln!(
+                "{PROGRAM}: warning: the next version is the same as the current version, there is nothing to bump"
+            );
+        }
+        next
+    } else if let Some(last) = changelog.releases.first().and_then(|r| r.version.clone()) {
+        eprintln!("{PROGRAM}: warning: there is nothing to bump");
+        last
+    } else if changelog.releases.is_empty() {
+        config.initial_tag()
+    } else {
+        return Ok(None);
+    };
+    if let Some(pattern) = &generator.config().git.tag_pattern
+        && !pattern.is_match(&next)
+    {
+        return Err(Failure::check(format!(
+            "the next version ({next}) does not match the tag pattern: {pattern}"
+        )));
+    }
+    Ok(Some(next))
 }
 
 /// git-cliff's command-line overrides of the configuration.
@@ -244,6 +337,15 @@ fn overrides(config: &mut Config, args: &Args) -> Result<(), Failure> {
     if let Some(body) = &args.body {
         config.changelog.body.clone_from(body);
     }
+    if args.tag.is_some() {
+        config.bump.initial_tag.clone_from(&args.tag);
+    }
+    config.bump.bump_type = match args.bump {
+        Some(BumpArg::Major) => Some(BumpType::Major),
+        Some(BumpArg::Minor) => Some(BumpType::Minor),
+        Some(BumpArg::Patch) => Some(BumpType::Patch),
+        Some(BumpArg::Auto) | None => config.bump.bump_type,
+    };
     // As clap's `env`: the flag wins; the variable holds space-separated globs.
     let from_env = |flag: &[String], variable: &str| -> Vec<String> {
         if !flag.is_empty() {
