@@ -368,3 +368,29 @@ fn include_and_exclude_paths_keep_the_commits_git_cliff_keeps() {
     .expect("write");
     assert_same(repo.path(), &["--config", "paths.toml"], "paths from the configuration");
 }
+
+/// Issue 15, item 2: `-c pyproject.toml` and `-c Cargo.toml` read the git-cliff sections of the
+/// project's manifests (Cargo.toml's first, as git-cliff), and a named configuration that does not
+/// exist falls back to the manifests, then to the defaults, instead of failing.
+#[test]
+fn named_manifests_and_missing_configurations_resolve_as_in_git_cliff() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let pyproject = "[project]\nname = \"x\"\n\n[tool.git-cliff.changelog]\nheader = \"Changelog\\n=========\\n\"\nbody = \"\"\"\n{{ version | default(value='Unreleased') }}\n{% for c in commits %}* {{ c.message }}\n{% endfor %}\"\"\"\n";
+    let cargo = "[package]\nname = \"x\"\nversion = \"0.1.0\"\n\n[package.metadata.git-cliff.changelog]\nbody = \"cargo: {{ commits | length }}\\n\"\n";
+    std::fs::write(repo.path().join("pyproject.toml"), pyproject).expect("write");
+    let cases: &[&[&str]] = &[
+        &["-c", "pyproject.toml", "--latest", "--strip", "header"],
+        &["-c", "pyproject.toml"],
+        &["-c", "missing.toml"],
+    ];
+    for args in cases {
+        assert_same(repo.path(), args, "pyproject only");
+    }
+    std::fs::write(repo.path().join("Cargo.toml"), cargo).expect("write");
+    for args in [&["-c", "pyproject.toml"][..], &["-c", "Cargo.toml"], &["-c", "missing.toml"]] {
+        assert_same(repo.path(), args, "Cargo.toml and pyproject.toml");
+    }
+    std::fs::remove_file(repo.path().join("Cargo.toml")).expect("rm");
+    std::fs::remove_file(repo.path().join("pyproject.toml")).expect("rm");
+    assert_same(repo.path(), &["-c", "missing.toml"], "no manifest: the defaults");
+}

@@ -274,30 +274,24 @@ impl Config {
     pub fn load(repo: &Path, explicit: Option<&Path>) -> Result<Config, ConfigError> {
         if let Some(path) = explicit {
             let path = if path.is_absolute() { path.to_path_buf() } else { repo.join(path) };
-            return Config::from_file(&path);
+            if path.is_file() {
+                // As git-cliff: `-c Cargo.toml` or `-c pyproject.toml` reads the git-cliff section of
+                // the project's manifests (Cargo.toml first), and the file itself only when neither
+                // has one.
+                let manifest = path.file_name().is_some_and(|n| n == "Cargo.toml" || n == "pyproject.toml");
+                if manifest && let Some(config) = Config::from_manifests(repo)? {
+                    return Ok(config);
+                }
+                return Config::from_file(&path);
+            }
+            // A named file that does not exist falls back to discovery, as in git-cliff.
         }
         let cliff = repo.join("cliff.toml");
         if cliff.is_file() {
             return Config::from_file(&cliff);
         }
-        for (manifest, keys) in [
-            (
-                "Cargo.toml",
-                &[&["package", "metadata", "git-cliff"][..], &["workspace", "metadata", "git-cliff"]][..],
-            ),
-            ("pyproject.toml", &[&["tool", "git-cliff"][..]][..]),
-        ] {
-            let path = repo.join(manifest);
-            if !path.is_file() {
-                continue;
-            }
-            let text = read(&path)?;
-            let value = toml_to_json(&text, &path)?;
-            for key in keys {
-                if let Some(section) = key.iter().try_fold(&value, |v, k| v.get(*k)) {
-                    return Config::layered(section.clone(), ConfigSource::Manifest(path));
-                }
-            }
+        if let Some(config) = Config::from_manifests(repo)? {
+            return Ok(config);
         }
         for name in [".cliff.toml", ".config/cliff.toml"] {
             let path = repo.join(name);
@@ -306,6 +300,31 @@ impl Config {
             }
         }
         Ok(Config::default_config())
+    }
+
+    /// The git-cliff section of `Cargo.toml` (`[package.metadata.git-cliff]`, or the workspace's),
+    /// else of `pyproject.toml` (`[tool.git-cliff]`), in `dir`.
+    fn from_manifests(dir: &Path) -> Result<Option<Config>, ConfigError> {
+        for (manifest, keys) in [
+            (
+                "Cargo.toml",
+                &[&["package", "metadata", "git-cliff"][..], &["workspace", "metadata", "git-cliff"]][..],
+            ),
+            ("pyproject.toml", &[&["tool", "git-cliff"][..]][..]),
+        ] {
+            let path = dir.join(manifest);
+            if !path.is_file() {
+                continue;
+            }
+            let text = read(&path)?;
+            let value = toml_to_json(&text, &path)?;
+            for key in keys {
+                if let Some(section) = key.iter().try_fold(&value, |v, k| v.get(*k)) {
+                    return Config::layered(section.clone(), ConfigSource::Manifest(path)).map(Some);
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// Loads a `cliff.toml`-format file, layered over the defaults.
