@@ -394,3 +394,81 @@ fn named_manifests_and_missing_configurations_resolve_as_in_git_cliff() {
     std::fs::remove_file(repo.path().join("pyproject.toml")).expect("rm");
     assert_same(repo.path(), &["-c", "missing.toml"], "no manifest: the defaults");
 }
+
+/// A repository of empty commits, one per (day, message), with lightweight tags after some.
+fn tagged_history(steps: &[(&str, Option<&str>)]) -> tempfile::TempDir {
+    let repo = tempfile::tempdir().expect("tempdir");
+    git_in(repo.path(), &["init", "--quiet", "--initial-branch=main"]);
+    for (day, (message, tag)) in steps.iter().enumerate() {
+        let date = format!("2024-01-{:02}T10:00:00Z", day + 1);
+        run_ok(
+            peer_command("git")
+                .current_dir(repo.path())
+                .env("GIT_AUTHOR_DATE", &date)
+                .env("GIT_COMMITTER_DATE", &date)
+                .args(["commit", "--quiet", "--allow-empty", "-m", message]),
+        );
+        if let Some(tag) = tag {
+            git_in(repo.path(), &["tag", tag]);
+        }
+    }
+    repo
+}
+
+/// A body that shows each release's version, its `previous` and its commit count.
+const PREVIOUS_BODY: &str = "[changelog]\nbody = \"{{ version }} prev={{ previous.version | default(value='none') }} n={{ commits | length }}\\n\"\n";
+
+/// Issue 15, item 3: `--latest`, `--current` and `--unreleased` start at the previous tag even when
+/// it is an `ignore_tags` or `skip_tags` tag, as git-cliff computes the range from every tag.
+#[test]
+fn latest_and_current_start_at_an_ignored_or_skipped_previous_tag() {
+    let repo = tagged_history(&[
+        ("feat: a", Some("v1.0.0")),
+        ("feat: b", Some("v1.1.0")),
+        ("feat: c", Some("v1.2.0-rc.0")),
+        ("fix: d", None),
+        ("fix: e", Some("v1.2.0")),
+        ("fix: f", None),
+    ]);
+    for rule in ["ignore_tags", "skip_tags"] {
+        std::fs::write(repo.path().join("tags.toml"), format!("{PREVIOUS_BODY}[git]\n{rule} = \"rc\"\n"))
+            .expect("write");
+        for mode in [&["--latest"][..], &["--unreleased"], &[]] {
+            let mut args = vec!["--config", "tags.toml"];
+            args.extend_from_slice(mode);
+            let notes = assert_same(repo.path(), &args, rule);
+            if mode == ["--latest"] {
+                // Only the commits after v1.2.0-rc.0: d and e.
+                assert!(notes.contains("n=2"), "{rule}: {notes}");
+            }
+        }
+    }
+    // --current needs a tag on HEAD.
+    git_in(repo.path(), &["checkout", "--quiet", "v1.2.0"]);
+    for rule in ["ignore_tags", "skip_tags"] {
+        std::fs::write(repo.path().join("tags.toml"), format!("{PREVIOUS_BODY}[git]\n{rule} = \"rc\"\n"))
+            .expect("write");
+        let notes = assert_same(repo.path(), &["--config", "tags.toml", "--current"], rule);
+        assert!(notes.contains("n=2"), "{rule}: {notes}");
+    }
+}
+
+/// Issue 15, item 4: after a skipped release, git-cliff links the newer release past it and clears
+/// the older release's own `previous`; compare links follow from that.
+#[test]
+fn previous_after_a_skipped_release_is_relinked_as_in_git_cliff() {
+    let repo = tagged_history(&[
+        ("feat: a", Some("v1.0.0")),
+        ("feat: b", Some("v1.1.0-alpha.0")),
+        ("feat: c", Some("v1.1.0")),
+        ("fix: d", Some("v1.2.0-alpha.0")),
+        ("fix: e", Some("v1.2.0")),
+        ("fix: f", None),
+    ]);
+    std::fs::write(repo.path().join("skip.toml"), format!("{PREVIOUS_BODY}[git]\nskip_tags = \"alpha\"\n"))
+        .expect("write");
+    let notes = assert_same(repo.path(), &["--config", "skip.toml"], "skip_tags");
+    assert!(notes.contains("v1.1.0 prev=none n=1"), "{notes}");
+    assert!(notes.contains("v1.2.0 prev=v1.1.0 n=1"), "{notes}");
+    assert_same(repo.path(), &["--config", "skip.toml", "--latest"], "skip_tags --latest");
+}

@@ -208,6 +208,9 @@ pub(crate) fn read_releases(
     let git = &config.git;
     let mut warnings = Vec::new();
     let mut tags = repo.tags(git.tag_pattern.as_ref(), git.topo_order, git.use_branch_tags)?;
+    // The range of --latest, --current and --unreleased comes from every tag that matches
+    // tag_pattern, ignored and skipped ones included, as git-cliff computes it.
+    let range = commit_range(repo, &selection.scope, &tags, git.topo_order_commits)?;
     tags.retain(|tag| {
         if git.skip_tags.as_ref().is_some_and(|r| r.is_match(&tag.name)) {
             return true; // Kept here so that its commits can be dropped later.
@@ -217,7 +220,6 @@ pub(crate) fn read_releases(
             git.ignore_tags.as_ref().is_some_and(|r| !r.as_str().trim().is_empty() && r.is_match(&tag.name));
         counted && !ignored
     });
-    let range = commit_range(repo, &selection.scope, &tags, git.topo_order_commits)?;
     let mut oids = repo.commits(range.as_deref(), git.topo_order_commits)?;
     repo.retain_by_paths(&mut oids, &git.include_paths, &git.exclude_paths);
     repo.drop_blame_ignored(&mut oids);
@@ -400,9 +402,11 @@ pub(crate) fn finish(
             .iter()
             .position(|r| r.previous.as_ref().and_then(|p| p.version.as_ref()) == Some(skipped_tag));
         if let Some(index) = position {
-            if let Some(previous) = releases.get(index + 1) {
-                let mut previous = previous.clone();
+            if let Some(previous) = releases.get_mut(index + 1) {
+                // As git-cliff: the older release loses its own `previous` too, and this one
+                // links to it.
                 previous.previous = None;
+                let previous = previous.clone();
                 releases[index].previous = Some(Arc::new(previous));
             } else if index == releases.len() - 1 {
                 releases[index].previous = None;
