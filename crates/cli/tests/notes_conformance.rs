@@ -472,3 +472,24 @@ fn previous_after_a_skipped_release_is_relinked_as_in_git_cliff() {
     assert!(notes.contains("v1.2.0 prev=v1.1.0 n=1"), "{notes}");
     assert_same(repo.path(), &["--config", "skip.toml", "--latest"], "skip_tags --latest");
 }
+
+/// Issue 15, item 5: `--context` is git-cliff's JSON byte for byte (the five forge fields of each
+/// commit, no `remote`), and `--from-context` renders what either tool printed as git-cliff does.
+#[test]
+fn the_context_is_git_cliffs_field_for_field_and_renders_back() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    for config in [None, Some("keepachangelog")] {
+        let mut args: Vec<String> = vec!["--context".into()];
+        if let Some(name) = config {
+            args.extend(["--config".into(), built_in(name)]);
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let context = assert_same(repo.path(), &args, "--context");
+        let saved = repo.path().join("context.json");
+        std::fs::write(&saved, &context).expect("write");
+        let saved = saved.to_str().expect("utf-8");
+        let mut render: Vec<&str> = vec!["--from-context", saved];
+        render.extend(args.iter().skip(1).copied());
+        assert_same(repo.path(), &render, "--from-context");
+    }
+}

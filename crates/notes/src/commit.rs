@@ -309,6 +309,7 @@ pub(crate) fn apply_text_processor(
 #[derive(Serialize)]
 struct RemoteContributor {
     username: Option<String>,
+    pr_author: Option<String>,
     pr_title: Option<String>,
     pr_number: Option<i64>,
     pr_numbers: [i64; 0],
@@ -318,6 +319,7 @@ struct RemoteContributor {
 
 const NO_REMOTE: RemoteContributor = RemoteContributor {
     username: None,
+    pr_author: None,
     pr_title: None,
     pr_number: None,
     pr_numbers: [],
@@ -343,7 +345,7 @@ impl Fields {
     const EXTRA: u16 = 1 << 9;
     const REMOTE: u16 = 1 << 10;
     const RAW_MESSAGE: u16 = 1 << 11;
-    const NAMES: [(&'static str, u16); 12] = [
+    const NAMES: [(&'static str, u16); 16] = [
         ("body", Fields::BODY),
         ("footers", Fields::FOOTERS),
         ("breaking_description", Fields::BREAKING_DESCRIPTION),
@@ -354,7 +356,11 @@ impl Fields {
         ("merge_commit", Fields::MERGE_COMMIT),
         ("statistics", Fields::STATISTICS),
         ("extra", Fields::EXTRA),
-        ("remote", Fields::REMOTE),
+        ("github", Fields::REMOTE),
+        ("gitlab", Fields::REMOTE),
+        ("gitea", Fields::REMOTE),
+        ("bitbucket", Fields::REMOTE),
+        ("azure_devops", Fields::REMOTE),
         ("raw_message", Fields::RAW_MESSAGE),
     ];
 
@@ -454,7 +460,13 @@ impl Serialize for CommitView<'_> {
             s.serialize_field("extra", &None::<()>)?;
         }
         if f.has(Fields::REMOTE) {
-            s.serialize_field("remote", &NO_REMOTE)?;
+            // git-cliff 2.14's forge fields, as it prints them without a forge's data; it has no
+            // `remote` field then.
+            s.serialize_field("github", &NO_REMOTE)?;
+            s.serialize_field("gitlab", &NO_REMOTE)?;
+            s.serialize_field("gitea", &NO_REMOTE)?;
+            s.serialize_field("bitbucket", &NO_REMOTE)?;
+            s.serialize_field("azure_devops", &NO_REMOTE)?;
         }
         if f.has(Fields::RAW_MESSAGE) {
             s.serialize_field("raw_message", &c.message)?;
