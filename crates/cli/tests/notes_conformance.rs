@@ -493,3 +493,29 @@ fn the_context_is_git_cliffs_field_for_field_and_renders_back() {
         assert_same(repo.path(), &render, "--from-context");
     }
 }
+
+/// `--with-commit` (with and without an id), `--with-tag-message`, `--body` and `--body-file`, as
+/// git-cliff takes them.
+#[test]
+fn custom_commits_messages_and_bodies_from_the_command_line() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let body = "{{ version | default(value='next') }}: {% for c in commits %}[{{ c.id | truncate(length=7, end='') }}] {{ c.message }}; {% endfor %}{{ message | default(value='') }}\n";
+    std::fs::write(repo.path().join("body.tera"), body).expect("write");
+    let body_file = repo.path().join("body.tera");
+    let body_file = body_file.to_str().expect("utf-8");
+    for args in [
+        &["--with-commit", "feat: from the command line"][..],
+        &[
+            "--with-commit",
+            "fix: one",
+            "--with-commit",
+            "0123456789abcdef0123456789abcdef01234567 feat: with an id",
+            "--latest",
+        ],
+        &["--with-commit", "feat: newest first", "--sort", "newest", "--unreleased"],
+        &["--body", body, "--with-tag-message", "A message", "--unreleased", "--with-commit", "feat: x"],
+        &["--body-file", body_file, "--latest", "--with-tag-message", "Tagged"],
+    ] {
+        assert_same(repo.path(), args, "command-line commits and templates");
+    }
+}

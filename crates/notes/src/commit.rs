@@ -305,6 +305,21 @@ pub(crate) fn apply_text_processor(
     Ok(())
 }
 
+impl Commit {
+    /// A commit made from a message alone (git-cliff's `Commit::from(String)`): `<40 hex digits>
+    /// <message>` on one line gives the id; otherwise the id is empty.
+    pub fn custom(message: &str) -> Commit {
+        if let Some((id, rest)) = message.split_at_checked(40)
+            && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            && let Some(text) = rest.strip_prefix(' ')
+            && !text.contains('\n')
+        {
+            return Commit { id: id.to_owned(), message: text.to_owned(), ..Commit::default() };
+        }
+        Commit { message: message.to_owned(), ..Commit::default() }
+    }
+}
+
 /// Empty remote metadata, as git-cliff's templates expect when no forge was queried.
 #[derive(Serialize)]
 struct RemoteContributor {

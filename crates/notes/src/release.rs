@@ -97,12 +97,21 @@ pub struct Selection {
     pub scope: Scope,
     /// Name the newest release with this tag (the tag may not exist yet).
     pub tag: Option<String>,
+    /// Extra commit messages for the newest release (git-cliff's `--with-commit`); one that starts
+    /// with a 40-digit id and a space takes that id.
+    pub with_commits: Vec<String>,
 }
 
 impl Selection {
     /// A selection of `scope`.
     pub fn new(scope: Scope) -> Selection {
-        Selection { scope, tag: None }
+        Selection { scope, tag: None, with_commits: Vec::new() }
+    }
+
+    /// Adds a commit message to the newest release.
+    pub fn with_commit(mut self, message: impl Into<String>) -> Selection {
+        self.with_commits.push(message.into());
+        self
     }
 
     /// Names the newest release.
@@ -292,6 +301,16 @@ pub(crate) fn read_releases(
         for release in &mut releases {
             Arc::make_mut(&mut release.commits).reverse();
         }
+    }
+
+    // Custom commits join the newest release, after the sort, as in git-cliff.
+    if !selection.with_commits.is_empty() {
+        let newest = releases.last_mut().expect("there is always a current release");
+        let commits = Arc::make_mut(&mut newest.commits);
+        for message in &selection.with_commits {
+            commits.push(Commit::custom(message));
+        }
+        newest.raw_commit_count += selection.with_commits.len();
     }
 
     // The first release's previous release is the tag before it.

@@ -104,6 +104,15 @@ struct Args {
     /// Render this context (what --context printed, or `-` for stdin) instead of reading the history.
     #[arg(long, value_name = "FILE")]
     from_context: Option<PathBuf>,
+    /// The body template from this file (`changelog.body`).
+    #[arg(long, value_name = "FILE", conflicts_with = "body")]
+    body_file: Option<PathBuf>,
+    /// More output on stderr (accepted for git-cliff's command lines; warnings are always shown).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Add a commit with this message to the newest release (repeatable).
+    #[arg(long = "with-commit", value_name = "MESSAGE")]
+    with_commits: Vec<String>,
     /// The tag message of the newest release (`{{ message }}` in templates).
     #[arg(long, value_name = "MESSAGE")]
     with_tag_message: Option<String>,
@@ -185,6 +194,9 @@ fn run(args: &Args) -> Result<(), Failure> {
     let mut selection = Selection::new(scope);
     if let Some(tag) = &args.tag {
         selection = selection.tag(tag.clone());
+    }
+    for message in &args.with_commits {
+        selection = selection.with_commit(message.clone());
     }
     let notes_error = |err: NotesError| match err {
         NotesError::Unconventional { .. } | NotesError::Unmatched { .. } => Failure::check(err.to_string()),
@@ -336,6 +348,10 @@ fn overrides(config: &mut Config, args: &Args) -> Result<(), Failure> {
     }
     if let Some(body) = &args.body {
         config.changelog.body.clone_from(body);
+    }
+    if let Some(path) = &args.body_file {
+        config.changelog.body = std::fs::read_to_string(path)
+            .map_err(|e| usage(format!("--body-file {}: {e}", path.display())))?;
     }
     if args.tag.is_some() {
         config.bump.initial_tag.clone_from(&args.tag);
