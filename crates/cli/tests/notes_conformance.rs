@@ -519,3 +519,33 @@ fn custom_commits_messages_and_bodies_from_the_command_line() {
         assert_same(repo.path(), args, "command-line commits and templates");
     }
 }
+
+/// git-cliff's `GIT_CLIFF__SECTION__KEY` environment overrides win over the configuration file,
+/// for strings, booleans and numbers alike.
+#[test]
+fn git_cliff_environment_overrides_apply_as_in_git_cliff() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let overrides = [
+        ("GIT_CLIFF__CHANGELOG__FOOTER", "<!-- the end -->"),
+        ("GIT_CLIFF__GIT__SORT_COMMITS", "newest"),
+        ("GIT_CLIFF__GIT__FILTER_UNCONVENTIONAL", "false"),
+        ("GIT_CLIFF__GIT__LIMIT_COMMITS", "6"),
+    ];
+    let keepachangelog = built_in("keepachangelog");
+    for args in [&[][..], &["--config", keepachangelog.as_str()]] {
+        let mut theirs = peer_command("git-cliff");
+        theirs.current_dir(repo.path()).arg("--offline").args(args).envs(overrides);
+        let theirs = run(&mut theirs);
+        let mut ours = cargo_bin(env!("CARGO_BIN_EXE_release-notes"));
+        ours.arg("--repo").arg(repo.path()).args(args).envs(overrides);
+        let ours = run(&mut ours);
+        assert_eq!((theirs.code, ours.code), (0, 0), "{}\n{}", theirs.stderr, ours.stderr);
+        assert!(
+            theirs.stdout == ours.stdout,
+            "{args:?}\n===== git-cliff\n{}\n===== release-notes\n{}",
+            theirs.stdout,
+            ours.stdout
+        );
+        assert!(ours.stdout.contains("<!-- the end -->"), "{}", ours.stdout);
+    }
+}

@@ -261,11 +261,12 @@ pub struct Config {
 impl Config {
     /// The default configuration alone.
     pub fn default_config() -> Config {
-        Config::from_value(
-            toml_to_json(DEFAULT, Path::new("<default>")).expect("the default parses"),
-            ConfigSource::Default,
-        )
-        .expect("the default is valid")
+        let mut value = toml_to_json(DEFAULT, Path::new("<default>")).expect("the default parses");
+        let defaults =
+            Config::from_value(value.clone(), ConfigSource::Default).expect("the default is valid");
+        apply_environment(&mut value, std::env::vars_os());
+        // A bad override falls back to the defaults; loading a file reports it instead.
+        Config::from_value(value, ConfigSource::Default).unwrap_or(defaults)
     }
 
     /// Loads the configuration for the repository at `repo`: `explicit` when given, else the first of
@@ -299,7 +300,7 @@ impl Config {
                 return Config::from_file(&path);
             }
         }
-        Ok(Config::default_config())
+        Config::layered(Value::Object(serde_json::Map::new()), ConfigSource::Default)
     }
 
     /// The git-cliff section of `Cargo.toml` (`[package.metadata.git-cliff]`, or the workspace's),
@@ -341,6 +342,7 @@ impl Config {
     fn layered(user: Value, source: ConfigSource) -> Result<Config, ConfigError> {
         let mut merged = toml_to_json(DEFAULT, Path::new("<default>")).expect("the default parses");
         merge(&mut merged, user);
+        apply_environment(&mut merged, std::env::vars_os());
         Config::from_value(merged, source)
     }
 
@@ -456,6 +458,76 @@ fn read(path: &Path) -> Result<String, ConfigError> {
 }
 
 /// Merges `overlay` into `base`: tables key by key, everything else replaced.
+/// The boolean keys, for overrides of keys the configuration does not set.
+const BOOLEAN_KEYS: &[&str] = &[
+    "changelog.trim",
+    "changelog.render_always",
+    "git.conventional_commits",
+    "git.require_conventional",
+    "git.filter_unconventional",
+    "git.split_commits",
+    "git.protect_breaking_commits",
+    "git.filter_commits",
+    "git.fail_on_unmatched_commit",
+    "git.use_branch_tags",
+    "git.topo_order",
+    "git.topo_order_commits",
+    "git.recurse_submodules",
+    "bump.features_always_bump_minor",
+    "bump.breaking_always_bump_major",
+];
+
+/// git-cliff's `GIT_CLIFF__SECTION__KEY=value` overrides (the `config` crate's environment source,
+/// prefix `GIT_CLIFF`, separator `__`): the path is lowercased, and the value is a string, read as a
+/// boolean or a number where the configuration holds one.
+fn apply_environment(
+    config: &mut Value,
+    vars: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) {
+    let mut overrides: Vec<(Vec<String>, String)> = vars
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+        .filter_map(|(k, v)| {
+            let path = k.strip_prefix("GIT_CLIFF__")?;
+            let parts: Vec<String> = path.split("__").map(str::to_lowercase).collect();
+            (!parts.iter().any(String::is_empty)).then_some((parts, v))
+        })
+        .collect();
+    overrides.sort();
+    for (path, text) in overrides {
+        let mut node = &mut *config;
+        for part in &path[..path.len() - 1] {
+            if !node.is_object() {
+                *node = Value::Object(serde_json::Map::new());
+            }
+            node = node
+                .as_object_mut()
+                .expect("made an object")
+                .entry(part.clone())
+                .or_insert_with(|| Value::Object(serde_json::Map::new()));
+        }
+        let Some(map) = node.as_object_mut() else { continue };
+        let key = path[path.len() - 1].clone();
+        let dotted = path.join(".");
+        let kind = match map.get(&key) {
+            Some(Value::Bool(_)) => "bool",
+            Some(Value::Number(_)) => "number",
+            _ if BOOLEAN_KEYS.contains(&dotted.as_str()) => "bool",
+            _ if dotted == "git.limit_commits" => "number",
+            _ => "string",
+        };
+        let value = match kind {
+            "bool" => text.parse::<bool>().map_or(Value::String(text.clone()), Value::Bool),
+            "number" => text
+                .parse::<i64>()
+                .map(Value::from)
+                .or_else(|_| text.parse::<f64>().map(Value::from))
+                .unwrap_or(Value::String(text.clone())),
+            _ => Value::String(text),
+        };
+        map.insert(key, value);
+    }
+}
+
 fn merge(base: &mut Value, overlay: Value) {
     match (base, overlay) {
         (Value::Object(base), Value::Object(overlay)) => {
@@ -591,6 +663,31 @@ struct RawLinkParser {
     pattern: String,
     href: String,
     text: Option<String>,
+}
+
+#[cfg(test)]
+mod environment_tests {
+    use super::*;
+
+    #[test]
+    fn git_cliff_environment_overrides_set_nested_keys() {
+        let mut value =
+            serde_json::json!({"changelog": {"footer": "x", "trim": true}, "git": {"limit_commits": 3}});
+        let vars = [
+            ("GIT_CLIFF__CHANGELOG__FOOTER", "the end"),
+            ("GIT_CLIFF__CHANGELOG__TRIM", "false"),
+            ("GIT_CLIFF__GIT__LIMIT_COMMITS", "7"),
+            ("GIT_CLIFF__GIT__TAG_PATTERN", "v.*"),
+            ("GIT_CLIFF_INCLUDE_PATH", "ignored"),
+            ("OTHER", "ignored"),
+        ]
+        .map(|(k, v)| (k.into(), v.into()));
+        apply_environment(&mut value, vars.into_iter());
+        assert_eq!(
+            value,
+            serde_json::json!({"changelog": {"footer": "the end", "trim": false}, "git": {"limit_commits": 7, "tag_pattern": "v.*"}})
+        );
+    }
 }
 
 #[cfg(test)]
