@@ -549,3 +549,30 @@ fn git_cliff_environment_overrides_apply_as_in_git_cliff() {
         assert!(ours.stdout.contains("<!-- the end -->"), "{}", ours.stdout);
     }
 }
+
+/// Issue 15, item 1: on a merge-heavy history with tags on side branches and dates out of order,
+/// each commit joins the release git-cliff puts it in (the first tag, in tag order, that contains
+/// it), for every combination of `topo_order` and `topo_order_commits`, and for `--latest`,
+/// `--unreleased` and `--topo-order`.
+#[test]
+fn merge_heavy_histories_group_commits_as_git_cliff_does() {
+    let repo = fixture("make_merge_history.sh", &[]);
+    let body = "{{ version }}: {% for c in commits %}{{ c.message }}, {% endfor %}\\n";
+    for git in [
+        "",
+        "topo_order = true",
+        "topo_order_commits = false",
+        "topo_order = true\ntopo_order_commits = false",
+    ] {
+        let config = format!(
+            "[changelog]\nbody = \"{body}\"\n[git]\nconventional_commits = false\nfilter_commits = false\n{git}\n"
+        );
+        std::fs::write(repo.path().join("order.toml"), config).expect("write");
+        for mode in [&[][..], &["--latest"], &["--unreleased"], &["--topo-order"]] {
+            let mut args = vec!["--config", "order.toml"];
+            args.extend_from_slice(mode);
+            assert_same(repo.path(), &args, &format!("[{git}]"));
+        }
+    }
+    assert_same(repo.path(), &[], "the default configuration");
+}

@@ -261,8 +261,16 @@ pub(crate) fn read_releases(
     let mut previous = Release::default();
     let mut first_tag: Option<TagInfo> = None;
     let mut current: Vec<Commit> = Vec::new();
-    for oid in oids.iter().rev() {
-        let commit = repo.commit(*oid, with_statistics)?;
+    // Every commit is read first: which release a commit joins depends on the merges above it.
+    let mut read: Vec<Option<Commit>> = Vec::with_capacity(oids.len());
+    let mut parents: Vec<Vec<git2::Oid>> = Vec::with_capacity(oids.len());
+    for oid in &oids {
+        let (commit, its_parents) = repo.commit(*oid, with_statistics)?;
+        read.push(Some(commit));
+        parents.push(its_parents);
+    }
+    for index in crate::repo::release_order(&oids, &parents, &tags) {
+        let commit = read[index].take().expect("each commit is placed once");
         let id = commit.id.clone();
         let time = commit.committer.timestamp;
         current.push(commit);

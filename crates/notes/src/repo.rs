@@ -153,6 +153,55 @@ impl std::fmt::Debug for Repo {
 /// The file `git blame --ignore-revs-file` reads, which git-cliff honours too.
 const BLAME_IGNORE_REVS: &str = ".git-blame-ignore-revs";
 
+/// The order in which the commits `oids` (newest first, as walked; `parents` of each) are grouped into
+/// releases, oldest first, as git-cliff 2.14 groups them: each tag, in `tags`' order, takes the
+/// commits it reaches that no earlier tag reaches (a commit on a side branch belongs to the first
+/// tag that contains it, not to whichever tag the walk meets next). Within a release the walk's
+/// order is kept, with the tagged commit last; commits no tag reaches come after (unreleased).
+/// Reachability is followed within the walked commits only.
+pub(crate) fn release_order(oids: &[Oid], parents: &[Vec<Oid>], tags: &Tags) -> Vec<usize> {
+    let n = oids.len();
+    if tags.len() == 0 {
+        return (0..n).rev().collect();
+    }
+    let position: HashMap<Oid, usize> = oids.iter().enumerate().map(|(i, oid)| (*oid, i)).collect();
+    let mut owner: Vec<Option<usize>> = vec![None; n];
+    let mut tips: Vec<Option<usize>> = Vec::with_capacity(tags.len());
+    for index in 0..tags.len() {
+        let tip = tags
+            .get_index(index)
+            .and_then(|(c, _)| Oid::from_str(c).ok())
+            .and_then(|o| position.get(&o).copied());
+        tips.push(tip);
+        let Some(start) = tip.filter(|t| owner[*t].is_none()) else { continue };
+        let mut stack = vec![start];
+        while let Some(i) = stack.pop() {
+            if owner[i].is_some() {
+                continue;
+            }
+            owner[i] = Some(index);
+            stack.extend(
+                parents[i].iter().filter_map(|p| position.get(p).copied()).filter(|j| owner[*j].is_none()),
+            );
+        }
+    }
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); tags.len() + 1];
+    for i in (0..n).rev() {
+        groups[owner[i].unwrap_or(tags.len())].push(i);
+    }
+    let mut order = Vec::with_capacity(n);
+    for (index, mut group) in groups.into_iter().enumerate() {
+        if let Some(Some(tip)) = tips.get(index)
+            && let Some(at) = group.iter().position(|i| i == tip)
+        {
+            let tagged = group.remove(at);
+            group.push(tagged);
+        }
+        order.extend(group);
+    }
+    order
+}
+
 /// git-cliff's normalization of a path glob: a trailing `/` gets `**`, a leading `./` goes.
 fn normalize_pattern(pattern: &glob::Pattern) -> glob::Pattern {
     let text = pattern.as_str();
@@ -366,9 +415,10 @@ impl Repo {
             .unwrap_or_default()
     }
 
-    /// Reads one commit.
-    pub(crate) fn commit(&self, oid: Oid, statistics: bool) -> Result<Commit, RepoError> {
+    /// Reads one commit, and its parents' ids.
+    pub(crate) fn commit(&self, oid: Oid, statistics: bool) -> Result<(Commit, Vec<Oid>), RepoError> {
         let commit = self.inner.find_commit(oid).map_err(|e| self.git_error(e))?;
+        let parents: Vec<Oid> = commit.parent_ids().collect();
         let signature = |s: git2::Signature<'_>| Signature {
             name: s.name().ok().map(str::to_owned),
             email: s.email().ok().map(str::to_owned),
@@ -379,15 +429,16 @@ impl Repo {
         } else {
             CommitStatistics::default()
         };
-        Ok(Commit {
+        let read = Commit {
             id: oid.to_string(),
             message: commit.message().unwrap_or_default().trim_end().to_owned(),
             author: signature(commit.author()),
             committer: signature(commit.committer()),
-            merge_commit: commit.parent_count() > 1,
+            merge_commit: parents.len() > 1,
             statistics,
             ..Commit::default()
-        })
+        };
+        Ok((read, parents))
     }
 
     fn statistics(&self, commit: &git2::Commit<'_>) -> Result<CommitStatistics, git2::Error> {
