@@ -50,6 +50,10 @@ pub struct BumpArgs {
     /// Allow a version lower than or equal to the current one.
     #[arg(long)]
     pub allow_downgrade: bool,
+    /// Bump sources that disagree today, each to the new version (refused by default: the
+    /// disagreement is named, with the tagwright.toml that would select the release's sources).
+    #[arg(long)]
+    pub allow_mismatch: bool,
     /// Print the plan as JSON.
     #[arg(long)]
     pub json: bool,
@@ -69,6 +73,9 @@ pub struct ReleaseArgs {
     /// The uv that checks the lock (default: `uv` on PATH; without one, tagwright checks it itself).
     #[arg(long, value_name = "PATH")]
     pub uv: Option<PathBuf>,
+    /// Bump sources that disagree today, each to the new version.
+    #[arg(long)]
+    pub allow_mismatch: bool,
     /// Print the report as JSON (progress goes to stderr).
     #[arg(long)]
     pub json: bool,
@@ -223,6 +230,7 @@ pub fn bump(args: &BumpArgs, program: &'static str) -> Result<(), Failure> {
     let mut options = BumpOptions::new(&args.change.repo.repo, args.change.version()?);
     options.dry_run = args.change.dry_run;
     options.allow_downgrade = args.allow_downgrade;
+    options.allow_mismatch = args.allow_mismatch;
     // The plan prints from the report, so the JSON document is the only thing on stdout.
     let report: BumpReport =
         tagwright_release::bump(&options, Arc::new(Progress::new(program, true))).map_err(Failure::from)?;
@@ -252,6 +260,7 @@ pub fn release(args: &ReleaseArgs, program: &'static str) -> Result<(), Failure>
     options.allowed_signers.clone_from(&args.allowed_signers);
     options.branch.clone_from(&args.branch);
     options.uv.clone_from(&args.uv);
+    options.allow_mismatch = args.allow_mismatch;
     let report: ReleaseReport =
         tagwright_release::release(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {

@@ -20,12 +20,20 @@ pub struct BumpOptions {
     pub dry_run: bool,
     /// Allow a version lower than or equal to the current one.
     pub allow_downgrade: bool,
+    /// Bump sources that disagree today (each is rewritten to the new version).
+    pub allow_mismatch: bool,
 }
 
 impl BumpOptions {
     /// A bump of `repo` to `version`.
     pub fn new(repo: impl Into<PathBuf>, version: Version) -> BumpOptions {
-        BumpOptions { repo: repo.into(), version, dry_run: false, allow_downgrade: false }
+        BumpOptions {
+            repo: repo.into(),
+            version,
+            dry_run: false,
+            allow_downgrade: false,
+            allow_mismatch: false,
+        }
     }
 }
 
@@ -49,7 +57,9 @@ pub fn bump(options: &BumpOptions, events: Arc<dyn Events>) -> Result<BumpReport
     }
     let inventory =
         tagwright_versions::read(&options.repo).map_err(|e| Error::caused(ErrorKind::Input, e))?;
-    let plan_options = PlanOptions::default().allow_downgrade(options.allow_downgrade);
+    let plan_options = PlanOptions::default()
+        .allow_downgrade(options.allow_downgrade)
+        .allow_mismatch(options.allow_mismatch);
     let plan = tagwright_versions::bump::plan(&inventory, &options.version, &plan_options)
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
     if !options.dry_run {

@@ -47,6 +47,8 @@ pub struct ReleaseOptions {
     pub branch: String,
     /// The uv to run for the lock re-sync; `None` looks for `uv` on `PATH`.
     pub uv: Option<PathBuf>,
+    /// Bump sources that disagree today (each is rewritten to the new version).
+    pub allow_mismatch: bool,
 }
 
 impl ReleaseOptions {
@@ -59,6 +61,7 @@ impl ReleaseOptions {
             allowed_signers: None,
             branch: "main".to_owned(),
             uv: None,
+            allow_mismatch: false,
         }
     }
 }
@@ -121,8 +124,9 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
     });
 
     events.event(&Event::Step(Step::of(&STEPS, 2)));
-    let plan = bump::plan(&inventory, new, &bump::BumpOptions::default())
-        .map_err(Step::of(&STEPS, 2).fail(ErrorKind::Check))?;
+    let plan =
+        bump::plan(&inventory, new, &bump::BumpOptions::default().allow_mismatch(options.allow_mismatch))
+            .map_err(Step::of(&STEPS, 2).fail(ErrorKind::Check))?;
     events.event(&Event::Planned(&plan));
     let mut report = ReleaseReport {
         dry_run: options.dry_run,

@@ -24,12 +24,20 @@ use crate::version::{Version, VersionError};
 pub struct BumpOptions {
     /// Allow a new version that is lower than or equal to the current one.
     pub allow_downgrade: bool,
+    /// Bump sources that disagree today (each is rewritten to the new version).
+    pub allow_mismatch: bool,
 }
 
 impl BumpOptions {
     /// Allows (or refuses) a version that does not increase.
     pub fn allow_downgrade(mut self, allow: bool) -> BumpOptions {
         self.allow_downgrade = allow;
+        self
+    }
+
+    /// Allows (or refuses) bumping sources that disagree today.
+    pub fn allow_mismatch(mut self, allow: bool) -> BumpOptions {
+        self.allow_mismatch = allow;
         self
     }
 }
@@ -47,6 +55,19 @@ pub enum PlanError {
         current: Version,
         /// The requested version.
         new: Version,
+    },
+    /// The sources disagree today: bumping them all would hide that (an unrelated manifest would
+    /// change too). Each line names a record that would change from which version.
+    #[error(
+        "the version sources disagree, so the bump would rewrite versions that are not the release's:\n{}\npass --allow-mismatch to bump them all anyway{}",
+        changes.join("\n"),
+        suggestion.as_ref().map(|s| format!(", or list the release's sources in tagwright.toml:\n{s}")).unwrap_or_default()
+    )]
+    Mismatch {
+        /// `file:line: field would change from X to Y`, for every record not on the majority version.
+        changes: Vec<String>,
+        /// The `tagwright.toml` that would select the sources on the majority version.
+        suggestion: Option<String>,
     },
     /// The new version cannot be written in a file's ecosystem.
     #[error("{file}:{line}: {field}: {source}")]
@@ -196,6 +217,20 @@ pub fn plan(inventory: &Inventory, new: &Version, options: &BumpOptions) -> Resu
         .unwrap_or_else(|| new.clone());
     if !options.allow_downgrade && scheme.cmp(new, &current).is_le() {
         return Err(PlanError::NotNewer { current, new: new.clone() });
+    }
+    if !options.allow_mismatch
+        && let Some(first) = inventory.records.first()
+        && inventory.records.iter().any(|r| r.version != first.version)
+    {
+        let majority = crate::check(inventory, None).ok().and_then(|report| report.expected);
+        let changes = inventory
+            .records
+            .iter()
+            .filter(|r| Some(&r.version) != majority.as_ref())
+            .map(|r| format!("  {}:{}: {} would change from {} to {new}", r.file, r.line, r.field, r.value))
+            .collect();
+        let suggestion = majority.as_ref().and_then(|v| crate::suggested_config(inventory, v));
+        return Err(PlanError::Mismatch { changes, suggestion });
     }
     let mut files = Vec::new();
     for (index, file) in inventory.files.iter().enumerate() {

@@ -111,6 +111,53 @@ impl Report {
     }
 }
 
+/// When discovered sources disagree (no `tagwright.toml` lists them) because whole files are on
+/// another version, the `tagwright.toml` that would select the files recording `expected` (the
+/// release's version): an unrelated manifest (a docs site's `pyproject.toml`, say) then stays out of
+/// the lockstep. `None` when sources are listed, when none records `expected`, or when a file is
+/// partly on `expected` (a mistake inside one of the release's own files).
+pub fn suggested_config(inventory: &crate::Inventory, expected: &crate::Version) -> Option<String> {
+    if inventory.config.is_some() {
+        return None;
+    }
+    let mut agreeing: Vec<String> = Vec::new();
+    let mut disagreeing = false;
+    for file in &inventory.files {
+        let name = crate::text::display_path(&file.path);
+        let records: Vec<&crate::Record> = inventory.records.iter().filter(|r| r.file == name).collect();
+        if records.is_empty() {
+            continue;
+        }
+        let agree = records.iter().filter(|r| &r.version == expected).count();
+        if agree == records.len() {
+            agreeing.push(name);
+        } else if agree == 0 {
+            disagreeing = true;
+        } else {
+            // A file that is half on the release's version is the release's, with a mistake in it.
+            return None;
+        }
+    }
+    if !disagreeing || agreeing.is_empty() {
+        return None;
+    }
+    let mut text = String::from("[versions]\nsources = [\n");
+    for name in agreeing {
+        let quoted: String = name
+            .chars()
+            .flat_map(|c| match c {
+                '"' => "\\\"".chars().collect::<Vec<_>>(),
+                '\\' => "\\\\".chars().collect(),
+                c if c.is_control() => format!("\\u{:04X}", c as u32).chars().collect(),
+                c => vec![c],
+            })
+            .collect();
+        text.push_str(&format!("  \"{quoted}\",\n"));
+    }
+    text.push_str("]\n");
+    Some(text)
+}
+
 /// Compares every record with the others and, when `tag` is given, with the version the tag names.
 pub fn check(inventory: &Inventory, tag: Option<&str>) -> Result<Report, TagError> {
     let tag = match tag {

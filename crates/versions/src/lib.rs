@@ -44,7 +44,7 @@ mod tag;
 mod text;
 mod version;
 
-pub use check::{Basis, REPORT_SCHEMA_VERSION, Report, Row, Status, TagRow, check};
+pub use check::{Basis, REPORT_SCHEMA_VERSION, Report, Row, Status, TagRow, check, suggested_config};
 pub use journal::{RecoverError, Recovery, journal_path, recover};
 pub use read::{CONFIG_FILE, Inventory, ReadError, Record, SourceFile, SourceKind, read};
 pub use tag::{TagError, TagFormat, tag_from_github_env};

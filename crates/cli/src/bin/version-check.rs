@@ -159,6 +159,14 @@ fn print_text(inventory: &Inventory, report: &Report, format: Format) {
     for problem in report.problems() {
         eprintln!("{PROGRAM}: error: {}", escape_for(format, &problem));
     }
+    if let Some(expected) = &report.expected
+        && let Some(config) = tagwright_versions::suggested_config(inventory, expected)
+    {
+        eprintln!(
+            "{PROGRAM}: note: if the sources on other versions are not the release's (a docs site's manifest, say), list the release's sources in tagwright.toml:\n{}",
+            escape_for(format, &config)
+        );
+    }
     if format == Format::Github {
         let mut annotations = String::new();
         for row in report.mismatches() {
