@@ -73,6 +73,46 @@ fn a_dynamic_version_is_an_input_error_that_says_why() {
     assert!(matches!(err, ReadError::Syntax { line: 3, column: 22, .. }), "{err:?}");
     let text = err.to_string();
     assert!(text.starts_with("pyproject.toml:3:22: the version is dynamic"), "{text}");
+    assert!(text.contains("a build backend computes it"), "{text}");
+}
+
+/// Issue 15, item 11: a dynamic version's error names the backend's setting that holds it.
+#[test]
+fn a_dynamic_version_names_the_backend_setting_that_holds_it() {
+    let cases = [
+        (
+            "[tool.hatch.version]\npath = \"src/x/__init__.py\"\n",
+            "hatchling reads it from `[tool.hatch.version] path` (src/x/__init__.py)",
+        ),
+        (
+            "[tool.hatch.version]\nsource = \"vcs\"\n",
+            "hatchling computes it with `[tool.hatch.version] source = \"vcs\"`",
+        ),
+        (
+            "[tool.setuptools.dynamic]\nversion = { attr = \"x.__version__\" }\n",
+            "setuptools reads it from `[tool.setuptools.dynamic] version.attr` (x.__version__)",
+        ),
+        ("[tool.setuptools.dynamic]\nversion = { file = \"VERSION\" }\n", "version.file` (VERSION)"),
+        ("[tool.setuptools_scm]\n", "setuptools-scm computes it from the git tags"),
+        (
+            "[tool.pdm.version]\nsource = \"file\"\npath = \"x/_v.py\"\n",
+            "PDM reads it from `[tool.pdm.version] path` (x/_v.py, source \"file\")",
+        ),
+        (
+            "[build-system]\nbuild-backend = \"flit_core.buildapi\"\n",
+            "flit reads it from the module's `__version__`",
+        ),
+    ];
+    for (tool, expected) in cases {
+        let repo = tempfile::tempdir().expect("tempdir");
+        write(
+            repo.path(),
+            "pyproject.toml",
+            &format!("[project]\nname = \"x\"\ndynamic = [\"version\"]\n\n{tool}"),
+        );
+        let text = read(repo.path()).expect_err("dynamic").to_string();
+        assert!(text.contains(expected), "{tool}: {text}");
+    }
 }
 
 #[test]

@@ -124,10 +124,11 @@ impl<'r> Reader<'r> {
                             path: path.to_owned(),
                             line,
                             column,
-                            message: "the version is dynamic (`project.dynamic` lists \"version\"): a build \
-                                      backend computes it, so it cannot be checked or bumped; set \
-                                      `[project].version` instead, as `uv version` requires"
-                                .to_owned(),
+                            message: format!(
+                                "the version is dynamic (`project.dynamic` lists \"version\"): {}, so it cannot \
+                                 be checked or bumped; set `[project].version` instead, as `uv version` requires",
+                                dynamic_source(doc.as_table())
+                            ),
                         });
                     }
                 }
@@ -512,4 +513,54 @@ fn make_record(
         version,
         edit: Edit { file_index, span, spelling, prefix, quote },
     })
+}
+
+/// Where a build backend takes a dynamic version from, as its own settings say; named in the error
+/// so that a user sees which file or tool holds the version.
+fn dynamic_source(doc: &toml_edit::Table) -> String {
+    let tool = doc.get("tool").and_then(Item::as_table_like);
+    let get = |path: &[&str]| -> Option<&Item> {
+        let mut item = tool?.get(path[0])?;
+        for key in &path[1..] {
+            item = item.as_table_like()?.get(key)?;
+        }
+        Some(item)
+    };
+    let text = |path: &[&str]| get(path).and_then(Item::as_str).map(str::to_owned);
+    if let Some(version_path) = text(&["hatch", "version", "path"]) {
+        return format!("hatchling reads it from `[tool.hatch.version] path` ({version_path})");
+    }
+    if let Some(source) = text(&["hatch", "version", "source"]) {
+        return format!("hatchling computes it with `[tool.hatch.version] source = \"{source}\"`");
+    }
+    if let Some(version) = get(&["setuptools", "dynamic", "version"]).and_then(Item::as_table_like) {
+        if let Some(attr) = version.get("attr").and_then(Item::as_str) {
+            return format!("setuptools reads it from `[tool.setuptools.dynamic] version.attr` ({attr})");
+        }
+        if let Some(file) = version.get("file").and_then(Item::as_str) {
+            return format!("setuptools reads it from `[tool.setuptools.dynamic] version.file` ({file})");
+        }
+    }
+    if get(&["setuptools_scm"]).is_some() {
+        return "setuptools-scm computes it from the git tags (`[tool.setuptools_scm]`)".to_owned();
+    }
+    if let Some(source) = text(&["pdm", "version", "source"]) {
+        return match text(&["pdm", "version", "path"]) {
+            Some(version_path) => {
+                format!("PDM reads it from `[tool.pdm.version] path` ({version_path}, source \"{source}\")")
+            }
+            None => format!("PDM computes it with `[tool.pdm.version] source = \"{source}\"`"),
+        };
+    }
+    if get(&["flit", "module"]).is_some()
+        || doc
+            .get("build-system")
+            .and_then(Item::as_table_like)
+            .and_then(|b| b.get("build-backend"))
+            .and_then(Item::as_str)
+            .is_some_and(|b| b.starts_with("flit"))
+    {
+        return "flit reads it from the module's `__version__`".to_owned();
+    }
+    "a build backend computes it".to_owned()
 }
