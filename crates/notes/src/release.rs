@@ -230,8 +230,7 @@ pub(crate) fn read_releases(
         counted && !ignored
     });
     let mut oids = repo.commits(range.as_deref(), git.topo_order_commits)?;
-    repo.retain_by_paths(&mut oids, &git.include_paths, &git.exclude_paths);
-    repo.drop_blame_ignored(&mut oids);
+    repo.filter_commits(&mut oids, &git.include_paths, &git.exclude_paths);
     if let Some(limit) = git.limit_commits {
         oids.truncate(limit);
     }

@@ -360,44 +360,51 @@ impl Repo {
         files
     }
 
-    /// Keeps the commits git-cliff keeps for `include` and `exclude` path globs: one that changes a
-    /// path matching an include glob and no exclude glob (with only excludes: a path matching none).
-    pub(crate) fn retain_by_paths(
+    /// Keeps the commits git-cliff keeps, as its `commits` and `filter_git_blame_ignore_revs` do one
+    /// after the other: for `include` and `exclude` path globs, one that changes a path matching an
+    /// include glob and no exclude glob (with only excludes: a path matching none); then none that
+    /// `.git-blame-ignore-revs` lists (by id or prefix), nor one that changes only that file. Each
+    /// commit's changed paths are computed once, and only when a rule needs them.
+    pub(crate) fn filter_commits(
         &self,
         oids: &mut Vec<Oid>,
         include: &[glob::Pattern],
         exclude: &[glob::Pattern],
     ) {
-        if include.is_empty() && exclude.is_empty() {
-            return;
-        }
         let include: Vec<glob::Pattern> = include.iter().map(normalize_pattern).collect();
         let exclude: Vec<glob::Pattern> = exclude.iter().map(normalize_pattern).collect();
-        oids.retain(|oid| {
-            self.changed_files(*oid).iter().any(|path| {
-                let path = Path::new(path);
-                (include.is_empty() || include.iter().any(|p| p.matches_path(path)))
-                    && !exclude.iter().any(|p| p.matches_path(path))
-            })
-        });
-    }
-
-    /// Leaves out the commits `.git-blame-ignore-revs` lists (by id or prefix) and those that change
-    /// only that file, as git-cliff does.
-    pub(crate) fn drop_blame_ignored(&self, oids: &mut Vec<Oid>) {
-        let Some(root) = self.inner.workdir() else { return };
-        let Ok(text) = std::fs::read_to_string(root.join(BLAME_IGNORE_REVS)) else { return };
+        let by_path = !(include.is_empty() && exclude.is_empty());
+        let ignored_text = self
+            .inner
+            .workdir()
+            .and_then(|root| std::fs::read_to_string(root.join(BLAME_IGNORE_REVS)).ok())
+            .unwrap_or_default();
         let ignored: Vec<&str> =
-            text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
-        if ignored.is_empty() {
+            ignored_text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        if !by_path && ignored.is_empty() {
             return;
         }
         oids.retain(|oid| {
+            let mut files: Option<Vec<String>> = None;
+            let mut changed = || files.get_or_insert_with(|| self.changed_files(*oid)).clone();
+            if by_path {
+                let kept = changed().iter().any(|path| {
+                    let path = Path::new(path);
+                    (include.is_empty() || include.iter().any(|p| p.matches_path(path)))
+                        && !exclude.iter().any(|p| p.matches_path(path))
+                });
+                if !kept {
+                    return false;
+                }
+            }
+            if ignored.is_empty() {
+                return true;
+            }
             let id = oid.to_string();
             if ignored.iter().any(|prefix| id.starts_with(prefix)) {
                 return false;
             }
-            let files = self.changed_files(*oid);
+            let files = changed();
             !(files.len() == 1 && files[0] == BLAME_IGNORE_REVS)
         });
     }
