@@ -12,6 +12,20 @@ pub(crate) fn command(program: &str, dir: &Path) -> Command {
     command
 }
 
+/// `git` in `dir`, away from the user's and the system's configuration (signing keys, hooks,
+/// aliases), with `name <email>` as author and committer.
+pub(crate) fn git(dir: &Path, name: &str, email: &str) -> Command {
+    let mut command = command("git", dir);
+    command
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", name)
+        .env("GIT_AUTHOR_EMAIL", email)
+        .env("GIT_COMMITTER_NAME", name)
+        .env("GIT_COMMITTER_EMAIL", email);
+    command
+}
+
 /// How a command is shown to the user: `$ program arg …`.
 pub(crate) fn display(command: &Command) -> String {
     let mut text = command.get_program().to_string_lossy().into_owned();

@@ -555,15 +555,7 @@ fn write_files(dir: &Path) -> Result<()> {
 
 /// A git command in `dir` that ignores the user's and the system's configuration (signing, hooks).
 fn git(dir: &Path) -> Command {
-    let mut command = cmd::command("git", dir);
-    command
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "AdvisoryHub Maintainer")
-        .env("GIT_AUTHOR_EMAIL", "maintainer@example.com")
-        .env("GIT_COMMITTER_NAME", "AdvisoryHub Maintainer")
-        .env("GIT_COMMITTER_EMAIL", "maintainer@example.com");
-    command
+    cmd::git(dir, "AdvisoryHub Maintainer", "maintainer@example.com")
 }
 
 fn make_history(dir: &Path) -> Result<()> {

@@ -18,16 +18,7 @@ const PAGES: usize = 300;
 const PRIOR: usize = 10;
 
 fn git(dir: &Path) -> Command {
-    let mut command = Command::new("git");
-    command
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "Bench")
-        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
-        .env("GIT_COMMITTER_NAME", "Bench")
-        .env("GIT_COMMITTER_EMAIL", "bench@example.com");
-    command
+    cmd::git(dir, "Bench", "bench@example.com")
 }
 
 pub(super) fn docs(runs: usize) -> Result<std::process::ExitCode> {
