@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok, workspace_root};
-use tagwright_text::yaml::{self, Node, NodeValue};
+use tagwright_text::yaml::{self, Node};
 
 /// Rows (`fixture` or `fixture <command>`) where release-notes differs from git-cliff today, and why.
 const KNOWN: &[(&str, &str)] = &[];
@@ -39,38 +39,23 @@ impl Row {
     }
 }
 
-fn scalar<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
-    let NodeValue::Mapping(entries) = &node.value else { return None };
-    entries.iter().find_map(|(k, v)| match (&k.value, &v.value) {
-        (NodeValue::Scalar { text: name, .. }, NodeValue::Scalar { text, .. }) if name == key => {
-            Some(text.as_str())
-        }
-        _ => None,
-    })
-}
-
-fn child<'a>(node: &'a Node, key: &str) -> Option<&'a Node> {
-    let NodeValue::Mapping(entries) = &node.value else { return None };
-    entries.iter().find_map(|(k, v)| match &k.value {
-        NodeValue::Scalar { text, .. } if text == key => Some(v),
-        _ => None,
-    })
-}
-
 /// The matrix of git-cliff's test-fixtures workflow.
 fn matrix() -> Vec<Row> {
     let text = std::fs::read_to_string(suite().join("test-fixtures.yml")).expect("test-fixtures.yml");
     let doc = yaml::parse(&text).expect("the workflow parses");
     let include = ["jobs", "test-fixtures", "strategy", "matrix", "include"]
         .iter()
-        .try_fold(&doc, |node, key| child(node, key))
+        .try_fold(&doc, |node, key| node.get(key))
         .expect("jobs.test-fixtures.strategy.matrix.include");
-    let NodeValue::Sequence(rows) = &include.value else { panic!("include is a list") };
-    rows.iter()
+    let scalar = |row: &Node, key: &str| row.get(key).and_then(Node::as_str).map(str::to_owned);
+    include
+        .items()
+        .expect("include is a list")
+        .iter()
         .map(|row| Row {
-            fixture: scalar(row, "fixtures-name").expect("fixtures-name").to_owned(),
-            command: scalar(row, "command").unwrap_or_default().to_owned(),
-            include_path_env: scalar(row, "include-path-env").map(str::to_owned),
+            fixture: scalar(row, "fixtures-name").expect("fixtures-name"),
+            command: scalar(row, "command").unwrap_or_default(),
+            include_path_env: scalar(row, "include-path-env"),
         })
         .collect()
 }

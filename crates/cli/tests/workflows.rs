@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use tagwright_test_support::{node_peers, peer, run, workspace_root};
-use tagwright_text::yaml::{self, Node, NodeValue};
+use tagwright_text::yaml::{self, Node};
 
 fn workflows() -> Vec<PathBuf> {
     let root = workspace_root();
@@ -98,24 +98,6 @@ fn each_checker_reports_a_bad_workflow() {
     assert!(schema.stderr.contains("/jobs/broken/runs-on"), "{}", schema.stderr);
 }
 
-fn scalar(node: Option<&Node>) -> Option<&str> {
-    match &node?.value {
-        NodeValue::Scalar { text, .. } => Some(text),
-        _ => None,
-    }
-}
-
-fn entries(node: Option<&Node>) -> &[(Node, Node)] {
-    match node.map(|n| &n.value) {
-        Some(NodeValue::Mapping(entries)) => entries,
-        _ => &[],
-    }
-}
-
-fn get<'a>(node: Option<&'a Node>, key: &str) -> Option<&'a Node> {
-    entries(node).iter().find(|(k, _)| scalar(Some(k)) == Some(key)).map(|(_, v)| v)
-}
-
 #[test]
 fn actions_are_pinned_and_only_signing_jobs_may_ask_for_an_id_token() {
     for file in workflows() {
@@ -123,33 +105,30 @@ fn actions_are_pinned_and_only_signing_jobs_may_ask_for_an_id_token() {
         let doc = yaml::parse(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let name = file.display();
         assert_eq!(
-            entries(get(Some(&doc), "permissions")).len(),
+            doc.get("permissions").and_then(Node::entries).map_or(0, <[_]>::len),
             0,
             "{name}: permissions belong to jobs; the top grants none"
         );
-        for (job, body) in entries(get(Some(&doc), "jobs")) {
-            let job = scalar(Some(job)).expect("job name");
-            let permissions = get(Some(body), "permissions");
+        for (job, body) in doc.get("jobs").and_then(Node::entries).unwrap_or_default() {
+            let job = job.as_str().expect("job name");
+            let permissions = body.get("permissions");
             assert!(permissions.is_some(), "{name}: job {job} sets no permissions");
-            let steps = match get(Some(body), "steps").map(|s| &s.value) {
-                Some(NodeValue::Sequence(steps)) => steps.as_slice(),
-                _ => &[],
-            };
+            let steps = body.get("steps").and_then(Node::items).unwrap_or_default();
             let mut signs = false;
             for step in steps {
-                if let Some(uses) = scalar(get(Some(step), "uses")) {
+                if let Some(uses) = step.get("uses").and_then(Node::as_str) {
                     let (_, pin) = uses.split_once('@').expect("uses names a ref");
                     assert!(
                         pin.len() == 40 && pin.bytes().all(|b| b.is_ascii_hexdigit()),
                         "{name}: job {job}: {uses} is not pinned by commit SHA"
                     );
                 }
-                if let Some(script) = scalar(get(Some(step), "run")) {
+                if let Some(script) = step.get("run").and_then(Node::as_str) {
                     assert!(!script.contains("${{"), "{name}: job {job}: an expression inside run:");
                     signs |= ["--keyless", "--sign keyless", "sign-blob"].iter().any(|s| script.contains(s));
                 }
             }
-            let id_token = scalar(get(permissions, "id-token"));
+            let id_token = permissions.and_then(|p| p.get("id-token")).and_then(Node::as_str);
             assert_eq!(
                 id_token == Some("write"),
                 signs,
