@@ -240,94 +240,141 @@ impl<'r> Reader<'r> {
         {
             found.push(string_field(path, text, "workspace.package.version", item)?);
         }
-        let (lockstep, members) = self.cargo_lockstep_packages(spec, &doc)?;
+        let lockstep = self.cargo_lockstep_packages(spec, &doc)?;
         if let Some(deps) = workspace.and_then(|w| w.get("dependencies")).and_then(Item::as_table_like) {
-            found.extend(internal_requirements(path, text, "workspace.dependencies", deps, &lockstep)?);
+            found.extend(internal_requirements(path, text, "workspace.dependencies", deps, &lockstep.names)?);
         }
-        if found.is_empty() && !self.explicit {
+        if root.contains_key("package") {
+            for (table, deps) in dependency_tables(root) {
+                found.extend(internal_requirements(path, text, &table, deps, &lockstep.names)?);
+            }
+        }
+        if found.is_empty() && lockstep.members.is_empty() && !self.explicit {
             self.notes.push(format!("{path}: no package or workspace version; not a version source"));
         }
+        self.notes.extend(lockstep.notes);
         // The root manifest's records come first; member manifests follow it.
-        self.pending.extend(members);
+        self.pending.extend(lockstep.members);
         Ok(found)
     }
 
-    /// The packages of the workspace whose manifests share the lockstep version: the root package, and
-    /// every member that inherits `version.workspace = true`. Member manifests that record version
-    /// requirements on these packages become sources too.
-    fn cargo_lockstep_packages(
-        &self,
-        spec: &Spec,
-        doc: &Document<&str>,
-    ) -> Result<(BTreeSet<String>, Vec<PendingFile>), ReadError> {
+    /// The packages of the workspace whose manifests share the lockstep version, as `cargo set-version
+    /// --workspace` moves them: the root package, every member that inherits `version.workspace = true`,
+    /// and every member whose own `version` is the workspace's version. That version is the root's
+    /// `package.version` or `workspace.package.version`; a virtual workspace without either takes the
+    /// version most of its members record (a tie picks none, and says so). Member manifests that record
+    /// such a version, or version requirements on these packages, become sources too.
+    fn cargo_lockstep_packages(&self, spec: &Spec, doc: &Document<&str>) -> Result<Workspace, ReadError> {
         let dir = spec.path.parent().unwrap_or(Path::new("")).to_path_buf();
         let root = doc.as_table();
-        let mut names = BTreeSet::new();
-        if let Some(package) = root.get("package").and_then(Item::as_table_like)
-            && let Some(name) = package.get("name").and_then(Item::as_str)
-        {
-            names.insert(name.to_owned());
+        let mut workspace = Workspace::default();
+        let root_package = root.get("package").and_then(Item::as_table_like);
+        if let Some(name) = root_package.and_then(|p| p.get("name")).and_then(Item::as_str) {
+            workspace.names.insert(name.to_owned());
         }
-        let Some(workspace) = root.get("workspace").and_then(Item::as_table_like) else {
-            return Ok((names, Vec::new()));
+        let Some(table) = root.get("workspace").and_then(Item::as_table_like) else {
+            return Ok(workspace);
         };
-        let excluded: Vec<String> = workspace
-            .get("exclude")
-            .and_then(Item::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default();
-        let members: Vec<String> = workspace
-            .get("members")
-            .and_then(Item::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default();
-        let mut manifests = Vec::new();
+        let strings = |key: &str| -> Vec<String> {
+            table
+                .get(key)
+                .and_then(Item::as_array)
+                .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default()
+        };
+        let (members, excluded) = (strings("members"), strings("exclude"));
+        let mut manifests: Vec<PathBuf> = Vec::new();
         for pattern in &members {
             for member in glob(self.repo.root, &display_path(&dir.join(pattern))) {
                 let relative = member.strip_prefix(&dir).unwrap_or(&member).to_path_buf();
-                if excluded.iter().any(|e| Path::new(e) == relative) {
+                // Cargo excludes a member under an excluded path; we also take `exclude` as a glob.
+                let is_excluded = excluded.iter().any(|e| {
+                    relative.starts_with(e) || tagwright_text::wildcard_match(e, &display_path(&relative))
+                });
+                let manifest = member.join("Cargo.toml");
+                if is_excluded || manifests.contains(&manifest) || !self.repo.root.join(&manifest).is_file() {
                     continue;
                 }
-                let manifest = member.join("Cargo.toml");
-                if self.repo.root.join(&manifest).is_file() {
-                    manifests.push(manifest);
-                }
+                manifests.push(manifest);
             }
         }
-        let mut member_texts = Vec::new();
+        let mut read_members = Vec::new();
         for manifest in manifests {
-            let (text, target) = self.repo.read_text(&manifest)?;
+            let (text, target) = match self.repo.read_text(&manifest) {
+                Ok(read) => read,
+                // A member outside the repository (`members = ["../x"]`) is not ours to bump.
+                Err(ReadError::Outside { .. }) => {
+                    let display = display_path(&manifest);
+                    workspace.notes.push(format!("{display}: outside the repository; not a version source"));
+                    continue;
+                }
+                Err(err) => return Err(err),
+            };
             let display = display_path(&manifest);
             let member_doc = parse_toml(&display, &text)?;
             let package = member_doc.as_table().get("package").and_then(Item::as_table_like);
-            let inherits = package
-                .and_then(|p| p.get("version"))
+            let name = package.and_then(|p| p.get("name")).and_then(Item::as_str).map(str::to_owned);
+            let version = package.and_then(|p| p.get("version"));
+            let inherits = version
                 .and_then(Item::as_table_like)
                 .and_then(|v| v.get("workspace"))
                 .and_then(Item::as_bool)
                 == Some(true);
-            if inherits && let Some(name) = package.and_then(|p| p.get("name")).and_then(Item::as_str) {
-                names.insert(name.to_owned());
-            }
+            let own = version.and_then(Item::as_str).map(str::to_owned);
             drop(member_doc);
-            member_texts.push((manifest, display, text, target));
+            read_members.push(Member { manifest, display, text, target, name, inherits, own });
         }
-        // Member manifests that require a lockstep package by version are sources too.
-        let mut pending = Vec::new();
-        for (manifest, display, text, target) in member_texts {
-            let member_doc = parse_toml(&display, &text)?;
+        let shared = root_package
+            .and_then(|p| p.get("version"))
+            .and_then(Item::as_str)
+            .or_else(|| table.get("package").and_then(Item::as_table_like)?.get("version")?.as_str())
+            .map(str::to_owned)
+            .or_else(|| most_common_version(&read_members, &spec.path, &mut workspace.notes));
+        let mut lockstep_own = Vec::new();
+        for member in &read_members {
+            let Some(name) = &member.name else { continue };
+            let own_lockstep = member.own.is_some() && member.own == shared;
+            if member.inherits || own_lockstep {
+                workspace.names.insert(name.clone());
+            } else if let (Some(own), Some(shared)) = (&member.own, &shared) {
+                workspace.notes.push(format!(
+                    "{}: package.version {own} is not the workspace's {shared}; left out of the lockstep",
+                    member.display
+                ));
+            }
+            lockstep_own.push(own_lockstep);
+        }
+        // Member manifests that record the lockstep version, or require a lockstep package by version.
+        for (member, own_lockstep) in read_members.into_iter().zip(lockstep_own) {
+            let member_doc = parse_toml(&member.display, &member.text)?;
+            let top = member_doc.as_table();
             let mut found = Vec::new();
-            for table in ["dependencies", "dev-dependencies", "build-dependencies"] {
-                if let Some(deps) = member_doc.as_table().get(table).and_then(Item::as_table_like) {
-                    found.extend(internal_requirements(&display, &text, table, deps, &names)?);
-                }
+            if own_lockstep
+                && let Some(item) =
+                    top.get("package").and_then(Item::as_table_like).and_then(|p| p.get("version"))
+            {
+                found.push(string_field(&member.display, &member.text, "package.version", item)?);
+            }
+            for (prefix, deps) in dependency_tables(top) {
+                found.extend(internal_requirements(
+                    &member.display,
+                    &member.text,
+                    &prefix,
+                    deps,
+                    &workspace.names,
+                )?);
             }
             drop(member_doc);
             if !found.is_empty() {
-                pending.push(PendingFile { path: manifest, text, target, found });
+                workspace.members.push(PendingFile {
+                    path: member.manifest,
+                    text: member.text,
+                    target: member.target,
+                    found,
+                });
             }
         }
-        Ok((names, pending))
+        Ok(workspace)
     }
 
     fn cargo_lock(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
@@ -336,8 +383,9 @@ impl<'r> Reader<'r> {
         let (manifest, _) = self.repo.read_text(&manifest_path)?;
         let manifest_display = display_path(&manifest_path);
         let manifest_doc = parse_toml(&manifest_display, &manifest)?;
-        let (names, _) = self
-            .cargo_lockstep_packages(&Spec { path: manifest_path, kind: SourceKind::Cargo }, &manifest_doc)?;
+        let names = self
+            .cargo_lockstep_packages(&Spec { path: manifest_path, kind: SourceKind::Cargo }, &manifest_doc)?
+            .names;
         let doc = parse_toml(path, text)?;
         let mut found: Vec<Found> = Vec::new();
         let packages = doc.as_table().get("package").and_then(Item::as_array_of_tables);
@@ -362,8 +410,84 @@ impl<'r> Reader<'r> {
                 found.push(string_field(path, text, &field, item)?);
             }
         }
+        for name in &names {
+            if !found.iter().any(|f| f.field == format!("package[{name}].version")) {
+                self.notes.push(format!(
+                    "{path}: no entry for the workspace package `{name}`; run `cargo update --workspace`"
+                ));
+            }
+        }
         Ok(found)
     }
+}
+
+/// What [`Reader::cargo_lockstep_packages`] finds in a workspace.
+#[derive(Default)]
+struct Workspace {
+    /// The packages that share the lockstep version.
+    names: BTreeSet<String>,
+    /// Member manifests with records: their own version, or requirements on lockstep packages.
+    members: Vec<PendingFile>,
+    /// Members left out, and why.
+    notes: Vec<String>,
+}
+
+/// A workspace member's manifest, as read.
+struct Member {
+    manifest: PathBuf,
+    display: String,
+    text: String,
+    target: PathBuf,
+    name: Option<String>,
+    /// `version.workspace = true`.
+    inherits: bool,
+    /// Its own `version = "…"`.
+    own: Option<String>,
+}
+
+/// The version most members of a virtual workspace record; none when two versions tie.
+fn most_common_version(members: &[Member], manifest: &Path, notes: &mut Vec<String>) -> Option<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for own in members.iter().filter_map(|m| m.own.as_deref()) {
+        match counts.iter_mut().find(|(v, _)| *v == own) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((own, 1)),
+        }
+    }
+    let best = counts.iter().map(|(_, n)| *n).max()?;
+    let leaders: Vec<&str> = counts.iter().filter(|(_, n)| *n == best).map(|(v, _)| *v).collect();
+    if let [only] = leaders[..] {
+        return Some(only.to_owned());
+    }
+    notes.push(format!(
+        "{}: a virtual workspace whose members record {} equally often; list the release's manifests in \
+         tagwright.toml",
+        display_path(manifest),
+        leaders.join(" and ")
+    ));
+    None
+}
+
+/// Every dependency table of a manifest, named as a record's field starts: `dependencies`,
+/// `dev-dependencies`, `build-dependencies` and each `target.<cfg>.…` one.
+fn dependency_tables(manifest: &toml_edit::Table) -> Vec<(String, &dyn TableLike)> {
+    const KINDS: [&str; 3] = ["dependencies", "dev-dependencies", "build-dependencies"];
+    let mut tables = Vec::new();
+    for kind in KINDS {
+        if let Some(deps) = manifest.get(kind).and_then(Item::as_table_like) {
+            tables.push((kind.to_owned(), deps));
+        }
+    }
+    let targets = manifest.get("target").and_then(Item::as_table_like);
+    for (cfg, target) in targets.into_iter().flat_map(|t| t.iter()) {
+        for kind in KINDS {
+            if let Some(deps) = target.as_table_like().and_then(|t| t.get(kind)).and_then(Item::as_table_like)
+            {
+                tables.push((format!("target.{cfg}.{kind}"), deps));
+            }
+        }
+    }
+    tables
 }
 
 /// Version requirements (`{ path = "…", version = "0.1.0" }`) on the workspace's own lockstep packages.
