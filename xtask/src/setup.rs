@@ -58,6 +58,10 @@ const PYTHON: &[(&str, &str)] = &[
     ("", "PyGithub==2.10.0"),
     // Pinned where sigstore's pyOpenSSL (< 49) and securesystemslib's extra agree.
     ("", "cryptography==48.0.1"),
+    // Poetry and hatchling: `poetry version`, `poetry check --lock` and `hatchling version` judge our
+    // bump of Poetry projects and of a dynamic version held in a module's `__version__`.
+    ("poetry", "poetry==2.5.1"),
+    ("hatchling", "hatchling==1.33.0"),
     // zizmor audits the workflows (offline).
     ("zizmor", "zizmor==1.32.0"),
     // Trivy's binary, for `trivy convert`: the gate's filter pipeline, offline.

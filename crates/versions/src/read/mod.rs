@@ -38,6 +38,9 @@ pub enum SourceKind {
     Cargo,
     /// `Cargo.lock`: the workspace's own packages.
     CargoLock,
+    /// A Python module that assigns the version to a variable (`__version__ = "1.2.0"`), where a
+    /// pyproject.toml's dynamic version comes from; never implied by a file name.
+    PythonModule,
 }
 
 impl SourceKind {
@@ -61,6 +64,7 @@ impl SourceKind {
             SourceKind::Chart => "chart",
             SourceKind::Cargo => "cargo",
             SourceKind::CargoLock => "cargo-lock",
+            SourceKind::PythonModule => "python-module",
         }
     }
 
@@ -71,6 +75,7 @@ impl SourceKind {
             SourceKind::Chart,
             SourceKind::Cargo,
             SourceKind::CargoLock,
+            SourceKind::PythonModule,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
@@ -279,7 +284,7 @@ fn read_config(repo: &Repo, config_path: &Path) -> Result<(Vec<Spec>, TagFormat)
                         at(
                             k.span(),
                             format!(
-                                "unknown source kind `{name}` (expected pyproject, uv-lock, chart, cargo or cargo-lock)"
+                                "unknown source kind `{name}` (expected pyproject, uv-lock, chart, cargo, cargo-lock or python-module)"
                             ),
                         )
                     })?)

@@ -25,8 +25,10 @@ pub(super) struct Reader<'r> {
     pending: Vec<PendingFile>,
 }
 
-/// A Cargo member manifest with version requirements on the workspace's own packages.
+/// A file found while reading another one (a Cargo member manifest, the Python module a dynamic version
+/// comes from), recorded after it.
 struct PendingFile {
+    kind: SourceKind,
     path: PathBuf,
     text: String,
     target: PathBuf,
@@ -59,15 +61,16 @@ impl<'r> Reader<'r> {
         let (text, target) = self.repo.read_text(&spec.path)?;
         let path = display_path(&spec.path);
         let found = match spec.kind {
-            SourceKind::Pyproject => self.pyproject(&path, &text)?.0,
+            SourceKind::Pyproject => self.pyproject(spec, &path, &text)?.found,
             SourceKind::UvLock => self.uv_lock(spec, &path, &text)?,
             SourceKind::Chart => chart(&path, &text)?,
             SourceKind::Cargo => self.cargo(spec, &path, &text)?,
             SourceKind::CargoLock => self.cargo_lock(spec, &path, &text)?,
+            SourceKind::PythonModule => vec![python_assignment(&path, &text, &["__version__"])?],
         };
         self.push_file(spec.kind, spec.path.clone(), text, target, found)?;
         for pending in std::mem::take(&mut self.pending) {
-            self.push_file(SourceKind::Cargo, pending.path, pending.text, pending.target, pending.found)?;
+            self.push_file(pending.kind, pending.path, pending.text, pending.target, pending.found)?;
         }
         Ok(())
     }
@@ -94,11 +97,12 @@ impl<'r> Reader<'r> {
         Ok(())
     }
 
-    /// Returns the version fields and the project name.
-    fn pyproject(&mut self, path: &str, text: &str) -> Result<(Vec<Found>, Option<String>), ReadError> {
+    /// Returns the version fields, the project name, and whether the version is dynamic. A dynamic
+    /// version that a backend reads from a plain assignment in a Python module makes that module a
+    /// source (pending, recorded after this file).
+    fn pyproject(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Pyproject, ReadError> {
         let doc = parse_toml(path, text)?;
-        let mut found = Vec::new();
-        let mut name = None;
+        let mut out = Pyproject { found: Vec::new(), name: None, dynamic: false };
         let root = doc.as_table();
         let project = root.get("project").and_then(Item::as_table_like);
         let poetry = root
@@ -107,38 +111,47 @@ impl<'r> Reader<'r> {
             .and_then(|t| t.get("poetry"))
             .and_then(Item::as_table_like);
         if let Some(poetry) = poetry {
-            name = poetry.get("name").and_then(Item::as_str).map(str::to_owned);
+            out.name = poetry.get("name").and_then(Item::as_str).map(str::to_owned);
         }
         if let Some(project) = project {
             if let Some(n) = project.get("name").and_then(Item::as_str) {
-                name = Some(n.to_owned());
+                out.name = Some(n.to_owned());
             }
             match project.get("version") {
-                Some(item) => found.push(string_field(path, text, "project.version", item)?),
+                Some(item) => out.found.push(string_field(path, text, "project.version", item)?),
                 None if poetry.and_then(|p| p.get("version")).is_none() => {
                     if let Some(dynamic) = project.get("dynamic").and_then(Item::as_array)
                         && let Some(entry) = dynamic.iter().find(|v| v.as_str() == Some("version"))
                     {
-                        let (line, column) = line_col(text, entry.span().map_or(0, |s| s.start));
-                        return Err(ReadError::Syntax {
-                            path: path.to_owned(),
-                            line,
-                            column,
-                            message: format!(
-                                "the version is dynamic (`project.dynamic` lists \"version\"): {}, so it cannot \
-                                 be checked or bumped; set `[project].version` instead, as `uv version` requires",
-                                dynamic_source(doc.as_table())
-                            ),
-                        });
+                        out.dynamic = true;
+                        let dir = spec.path.parent().unwrap_or(Path::new(""));
+                        let source = dynamic_source(doc.as_table(), out.name.as_deref());
+                        match self.version_module(dir, &source)? {
+                            Some(pending) => self.pending.push(pending),
+                            None => {
+                                let (line, column) = line_col(text, entry.span().map_or(0, |s| s.start));
+                                return Err(ReadError::Syntax {
+                                    path: path.to_owned(),
+                                    line,
+                                    column,
+                                    message: format!(
+                                        "the version is dynamic (`project.dynamic` lists \"version\"): {}, so it \
+                                         cannot be checked or bumped; set `[project].version` instead, as `uv \
+                                         version` requires",
+                                        source.describe
+                                    ),
+                                });
+                            }
+                        }
                     }
                 }
                 None => {}
             }
         }
         if let Some(item) = poetry.and_then(|p| p.get("version")) {
-            found.push(string_field(path, text, "tool.poetry.version", item)?);
+            out.found.push(string_field(path, text, "tool.poetry.version", item)?);
         }
-        if found.is_empty() {
+        if out.found.is_empty() && !out.dynamic {
             if self.explicit {
                 return Err(ReadError::Syntax {
                     path: path.to_owned(),
@@ -150,7 +163,37 @@ impl<'r> Reader<'r> {
             self.notes
                 .push(format!("{path}: no [project].version or [tool.poetry].version; not a version source"));
         }
-        Ok((found, name))
+        Ok(out)
+    }
+
+    /// The Python module a dynamic version comes from, when the backend names one that exists and
+    /// that assigns the version as a plain string. A module that exists but computes the version is
+    /// an error naming its line.
+    fn version_module(&self, dir: &Path, source: &DynamicSource) -> Result<Option<PendingFile>, ReadError> {
+        let Some(path) =
+            source.candidates.iter().map(|c| dir.join(c)).find(|p| self.repo.root.join(p).is_file())
+        else {
+            return Ok(None);
+        };
+        let (text, target) = self.repo.read_text(&path)?;
+        let display = display_path(&path);
+        let variables: Vec<&str> = source.variables.iter().map(String::as_str).collect();
+        let found = python_assignment(&display, &text, &variables).map_err(|err| match err {
+            ReadError::Syntax { path, line, column, message } => ReadError::Syntax {
+                path,
+                line,
+                column,
+                message: format!("{message}; {} (pyproject.toml)", source.describe),
+            },
+            other => other,
+        })?;
+        Ok(Some(PendingFile {
+            kind: SourceKind::PythonModule,
+            path: path.clone(),
+            text,
+            target,
+            found: vec![found],
+        }))
     }
 
     fn uv_lock(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
@@ -166,8 +209,10 @@ impl<'r> Reader<'r> {
             ),
         })?;
         let mut scratch = Reader::new(self.repo, false);
-        let (_, name) = scratch.pyproject(&display_path(&pyproject_path), &pyproject_text)?;
-        let name = name.ok_or_else(|| ReadError::Syntax {
+        let pyproject_spec = Spec { path: pyproject_path.clone(), kind: SourceKind::Pyproject };
+        let pyproject =
+            scratch.pyproject(&pyproject_spec, &display_path(&pyproject_path), &pyproject_text)?;
+        let name = pyproject.name.ok_or_else(|| ReadError::Syntax {
             path: display_path(&pyproject_path),
             line: 1,
             column: 1,
@@ -212,6 +257,13 @@ impl<'r> Reader<'r> {
         };
         let field = format!("package[{name}].version");
         let Some(item) = package.get("version") else {
+            if pyproject.dynamic {
+                // uv locks a dynamic version as no version at all: nothing here to check or bump.
+                self.notes.push(format!(
+                    "{path}: the root package `{name}` has a dynamic version, which uv does not lock"
+                ));
+                return Ok(Vec::new());
+            }
             let (line, column) = line_col(text, package.span().map_or(0, |s| s.start));
             return Err(ReadError::Syntax {
                 path: path.to_owned(),
@@ -367,6 +419,7 @@ impl<'r> Reader<'r> {
             drop(member_doc);
             if !found.is_empty() {
                 workspace.members.push(PendingFile {
+                    kind: SourceKind::Cargo,
                     path: member.manifest,
                     text: member.text,
                     target: member.target,
@@ -606,6 +659,15 @@ fn make_record(
         SourceKind::Pyproject | SourceKind::UvLock => {
             (Spelling::Pep440, String::new(), Version::parse_pep440(&found.value).map_err(bad)?)
         }
+        SourceKind::PythonModule => {
+            // hatchling's pattern accepts a leading `v`, which stays.
+            let prefix = if found.value.starts_with('v') { "v" } else { "" };
+            (
+                Spelling::Pep440,
+                prefix.to_owned(),
+                Version::parse_pep440(&found.value[prefix.len()..]).map_err(bad)?,
+            )
+        }
         SourceKind::Chart if found.field == "appVersion" => {
             let prefix = if found.value.starts_with('v') { "v" } else { "" };
             (
@@ -639,9 +701,26 @@ fn make_record(
     })
 }
 
-/// Where a build backend takes a dynamic version from, as its own settings say; named in the error
-/// so that a user sees which file or tool holds the version.
-fn dynamic_source(doc: &toml_edit::Table) -> String {
+/// What [`Reader::pyproject`] finds.
+struct Pyproject {
+    found: Vec<Found>,
+    name: Option<String>,
+    /// `project.dynamic` lists `version`.
+    dynamic: bool,
+}
+
+/// Where a build backend takes a dynamic version from, as its own settings say.
+struct DynamicSource {
+    /// Named in errors, so that a user sees which file or tool holds the version.
+    describe: String,
+    /// Python modules (relative to pyproject.toml) that may hold the assignment, in the backend's order
+    /// of search; empty when the version is computed (from git tags, a custom pattern, a plain file).
+    candidates: Vec<PathBuf>,
+    /// The variables the backend reads.
+    variables: Vec<String>,
+}
+
+fn dynamic_source(doc: &toml_edit::Table, name: Option<&str>) -> DynamicSource {
     let tool = doc.get("tool").and_then(Item::as_table_like);
     let get = |path: &[&str]| -> Option<&Item> {
         let mut item = tool?.get(path[0])?;
@@ -651,40 +730,130 @@ fn dynamic_source(doc: &toml_edit::Table) -> String {
         Some(item)
     };
     let text = |path: &[&str]| get(path).and_then(Item::as_str).map(str::to_owned);
+    let computed =
+        |describe: String| DynamicSource { describe, candidates: Vec::new(), variables: Vec::new() };
+    let module = |describe: String, candidates: Vec<PathBuf>, variables: &[&str]| DynamicSource {
+        describe,
+        candidates,
+        variables: variables.iter().map(|v| (*v).to_owned()).collect(),
+    };
+    // A dotted module name, as the files Python would import it from (flat and `src/` layouts).
+    let module_files = |dotted: &str| -> Vec<PathBuf> {
+        let relative: PathBuf = dotted.split('.').collect();
+        ["", "src"]
+            .iter()
+            .flat_map(|base| {
+                let base = Path::new(base).join(&relative);
+                [base.with_extension("py"), base.join("__init__.py")]
+            })
+            .collect()
+    };
     if let Some(version_path) = text(&["hatch", "version", "path"]) {
-        return format!("hatchling reads it from `[tool.hatch.version] path` ({version_path})");
+        let describe = format!("hatchling reads it from `[tool.hatch.version] path` ({version_path})");
+        if get(&["hatch", "version", "pattern"]).is_some() {
+            return computed(format!("{describe} with a custom `pattern`"));
+        }
+        // hatchling's default pattern: `(?i)^(__version__|VERSION) *= *(['"])v?(?P<version>.+?)\2`.
+        return module(describe, vec![PathBuf::from(version_path)], &["__version__", "VERSION"]);
     }
     if let Some(source) = text(&["hatch", "version", "source"]) {
-        return format!("hatchling computes it with `[tool.hatch.version] source = \"{source}\"`");
+        return computed(format!("hatchling computes it with `[tool.hatch.version] source = \"{source}\"`"));
     }
     if let Some(version) = get(&["setuptools", "dynamic", "version"]).and_then(Item::as_table_like) {
         if let Some(attr) = version.get("attr").and_then(Item::as_str) {
-            return format!("setuptools reads it from `[tool.setuptools.dynamic] version.attr` ({attr})");
+            let describe =
+                format!("setuptools reads it from `[tool.setuptools.dynamic] version.attr` ({attr})");
+            return match attr.rsplit_once('.') {
+                Some((dotted, variable)) => module(describe, module_files(dotted), &[variable]),
+                None => computed(describe),
+            };
         }
         if let Some(file) = version.get("file").and_then(Item::as_str) {
-            return format!("setuptools reads it from `[tool.setuptools.dynamic] version.file` ({file})");
+            return computed(format!(
+                "setuptools reads it from `[tool.setuptools.dynamic] version.file` ({file})"
+            ));
         }
     }
     if get(&["setuptools_scm"]).is_some() {
-        return "setuptools-scm computes it from the git tags (`[tool.setuptools_scm]`)".to_owned();
+        return computed("setuptools-scm computes it from the git tags (`[tool.setuptools_scm]`)".to_owned());
     }
     if let Some(source) = text(&["pdm", "version", "source"]) {
         return match text(&["pdm", "version", "path"]) {
             Some(version_path) => {
-                format!("PDM reads it from `[tool.pdm.version] path` ({version_path}, source \"{source}\")")
+                let describe = format!(
+                    "PDM reads it from `[tool.pdm.version] path` ({version_path}, source \"{source}\")"
+                );
+                // PDM's `file` source matches `__version__\s*=\s*["'](.+?)["']`.
+                let candidates =
+                    if source == "file" { vec![PathBuf::from(version_path)] } else { Vec::new() };
+                module(describe, candidates, &["__version__"])
             }
-            None => format!("PDM computes it with `[tool.pdm.version] source = \"{source}\"`"),
+            None => computed(format!("PDM computes it with `[tool.pdm.version] source = \"{source}\"`")),
         };
     }
-    if get(&["flit", "module"]).is_some()
-        || doc
-            .get("build-system")
-            .and_then(Item::as_table_like)
-            .and_then(|b| b.get("build-backend"))
-            .and_then(Item::as_str)
-            .is_some_and(|b| b.starts_with("flit"))
-    {
-        return "flit reads it from the module's `__version__`".to_owned();
+    let flit_module = text(&["flit", "module", "name"]);
+    let flit_backend = doc
+        .get("build-system")
+        .and_then(Item::as_table_like)
+        .and_then(|b| b.get("build-backend"))
+        .and_then(Item::as_str)
+        .is_some_and(|b| b.starts_with("flit"));
+    if flit_module.is_some() || flit_backend {
+        let describe = "flit reads it from the module's `__version__`".to_owned();
+        let module_name = flit_module.or_else(|| name.map(|n| n.replace('-', "_")));
+        let candidates = module_name.map(|m| module_files(&m)).unwrap_or_default();
+        return module(describe, candidates, &["__version__"]);
     }
-    "a build backend computes it".to_owned()
+    computed("a build backend computes it".to_owned())
+}
+
+/// The first top-level assignment of one of `variables` in a Python module, which must be a plain
+/// string literal (`__version__ = "1.2.0"`, `VERSION: str = 'v1.2.0'  # comment`). Anything else (an
+/// expression, an f-string, an escape) is an error at its line: no tool can rewrite it safely.
+fn python_assignment(path: &str, text: &str, variables: &[&str]) -> Result<Found, ReadError> {
+    const QUOTES: [&str; 4] = ["\"\"\"", "'''", "\"", "'"];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let Some(variable) = variables.iter().find(|v| {
+            line.strip_prefix(**v)
+                .is_some_and(|rest| !rest.starts_with(|c: char| c.is_alphanumeric() || c == '_'))
+        }) else {
+            continue;
+        };
+        let rest = line[variable.len()..].trim_start_matches([' ', '\t']);
+        // An optional annotation (`: str`, `: Final`), then `=` and not `==`.
+        let value_part = match rest.strip_prefix(':') {
+            Some(annotated) => annotated.split_once('=').map_or("", |(_, after)| after),
+            None => match rest.strip_prefix('=') {
+                Some(after) if !after.starts_with('=') => after,
+                _ => continue,
+            },
+        };
+        let literal_at = line.len() - value_part.trim_start_matches([' ', '\t']).len();
+        let literal = &line[literal_at..];
+        let plain = QUOTES.into_iter().find(|q| literal.starts_with(q)).and_then(|quote| {
+            let body = &literal[quote.len()..];
+            let end = body.find(quote)?;
+            let value = &body[..end];
+            let after = body[end + quote.len()..].trim_start_matches([' ', '\t']);
+            let ends = after.is_empty() || after.starts_with(['#', '\n', '\r']);
+            (ends && !value.contains(['\\', '\n'])).then_some((quote.len(), value))
+        });
+        let Some((quote_len, value)) = plain else {
+            let message = format!(
+                "`{variable}` is not a plain string assignment (`{variable} = \"1.2.0\"`), so it cannot be read or bumped"
+            );
+            return Err(ReadError::syntax_at(path, text, start + literal_at, message));
+        };
+        let token = start + literal_at..start + literal_at + 2 * quote_len + value.len();
+        return Ok(Found { field: (*variable).to_owned(), value: value.to_owned(), token, quote_len });
+    }
+    Err(ReadError::Syntax {
+        path: path.to_owned(),
+        line: 1,
+        column: 1,
+        message: format!("no top-level `{} = \"…\"` assignment", variables.join("` or `")),
+    })
 }
