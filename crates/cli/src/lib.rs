@@ -13,6 +13,7 @@ use std::time::Duration;
 pub mod attest;
 pub mod docs;
 pub mod flows;
+pub mod forge;
 pub mod gate;
 pub mod github_release;
 pub mod keyless;

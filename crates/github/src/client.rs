@@ -214,12 +214,17 @@ impl Github {
     /// A client for `api` (such as `https://api.github.com`, or `https://HOST/api/v3` on GitHub
     /// Enterprise Server) with an optional token.
     pub fn new(api: &str, token: Option<&str>) -> Result<Github, GithubError> {
+        Github::with_timeout(api, token, Duration::from_secs(300))
+    }
+
+    /// [`Github::new`] where each request may take at most `timeout` (connecting, at most 15 s of it).
+    pub fn with_timeout(api: &str, token: Option<&str>, timeout: Duration) -> Result<Github, GithubError> {
         checked(api)?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = Client::builder()
             .user_agent(concat!("tagwright/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(Duration::from_secs(15))
-            .timeout(Duration::from_secs(300))
+            .connect_timeout(timeout.min(Duration::from_secs(15)))
+            .timeout(timeout)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| GithubError::Invalid {
@@ -420,18 +425,34 @@ impl Github {
     /// Every item of a paginated list (`per_page=100`, following `rel="next"` on the API's origin
     /// only, at most 100 pages). `None` when the first page is 404.
     pub(crate) fn paginate(&self, url: &str) -> Result<Option<Vec<Value>>, GithubError> {
+        let mut items = Vec::new();
+        let found = self.paginate_with(url, MAX_PAGES, |page| {
+            items.extend(page);
+            Ok(())
+        })?;
+        Ok(found.then_some(items))
+    }
+
+    /// Each page of a paginated list, as [`Github::paginate`] reads it, handed to `each` as it arrives
+    /// so that a long list is never held whole; at most `max_pages` pages. False when the first page
+    /// is 404.
+    pub(crate) fn paginate_with(
+        &self,
+        url: &str,
+        max_pages: usize,
+        mut each: impl FnMut(Vec<Value>) -> Result<(), GithubError>,
+    ) -> Result<bool, GithubError> {
         let separator = if url.contains('?') { '&' } else { '?' };
         let mut next = Some(format!("{url}{separator}per_page=100"));
-        let mut items = Vec::new();
         let mut pages = 0;
         while let Some(url) = next.take() {
             pages += 1;
-            if pages > MAX_PAGES {
-                return Err(GithubError::Invalid { url, message: format!("more than {MAX_PAGES} pages") });
+            if pages > max_pages {
+                return Err(GithubError::Invalid { url, message: format!("more than {max_pages} pages") });
             }
             let response = self.send(Method::GET, &url, None, None)?;
             if response.status() == StatusCode::NOT_FOUND && pages == 1 {
-                return Ok(None);
+                return Ok(false);
             }
             if !response.status().is_success() {
                 return Err(status_error(&Method::GET, &url, response));
@@ -451,9 +472,9 @@ impl Github {
             let Value::Array(page) = page else {
                 return Err(GithubError::Invalid { url, message: "expected a JSON array".to_owned() });
             };
-            items.extend(page);
+            each(page)?;
         }
-        Ok(Some(items))
+        Ok(true)
     }
 }
 

@@ -1,5 +1,6 @@
-//! A GitHub REST API client for what a release needs: releases, release assets, git tags, and the
-//! container package versions of ghcr.io (which refuses registry deletes).
+//! A GitHub REST API client for what a release needs: releases, release assets, git tags, the
+//! container package versions of ghcr.io (which refuses registry deletes), and the commit authors and
+//! pull requests that release notes credit.
 //!
 //! It follows GitHub's REST API as documented (and as its OpenAPI description states it):
 //! - pagination through `Link: <…>; rel="next"`, never to another origin;
@@ -26,9 +27,11 @@
 #![deny(missing_docs)]
 
 mod client;
+mod history;
 mod packages;
 mod releases;
 
 pub use client::{GITHUB_API, Github, GithubError, RateLimitPolicy};
+pub use history::{PullRequest, RepoCommit};
 pub use packages::{PackageVersion, encode_package};
 pub use releases::{Asset, NewRelease, Release, ReleasePatch};

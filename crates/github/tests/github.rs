@@ -4,7 +4,7 @@
 //! PyGithub, a real GitHub client, drives it.
 
 use tagwright_github::{Github, GithubError, NewRelease, RateLimitPolicy, ReleasePatch};
-use tagwright_test_support::github::{GithubStandIn, Limit, TOKEN};
+use tagwright_test_support::github::{GithubStandIn, Limit, ListedCommit, ListedPull, TOKEN};
 use tagwright_test_support::{node_peers, peer_command, run, workspace_root};
 
 /// Validates every exchange the stand-in recorded against GitHub's OpenAPI description. Returns how
@@ -198,4 +198,94 @@ fn hostile_answers_keep_the_token_home() {
     let github = Github::new(&format!("http://{}", endless.host()), Some(TOKEN)).expect("client");
     let capped = github.assets("acme", "advisoryhub", 1).expect_err("capped");
     assert!(capped.to_string().contains("larger than"), "{capped}");
+}
+
+fn history(stand_in: &GithubStandIn) {
+    let commit = |n: u8, login: Option<&str>| ListedCommit {
+        sha: format!("{n:02x}").repeat(20),
+        login: login.map(str::to_owned),
+        date: format!("2026-01-0{n}T10:00:00Z"),
+        message: format!("feat: change {n}"),
+    };
+    stand_in.set_commits(vec![
+        commit(5, Some("alice")),
+        commit(4, None),
+        commit(3, Some("bob")),
+        commit(2, Some("alice")),
+        commit(1, Some("carol")),
+    ]);
+    stand_in.set_pulls(vec![
+        ListedPull {
+            number: 7,
+            title: "Add search".into(),
+            author: "alice".into(),
+            labels: vec!["feature".into(), "api".into()],
+            merge_commit_sha: Some("05".repeat(20)),
+        },
+        ListedPull {
+            number: 6,
+            title: "Abandoned".into(),
+            author: "dave".into(),
+            labels: vec![],
+            merge_commit_sha: None,
+        },
+        ListedPull {
+            number: 5,
+            title: "Fix it".into(),
+            author: "bob".into(),
+            labels: vec!["bug".into()],
+            merge_commit_sha: Some("03".repeat(20)),
+        },
+    ]);
+}
+
+/// Uses the GitHub stand-in. The commit list and the closed pull requests (what release notes credit)
+/// are read across pages by our client and by PyGithub alike, without a token (the repository is
+/// public); every answer is valid for GitHub's OpenAPI description; a token that is wrong is refused.
+#[test]
+fn commits_and_closed_pull_requests_are_read_across_pages_by_us_and_by_pygithub() {
+    let stand_in = GithubStandIn::start("acme", "advisoryhub");
+    history(&stand_in);
+    stand_in.page_size(2);
+    let anonymous = Github::new(&stand_in.url(), None).expect("client");
+    let commits = anonymous.repo_commits("acme", "advisoryhub", None).expect("commits");
+    let logins: Vec<Option<&str>> = commits.iter().map(|c| c.login.as_deref()).collect();
+    assert_eq!(logins, [Some("alice"), None, Some("bob"), Some("alice"), Some("carol")]);
+    assert_eq!(commits[0].date.as_deref(), Some("2026-01-05T10:00:00Z"));
+    let from = anonymous.repo_commits("acme", "advisoryhub", Some(&"03".repeat(20))).expect("from a sha");
+    assert_eq!(from.len(), 3, "listed from the third commit");
+    let pulls = anonymous.closed_pull_requests("acme", "advisoryhub").expect("pulls");
+    let read: Vec<String> = pulls
+        .iter()
+        .map(|p| {
+            let merged = p.merge_commit_sha.as_deref().map_or("-", |s| &s[..2]);
+            format!("#{} by {:?}, merged {merged}, labels {:?}", p.number, p.author.as_deref(), p.labels)
+        })
+        .collect();
+    assert_eq!(
+        read,
+        [
+            "#7 by Some(\"alice\"), merged 05, labels [\"feature\", \"api\"]",
+            "#6 by Some(\"dave\"), merged -, labels []",
+            "#5 by Some(\"bob\"), merged 03, labels [\"bug\"]",
+        ]
+    );
+    let script = workspace_root().join("tests/fixtures/github/pygithub_history.py");
+    let python = run(peer_command("python3").arg(&script).arg(stand_in.url()));
+    assert_eq!(python.code, 0, "PyGithub:\n{}\n{}", python.stdout, python.stderr);
+    let theirs: serde_json::Value = serde_json::from_str(&python.stdout).expect("json");
+    let their_logins: Vec<Option<&str>> =
+        theirs["commits"].as_array().expect("commits").iter().map(|c| c[1].as_str()).collect();
+    assert_eq!(their_logins, logins);
+    let their_pulls: Vec<i64> =
+        theirs["pulls"].as_array().expect("pulls").iter().filter_map(|p| p[0].as_i64()).collect();
+    assert_eq!(their_pulls, [7, 6, 5]);
+    assert_eq!(theirs["pulls"][0][3], serde_json::json!(["feature", "api"]));
+    let (checked, undocumented) = validate_against_openapi(&stand_in);
+    assert!(checked >= 10, "{checked} answers validated");
+    assert!(undocumented.is_empty(), "{undocumented:?}");
+
+    let wrong = Github::new(&stand_in.url(), Some("ghp_wrong")).expect("client");
+    let err = wrong.repo_commits("acme", "advisoryhub", None).expect_err("a wrong token");
+    assert!(matches!(err, GithubError::Status { status: 401, .. }), "{err}");
 }

@@ -66,6 +66,8 @@ pub struct Commit {
     pub merge_commit: bool,
     /// Diff statistics.
     pub statistics: CommitStatistics,
+    /// What GitHub says about it (its author's login, its pull request), when GitHub was asked.
+    pub github: Option<crate::remote::RemoteContributor>,
 }
 
 /// Why a commit was left out.
@@ -321,24 +323,13 @@ impl Commit {
 }
 
 /// Empty remote metadata, as git-cliff's templates expect when no forge was queried.
-#[derive(Serialize)]
-struct RemoteContributor {
-    username: Option<String>,
-    pr_author: Option<String>,
-    pr_title: Option<String>,
-    pr_number: Option<i64>,
-    pr_numbers: [i64; 0],
-    pr_labels: [String; 0],
-    is_first_time: bool,
-}
-
-const NO_REMOTE: RemoteContributor = RemoteContributor {
+const NO_REMOTE: crate::remote::RemoteContributor = crate::remote::RemoteContributor {
     username: None,
     pr_author: None,
     pr_title: None,
     pr_number: None,
-    pr_numbers: [],
-    pr_labels: [],
+    pr_numbers: Vec::new(),
+    pr_labels: Vec::new(),
     is_first_time: false,
 };
 
@@ -360,7 +351,7 @@ impl Fields {
     const EXTRA: u16 = 1 << 9;
     const REMOTE: u16 = 1 << 10;
     const RAW_MESSAGE: u16 = 1 << 11;
-    const NAMES: [(&'static str, u16); 16] = [
+    const NAMES: [(&'static str, u16); 17] = [
         ("body", Fields::BODY),
         ("footers", Fields::FOOTERS),
         ("breaking_description", Fields::BREAKING_DESCRIPTION),
@@ -376,6 +367,7 @@ impl Fields {
         ("gitea", Fields::REMOTE),
         ("bitbucket", Fields::REMOTE),
         ("azure_devops", Fields::REMOTE),
+        ("remote", Fields::REMOTE),
         ("raw_message", Fields::RAW_MESSAGE),
     ];
 
@@ -475,13 +467,15 @@ impl Serialize for CommitView<'_> {
             s.serialize_field("extra", &None::<()>)?;
         }
         if f.has(Fields::REMOTE) {
-            // git-cliff 2.14's forge fields, as it prints them without a forge's data; it has no
-            // `remote` field then.
-            s.serialize_field("github", &NO_REMOTE)?;
+            // git-cliff 2.14's forge fields; `remote` only where a forge's data was added.
+            s.serialize_field("github", c.github.as_ref().unwrap_or(&NO_REMOTE))?;
             s.serialize_field("gitlab", &NO_REMOTE)?;
             s.serialize_field("gitea", &NO_REMOTE)?;
             s.serialize_field("bitbucket", &NO_REMOTE)?;
             s.serialize_field("azure_devops", &NO_REMOTE)?;
+            if let Some(remote) = &c.github {
+                s.serialize_field("remote", remote)?;
+            }
         }
         if f.has(Fields::RAW_MESSAGE) {
             s.serialize_field("raw_message", &c.message)?;

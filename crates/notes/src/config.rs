@@ -202,6 +202,9 @@ pub struct RemoteRepo {
     pub is_custom: bool,
     /// The forge's API URL.
     pub api_url: Option<String>,
+    /// The token for the forge's API (`token = "…"`); never serialized into a template's context.
+    #[serde(skip_serializing)]
+    pub token: Option<String>,
 }
 
 fn default_true() -> bool {
@@ -215,12 +218,12 @@ impl RemoteRepo {
     }
 }
 
-/// `[remote]`: the forge repositories templates can link to. tagwright never queries a forge, so
-/// git-cliff's forge data (`github.contributors`, …) is always empty.
+/// `[remote]`: the forge repositories templates can link to, and which GitHub `release-notes` asks
+/// for `github.contributors` and each commit's pull request (unless `offline`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(default)]
 pub struct RemoteConfig {
-    /// Whether to stay offline (always true in effect).
+    /// Whether to stay offline: no forge is asked.
     pub offline: bool,
     /// `[remote.github]`.
     pub github: RemoteRepo,

@@ -33,6 +33,7 @@ mod commit;
 mod config;
 pub mod conventional;
 mod release;
+mod remote;
 mod repo;
 mod template;
 
@@ -48,6 +49,7 @@ pub use config::{
     RemoteRepo, SortCommits, TextProcessor,
 };
 pub use release::{Changelog, CommitRange, LinkCount, NotesError, Release, Scope, Selection, Statistics};
+pub use remote::{Forge, ForgeCommit, ForgeData, ForgePullRequest, GITHUB_VARIABLES, RemoteContributor};
 pub use repo::{RepoError, TagInfo};
 pub use template::TemplateError;
 
@@ -129,11 +131,39 @@ impl Generator {
     ///
     /// Per-commit diff statistics (`commit.statistics`) are computed only when a template uses them.
     pub fn changelog(&self, repo: &Path, selection: &Selection) -> Result<Changelog, NotesError> {
+        self.changelog_with_forge(repo, selection, None)
+    }
+
+    /// [`Generator::changelog`], with GitHub's data from `forge` when [`Generator::needs_github`]
+    /// says so and a GitHub repository is known (`[remote.github]`, or the upstream remote's URL).
+    pub fn changelog_with_forge(
+        &self,
+        repo: &Path,
+        selection: &Selection,
+        forge: Option<&dyn Forge>,
+    ) -> Result<Changelog, NotesError> {
         let statistics = self
             .templates()
             .any(|t| ["files_changed", "additions", "deletions"].iter().any(|w| t.mentions(w)));
         let previous = self.templates().any(|t| t.mentions("previous"));
-        build(repo, &self.config, selection, statistics, previous)
+        let forge = forge.filter(|_| !self.config.remote.offline);
+        let options = BuildOptions { statistics, previous, forge, needs_github: self.needs_github() };
+        build(repo, &self.config, selection, &options)
+    }
+
+    /// Whether GitHub's data is wanted, as git-cliff decides: the repository was named on the command
+    /// line (`is_custom`), or the body or footer template reads [`GITHUB_VARIABLES`].
+    pub fn needs_github(&self) -> bool {
+        self.config.remote.github.is_custom && self.config.remote.github.is_set()
+            || self.reads_forge("github")
+    }
+
+    /// Whether the body or footer template reads a forge's variables (`gitlab`, `commit.gitlab` or
+    /// `commit.remote` for `gitlab`), as git-cliff decides whether to ask that forge.
+    pub fn reads_forge(&self, forge: &str) -> bool {
+        let paths = [forge.to_owned(), format!("commit.{forge}"), "commit.remote".to_owned()];
+        let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+        std::iter::once(&self.body).chain(self.footer.iter()).any(|t| t.reads_path_starting_with(&paths))
     }
 
     /// Renders the notes: the header, each release's body (newest first), then the footer.
@@ -264,12 +294,23 @@ impl Generator {
     }
 }
 
+/// What [`build`] reads beyond the releases themselves.
+struct BuildOptions<'f> {
+    /// Per-commit diff statistics.
+    statistics: bool,
+    /// Raw commits kept in `previous`.
+    previous: bool,
+    /// Who to ask for forge data, if anyone.
+    forge: Option<&'f dyn Forge>,
+    /// Whether the templates want GitHub's data.
+    needs_github: bool,
+}
+
 fn build(
     repo: &Path,
     config: &Config,
     selection: &Selection,
-    statistics: bool,
-    previous_commits: bool,
+    options: &BuildOptions<'_>,
 ) -> Result<Changelog, NotesError> {
     let repo = repo::Repo::open(repo)?;
     // `.cliffignore` lists commits to leave out, as skipping commit parsers first (git-cliff's way).
@@ -286,14 +327,30 @@ fn build(
         with_ignored = copy;
         &with_ignored
     };
-    let (releases, warnings) =
-        release::read_releases(&repo, config, selection, statistics, previous_commits)?;
-    let mut changelog = release::finish(config, releases, warnings)?;
-    if !changelog.remote.is_any_set()
+    let release::RawReleases { mut releases, warnings, range } =
+        release::read_releases(&repo, config, selection, options.statistics, options.previous)?;
+    let mut remote = config.remote.clone();
+    if !remote.is_any_set()
         && let Some((owner, name)) = repo.upstream_remote()
     {
-        changelog.remote.github = RemoteRepo { owner, repo: name, is_custom: false, api_url: None };
+        remote.github = RemoteRepo { owner, repo: name, is_custom: false, ..RemoteRepo::default() };
     }
+    if let Some(forge) = options.forge
+        && options.needs_github
+        && remote.github.is_set()
+    {
+        // git-cliff lists GitHub's commits from the range's end, unless that is HEAD.
+        let ref_name = range.as_deref().and_then(|r| r.split("..").last()).filter(|r| *r != "HEAD");
+        let data = forge.github(&remote.github, ref_name).map_err(|message| NotesError::Forge {
+            forge: format!("GitHub {}/{}", remote.github.owner, remote.github.repo),
+            message,
+        })?;
+        for release in &mut releases {
+            remote::apply_github(release, &data);
+        }
+    }
+    let mut changelog = release::finish(config, releases, warnings)?;
+    changelog.remote = remote;
     Ok(changelog)
 }
 
@@ -332,7 +389,21 @@ pub fn disable_object_cache() {
 
 /// Reads the whole structured context (with per-commit diff statistics) for `--context`.
 pub fn context(repo: &Path, config: &Config, selection: &Selection) -> Result<Changelog, NotesError> {
-    build(repo, config, selection, true, true)
+    context_with_forge(repo, config, selection, None)
+}
+
+/// [`context`], with GitHub's data from `forge` when [`Generator::needs_github`] would ask for it and
+/// a GitHub repository is known, as git-cliff's `--context` does.
+pub fn context_with_forge(
+    repo: &Path,
+    config: &Config,
+    selection: &Selection,
+    forge: Option<&dyn Forge>,
+) -> Result<Changelog, NotesError> {
+    let forge = forge.filter(|_| !config.remote.offline);
+    let needs_github = Generator::new(config.clone()).is_ok_and(|g| g.needs_github());
+    let options = BuildOptions { statistics: true, previous: true, forge, needs_github };
+    build(repo, config, selection, &options)
 }
 
 /// The notes of the coming release `tag`, as the runbook previews them and the tag carries them:

@@ -70,6 +70,8 @@ pub struct Release {
     pub statistics: Option<Statistics>,
     /// How many commits the release had before processing (decides whether an empty release shows).
     pub(crate) raw_commit_count: usize,
+    /// Its contributors on GitHub (`github.contributors`), when GitHub was asked.
+    pub github_contributors: Vec<crate::remote::RemoteContributor>,
 }
 
 /// Which commits to show.
@@ -128,6 +130,14 @@ pub enum NotesError {
     /// The repository could not be read.
     #[error(transparent)]
     Repo(#[from] RepoError),
+    /// A forge was asked for its data and failed.
+    #[error("{forge}: {message} (with --offline, notes are rendered without the forge's data)")]
+    Forge {
+        /// The forge and repository, such as `GitHub acme/advisoryhub`.
+        forge: String,
+        /// What went wrong.
+        message: String,
+    },
     /// `--current` was asked but HEAD has no tag.
     #[error("no tag exists for the current commit")]
     NoCurrentTag,
@@ -213,7 +223,7 @@ pub(crate) fn read_releases(
     selection: &Selection,
     with_statistics: bool,
     previous_commits: bool,
-) -> Result<(Vec<Release>, Vec<String>), NotesError> {
+) -> Result<RawReleases, NotesError> {
     let git = &config.git;
     let mut warnings = Vec::new();
     let mut tags = repo.tags(git.tag_pattern.as_ref(), git.topo_order, git.use_branch_tags)?;
@@ -347,7 +357,17 @@ pub(crate) fn read_releases(
             release.commit_range = Some(CommitRange { from: from.id.clone(), to: to.id.clone() });
         }
     }
-    Ok((releases, warnings))
+    Ok(RawReleases { releases, warnings, range })
+}
+
+/// Releases as read, before their commits are processed.
+pub(crate) struct RawReleases {
+    /// Oldest first.
+    pub(crate) releases: Vec<Release>,
+    /// Warnings so far.
+    pub(crate) warnings: Vec<String>,
+    /// The commit range the scope stands for (`FROM..TO`, commit ids), if any.
+    pub(crate) range: Option<String>,
 }
 
 /// Processes every release's commits, then orders releases newest first and drops the empty and
@@ -486,10 +506,10 @@ fn statistics(release: &Release) -> Statistics {
     }
 }
 
-/// Empty forge metadata, so that templates written for git-cliff's remotes still render.
+/// A release's forge metadata (`github.contributors`, empty for the forges not asked).
 #[derive(Serialize)]
-struct RemoteReleaseMetadata {
-    contributors: [(); 0],
+struct RemoteReleaseMetadata<'a> {
+    contributors: &'a [crate::remote::RemoteContributor],
 }
 
 impl Serialize for Release {
@@ -534,8 +554,9 @@ impl Serialize for ReleaseView<'_> {
         s.serialize_field("statistics", &r.statistics)?;
         s.serialize_field("extra", &None::<()>)?;
         s.serialize_field("bump_type", &None::<()>)?;
-        for remote in ["github", "gitlab", "gitea", "bitbucket", "azure_devops"] {
-            s.serialize_field(remote, &RemoteReleaseMetadata { contributors: [] })?;
+        s.serialize_field("github", &RemoteReleaseMetadata { contributors: &r.github_contributors })?;
+        for remote in ["gitlab", "gitea", "bitbucket", "azure_devops"] {
+            s.serialize_field(remote, &RemoteReleaseMetadata { contributors: &[] })?;
         }
         s.end()
     }

@@ -47,8 +47,8 @@ pub(crate) struct Template {
     source: String,
 }
 
-/// Whether `word` occurs in `text` as an identifier, outside string literals.
-fn word_outside_strings(text: &str, word: &str) -> bool {
+/// `text` with every string literal blanked out.
+fn unquoted(text: &str) -> String {
     let mut unquoted = String::with_capacity(text.len());
     let mut quote: Option<char> = None;
     for c in text.chars() {
@@ -62,7 +62,7 @@ fn word_outside_strings(text: &str, word: &str) -> bool {
             None => unquoted.push(c),
         }
     }
-    unquoted.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|token| token == word)
+    unquoted
 }
 
 impl Template {
@@ -102,8 +102,26 @@ impl Template {
     /// `{{ … }}` expressions and in the expressions of `for`, `if` and `elif` tags (not in `set`,
     /// comments or string literals).
     pub(crate) fn reads_variable(&self, name: &str) -> bool {
-        let source = self.source.as_str();
-        let mut rest = source;
+        self.expressions().iter().any(|inner| {
+            unquoted(inner).split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|token| token == name)
+        })
+    }
+
+    /// Whether a variable path the template reads (in the same places as [`Template::reads_variable`])
+    /// starts with one of `prefixes`, as git-cliff's `contains_variable` decides whether to ask a
+    /// forge (`github` matches `github.contributors`, `commit.remote` matches `commit.remote.username`).
+    pub(crate) fn reads_path_starting_with(&self, prefixes: &[&str]) -> bool {
+        self.expressions().iter().any(|inner| {
+            unquoted(inner)
+                .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                .any(|path| prefixes.iter().any(|p| path.starts_with(p)))
+        })
+    }
+
+    /// The expressions git-cliff collects variables from: `{{ … }}` and `for`, `if` and `elif` tags.
+    fn expressions(&self) -> Vec<&str> {
+        let mut found = Vec::new();
+        let mut rest = self.source.as_str();
         while let Some(open) = rest.find('{') {
             let after = &rest[open..];
             let (close, kind) = match after.get(..2) {
@@ -114,16 +132,15 @@ impl Template {
                     continue;
                 }
             };
-            let Some(end) = after[2..].find(close) else { return false };
+            let Some(end) = after[2..].find(close) else { break };
             let inner = after[2..2 + end].trim_matches(['-', ' ', '\n', '\t']);
             let keyword = inner.split_whitespace().next().unwrap_or_default();
-            let counts = kind == "expr" || matches!(keyword, "for" | "if" | "elif");
-            if counts && word_outside_strings(inner, name) {
-                return true;
+            if kind == "expr" || matches!(keyword, "for" | "if" | "elif") {
+                found.push(inner);
             }
             rest = &after[2 + end + 2..];
         }
-        false
+        found
     }
 
     /// Renders with `context`, then runs the postprocessors over the result.

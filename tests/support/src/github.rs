@@ -1,5 +1,6 @@
 //! A stand-in for GitHub's REST API (it cannot run here), on loopback: releases, release assets and
-//! their uploads, git tag refs, and the rate-limit headers, shaped as GitHub's OpenAPI description
+//! their uploads, git tag refs, the commit list and closed pull requests (what git-cliff's GitHub
+//! integration reads), and the rate-limit headers, shaped as GitHub's OpenAPI description
 //! (`@octokit/openapi`) states them. Every exchange is recorded, so that a test can validate each
 //! response against that description (`crates/github/tests/github.rs` does, with openapi-core), and
 //! PyGithub drives it as it drives GitHub.
@@ -62,6 +63,34 @@ struct StoredRelease {
     immutable: bool,
 }
 
+/// A commit the stand-in lists.
+#[derive(Debug, Clone)]
+pub struct ListedCommit {
+    /// The full SHA.
+    pub sha: String,
+    /// The author's GitHub login (`None`: GitHub matched no account).
+    pub login: Option<String>,
+    /// The author date, RFC 3339.
+    pub date: String,
+    /// The message.
+    pub message: String,
+}
+
+/// A closed pull request the stand-in lists.
+#[derive(Debug, Clone)]
+pub struct ListedPull {
+    /// Its number.
+    pub number: u64,
+    /// Its title.
+    pub title: String,
+    /// Who opened it.
+    pub author: String,
+    /// Its labels.
+    pub labels: Vec<String>,
+    /// The commit that merged it (`None`: closed without merging).
+    pub merge_commit_sha: Option<String>,
+}
+
 #[derive(Debug, Default)]
 struct State {
     base: String,
@@ -70,6 +99,8 @@ struct State {
     releases: Vec<StoredRelease>,
     assets: Vec<StoredAsset>,
     tags: BTreeSet<String>,
+    commits: Vec<ListedCommit>,
+    pulls: Vec<ListedPull>,
     next_id: u64,
     page_size: usize,
     limits: Vec<Limit>,
@@ -88,20 +119,32 @@ pub struct GithubStandIn {
 }
 
 fn user(base: &str) -> Value {
+    login_user(base, "github-actions[bot]")
+}
+
+/// A `simple-user` for `login` (a `[bot]` suffix makes a bot).
+fn login_user(base: &str, login: &str) -> Value {
+    let path = format!("{base}/users/{}", percent_encode(login));
+    let bot = login.ends_with("[bot]");
+    let html = match login.strip_suffix("[bot]") {
+        Some(app) => format!("https://github.com/apps/{app}"),
+        None => format!("https://github.com/{login}"),
+    };
+    let id = u64::from_str_radix(&sha256_hex(login.as_bytes())[..8], 16).unwrap_or(1);
     json!({
-        "login": "github-actions[bot]", "id": 41898282, "node_id": "MDM6Qm90NDE4OTgyODI=",
-        "avatar_url": "https://avatars.githubusercontent.com/in/15368?v=4", "gravatar_id": "",
-        "url": format!("{base}/users/github-actions%5Bbot%5D"), "html_url": "https://github.com/apps/github-actions",
-        "followers_url": format!("{base}/users/github-actions%5Bbot%5D/followers"),
-        "following_url": format!("{base}/users/github-actions%5Bbot%5D/following{{/other_user}}"),
-        "gists_url": format!("{base}/users/github-actions%5Bbot%5D/gists{{/gist_id}}"),
-        "starred_url": format!("{base}/users/github-actions%5Bbot%5D/starred{{/owner}}{{/repo}}"),
-        "subscriptions_url": format!("{base}/users/github-actions%5Bbot%5D/subscriptions"),
-        "organizations_url": format!("{base}/users/github-actions%5Bbot%5D/orgs"),
-        "repos_url": format!("{base}/users/github-actions%5Bbot%5D/repos"),
-        "events_url": format!("{base}/users/github-actions%5Bbot%5D/events{{/privacy}}"),
-        "received_events_url": format!("{base}/users/github-actions%5Bbot%5D/received_events"),
-        "type": "Bot", "site_admin": false
+        "login": login, "id": if bot { 41898282 } else { id }, "node_id": format!("U_{}", &sha256_hex(login.as_bytes())[..12]),
+        "avatar_url": format!("https://avatars.githubusercontent.com/u/{id}?v=4"), "gravatar_id": "",
+        "url": path, "html_url": html,
+        "followers_url": format!("{path}/followers"),
+        "following_url": format!("{path}/following{{/other_user}}"),
+        "gists_url": format!("{path}/gists{{/gist_id}}"),
+        "starred_url": format!("{path}/starred{{/owner}}{{/repo}}"),
+        "subscriptions_url": format!("{path}/subscriptions"),
+        "organizations_url": format!("{path}/orgs"),
+        "repos_url": format!("{path}/repos"),
+        "events_url": format!("{path}/events{{/privacy}}"),
+        "received_events_url": format!("{path}/received_events"),
+        "type": if bot { "Bot" } else { "User" }, "site_admin": false
     })
 }
 
@@ -170,6 +213,128 @@ impl State {
         })
     }
 
+    /// A `repository`, as a pull request's `head.repo` and `base.repo` carry it.
+    fn repository_json(&self) -> Value {
+        let url = self.repo_url();
+        let full = format!("{}/{}", self.owner, self.repo);
+        let mut repo = json!({
+            "id": 1_296_269, "node_id": "R_kgDOAAAAAQ", "name": self.repo, "full_name": full,
+            "owner": login_user(&self.base, &self.owner), "private": false,
+            "html_url": format!("https://github.com/{full}"), "description": null, "fork": false, "url": url,
+            "clone_url": format!("https://github.com/{full}.git"), "git_url": format!("git://github.com/{full}.git"),
+            "ssh_url": format!("git@github.com:{full}.git"), "svn_url": format!("https://github.com/{full}"),
+            "mirror_url": null, "homepage": null, "language": "Rust", "forks": 0, "forks_count": 0,
+            "stargazers_count": 0, "watchers_count": 0, "watchers": 0, "size": 1, "default_branch": "main",
+            "open_issues": 0, "open_issues_count": 0, "has_issues": true, "has_projects": false, "has_wiki": false,
+            "has_pages": false, "has_downloads": true, "archived": false, "disabled": false, "license": null,
+            "pushed_at": CREATED, "created_at": CREATED, "updated_at": CREATED
+        });
+        let templates = [
+            ("archive_url", "/{archive_format}{/ref}"),
+            ("assignees_url", "/assignees{/user}"),
+            ("blobs_url", "/git/blobs{/sha}"),
+            ("branches_url", "/branches{/branch}"),
+            ("collaborators_url", "/collaborators{/collaborator}"),
+            ("comments_url", "/comments{/number}"),
+            ("commits_url", "/commits{/sha}"),
+            ("compare_url", "/compare/{base}...{head}"),
+            ("contents_url", "/contents/{+path}"),
+            ("contributors_url", "/contributors"),
+            ("deployments_url", "/deployments"),
+            ("downloads_url", "/downloads"),
+            ("events_url", "/events"),
+            ("forks_url", "/forks"),
+            ("git_commits_url", "/git/commits{/sha}"),
+            ("git_refs_url", "/git/refs{/sha}"),
+            ("git_tags_url", "/git/tags{/sha}"),
+            ("hooks_url", "/hooks"),
+            ("issue_comment_url", "/issues/comments{/number}"),
+            ("issue_events_url", "/issues/events{/number}"),
+            ("issues_url", "/issues{/number}"),
+            ("keys_url", "/keys{/key_id}"),
+            ("labels_url", "/labels{/name}"),
+            ("languages_url", "/languages"),
+            ("merges_url", "/merges"),
+            ("milestones_url", "/milestones{/number}"),
+            ("notifications_url", "/notifications{?since,all,participating}"),
+            ("pulls_url", "/pulls{/number}"),
+            ("releases_url", "/releases{/id}"),
+            ("stargazers_url", "/stargazers"),
+            ("statuses_url", "/statuses/{sha}"),
+            ("subscribers_url", "/subscribers"),
+            ("subscription_url", "/subscription"),
+            ("tags_url", "/tags"),
+            ("teams_url", "/teams"),
+            ("trees_url", "/git/trees{/sha}"),
+        ];
+        for (key, suffix) in templates {
+            repo[key] = Value::String(format!("{url}{suffix}"));
+        }
+        repo
+    }
+
+    /// A `commit`, as `GET /repos/{owner}/{repo}/commits` lists it.
+    fn commit_json(&self, commit: &ListedCommit) -> Value {
+        let url = self.repo_url();
+        let sha = &commit.sha;
+        // An author GitHub matched to no account is null, as GitHub sends it.
+        let author = commit.login.as_deref().map_or(Value::Null, |login| login_user(&self.base, login));
+        let person = json!({"name": "Rel Eng", "email": "rel@example.com", "date": commit.date});
+        json!({
+            "url": format!("{url}/commits/{sha}"), "sha": sha, "node_id": format!("C_{}", &sha[..12]),
+            "html_url": format!("https://github.com/{}/{}/commit/{sha}", self.owner, self.repo),
+            "comments_url": format!("{url}/commits/{sha}/comments"),
+            "commit": {
+                "url": format!("{url}/git/commits/{sha}"), "author": person, "committer": person,
+                "message": commit.message, "comment_count": 0,
+                "tree": {"sha": sha256_hex(sha.as_bytes())[..40].to_owned(), "url": format!("{url}/git/trees/{sha}")},
+                "verification": {"verified": false, "reason": "unsigned", "signature": null, "payload": null, "verified_at": null}
+            },
+            "author": author, "committer": author, "parents": []
+        })
+    }
+
+    /// A `pull-request-simple`, as `GET /repos/{owner}/{repo}/pulls` lists it.
+    fn pull_json(&self, pull: &ListedPull) -> Value {
+        let url = self.repo_url();
+        let n = pull.number;
+        let html = format!("https://github.com/{}/{}/pull/{n}", self.owner, self.repo);
+        let labels: Vec<Value> = pull
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, name)| json!({"id": 208_045_946 + i, "node_id": format!("LA_{i}"), "url": format!("{url}/labels/{}", percent_encode(name)), "name": name, "description": "", "color": "f29513", "default": false}))
+            .collect();
+        let branch = |name: &str| json!({"label": format!("{}:{name}", self.owner), "ref": name, "sha": pull.merge_commit_sha.clone().unwrap_or_else(|| "0".repeat(40)), "user": login_user(&self.base, &self.owner), "repo": self.repository_json()});
+        let link = |href: String| json!({"href": href});
+        let statuses = format!("{url}/statuses/{}", pull.merge_commit_sha.clone().unwrap_or_default());
+        let links = json!({
+            "self": link(format!("{url}/pulls/{n}")), "html": link(html.clone()), "issue": link(format!("{url}/issues/{n}")),
+            "comments": link(format!("{url}/issues/{n}/comments")), "review_comments": link(format!("{url}/pulls/{n}/comments")),
+            "review_comment": link(format!("{url}/pulls/comments{{/number}}")), "commits": link(format!("{url}/pulls/{n}/commits")),
+            "statuses": link(statuses.clone())
+        });
+        let mut pr = json!({
+            "url": format!("{url}/pulls/{n}"), "id": 1_000_000 + n, "node_id": format!("PR_{n}"), "html_url": html,
+            "diff_url": format!("{html}.diff"), "patch_url": format!("{html}.patch"), "issue_url": format!("{url}/issues/{n}"),
+            "commits_url": format!("{url}/pulls/{n}/commits"), "review_comments_url": format!("{url}/pulls/{n}/comments"),
+            "review_comment_url": format!("{url}/pulls/comments{{/number}}"), "comments_url": format!("{url}/issues/{n}/comments"),
+            "statuses_url": statuses, "number": n, "state": "closed", "locked": false, "title": pull.title,
+            "user": login_user(&self.base, &pull.author), "body": null, "labels": labels, "milestone": null
+        });
+        let rest = json!({
+            "active_lock_reason": null, "created_at": CREATED, "updated_at": CREATED, "closed_at": CREATED,
+            "merged_at": pull.merge_commit_sha.as_ref().map(|_| CREATED), "merge_commit_sha": pull.merge_commit_sha,
+            "assignee": null, "assignees": [], "requested_reviewers": [], "requested_teams": [],
+            "head": branch(&format!("pr-{n}")), "base": branch("main"), "_links": links,
+            "author_association": "CONTRIBUTOR", "auto_merge": null, "draft": false
+        });
+        if let (Value::Object(pr), Value::Object(rest)) = (&mut pr, rest) {
+            pr.extend(rest);
+        }
+        pr
+    }
+
     /// One page of `items` (`?page=N`), and the `Link` header to the next.
     fn page(&self, path: &str, items: Vec<Value>) -> (Value, Option<String>) {
         let query = path.split_once('?').map_or("", |(_, q)| q);
@@ -184,24 +349,56 @@ impl State {
         let start = (page - 1) * size;
         let slice: Vec<Value> = items.iter().skip(start).take(size).cloned().collect();
         let next = (start + size < items.len()).then(|| {
+            // As GitHub: the other query parameters (`state`, `sha`) stay.
             let bare = path.split('?').next().unwrap_or(path);
-            format!("<{}{bare}?per_page={size}&page={}>; rel=\"next\"", self.base, page + 1)
+            let kept: String = query
+                .split('&')
+                .filter(|p| !p.is_empty() && !p.starts_with("page=") && !p.starts_with("per_page="))
+                .map(|p| format!("{p}&"))
+                .collect();
+            format!("<{}{bare}?{kept}per_page={size}&page={}>; rel=\"next\"", self.base, page + 1)
         });
         (Value::Array(slice), next)
     }
 
     fn handle(&mut self, request: &Request) -> (u16, Value, Vec<(String, String)>) {
         let mut headers = Vec::new();
-        let authorization = request.header("authorization").unwrap_or_default();
-        if authorization != format!("Bearer {TOKEN}") && authorization != format!("token {TOKEN}") {
-            let (status, body) = error(401, "Bad credentials");
-            return (status, body, headers);
-        }
         let path = request.path.split('?').next().unwrap_or_default().to_owned();
         let repo = format!("/repos/{}/{}", self.owner, self.repo);
         let uploads = format!("/api/uploads{repo}/releases/");
         let rest = path.strip_prefix(&repo).map(str::to_owned);
+        // The repository is public: its commits and pull requests can be read without a token, as on
+        // GitHub; a token that is sent must be right.
+        let public = request.method == "GET" && matches!(rest.as_deref(), Some("/commits" | "/pulls"));
+        let authorization = request.header("authorization").unwrap_or_default();
+        let authorized =
+            authorization == format!("Bearer {TOKEN}") || authorization == format!("token {TOKEN}");
+        let anonymous_read = public && authorization.is_empty();
+        if !(authorized || anonymous_read) {
+            let (status, body) = error(401, "Bad credentials");
+            return (status, body, headers);
+        }
         let (status, body) = match (request.method.as_str(), rest.as_deref()) {
+            ("GET", Some("/commits")) => {
+                // From `sha` when it names a listed commit (the list is newest first, one line of history).
+                let query = request.path.split_once('?').map_or("", |(_, q)| q);
+                let from = query.split('&').find_map(|p| p.strip_prefix("sha=")).unwrap_or_default();
+                let start = self.commits.iter().position(|c| c.sha == from).unwrap_or(0);
+                let items: Vec<Value> = self.commits[start..].iter().map(|c| self.commit_json(c)).collect();
+                let (page, next) = self.page(&request.path, items);
+                if let Some(link) = next {
+                    headers.push(("Link".to_owned(), link));
+                }
+                (200, page)
+            }
+            ("GET", Some("/pulls")) => {
+                let items: Vec<Value> = self.pulls.iter().map(|p| self.pull_json(p)).collect();
+                let (page, next) = self.page(&request.path, items);
+                if let Some(link) = next {
+                    headers.push(("Link".to_owned(), link));
+                }
+                (200, page)
+            }
             ("GET", Some("/releases")) => {
                 let items: Vec<Value> = self.releases.iter().rev().map(|r| self.release_json(r)).collect();
                 let (page, next) = self.page(&request.path, items);
@@ -501,6 +698,16 @@ impl GithubStandIn {
     /// The API's base URL (`GITHUB_API_URL`).
     pub fn url(&self) -> String {
         self.server.url()
+    }
+
+    /// Lists these commits (newest first, as `git log` prints them) from now on.
+    pub fn set_commits(&self, commits: Vec<ListedCommit>) {
+        self.state.lock().expect("state").commits = commits;
+    }
+
+    /// Lists these closed pull requests (newest first) from now on.
+    pub fn set_pulls(&self, pulls: Vec<ListedPull>) {
+        self.state.lock().expect("state").pulls = pulls;
     }
 
     /// Pages hold at most `size` items from now on.

@@ -84,6 +84,12 @@ pub fn apply_test_env(command: &mut Command) {
         .env("GIT_AUTHOR_EMAIL", "rel@example.com")
         .env("GIT_COMMITTER_NAME", "Rel Eng")
         .env("GIT_COMMITTER_EMAIL", "rel@example.com")
+        // A GitHub API nothing listens on: a command that asks GitHub without the test meaning it
+        // fails on loopback instead of reaching the internet.
+        .env("GITHUB_API_URL", "http://127.0.0.1:9")
+        .env_remove("GITHUB_TOKEN")
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_REPO")
         .env_remove("GITHUB_REF")
         .env_remove("GITHUB_REF_NAME")
         .env_remove("SSH_AUTH_SOCK");

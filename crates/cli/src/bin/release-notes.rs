@@ -1,7 +1,8 @@
 //! `release-notes`: release notes from conventional commits, byte-compatible with git-cliff.
 //!
 //! Exit codes: 0 ok, 1 a check the configuration asks for failed (`require_conventional`,
-//! `fail_on_unmatched_commit`), 2 bad usage, configuration, template or range.
+//! `fail_on_unmatched_commit`) or GitHub could not be asked for the data a template reads, 2 bad
+//! usage, configuration, template or range.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -56,9 +57,46 @@ struct Args {
     /// The repository (git-cliff's name for --repo).
     #[arg(short = 'r', long = "repository", value_name = "DIR", conflicts_with = "repo")]
     repository: Option<PathBuf>,
-    /// Contact no forge. Accepted for git-cliff's command lines: release-notes never does.
+    /// Ask no forge: GitHub's pull requests and contributors stay empty.
     #[arg(long)]
     offline: bool,
+    /// The GitHub repository whose pull requests and contributors the notes credit (OWNER/REPO or
+    /// its URL; also GITHUB_REPO). GitHub is then asked even when no template reads its data.
+    #[arg(long, value_name = "OWNER/REPO")]
+    github_repo: Option<String>,
+    /// The GitHub token (also GITHUB_TOKEN; else `[remote.github] token`).
+    #[arg(long, value_name = "TOKEN")]
+    github_token: Option<String>,
+    /// The GitLab project, for templates' `remote.gitlab` (also GITLAB_REPO).
+    #[arg(long, value_name = "OWNER/REPO")]
+    gitlab_repo: Option<String>,
+    /// The GitLab token (also GITLAB_TOKEN). Accepted; GitLab is not asked.
+    #[arg(long, value_name = "TOKEN")]
+    gitlab_token: Option<String>,
+    /// The Gitea repository, for templates' `remote.gitea` (also GITEA_REPO).
+    #[arg(long, value_name = "OWNER/REPO")]
+    gitea_repo: Option<String>,
+    /// The Gitea token (also GITEA_TOKEN). Accepted; Gitea is not asked.
+    #[arg(long, value_name = "TOKEN")]
+    gitea_token: Option<String>,
+    /// The Bitbucket repository, for templates' `remote.bitbucket` (also BITBUCKET_REPO).
+    #[arg(long, value_name = "OWNER/REPO")]
+    bitbucket_repo: Option<String>,
+    /// The Bitbucket token (also BITBUCKET_TOKEN). Accepted; Bitbucket is not asked.
+    #[arg(long, value_name = "TOKEN")]
+    bitbucket_token: Option<String>,
+    /// The Azure DevOps repository, for templates' `remote.azure_devops` (also AZURE_DEVOPS_REPO).
+    #[arg(long, value_name = "OWNER/REPO")]
+    azure_devops_repo: Option<String>,
+    /// The Azure DevOps token (also AZURE_DEVOPS_TOKEN). Accepted; Azure DevOps is not asked.
+    #[arg(long, value_name = "TOKEN")]
+    azure_devops_token: Option<String>,
+    /// Each forge request's timeout, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    http_timeout: u64,
+    /// Accepted for git-cliff's command lines: the one TLS stack is rustls with the system's roots.
+    #[arg(long)]
+    use_native_tls: bool,
     /// Run no command: the `replace_command` of preprocessors and postprocessors is dropped.
     #[arg(long)]
     no_exec: bool,
@@ -199,12 +237,16 @@ fn run(args: &Args) -> Result<(), Failure> {
         selection = selection.with_commit(message.clone());
     }
     let notes_error = |err: NotesError| match err {
-        NotesError::Unconventional { .. } | NotesError::Unmatched { .. } => Failure::check(err.to_string()),
+        NotesError::Unconventional { .. } | NotesError::Unmatched { .. } | NotesError::Forge { .. } => {
+            Failure::check(err.to_string())
+        }
         other => usage(other),
     };
 
+    let github = forge(args);
     if args.context {
-        let changelog = tagwright_notes::context(&args.repo, &config, &selection).map_err(notes_error)?;
+        let changelog = tagwright_notes::context_with_forge(&args.repo, &config, &selection, Some(&github))
+            .map_err(notes_error)?;
         return emit(args.output.as_deref(), &format!("{}\n", changelog.to_json()));
     }
 
@@ -227,7 +269,22 @@ fn run(args: &Args) -> Result<(), Failure> {
         let notes = generator.render_context(&context, strip_of(args.strip)).map_err(usage)?;
         return emit(args.output.clone().or(configured_output).as_deref(), &notes);
     }
-    let mut changelog = generator.changelog(&args.repo, &selection).map_err(notes_error)?;
+    if !generator.config().remote.offline {
+        for (name, forge) in [
+            ("GitLab", "gitlab"),
+            ("Gitea", "gitea"),
+            ("Bitbucket", "bitbucket"),
+            ("Azure DevOps", "azure_devops"),
+        ] {
+            if generator.reads_forge(forge) && remote_of(generator.config(), forge).is_set() {
+                eprintln!(
+                    "{PROGRAM}: warning: the templates read {name}'s data, which release-notes does not fetch; they render it empty, as with --offline"
+                );
+            }
+        }
+    }
+    let mut changelog =
+        generator.changelog_with_forge(&args.repo, &selection, Some(&github)).map_err(notes_error)?;
     if let Some(message) = &args.with_tag_message {
         changelog.set_latest_message(message);
     }
@@ -301,8 +358,83 @@ fn bump(
     Ok(Some(next))
 }
 
+/// The GitHub client the notes ask, when a template needs it and not --offline.
+fn forge(args: &Args) -> tagwright_cli::forge::GithubForge {
+    tagwright_cli::forge::GithubForge {
+        api_from_env: std::env::var("GITHUB_API_URL").ok(),
+        token: args
+            .github_token
+            .clone()
+            .or_else(|| std::env::var("GITHUB_TOKEN").ok())
+            .filter(|t| !t.is_empty()),
+        timeout: std::time::Duration::from_secs(args.http_timeout.max(1)),
+    }
+}
+
+fn remote_of<'c>(config: &'c Config, forge: &str) -> &'c tagwright_notes::RemoteRepo {
+    match forge {
+        "gitlab" => &config.remote.gitlab,
+        "gitea" => &config.remote.gitea,
+        "bitbucket" => &config.remote.bitbucket,
+        "azure_devops" => &config.remote.azure_devops,
+        _ => &config.remote.github,
+    }
+}
+
+/// `OWNER/REPO`, or a URL whose path ends so, as git-cliff's `--github-repo` takes it.
+fn owner_repo(flag: &str, value: &str) -> Result<(String, String), Failure> {
+    let path = match value.split_once("://") {
+        Some((_, rest)) => rest.split_once('/').map_or("", |(_, path)| path),
+        None => value,
+    };
+    let path = path.trim_start_matches('/').trim_end_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    match path.rsplit_once('/') {
+        Some((owner, repo)) if !owner.is_empty() && !repo.is_empty() => {
+            Ok((owner.to_owned(), repo.to_owned()))
+        }
+        _ => Err(usage(format!("--{flag} {value:?}: expected OWNER/REPO"))),
+    }
+}
+
+/// The forge flags (and their environment variables): repositories, tokens, --offline.
+fn forge_overrides(config: &mut Config, args: &Args) -> Result<(), Failure> {
+    if args.offline {
+        config.remote.offline = true;
+    }
+    let forges = [
+        ("github", "GITHUB", &args.github_repo, &args.github_token),
+        ("gitlab", "GITLAB", &args.gitlab_repo, &args.gitlab_token),
+        ("gitea", "GITEA", &args.gitea_repo, &args.gitea_token),
+        ("bitbucket", "BITBUCKET", &args.bitbucket_repo, &args.bitbucket_token),
+        ("azure-devops", "AZURE_DEVOPS", &args.azure_devops_repo, &args.azure_devops_token),
+    ];
+    for (flag, variable, repo, token) in forges {
+        let remote = match flag {
+            "github" => &mut config.remote.github,
+            "gitlab" => &mut config.remote.gitlab,
+            "gitea" => &mut config.remote.gitea,
+            "bitbucket" => &mut config.remote.bitbucket,
+            _ => &mut config.remote.azure_devops,
+        };
+        let token = token.clone().or_else(|| std::env::var(format!("{variable}_TOKEN")).ok());
+        if let Some(token) = token.filter(|t| !t.is_empty()) {
+            remote.token = Some(token);
+        }
+        let repo = repo.clone().or_else(|| std::env::var(format!("{variable}_REPO")).ok());
+        if let Some(repo) = repo.filter(|r| !r.is_empty()) {
+            let (owner, name) = owner_repo(&format!("{flag}-repo"), &repo)?;
+            remote.owner = owner;
+            remote.repo = name;
+            remote.is_custom = true;
+        }
+    }
+    Ok(())
+}
+
 /// git-cliff's command-line overrides of the configuration.
 fn overrides(config: &mut Config, args: &Args) -> Result<(), Failure> {
+    forge_overrides(config, args)?;
     let regex = |flag: &str, pattern: &str| {
         regex::Regex::new(pattern)
             .map_err(|e| usage(format!("--{flag} {pattern:?} is not a valid regex: {e}")))
