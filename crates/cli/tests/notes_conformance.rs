@@ -369,6 +369,110 @@ fn include_and_exclude_paths_keep_the_commits_git_cliff_keeps() {
     assert_same(repo.path(), &["--config", "paths.toml"], "paths from the configuration");
 }
 
+/// `--init [NAME]` writes git-cliff's own bytes for every built-in configuration, to `cliff.toml` or
+/// `-c FILE`; where git-cliff overwrites an existing file, release-notes refuses (exit 2) and keeps it.
+#[test]
+fn init_writes_every_built_in_configuration_as_git_cliff_does() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, _) in tagwright_notes::BUILT_IN_CONFIGS {
+        let theirs = dir.path().join(format!("{name}.theirs.toml"));
+        let ours = dir.path().join(format!("{name}.ours.toml"));
+        let name_arg: &[&str] = if name == "default" { &[] } else { &[name] };
+        run_ok(
+            peer_command("git-cliff")
+                .current_dir(dir.path())
+                .arg("--init")
+                .args(name_arg)
+                .arg("-c")
+                .arg(&theirs),
+        );
+        run_ok(
+            cargo_bin(env!("CARGO_BIN_EXE_release-notes"))
+                .current_dir(dir.path())
+                .arg("--init")
+                .args(name_arg)
+                .arg("-c")
+                .arg(&ours),
+        );
+        let (theirs, ours) = (std::fs::read(&theirs).expect("theirs"), std::fs::read(&ours).expect("ours"));
+        assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&theirs), "--init {name}");
+    }
+    run_ok(
+        cargo_bin(env!("CARGO_BIN_EXE_release-notes")).current_dir(dir.path()).args(["--init", "minimal"]),
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("cliff.toml")).expect("written"),
+        tagwright_notes::built_in_config("minimal").expect("minimal")
+    );
+    std::fs::write(dir.path().join("cliff.toml"), "# mine\n").expect("write");
+    let again = run(cargo_bin(env!("CARGO_BIN_EXE_release-notes")).current_dir(dir.path()).arg("--init"));
+    assert_eq!(again.code, 2, "{}", again.stderr);
+    assert!(again.stderr.contains("cliff.toml: already exists"), "{}", again.stderr);
+    assert_eq!(std::fs::read_to_string(dir.path().join("cliff.toml")).expect("kept"), "# mine\n");
+    let unknown = run(cargo_bin(env!("CARGO_BIN_EXE_release-notes"))
+        .current_dir(dir.path())
+        .args(["--init", "nope", "-c", "x.toml"]));
+    assert_eq!(unknown.code, 2);
+    assert!(
+        unknown.stderr.contains("no such template (the templates are: default, keepachangelog"),
+        "{}",
+        unknown.stderr
+    );
+}
+
+/// `-w DIR`: the repository is found from DIR, the configuration is searched from there up to the
+/// repository's root, and only commits that change files under DIR count, from inside the repository
+/// and from outside it; run from a subdirectory without either, the same.
+#[test]
+fn a_workdir_selects_the_repository_configuration_and_paths_as_git_cliff_does() {
+    let parent = tempfile::tempdir().expect("tempdir");
+    let repo = parent.path().join("repo");
+    std::fs::create_dir(&repo).expect("mkdir");
+    git_in(&repo, &["init", "--quiet", "--initial-branch=main"]);
+    commit_file(&repo, "a.txt", "1", "feat: root file", 1);
+    commit_file(&repo, "sub/b.txt", "1", "feat: sub file", 2);
+    git_in(&repo, &["tag", "v0.1.0"]);
+    commit_file(&repo, "sub/deeper/c.txt", "1", "fix: deeper file", 3);
+    commit_file(&repo, "other/d.txt", "1", "fix: other file", 4);
+    std::fs::write(
+        repo.join("sub/cliff.toml"),
+        "[changelog]\nbody = \"{{ commits | length }} in sub's own template\\n\"\n",
+    )
+    .expect("write");
+    let absolute = repo.display().to_string();
+    let cases: [(&Path, &str); 5] = [
+        (&repo, "sub"),
+        (&repo, "."),
+        (&repo, "sub/deeper"),
+        (parent.path(), "repo"),
+        (parent.path(), &absolute),
+    ];
+    for (cwd, workdir) in cases {
+        let theirs = run(peer_command("git-cliff").current_dir(cwd).args(["--offline", "-w", workdir]));
+        let ours = run(cargo_bin(env!("CARGO_BIN_EXE_release-notes")).current_dir(cwd).args(["-w", workdir]));
+        assert_eq!((theirs.code, ours.code), (0, 0), "-w {workdir}:\n{}\n{}", theirs.stderr, ours.stderr);
+        assert_eq!(ours.stdout, theirs.stdout, "-w {workdir} from {}", cwd.display());
+    }
+    // Without -w or a repository, from a subdirectory: its changes only, its configuration found
+    // up the tree.
+    for cwd in [repo.join("sub/deeper"), repo.join("other")] {
+        let theirs = run(peer_command("git-cliff").current_dir(&cwd).arg("--offline"));
+        let ours = run(cargo_bin(env!("CARGO_BIN_EXE_release-notes")).current_dir(&cwd));
+        assert_eq!(
+            (theirs.code, ours.code),
+            (0, 0),
+            "{}:\n{}\n{}",
+            cwd.display(),
+            theirs.stderr,
+            ours.stderr
+        );
+        assert_eq!(ours.stdout, theirs.stdout, "from {}", cwd.display());
+    }
+    let sub = run_ok(cargo_bin(env!("CARGO_BIN_EXE_release-notes")).current_dir(&repo).args(["-w", "sub"]));
+    // One commit under sub/ in each release; `trim` takes the template's newline.
+    assert_eq!(sub.stdout, "1 in sub's own template1 in sub's own template", "{}", sub.stdout);
+}
+
 /// Issue 15, item 2: `-c pyproject.toml` and `-c Cargo.toml` read the git-cliff sections of the
 /// project's manifests (Cargo.toml's first, as git-cliff), and a named configuration that does not
 /// exist falls back to the manifests, then to the defaults, instead of failing.

@@ -16,6 +16,31 @@ use toml_edit::{Document, Item};
 /// The default configuration, layered under every project's.
 const DEFAULT: &str = include_str!("default.toml");
 
+/// git-cliff 2.14's built-in configurations, as `git cliff --init [NAME]` writes them (`default` for no
+/// name), byte for byte. They come from git-cliff, under its MIT licence (`templates/LICENSE-MIT`).
+pub const BUILT_IN_CONFIGS: [(&str, &str); 14] = [
+    ("default", include_str!("../templates/default.toml")),
+    ("keepachangelog", include_str!("../templates/keepachangelog.toml")),
+    ("detailed", include_str!("../templates/detailed.toml")),
+    ("minimal", include_str!("../templates/minimal.toml")),
+    ("scoped", include_str!("../templates/scoped.toml")),
+    ("scopesorted", include_str!("../templates/scopesorted.toml")),
+    ("unconventional", include_str!("../templates/unconventional.toml")),
+    ("cocogitto", include_str!("../templates/cocogitto.toml")),
+    ("statistics", include_str!("../templates/statistics.toml")),
+    ("github", include_str!("../templates/github.toml")),
+    ("github-keepachangelog", include_str!("../templates/github-keepachangelog.toml")),
+    ("gitlab", include_str!("../templates/gitlab.toml")),
+    ("gitlab-keepachangelog", include_str!("../templates/gitlab-keepachangelog.toml")),
+    ("azure-devops-keepachangelog", include_str!("../templates/azure-devops-keepachangelog.toml")),
+];
+
+/// The built-in configuration `name` (with or without `.toml`, as git-cliff takes it).
+pub fn built_in_config(name: &str) -> Option<&'static str> {
+    let name = name.strip_suffix(".toml").unwrap_or(name);
+    BUILT_IN_CONFIGS.iter().find(|(n, _)| *n == name).map(|(_, text)| *text)
+}
+
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

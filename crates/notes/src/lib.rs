@@ -45,8 +45,8 @@ use serde_json::Value;
 
 pub use commit::{Commit, CommitStatistics, Link, Signature, SkipReason};
 pub use config::{
-    ChangelogConfig, CommitParser, Config, ConfigError, ConfigSource, GitConfig, LinkParser, RemoteConfig,
-    RemoteRepo, SortCommits, TextProcessor,
+    BUILT_IN_CONFIGS, ChangelogConfig, CommitParser, Config, ConfigError, ConfigSource, GitConfig,
+    LinkParser, RemoteConfig, RemoteRepo, SortCommits, TextProcessor, built_in_config,
 };
 pub use release::{Changelog, CommitRange, LinkCount, NotesError, Release, Scope, Selection, Statistics};
 pub use remote::{Forge, ForgeCommit, ForgeData, ForgePullRequest, GITHUB_VARIABLES, RemoteContributor};

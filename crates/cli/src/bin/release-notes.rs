@@ -57,6 +57,17 @@ struct Args {
     /// The repository (git-cliff's name for --repo).
     #[arg(short = 'r', long = "repository", value_name = "DIR", conflicts_with = "repo")]
     repository: Option<PathBuf>,
+    /// Work in DIR (git-cliff's `-w`): the repository is found from it, the configuration, --repo,
+    /// --prepend and --body-file are relative to it, and only commits that change files under it
+    /// count (it replaces --include-path).
+    #[arg(short = 'w', long, value_name = "DIR")]
+    workdir: Option<PathBuf>,
+    /// Write a configuration to start from (to -c FILE, default cliff.toml) and stop: git-cliff's
+    /// default, or one of its built-in templates (keepachangelog, detailed, minimal, scoped,
+    /// scopesorted, unconventional, cocogitto, statistics, github, github-keepachangelog, gitlab,
+    /// gitlab-keepachangelog, azure-devops-keepachangelog). An existing file is not overwritten.
+    #[arg(long, value_name = "TEMPLATE", num_args = 0..=1, default_missing_value = "default")]
+    init: Option<String>,
     /// Ask no forge: GitHub's pull requests and contributors stay empty.
     #[arg(long)]
     offline: bool,
@@ -195,6 +206,9 @@ fn usage(message: impl std::fmt::Display) -> Failure {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
+    if let Some(name) = &args.init {
+        return init(name, args.config.as_deref().unwrap_or(Path::new("cliff.toml")));
+    }
     if args.prepend.is_some() && !(args.unreleased || args.latest || args.range.is_some()) {
         return Err(usage(
             "--prepend needs --unreleased, --latest or a range, so that old releases are not repeated",
@@ -203,21 +217,131 @@ fn run(args: &Args) -> Result<(), Failure> {
     if args.prepend.is_some() && args.prepend == args.output {
         return Err(usage("--output and --prepend must name different files"));
     }
-    let repo = args.repository.clone().unwrap_or_else(|| args.repo.clone());
-    let args = &Args { repo, ..args.clone() };
-    let mut config = Config::load(&args.repo, args.config.as_deref()).map_err(usage)?;
-    overrides(&mut config, args)?;
-    if config.source == ConfigSource::Default && !args.context {
-        eprintln!(
-            "{PROGRAM}: warning: no cliff.toml or git-cliff section found; using the default configuration"
-        );
-    }
+    let (args, mut config) = configure(args)?;
+    let args = &args;
     if args.prepend.is_some() {
         config.changelog.footer = None;
     }
     let header_text = config.changelog.header.clone();
     let configured_output =
         config.changelog.output.clone().map(|p| if p.is_absolute() { p } else { args.repo.join(p) });
+    let selection = selection(args);
+    let github = forge(args);
+    if args.context {
+        let changelog = tagwright_notes::context_with_forge(&args.repo, &config, &selection, Some(&github))
+            .map_err(notes_error)?;
+        return emit(args.output.as_deref(), &format!("{}\n", changelog.to_json()));
+    }
+
+    let generator = Generator::new(config).map_err(usage)?;
+    if let Some(path) = &args.from_context {
+        let notes = generator.render_context(&read_context(path)?, strip_of(args.strip)).map_err(usage)?;
+        return emit(args.output.clone().or(configured_output).as_deref(), &notes);
+    }
+    warn_of_unasked_forges(&generator);
+    let mut changelog =
+        generator.changelog_with_forge(&args.repo, &selection, Some(&github)).map_err(notes_error)?;
+    if let Some(message) = &args.with_tag_message {
+        changelog.set_latest_message(message);
+    }
+    if args.bump.is_some() || args.bumped_version {
+        let Some(next) = bump(&generator, &mut changelog)? else { return Ok(()) };
+        if args.bumped_version {
+            out(&format!("{next}\n"));
+            return Ok(());
+        }
+    }
+    for warning in changelog.warnings.iter().chain(&changelog.skip_summary()) {
+        eprintln!("{PROGRAM}: warning: {warning}");
+    }
+    let notes = generator.render(&changelog, strip_of(args.strip)).map_err(usage)?;
+    if let Some(path) = &args.prepend {
+        prepend(path, &notes, header_text.as_deref())?;
+    }
+    let output = args.output.clone().or(configured_output);
+    if output.is_some() || args.prepend.is_none() {
+        emit(output.as_deref(), &notes)?;
+    }
+    Ok(())
+}
+
+fn notes_error(err: NotesError) -> Failure {
+    match err {
+        NotesError::Unconventional { .. } | NotesError::Unmatched { .. } | NotesError::Forge { .. } => {
+            Failure::check(err.to_string())
+        }
+        other => usage(other),
+    }
+}
+
+/// The repository, the configuration and the arguments as git-cliff resolves them: `-w DIR`, or
+/// (with no repository named) the repository the current directory is in, reading only the changes
+/// under that directory unless include paths are set; the configuration is searched from there up
+/// to the repository's root.
+fn configure(args: &Args) -> Result<(Args, Config), Failure> {
+    let repo = args.repository.clone().unwrap_or_else(|| args.repo.clone());
+    let implicit = args.workdir.is_none() && args.repository.is_none() && repo == Path::new(".");
+    let (args, start, under) = match &args.workdir {
+        Some(workdir) => {
+            let (args, pattern) = in_workdir(args, workdir, &repo)?;
+            (Args { include_paths: vec![pattern], ..args }, workdir.clone(), None)
+        }
+        // Run from a subdirectory of a repository, as git-cliff is.
+        None if implicit && !Path::new(".git").exists() && git_root(Path::new(".")).is_some() => {
+            let (args, pattern) = in_workdir(args, Path::new("."), &repo)?;
+            (args, PathBuf::from("."), Some(pattern))
+        }
+        None => (Args { repo: repo.clone(), ..args.clone() }, repo, None),
+    };
+    let mut config = Config::load(&start, args.config.as_deref()).map_err(usage)?;
+    if config.source == ConfigSource::Default && args.config.is_none() {
+        // Up from the working directory to the repository's root, as git-cliff 2.14 searches.
+        let root = args.repo.canonicalize().unwrap_or_else(|_| args.repo.clone());
+        let start = start.canonicalize().unwrap_or(start);
+        for dir in start.ancestors().skip(1).take_while(|dir| dir.starts_with(&root)) {
+            let found = Config::load(dir, None).map_err(usage)?;
+            if found.source != ConfigSource::Default {
+                config = found;
+                break;
+            }
+        }
+    }
+    overrides(&mut config, &args)?;
+    if let Some(pattern) = under
+        && config.git.include_paths.is_empty()
+    {
+        config.git.include_paths.push(glob::Pattern::new(&pattern).map_err(usage)?);
+    }
+    if config.source == ConfigSource::Default && !args.context {
+        eprintln!(
+            "{PROGRAM}: warning: no cliff.toml or git-cliff section found; using the default configuration"
+        );
+    }
+    Ok((args, config))
+}
+
+/// `--init`: writes the built-in configuration `name` to `path`, which must not exist yet.
+fn init(name: &str, path: &Path) -> Result<(), Failure> {
+    let Some(text) = tagwright_notes::built_in_config(name) else {
+        let names: Vec<&str> = tagwright_notes::BUILT_IN_CONFIGS.iter().map(|(n, _)| *n).collect();
+        return Err(usage(format!(
+            "--init {name}: no such template (the templates are: {})",
+            names.join(", ")
+        )));
+    };
+    if path.symlink_metadata().is_ok() {
+        return Err(usage(format!(
+            "{}: already exists; remove it, or name another file with -c",
+            path.display()
+        )));
+    }
+    write_file(path, text)?;
+    eprintln!("{PROGRAM}: wrote {} ({name})", path.display());
+    Ok(())
+}
+
+/// Which commits the arguments ask for.
+fn selection(args: &Args) -> Selection {
     let scope = if args.unreleased {
         Scope::Unreleased
     } else if args.current {
@@ -236,79 +360,79 @@ fn run(args: &Args) -> Result<(), Failure> {
     for message in &args.with_commits {
         selection = selection.with_commit(message.clone());
     }
-    let notes_error = |err: NotesError| match err {
-        NotesError::Unconventional { .. } | NotesError::Unmatched { .. } | NotesError::Forge { .. } => {
-            Failure::check(err.to_string())
-        }
-        other => usage(other),
+    selection
+}
+
+/// A saved `--context` (`-` for stdin).
+fn read_context(path: &Path) -> Result<serde_json::Value, Failure> {
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| usage(format!("--from-context -: cannot read stdin: {e}")))?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(|e| usage(format!("--from-context {}: {e}", path.display())))?
     };
-
-    let github = forge(args);
-    if args.context {
-        let changelog = tagwright_notes::context_with_forge(&args.repo, &config, &selection, Some(&github))
-            .map_err(notes_error)?;
-        return emit(args.output.as_deref(), &format!("{}\n", changelog.to_json()));
+    let context: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| usage(format!("--from-context {}: not JSON: {e}", path.display())))?;
+    if !context.is_array() {
+        return Err(usage(format!("--from-context {}: not a list of releases", path.display())));
     }
+    Ok(context)
+}
 
-    let generator = Generator::new(config).map_err(usage)?;
-    if let Some(path) = &args.from_context {
-        let text = if path.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .map_err(|e| usage(format!("--from-context -: cannot read stdin: {e}")))?;
-            text
-        } else {
-            std::fs::read_to_string(path)
-                .map_err(|e| usage(format!("--from-context {}: {e}", path.display())))?
-        };
-        let context: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| usage(format!("--from-context {}: not JSON: {e}", path.display())))?;
-        if !context.is_array() {
-            return Err(usage(format!("--from-context {}: not a list of releases", path.display())));
-        }
-        let notes = generator.render_context(&context, strip_of(args.strip)).map_err(usage)?;
-        return emit(args.output.clone().or(configured_output).as_deref(), &notes);
+/// A warning for each forge other than GitHub whose data the templates read: it is not asked.
+fn warn_of_unasked_forges(generator: &Generator) {
+    if generator.config().remote.offline {
+        return;
     }
-    if !generator.config().remote.offline {
-        for (name, forge) in [
-            ("GitLab", "gitlab"),
-            ("Gitea", "gitea"),
-            ("Bitbucket", "bitbucket"),
-            ("Azure DevOps", "azure_devops"),
-        ] {
-            if generator.reads_forge(forge) && remote_of(generator.config(), forge).is_set() {
-                eprintln!(
-                    "{PROGRAM}: warning: the templates read {name}'s data, which release-notes does not fetch; they render it empty, as with --offline"
-                );
-            }
+    let forges = [
+        ("GitLab", "gitlab"),
+        ("Gitea", "gitea"),
+        ("Bitbucket", "bitbucket"),
+        ("Azure DevOps", "azure_devops"),
+    ];
+    for (name, forge) in forges {
+        if generator.reads_forge(forge) && remote_of(generator.config(), forge).is_set() {
+            eprintln!(
+                "{PROGRAM}: warning: the templates read {name}'s data, which release-notes does not fetch; they render it empty, as with --offline"
+            );
         }
     }
-    let mut changelog =
-        generator.changelog_with_forge(&args.repo, &selection, Some(&github)).map_err(notes_error)?;
-    if let Some(message) = &args.with_tag_message {
-        changelog.set_latest_message(message);
-    }
-    if args.bump.is_some() || args.bumped_version {
-        let Some(next) = bump(&generator, &mut changelog)? else { return Ok(()) };
-        if args.bumped_version {
-            out(&format!("{next}\n"));
-            return Ok(());
-        }
-    }
-    for warning in changelog.warnings.iter().chain(&changelog.skip_summary()) {
-        eprintln!("{PROGRAM}: warning: {warning}");
-    }
-    let strip = strip_of(args.strip);
-    let notes = generator.render(&changelog, strip).map_err(usage)?;
+}
 
-    if let Some(path) = &args.prepend {
-        prepend(path, &notes, header_text.as_deref())?;
-    }
-    let output = args.output.clone().or(configured_output);
-    if output.is_some() || args.prepend.is_none() {
-        emit(output.as_deref(), &notes)?;
-    }
-    Ok(())
+/// The repository `dir` is in: the nearest directory up from it that holds `.git`.
+fn git_root(dir: &Path) -> Option<PathBuf> {
+    let dir = dir.canonicalize().ok()?;
+    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
+}
+
+/// What `-w DIR` changes, as git-cliff's `--workdir`: the repository is the one DIR is in (`--repo`
+/// joined to DIR), --prepend and --body-file are read relative to DIR; returns them with the include
+/// path DIR stands for, relative to the repository's root (all of it for the root).
+fn in_workdir(args: &Args, workdir: &Path, repo: &Path) -> Result<(Args, String), Failure> {
+    let canonical =
+        |path: &Path| path.canonicalize().map_err(|e| usage(format!("--workdir {}: {e}", path.display())));
+    let root = git_root(&canonical(&workdir.join(repo))?)
+        .ok_or_else(|| usage(format!("--workdir {}: not inside a git repository", workdir.display())))?;
+    let under = canonical(workdir)?;
+    let relative = under.strip_prefix(&root).map(Path::to_path_buf).unwrap_or_default();
+    let relative: Vec<String> =
+        relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    let pattern = if relative.is_empty() {
+        "**".to_owned()
+    } else {
+        format!("{}/**", glob::Pattern::escape(&relative.join("/")))
+    };
+    let joined = |path: &Option<PathBuf>| path.as_ref().map(|p| workdir.join(p));
+    let args = Args {
+        repo: root,
+        repository: None,
+        prepend: joined(&args.prepend),
+        body_file: joined(&args.body_file),
+        ..args.clone()
+    };
+    Ok((args, pattern))
 }
 
 fn strip_of(strip: Option<StripArg>) -> Option<Strip> {
