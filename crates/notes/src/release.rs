@@ -380,25 +380,24 @@ pub(crate) fn finish(
     let git = &config.git;
     let mut skipped: HashMap<SkipReason, usize> = HashMap::new();
     let mut processed_releases = Vec::with_capacity(releases.len());
+    // A preprocessor that runs a command (git-cliff's own repository runs `typos` on every commit)
+    // spends its time waiting on processes: then every commit is processed first, on every core, in
+    // order. Otherwise each release's raw commits are processed, then freed, one release at a time.
+    let commands = git.commit_preprocessors.iter().any(|p| p.replace_command.is_some());
+    let mut done_early = commands.then(|| {
+        let all: Vec<&Commit> = releases.iter().flat_map(|r| r.commits.iter()).collect();
+        crate::parallel::map_in_order(&all, |commit| process_one(commit, git)).into_iter()
+    });
     for mut release in releases {
         let raw = std::mem::take(&mut release.commits);
-        let mut processed = Vec::with_capacity(raw.len());
-        for commit in raw.iter() {
-            match commit.process(git) {
-                Ok(commit) if git.split_commits => {
-                    for line in commit.message.lines() {
-                        if line.is_empty() {
-                            continue;
-                        }
-                        let mut split = commit.clone();
-                        split.message = line.to_owned();
-                        split.links.clear();
-                        match split.process(git) {
-                            Ok(split) => processed.push(split),
-                            Err(reason) => *skipped.entry(reason).or_default() += 1,
-                        }
-                    }
-                }
+        let outcomes: Vec<Vec<Result<Commit, SkipReason>>> = match done_early.as_mut() {
+            Some(done) => done.by_ref().take(raw.len()).collect(),
+            None => raw.iter().map(|commit| process_one(commit, git)).collect(),
+        };
+        drop(raw);
+        let mut processed = Vec::with_capacity(outcomes.len());
+        for outcome in outcomes.into_iter().flatten() {
+            match outcome {
                 Ok(commit) => processed.push(commit),
                 Err(reason) => *skipped.entry(reason).or_default() += 1,
             }
@@ -462,6 +461,25 @@ pub(crate) fn finish(
     let mut skipped: Vec<(SkipReason, usize)> = skipped.into_iter().collect();
     skipped.sort();
     Ok(Changelog { releases, remote: config.remote.clone(), skipped, warnings })
+}
+
+/// One raw commit processed: itself, or (with `split_commits`) each of its lines, or why it was left
+/// out.
+fn process_one(commit: &Commit, git: &crate::config::GitConfig) -> Vec<Result<Commit, SkipReason>> {
+    match commit.process(git) {
+        Ok(commit) if git.split_commits => commit
+            .message
+            .lines()
+            .filter(|line| !line.is_empty())
+            .map(|line| {
+                let mut split = commit.clone();
+                split.message = line.to_owned();
+                split.links.clear();
+                split.process(git)
+            })
+            .collect(),
+        other => vec![other],
+    }
 }
 
 fn short_ids(commits: &[&Commit]) -> String {

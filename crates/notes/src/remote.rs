@@ -128,7 +128,7 @@ pub(crate) fn apply_github(release: &mut Release, data: &ForgeData) {
                 ..contributor.clone()
             }),
         }
-        commit.github = Some(contributor);
+        commit.github = Some(Box::new(contributor));
         if Some(&remote.id) == release.commit_id.as_ref() {
             release_timestamp = remote.timestamp;
         }

@@ -316,6 +316,13 @@ fn count_sha_instructions(binary: &Path) -> Option<usize> {
 /// Writes a `git fast-import` stream: `commits` conventional (and some not) commits on `main`, with an
 /// annotated tag every `commits / tags` commits. Deterministic.
 fn history_stream(commits: usize, tags: usize) -> String {
+    history_stream_shaped(commits, tags, 0, false)
+}
+
+/// [`history_stream`] shaped like a real project: every `merge_every`-th commit (0: none) is a merge
+/// of a one-commit side branch, and with `misspelt`, one message in four carries a typo that the
+/// `typos` spell checker fixes.
+fn history_stream_shaped(commits: usize, tags: usize, merge_every: usize, misspelt: bool) -> String {
     const TYPES: [&str; 11] =
         ["feat", "fix", "perf", "refactor", "docs", "ci", "chore", "test", "style", "chore(deps)", "revert"];
     const SCOPES: [&str; 6] = ["", "api", "core", "chart", "cli", "docs"];
@@ -341,12 +348,29 @@ fn history_stream(commits: usize, tags: usize) -> String {
         } else {
             format!("{kind}({scope}){bang}: change number {i}")
         };
+        if misspelt && random(4) == 0 {
+            message.push_str(" to recieve teh data");
+        }
         if random(10) < 3 {
             message.push_str(&format!("\n\nDetails about change {i}.\nMore text here, see #{}.", i % 500));
         }
         message.push('\n');
         let data = format!("line {i}\n");
         out.push_str(&format!("blob\nmark :{}\ndata {}\n{data}", 2 * i, data.len()));
+        let merge = merge_every > 0 && i > 2 && i % merge_every == 0;
+        if merge {
+            // A side commit on the previous main commit, merged by this one.
+            let side = format!("fix: side work for change {i}\n");
+            out.push_str(&format!(
+                "commit refs/heads/side\nmark :{}\nauthor Dev <dev@example.com> {time} +0000\ncommitter Dev <dev@example.com> {time} +0000\ndata {}\n{side}from :{}\nM 100644 :{} side{}.txt\n\n",
+                4 * commits + 2 * i,
+                side.len(),
+                2 * i - 1,
+                2 * i,
+                i % 50
+            ));
+            message = format!("Merge pull request #{i} from dev/side-{i}\n\n{message}");
+        }
         out.push_str(&format!(
             "commit refs/heads/main\nmark :{}\nauthor Dev <dev@example.com> {time} +0000\ncommitter Dev <dev@example.com> {time} +0000\ndata {}\n{message}",
             2 * i + 1,
@@ -354,6 +378,9 @@ fn history_stream(commits: usize, tags: usize) -> String {
         ));
         if i > 1 {
             out.push_str(&format!("from :{}\n", 2 * i - 1));
+        }
+        if merge {
+            out.push_str(&format!("merge :{}\n", 4 * commits + 2 * i));
         }
         out.push_str(&format!("M 100644 :{} file{}.txt\n\n", 2 * i, i % 100));
         if i % every == 0 {
@@ -370,7 +397,6 @@ fn history_stream(commits: usize, tags: usize) -> String {
 }
 
 fn notes(runs: usize) -> Result<ExitCode> {
-    use std::io::Write;
     for tool in ["/usr/bin/time", "git"] {
         ensure!(
             Path::new(tool).is_file() || cmd::on_path(tool),
@@ -382,25 +408,8 @@ fn notes(runs: usize) -> Result<ExitCode> {
         .ok_or_else(|| anyhow::anyhow!("git-cliff is missing: run `cargo xtask setup`"))?;
     let ours = build_release("tagwright-cli", "release-notes")?;
     let data = ours.parent().and_then(Path::parent).expect("target/release/x").join("bench/notes");
-    let repo = data.join("repo");
-    let marker = data.join("repo.done");
-    if !marker.is_file() {
-        println!("building a 50,000-commit, 50-tag repository with git fast-import in {}", repo.display());
-        if repo.exists() {
-            std::fs::remove_dir_all(&repo).with_context(|| format!("{}: cannot remove", repo.display()))?;
-        }
-        std::fs::create_dir_all(&repo)?;
-        cmd::output(cmd::command("git", &repo).args(["init", "--quiet", "--initial-branch=main"]))?;
-        let mut child = cmd::command("git", &repo)
-            .args(["fast-import", "--quiet"])
-            .stdin(Stdio::piped())
-            .spawn()
-            .context("cannot run git fast-import")?;
-        child.stdin.take().expect("piped").write_all(history_stream(50_000, 50).as_bytes())?;
-        ensure!(child.wait()?.success(), "git fast-import failed");
-        cmd::output(cmd::command("git", &repo).args(["reset", "--quiet", "--hard", "main"]))?;
-        std::fs::write(&marker, "")?;
-    }
+    let repo =
+        imported_repo(&data, "repo", "a 50,000-commit, 50-tag repository", &history_stream(50_000, 50))?;
     let commits = String::from_utf8(
         cmd::output(cmd::command("git", &repo).args(["rev-list", "--count", "HEAD"]))?.stdout,
     )?;
@@ -483,13 +492,165 @@ fn notes(runs: usize) -> Result<ExitCode> {
         let ok = value >= target;
         println!("  {name:<40} {value:>6.2}x  (target >= {target}x)  {}", if ok { "ok" } else { "MISSED" });
         if !ok {
-            failed.push(name);
+            failed.push(name.to_owned());
         }
     }
+    failed.extend(notes_shapes(runs, &git_cliff, &ours, &data)?);
     if !failed.is_empty() {
         return Err(check_failed(format!("benchmark targets missed: {}", failed.join(", "))));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A repository made by `git fast-import` from `stream` in `data/name`, once (kept for the next run).
+fn imported_repo(data: &Path, name: &str, what: &str, stream: &str) -> Result<PathBuf> {
+    use std::io::Write;
+    let repo = data.join(name);
+    let marker = data.join(format!("{name}.done"));
+    if !marker.is_file() {
+        println!("building {what} with git fast-import in {}", repo.display());
+        if repo.exists() {
+            std::fs::remove_dir_all(&repo).with_context(|| format!("{}: cannot remove", repo.display()))?;
+        }
+        std::fs::create_dir_all(&repo)?;
+        cmd::output(cmd::command("git", &repo).args(["init", "--quiet", "--initial-branch=main"]))?;
+        let mut child = cmd::command("git", &repo)
+            .args(["fast-import", "--quiet"])
+            .stdin(Stdio::piped())
+            .spawn()
+            .context("cannot run git fast-import")?;
+        child.stdin.take().expect("piped").write_all(stream.as_bytes())?;
+        ensure!(child.wait()?.success(), "git fast-import failed");
+        cmd::output(cmd::command("git", &repo).args(["reset", "--quiet", "--hard", "main"]))?;
+        std::fs::write(&marker, "")?;
+    }
+    Ok(repo)
+}
+
+/// The shape of a public repository that keeps its own git-cliff configuration (counted from its
+/// history in 2026): commits, merges, tags, and whether its configuration runs a command per commit.
+struct Shape {
+    name: &'static str,
+    commits: usize,
+    merge_every: usize,
+    tags: usize,
+    /// git-cliff's own `commit_preprocessors`: a regex, then `typos --write-changes -` on every commit.
+    typos: bool,
+    /// The speed-up release-notes must reach.
+    target: f64,
+}
+
+const SHAPES: [Shape; 3] = [
+    // eza: 3,361 commits, 689 of them merges, 95 tags.
+    Shape { name: "eza", commits: 2_672, merge_every: 4, tags: 95, typos: false, target: 10.0 },
+    // ratatui: 2,314 commits, 7 merges, 189 tags.
+    Shape { name: "ratatui", commits: 2_307, merge_every: 330, tags: 189, typos: false, target: 10.0 },
+    // git-cliff: 1,569 commits, 41 merges, 128 tags, and `typos` run on every commit.
+    Shape { name: "git-cliff", commits: 1_528, merge_every: 37, tags: 128, typos: true, target: 1.8 },
+];
+
+/// git-cliff's own preprocessors and postprocessor, as its cliff.toml has them, over the default
+/// configuration.
+const TYPOS_CONFIG: &str = r#"[changelog]
+postprocessors = [{ pattern = '<REPO>', replace = "https://github.com/orhun/git-cliff" }]
+[git]
+commit_preprocessors = [
+  { pattern = '\((\w+\s)?#([0-9]+)\)', replace = "([#${2}](<REPO>/issues/${2}))" },
+  { pattern = '.*', replace_command = 'typos --write-changes -' },
+]
+"#;
+
+/// The full changelog of repositories shaped like eza's, ratatui's and git-cliff's, both tools on
+/// the same input and with the same bytes out; returns the targets missed.
+fn notes_shapes(runs: usize, git_cliff: &Path, ours: &Path, data: &Path) -> Result<Vec<String>> {
+    let typos = setup::venv().join("bin/typos");
+    ensure!(typos.is_file() || cmd::on_path("typos"), "typos is missing: run `cargo xtask setup`");
+    // Both tools find `typos` (and `sh`) on the same PATH.
+    let path =
+        format!("{}:{}", setup::venv().join("bin").display(), std::env::var("PATH").unwrap_or_default());
+    let env = [("PATH".to_owned(), path)];
+    println!("\n{:<26} {:<16} {:>9} {:>10}", "shape (full changelog)", "tool", "median", "peak RSS");
+    let mut ratios = Vec::new();
+    for shape in &SHAPES {
+        let what = format!("a repository shaped like {}'s", shape.name);
+        let stream = history_stream_shaped(shape.commits, shape.tags, shape.merge_every, shape.typos);
+        let repo = imported_repo(data, &format!("shape-{}", shape.name), &what, &stream)?;
+        let config = data.join(format!("shape-{}.toml", shape.name));
+        std::fs::write(&config, if shape.typos { TYPOS_CONFIG } else { "" })?;
+        let outputs = [
+            data.join(format!("{}-git-cliff.md", shape.name)),
+            data.join(format!("{}-release-notes.md", shape.name)),
+        ];
+        let config_arg = config.to_string_lossy().into_owned();
+        let tools = [
+            Tool {
+                label: "git-cliff",
+                program: git_cliff.to_path_buf(),
+                args: ["--offline", "-c", &config_arg, "-o", &outputs[0].to_string_lossy()]
+                    .map(str::to_owned)
+                    .to_vec(),
+            },
+            Tool {
+                label: "release-notes",
+                program: ours.to_path_buf(),
+                args: [
+                    "--repo",
+                    &repo.to_string_lossy(),
+                    "-c",
+                    &config_arg,
+                    "-o",
+                    &outputs[1].to_string_lossy(),
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+            },
+        ];
+        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
+        for run in 0..=runs {
+            for (i, tool) in tools.iter().enumerate() {
+                let (sample, _) = measure_env(&repo, &tool.program, &tool.args, &env, true)?;
+                if run > 0 {
+                    samples[i].push(sample);
+                }
+            }
+        }
+        let (theirs, ours_bytes) = (std::fs::read(&outputs[0])?, std::fs::read(&outputs[1])?);
+        ensure!(
+            theirs == ours_bytes,
+            "the outputs differ for {}: compare {} and {}",
+            shape.name,
+            outputs[0].display(),
+            outputs[1].display()
+        );
+        let medians: Vec<Sample> = samples.iter().map(|s| median(s)).collect();
+        for (tool, m) in tools.iter().zip(&medians) {
+            println!(
+                "{:<26} {:<16} {:>7.3} s {:>6.1} MiB",
+                shape.name,
+                tool.label,
+                m.seconds,
+                m.rss_kib as f64 / 1024.0
+            );
+        }
+        println!("{:<26} outputs identical: yes ({} bytes)", shape.name, ours_bytes.len());
+        ratios.push((shape, medians[0].seconds / medians[1].seconds));
+    }
+    println!("\nratios (git-cliff / release-notes), full changelog");
+    let mut failed = Vec::new();
+    for (shape, ratio) in ratios {
+        let ok = ratio >= shape.target;
+        let extra = if shape.typos { ", typos on every commit" } else { "" };
+        println!(
+            "  {:<40} {ratio:>6.2}x  (target >= {}x)  {}",
+            format!("{}-shaped{extra}", shape.name),
+            shape.target,
+            if ok { "ok" } else { "MISSED" }
+        );
+        if !ok {
+            failed.push(format!("{}-shaped: time", shape.name));
+        }
+    }
+    Ok(failed)
 }
 
 /// An OCI layout holding a one-layer image whose layer is `size` pseudo-random bytes.
