@@ -401,6 +401,42 @@ commit_preprocessors = [
     assert!(!notes.contains("CHANGE 13 "), "{notes}");
 }
 
+/// `--limit-tags N` (and `git.limit_tags`, `GIT_CLIFF_LIMIT_TAGS`): the releases of the last N tags,
+/// as git-cliff 2.14 picks them; a range, `--latest` and `--unreleased` win over it.
+#[test]
+fn limit_tags_keeps_the_releases_git_cliff_keeps() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    git_in(repo.path(), &["init", "--quiet", "--initial-branch=main"]);
+    for n in 1..=7u32 {
+        commit_file(repo.path(), &format!("f{n}.txt"), "x", &format!("feat: change {n}"), n);
+        if n % 2 == 0 {
+            git_in(repo.path(), &["tag", &format!("v0.{n}.0")]);
+        }
+    }
+    for args in [
+        &["--limit-tags", "1"][..],
+        &["--limit-tags", "2"],
+        &["--limit-tags", "3"],
+        &["--limit-tags", "10"],
+        &["--limit-tags", "0"],
+        &["--limit-tags", "2", "--latest"],
+        &["--limit-tags", "2", "--unreleased"],
+        &["--limit-tags", "2", "v0.2.0..HEAD"],
+    ] {
+        assert_same(repo.path(), args, "limit-tags");
+    }
+    std::fs::write(repo.path().join("cliff.toml"), "[git]\nlimit_tags = 2\n").expect("write");
+    let from_config = assert_same(repo.path(), &[], "git.limit_tags");
+    assert!(from_config.contains("[0.6.0]") && !from_config.contains("[0.4.0]"), "{from_config}");
+    std::fs::remove_file(repo.path().join("cliff.toml")).expect("remove");
+    let with_env = |tool: &mut std::process::Command| {
+        run(tool.current_dir(repo.path()).env("GIT_CLIFF_LIMIT_TAGS", "3"))
+    };
+    let theirs = with_env(peer_command("git-cliff").arg("--offline"));
+    let ours = with_env(&mut cargo_bin(env!("CARGO_BIN_EXE_release-notes")));
+    assert_eq!((ours.code, ours.stdout), (theirs.code, theirs.stdout), "GIT_CLIFF_LIMIT_TAGS");
+}
+
 /// `--init [NAME]` writes git-cliff's own bytes for every built-in configuration, to `cliff.toml` or
 /// `-c FILE`; where git-cliff overwrites an existing file, release-notes refuses (exit 2) and keeps it.
 #[test]
@@ -446,10 +482,36 @@ fn init_writes_every_built_in_configuration_as_git_cliff_does() {
         .args(["--init", "nope", "-c", "x.toml"]));
     assert_eq!(unknown.code, 2);
     assert!(
-        unknown.stderr.contains("no such template (the templates are: default, keepachangelog"),
+        unknown
+            .stderr
+            .contains("no such template (the templates are: azure-devops-keepachangelog, cocogitto"),
         "{}",
         unknown.stderr
     );
+    // Your own templates: listed with the built-in ones, and one named like a built-in one wins.
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).expect("mkdir");
+    std::fs::write(mine.join("team.toml"), "[changelog]\nbody = \"team\"\n").expect("write");
+    std::fs::write(mine.join("minimal.toml"), "[changelog]\nbody = \"ours\"\n").expect("write");
+    std::fs::write(mine.join("notes.txt"), "not a template").expect("write");
+    let dir_arg = mine.to_string_lossy().into_owned();
+    for args in [&["--list-templates"][..], &["--list-templates", "--templates-dir", &dir_arg]] {
+        let theirs = run_ok(peer_command("git-cliff").current_dir(dir.path()).args(args));
+        let ours = run_ok(cargo_bin(env!("CARGO_BIN_EXE_release-notes")).current_dir(dir.path()).args(args));
+        assert_eq!(ours.stdout, theirs.stdout, "{args:?}");
+    }
+    for name in ["team", "minimal"] {
+        let (theirs, ours) =
+            (dir.path().join(format!("{name}-t.toml")), dir.path().join(format!("{name}-o.toml")));
+        let init = ["--init", name, "--templates-dir", &dir_arg, "-c"];
+        run_ok(peer_command("git-cliff").current_dir(dir.path()).args(init).arg(&theirs));
+        run_ok(cargo_bin(env!("CARGO_BIN_EXE_release-notes")).current_dir(dir.path()).args(init).arg(&ours));
+        assert_eq!(
+            std::fs::read(&ours).expect("ours"),
+            std::fs::read(&theirs).expect("theirs"),
+            "--init {name}"
+        );
+    }
 }
 
 /// `-w DIR`: the repository is found from DIR, the configuration is searched from there up to the
@@ -711,4 +773,34 @@ fn merge_heavy_histories_group_commits_as_git_cliff_does() {
         }
     }
     assert_same(repo.path(), &[], "the default configuration");
+}
+
+/// Every flag git-cliff's `--help` lists has a row in docs/cli/release-notes.md, and release-notes
+/// accepts it, except `--config-url` (it downloads a configuration: refused, with the reason in the
+/// docs).
+#[test]
+fn every_git_cliff_flag_is_documented_and_accepted() {
+    let help = run_ok(peer_command("git-cliff").arg("--help")).stdout;
+    let flags: std::collections::BTreeSet<&str> = help
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim_start();
+            let line = line
+                .strip_prefix("-")
+                .filter(|l| l.len() > 2 && l.as_bytes()[1] == b',')
+                .map_or(line, |l| l[2..].trim_start());
+            line.strip_prefix("--")?.split([' ', '=', '<', '[', '.']).next()
+        })
+        .collect();
+    assert!(flags.len() >= 40, "{flags:?}");
+    let docs =
+        std::fs::read_to_string(tagwright_test_support::workspace_root().join("docs/cli/release-notes.md"))
+            .expect("docs");
+    let ours = run_ok(&mut cargo_bin(env!("CARGO_BIN_EXE_release-notes")).arg("--help")).stdout;
+    for flag in flags {
+        assert!(docs.contains(&format!("--{flag}")), "docs/cli/release-notes.md does not list --{flag}");
+        if flag != "config-url" {
+            assert!(ours.contains(&format!("--{flag}")), "release-notes does not accept --{flag}");
+        }
+    }
 }

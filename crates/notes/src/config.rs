@@ -206,6 +206,9 @@ pub struct GitConfig {
     pub sort_commits: SortCommits,
     /// Keep only this many commits.
     pub limit_commits: Option<usize>,
+    /// With no range asked for, only the last this many tags' releases (`git.limit_tags`,
+    /// `--limit-tags`, `GIT_CLIFF_LIMIT_TAGS`; 0 is no limit).
+    pub limit_tags: Option<usize>,
     /// Keep only commits that change a path matching one of these globs (`git.include_paths`,
     /// `--include-path`, `GIT_CLIFF_INCLUDE_PATH`).
     pub include_paths: Vec<glob::Pattern>,
@@ -471,6 +474,7 @@ impl Config {
                 topo_order_commits: raw.git.topo_order_commits,
                 sort_commits,
                 limit_commits: raw.git.limit_commits,
+                limit_tags: raw.git.limit_tags.filter(|n| *n > 0),
                 include_paths: globs("git.include_paths", &raw.git.include_paths)?,
                 exclude_paths: globs("git.exclude_paths", &raw.git.exclude_paths)?,
             },
@@ -540,7 +544,7 @@ fn apply_environment(
             Some(Value::Bool(_)) => "bool",
             Some(Value::Number(_)) => "number",
             _ if BOOLEAN_KEYS.contains(&dotted.as_str()) => "bool",
-            _ if dotted == "git.limit_commits" => "number",
+            _ if dotted == "git.limit_commits" || dotted == "git.limit_tags" => "number",
             _ => "string",
         };
         let value = match kind {
@@ -660,6 +664,7 @@ struct RawGit {
     topo_order_commits: bool,
     sort_commits: String,
     limit_commits: Option<usize>,
+    limit_tags: Option<usize>,
     include_paths: Vec<String>,
     exclude_paths: Vec<String>,
 }

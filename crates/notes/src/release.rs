@@ -183,10 +183,24 @@ fn commit_range(
     repo: &Repo,
     scope: &Scope,
     tags: &Tags,
-    topo_order_commits: bool,
+    git: &crate::config::GitConfig,
 ) -> Result<Option<String>, NotesError> {
+    let topo_order_commits = git.topo_order_commits;
     Ok(match scope {
-        Scope::All => None,
+        // `limit_tags`, as git-cliff 2.14: the last N tags; from the first of them (excluded) to the
+        // last, or everything up to the last tag when N is 1.
+        Scope::All => match git.limit_tags {
+            Some(limit) if tags.len() > 0 => {
+                let last = tags.len() - 1;
+                let first = tags.len().saturating_sub(limit);
+                match (tags.get_index(first), tags.get_index(last)) {
+                    (Some((only, _)), _) if first == last => Some(only.to_owned()),
+                    (Some((from, _)), Some((to, _))) => Some(format!("{from}..{to}")),
+                    _ => None,
+                }
+            }
+            _ => None,
+        },
         Scope::Range(range) => Some(range.clone()),
         Scope::Unreleased => tags.last().map(|(commit, _)| format!("{commit}..HEAD")),
         Scope::Latest | Scope::Current => {
@@ -229,7 +243,7 @@ pub(crate) fn read_releases(
     let mut tags = repo.tags(git.tag_pattern.as_ref(), git.topo_order, git.use_branch_tags)?;
     // The range of --latest, --current and --unreleased comes from every tag that matches
     // tag_pattern, ignored and skipped ones included, as git-cliff computes it.
-    let range = commit_range(repo, &selection.scope, &tags, git.topo_order_commits)?;
+    let range = commit_range(repo, &selection.scope, &tags, git)?;
     tags.retain(|tag| {
         if git.skip_tags.as_ref().is_some_and(|r| r.is_match(&tag.name)) {
             return true; // Kept here so that its commits can be dropped later.

@@ -68,6 +68,16 @@ struct Args {
     /// gitlab-keepachangelog, azure-devops-keepachangelog). An existing file is not overwritten.
     #[arg(long, value_name = "TEMPLATE", num_args = 0..=1, default_missing_value = "default")]
     init: Option<String>,
+    /// Print the names of the templates --init knows (built-in, and those in --templates-dir).
+    #[arg(long)]
+    list_templates: bool,
+    /// A directory of your own templates (NAME.toml) for --init; one named like a built-in one wins.
+    #[arg(long, value_name = "DIR")]
+    templates_dir: Option<PathBuf>,
+    /// With no range asked for, only the releases of the last N tags (`git.limit_tags`; also
+    /// GIT_CLIFF_LIMIT_TAGS; 0 is no limit).
+    #[arg(long, value_name = "N")]
+    limit_tags: Option<usize>,
     /// Ask no forge: GitHub's pull requests and contributors stay empty.
     #[arg(long)]
     offline: bool,
@@ -206,8 +216,19 @@ fn usage(message: impl std::fmt::Display) -> Failure {
 }
 
 fn run(args: &Args) -> Result<(), Failure> {
+    if args.list_templates {
+        out(&templates(args.templates_dir.as_deref())?
+            .into_keys()
+            .map(|name| format!("{name}\n"))
+            .collect::<String>());
+        return Ok(());
+    }
     if let Some(name) = &args.init {
-        return init(name, args.config.as_deref().unwrap_or(Path::new("cliff.toml")));
+        return init(
+            name,
+            args.templates_dir.as_deref(),
+            args.config.as_deref().unwrap_or(Path::new("cliff.toml")),
+        );
     }
     if args.prepend.is_some() && !(args.unreleased || args.latest || args.range.is_some()) {
         return Err(usage(
@@ -320,14 +341,49 @@ fn configure(args: &Args) -> Result<(Args, Config), Failure> {
     Ok((args, config))
 }
 
-/// `--init`: writes the built-in configuration `name` to `path`, which must not exist yet.
-fn init(name: &str, path: &Path) -> Result<(), Failure> {
-    let Some(text) = tagwright_notes::built_in_config(name) else {
-        let names: Vec<&str> = tagwright_notes::BUILT_IN_CONFIGS.iter().map(|(n, _)| *n).collect();
-        return Err(usage(format!(
-            "--init {name}: no such template (the templates are: {})",
-            names.join(", ")
-        )));
+/// The templates `--init` knows, by name: git-cliff's built-in ones (its default is not listed, as
+/// git-cliff lists them), then those in `dir` (`NAME.toml`), which win over built-in ones.
+fn templates(dir: Option<&Path>) -> Result<std::collections::BTreeMap<String, String>, Failure> {
+    let mut templates: std::collections::BTreeMap<String, String> = tagwright_notes::BUILT_IN_CONFIGS
+        .iter()
+        .filter(|(name, _)| *name != "default")
+        .map(|(name, text)| ((*name).to_owned(), (*text).to_owned()))
+        .collect();
+    let Some(dir) = dir else { return Ok(templates) };
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| usage(format!("--templates-dir {}: {e}", dir.display())))?;
+    for entry in entries {
+        let path = entry.map_err(|e| usage(format!("--templates-dir {}: {e}", dir.display())))?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".toml"))
+        else {
+            continue;
+        };
+        if path.is_file() {
+            let text =
+                std::fs::read_to_string(&path).map_err(|e| usage(format!("{}: {e}", path.display())))?;
+            templates.insert(name.to_owned(), text);
+        }
+    }
+    Ok(templates)
+}
+
+/// `--init`: writes the template `name` (git-cliff's default for `default`) to `path`, which must not
+/// exist yet.
+fn init(name: &str, dir: Option<&Path>, path: &Path) -> Result<(), Failure> {
+    let name = name.strip_suffix(".toml").unwrap_or(name);
+    let mut templates = templates(dir)?;
+    let text = match templates.remove(name) {
+        Some(text) => text,
+        None if name == "default" => {
+            tagwright_notes::built_in_config("default").unwrap_or_default().to_owned()
+        }
+        None => {
+            let names: Vec<String> = templates.into_keys().collect();
+            return Err(usage(format!(
+                "--init {name}: no such template (the templates are: {})",
+                names.join(", ")
+            )));
+        }
     };
     if path.symlink_metadata().is_ok() {
         return Err(usage(format!(
@@ -335,7 +391,7 @@ fn init(name: &str, path: &Path) -> Result<(), Failure> {
             path.display()
         )));
     }
-    write_file(path, text)?;
+    write_file(path, &text)?;
     eprintln!("{PROGRAM}: wrote {} ({name})", path.display());
     Ok(())
 }
@@ -577,6 +633,17 @@ fn overrides(config: &mut Config, args: &Args) -> Result<(), Failure> {
     }
     if args.use_branch_tags {
         config.git.use_branch_tags = true;
+    }
+    let limit_tags = match (args.limit_tags, std::env::var("GIT_CLIFF_LIMIT_TAGS")) {
+        (Some(limit), _) => Some(limit),
+        (None, Ok(text)) if !text.is_empty() => Some(
+            text.parse()
+                .map_err(|_| usage(format!("GIT_CLIFF_LIMIT_TAGS={text:?} is not a number of tags")))?,
+        ),
+        _ => None,
+    };
+    if let Some(limit) = limit_tags {
+        config.git.limit_tags = (limit > 0).then_some(limit);
     }
     if args.topo_order {
         config.git.topo_order = true;
