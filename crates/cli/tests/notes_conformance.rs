@@ -796,7 +796,7 @@ fn every_git_cliff_flag_is_documented_and_accepted() {
     let docs =
         std::fs::read_to_string(tagwright_test_support::workspace_root().join("docs/cli/release-notes.md"))
             .expect("docs");
-    let ours = run_ok(&mut cargo_bin(env!("CARGO_BIN_EXE_release-notes")).arg("--help")).stdout;
+    let ours = run_ok(cargo_bin(env!("CARGO_BIN_EXE_release-notes")).arg("--help")).stdout;
     for flag in flags {
         assert!(docs.contains(&format!("--{flag}")), "docs/cli/release-notes.md does not list --{flag}");
         if flag != "config-url" {
