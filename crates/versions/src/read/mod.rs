@@ -15,6 +15,7 @@ use crate::text::{display_path, glob, line_col};
 use crate::version::Version;
 
 mod error;
+mod python;
 mod reader;
 
 pub use error::ReadError;
