@@ -7,14 +7,12 @@ use tagwright_github::{GITHUB_API, Github};
 use tagwright_notes::{Forge, ForgeCommit, ForgeData, ForgePullRequest, RemoteRepo};
 
 /// GitHub, reached as git-cliff reaches it: the API URL from `GITHUB_API_URL`, else `[remote.github]
-/// api_url`, else `https://api.github.com`; the token from `--github-token` or `GITHUB_TOKEN`, else
-/// `[remote.github] token`.
+/// api_url`, else `https://api.github.com`; the token is `[remote.github] token`, which
+/// `--github-token` or `GITHUB_TOKEN` overrides.
 #[derive(Debug, Clone)]
 pub struct GithubForge {
     /// `GITHUB_API_URL`, when set.
     pub api_from_env: Option<String>,
-    /// `--github-token` or `GITHUB_TOKEN`, when given.
-    pub token: Option<String>,
     /// Each request's timeout (`--http-timeout`).
     pub timeout: Duration,
 }
@@ -27,8 +25,8 @@ impl Forge for GithubForge {
             .filter(|a| !a.is_empty())
             .or_else(|| remote.api_url.clone())
             .unwrap_or_else(|| GITHUB_API.to_owned());
-        let token = self.token.clone().or_else(|| remote.token.clone());
-        let github = Github::with_timeout(&api, token.as_deref(), self.timeout).map_err(|e| e.to_string())?;
+        let github =
+            Github::with_timeout(&api, remote.token.as_deref(), self.timeout).map_err(|e| e.to_string())?;
         let commits =
             github.repo_commits(&remote.owner, &remote.repo, ref_name).map_err(|e| e.to_string())?;
         let pulls = github.closed_pull_requests(&remote.owner, &remote.repo).map_err(|e| e.to_string())?;

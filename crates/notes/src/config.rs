@@ -266,11 +266,36 @@ pub struct RemoteConfig {
 }
 
 impl RemoteConfig {
+    /// The forges, by their names in `[remote]` and in templates.
+    pub const FORGES: [&'static str; 5] = ["github", "gitlab", "gitea", "bitbucket", "azure_devops"];
+
     /// Whether any forge repository is configured.
     pub fn is_any_set(&self) -> bool {
-        [&self.github, &self.gitlab, &self.gitea, &self.bitbucket, &self.azure_devops]
-            .iter()
-            .any(|r| r.is_set())
+        RemoteConfig::FORGES.iter().filter_map(|name| self.forge(name)).any(RemoteRepo::is_set)
+    }
+
+    /// The repository of the forge `name` (one of [`RemoteConfig::FORGES`]).
+    pub fn forge(&self, name: &str) -> Option<&RemoteRepo> {
+        match name {
+            "github" => Some(&self.github),
+            "gitlab" => Some(&self.gitlab),
+            "gitea" => Some(&self.gitea),
+            "bitbucket" => Some(&self.bitbucket),
+            "azure_devops" => Some(&self.azure_devops),
+            _ => None,
+        }
+    }
+
+    /// [`RemoteConfig::forge`], to change.
+    pub fn forge_mut(&mut self, name: &str) -> Option<&mut RemoteRepo> {
+        match name {
+            "github" => Some(&mut self.github),
+            "gitlab" => Some(&mut self.gitlab),
+            "gitea" => Some(&mut self.gitea),
+            "bitbucket" => Some(&mut self.bitbucket),
+            "azure_devops" => Some(&mut self.azure_devops),
+            _ => None,
+        }
     }
 }
 
@@ -489,7 +514,6 @@ fn read(path: &Path) -> Result<String, ConfigError> {
     std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_path_buf(), source })
 }
 
-/// Merges `overlay` into `base`: tables key by key, everything else replaced.
 /// The boolean keys, for overrides of keys the configuration does not set.
 const BOOLEAN_KEYS: &[&str] = &[
     "changelog.trim",
@@ -560,6 +584,7 @@ fn apply_environment(
     }
 }
 
+/// Merges `overlay` into `base`: tables key by key, everything else replaced.
 fn merge(base: &mut Value, overlay: Value) {
     match (base, overlay) {
         (Value::Object(base), Value::Object(overlay)) => {

@@ -386,9 +386,9 @@ impl Repo {
         }
         oids.retain(|oid| {
             let mut files: Option<Vec<String>> = None;
-            let mut changed = || files.get_or_insert_with(|| self.changed_files(*oid)).clone();
             if by_path {
-                let kept = changed().iter().any(|path| {
+                let changed = files.get_or_insert_with(|| self.changed_files(*oid));
+                let kept = changed.iter().any(|path| {
                     let path = Path::new(path);
                     (include.is_empty() || include.iter().any(|p| p.matches_path(path)))
                         && !exclude.iter().any(|p| p.matches_path(path))
@@ -404,7 +404,7 @@ impl Repo {
             if ignored.iter().any(|prefix| id.starts_with(prefix)) {
                 return false;
             }
-            let files = changed();
+            let files = files.get_or_insert_with(|| self.changed_files(*oid));
             !(files.len() == 1 && files[0] == BLAME_IGNORE_REVS)
         });
     }

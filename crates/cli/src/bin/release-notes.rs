@@ -449,7 +449,8 @@ fn warn_of_unasked_forges(generator: &Generator) {
         ("Azure DevOps", "azure_devops"),
     ];
     for (name, forge) in forges {
-        if generator.reads_forge(forge) && remote_of(generator.config(), forge).is_set() {
+        if generator.reads_forge(forge) && generator.config().remote.forge(forge).is_some_and(|r| r.is_set())
+        {
             eprintln!(
                 "{PROGRAM}: warning: the templates read {name}'s data, which release-notes does not fetch; they render it empty, as with --offline"
             );
@@ -542,22 +543,7 @@ fn bump(
 fn forge(args: &Args) -> tagwright_cli::forge::GithubForge {
     tagwright_cli::forge::GithubForge {
         api_from_env: std::env::var("GITHUB_API_URL").ok(),
-        token: args
-            .github_token
-            .clone()
-            .or_else(|| std::env::var("GITHUB_TOKEN").ok())
-            .filter(|t| !t.is_empty()),
         timeout: std::time::Duration::from_secs(args.http_timeout.max(1)),
-    }
-}
-
-fn remote_of<'c>(config: &'c Config, forge: &str) -> &'c tagwright_notes::RemoteRepo {
-    match forge {
-        "gitlab" => &config.remote.gitlab,
-        "gitea" => &config.remote.gitea,
-        "bitbucket" => &config.remote.bitbucket,
-        "azure_devops" => &config.remote.azure_devops,
-        _ => &config.remote.github,
     }
 }
 
@@ -582,21 +568,18 @@ fn forge_overrides(config: &mut Config, args: &Args) -> Result<(), Failure> {
     if args.offline {
         config.remote.offline = true;
     }
-    let forges = [
-        ("github", "GITHUB", &args.github_repo, &args.github_token),
-        ("gitlab", "GITLAB", &args.gitlab_repo, &args.gitlab_token),
-        ("gitea", "GITEA", &args.gitea_repo, &args.gitea_token),
-        ("bitbucket", "BITBUCKET", &args.bitbucket_repo, &args.bitbucket_token),
-        ("azure-devops", "AZURE_DEVOPS", &args.azure_devops_repo, &args.azure_devops_token),
+    let flags = [
+        (&args.github_repo, &args.github_token),
+        (&args.gitlab_repo, &args.gitlab_token),
+        (&args.gitea_repo, &args.gitea_token),
+        (&args.bitbucket_repo, &args.bitbucket_token),
+        (&args.azure_devops_repo, &args.azure_devops_token),
     ];
-    for (flag, variable, repo, token) in forges {
-        let remote = match flag {
-            "github" => &mut config.remote.github,
-            "gitlab" => &mut config.remote.gitlab,
-            "gitea" => &mut config.remote.gitea,
-            "bitbucket" => &mut config.remote.bitbucket,
-            _ => &mut config.remote.azure_devops,
-        };
+    for (forge, (repo, token)) in tagwright_notes::RemoteConfig::FORGES.into_iter().zip(flags) {
+        let Some(remote) = config.remote.forge_mut(forge) else { continue };
+        // `azure_devops`: flag `--azure-devops-repo`, variables `AZURE_DEVOPS_REPO` and `…_TOKEN`.
+        let flag = forge.replace('_', "-");
+        let variable = forge.to_uppercase();
         let token = token.clone().or_else(|| std::env::var(format!("{variable}_TOKEN")).ok());
         if let Some(token) = token.filter(|t| !t.is_empty()) {
             remote.token = Some(token);
