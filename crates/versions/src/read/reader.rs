@@ -24,6 +24,9 @@ pub(super) struct Reader<'r> {
     explicit: bool,
     /// Member manifests found while reading a workspace manifest, recorded after it.
     pending: Vec<PendingFile>,
+    /// The lockstep crates of each workspace manifest read, so that its `Cargo.lock` does not read
+    /// the members again.
+    lockstep: Vec<(PathBuf, BTreeSet<String>)>,
 }
 
 /// A file found while reading another one (a Cargo member manifest, the Python module a dynamic version
@@ -55,6 +58,7 @@ impl<'r> Reader<'r> {
             notes: Vec::new(),
             explicit,
             pending: Vec::new(),
+            lockstep: Vec::new(),
         }
     }
 
@@ -306,6 +310,7 @@ impl<'r> Reader<'r> {
             self.notes.push(format!("{path}: no package or workspace version; not a version source"));
         }
         self.notes.extend(lockstep.notes);
+        self.lockstep.push((spec.path.clone(), lockstep.names));
         // The root manifest's records come first; member manifests follow it.
         self.pending.extend(lockstep.members);
         Ok(found)
@@ -434,12 +439,16 @@ impl<'r> Reader<'r> {
     fn cargo_lock(&mut self, spec: &Spec, path: &str, text: &str) -> Result<Vec<Found>, ReadError> {
         let dir = spec.path.parent().unwrap_or(Path::new(""));
         let manifest_path = dir.join("Cargo.toml");
-        let (manifest, _) = self.repo.read_text(&manifest_path)?;
-        let manifest_display = display_path(&manifest_path);
-        let manifest_doc = parse_toml(&manifest_display, &manifest)?;
-        let names = self
-            .cargo_lockstep_packages(&Spec { path: manifest_path, kind: SourceKind::Cargo }, &manifest_doc)?
-            .names;
+        // Cargo.toml sorts before Cargo.lock, so its workspace is usually read already.
+        let names = match self.lockstep.iter().find(|(p, _)| *p == manifest_path) {
+            Some((_, names)) => names.clone(),
+            None => {
+                let (manifest, _) = self.repo.read_text(&manifest_path)?;
+                let manifest_doc = parse_toml(&display_path(&manifest_path), &manifest)?;
+                let manifest_spec = Spec { path: manifest_path, kind: SourceKind::Cargo };
+                self.cargo_lockstep_packages(&manifest_spec, &manifest_doc)?.names
+            }
+        };
         let doc = parse_toml(path, text)?;
         let mut found: Vec<Found> = Vec::new();
         let packages = doc.as_table().get("package").and_then(Item::as_array_of_tables);
