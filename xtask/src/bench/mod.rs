@@ -95,6 +95,28 @@ fn measure_env(
     Ok((Sample { seconds, rss_kib }, output.stdout))
 }
 
+/// Each tool run once to warm up, then `runs` times, interleaved, in `dir` with `env`: the median of
+/// each tool's measured runs, and what each printed on its last run.
+fn interleaved(
+    dir: &Path,
+    tools: &[Tool],
+    env: &[(String, String)],
+    runs: usize,
+) -> Result<(Vec<Sample>, Vec<Vec<u8>>)> {
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
+    let mut outputs: Vec<Vec<u8>> = vec![Vec::new(); tools.len()];
+    for run in 0..=runs {
+        for (i, tool) in tools.iter().enumerate() {
+            let (sample, stdout) = measure_env(dir, &tool.program, &tool.args, env, true)?;
+            if run > 0 {
+                samples[i].push(sample);
+            }
+            outputs[i] = stdout;
+        }
+    }
+    Ok((samples.iter().map(|s| median(s)).collect(), outputs))
+}
+
 fn median(samples: &[Sample]) -> Sample {
     let mut times: Vec<f64> = samples.iter().map(|s| s.seconds).collect();
     times.sort_by(f64::total_cmp);
@@ -448,15 +470,7 @@ fn notes(runs: usize) -> Result<ExitCode> {
                 .concat(),
             },
         ];
-        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
-        for run in 0..=runs {
-            for (i, tool) in tools.iter().enumerate() {
-                let (sample, _) = measure(&repo, &tool.program, &tool.args, true)?;
-                if run > 0 {
-                    samples[i].push(sample);
-                }
-            }
-        }
+        let (medians, _) = interleaved(&repo, &tools, &[], runs)?;
         let same = std::fs::read(&theirs_out)? == std::fs::read(&ours_out)?;
         ensure!(
             same,
@@ -464,8 +478,7 @@ fn notes(runs: usize) -> Result<ExitCode> {
             theirs_out.display(),
             ours_out.display()
         );
-        for (tool, samples) in tools.iter().zip(&samples) {
-            let m = median(samples);
+        for (tool, m) in tools.iter().zip(medians) {
             println!(
                 "{label:<26} {:<16} {:>7.3} s {:>6.1} MiB",
                 tool.label,
@@ -605,15 +618,7 @@ fn notes_shapes(runs: usize, git_cliff: &Path, ours: &Path, data: &Path) -> Resu
                 .to_vec(),
             },
         ];
-        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
-        for run in 0..=runs {
-            for (i, tool) in tools.iter().enumerate() {
-                let (sample, _) = measure_env(&repo, &tool.program, &tool.args, &env, true)?;
-                if run > 0 {
-                    samples[i].push(sample);
-                }
-            }
-        }
+        let (medians, _) = interleaved(&repo, &tools, &env, runs)?;
         let (theirs, ours_bytes) = (std::fs::read(&outputs[0])?, std::fs::read(&outputs[1])?);
         ensure!(
             theirs == ours_bytes,
@@ -622,7 +627,6 @@ fn notes_shapes(runs: usize, git_cliff: &Path, ours: &Path, data: &Path) -> Resu
             outputs[0].display(),
             outputs[1].display()
         );
-        let medians: Vec<Sample> = samples.iter().map(|s| median(s)).collect();
         for (tool, m) in tools.iter().zip(&medians) {
             println!(
                 "{:<26} {:<16} {:>7.3} s {:>6.1} MiB",

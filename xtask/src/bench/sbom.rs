@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, ensure};
 
-use super::{Sample, Tool, build_release, measure, median};
+use super::{Tool, build_release, interleaved};
 use crate::{check_failed, cmd, setup};
 
 /// A uv project whose uv.lock holds `packages` registry packages (plus the project): each with an sdist
@@ -126,15 +126,7 @@ pub(super) fn sbom(runs: usize) -> Result<ExitCode> {
             ],
         },
     ];
-    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
-    for run in 0..=runs {
-        for (i, tool) in tools.iter().enumerate() {
-            let (sample, _) = measure(&project, &tool.program, &tool.args, true)?;
-            if run > 0 {
-                samples[i].push(sample);
-            }
-        }
-    }
+    let (medians, _) = interleaved(&project, &tools, &[], runs)?;
     let purls = |path: &Path| -> Result<Vec<String>> {
         let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path)?)?;
         let mut purls: Vec<String> = doc["components"]
@@ -159,7 +151,6 @@ pub(super) fn sbom(runs: usize) -> Result<ExitCode> {
         our_purls.len()
     );
     println!("{:<14} {:>9} {:>10}", "tool", "median", "peak RSS");
-    let medians: Vec<Sample> = samples.iter().map(|s| median(s)).collect();
     for (tool, m) in tools.iter().zip(&medians) {
         println!("{:<14} {:>7.3} s {:>6.1} MiB", tool.label, m.seconds, m.rss_kib as f64 / 1024.0);
     }

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, ensure};
 use tagwright_test_support::oidc::OidcStandIn;
 use tagwright_test_support::sigstore::SigstoreStandIn;
 
-use super::{Sample, Tool, build_release, measure, median};
+use super::{Tool, build_release, interleaved};
 use crate::{check_failed, setup};
 
 /// How many signatures the set holds.
@@ -65,17 +65,7 @@ pub(super) fn verify(runs: usize) -> Result<std::process::ExitCode> {
         Tool { label: "sigstore verify", program: sigstore, args: theirs_args },
         Tool { label: "attest verify-blob", program: ours, args: ours_args },
     ];
-    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
-    let mut outputs: Vec<Vec<u8>> = vec![Vec::new(); tools.len()];
-    for run in 0..=runs {
-        for (i, tool) in tools.iter().enumerate() {
-            let (sample, stdout) = measure(data.path(), &tool.program, &tool.args, true)?;
-            if run > 0 {
-                samples[i].push(sample);
-            }
-            outputs[i] = stdout;
-        }
-    }
+    let (medians, outputs) = interleaved(data.path(), &tools, &[], runs)?;
     let verified = |output: &[u8], prefix: &str| {
         String::from_utf8_lossy(output).lines().filter(|l| l.starts_with(prefix)).count()
     };
@@ -94,7 +84,6 @@ pub(super) fn verify(runs: usize) -> Result<std::process::ExitCode> {
         "\n{SET} keyless signatures (bundles v0.3 over 4 KiB files, stand-in trust root): both verify all {SET}"
     );
     println!("{:<19} {:>9} {:>10}", "tool", "median", "peak RSS");
-    let medians: Vec<Sample> = samples.iter().map(|s| median(s)).collect();
     for (tool, m) in tools.iter().zip(&medians) {
         println!("{:<19} {:>7.3} s {:>6.1} MiB", tool.label, m.seconds, m.rss_kib as f64 / 1024.0);
     }
