@@ -42,6 +42,10 @@ fn git_cliff(repo: &Path, args: &[&str]) -> Run {
 
 fn release_notes(repo: &Path, args: &[&str]) -> Run {
     let mut command = cargo_bin(env!("CARGO_BIN_EXE_release-notes"));
+    // From the repository, as git-cliff runs: `-w DIR` and `-c FILE` are relative to it.
+    if repo.is_dir() {
+        command.current_dir(repo);
+    }
     command.arg("--repo").arg(repo).args(args);
     run(&mut command)
 }
@@ -803,4 +807,47 @@ fn every_git_cliff_flag_is_documented_and_accepted() {
             assert!(ours.contains(&format!("--{flag}")), "release-notes does not accept --{flag}");
         }
     }
+}
+
+/// Issue 21, item 2: commits whose release commit the path filters or `.git-blame-ignore-revs` leave
+/// out of the walk still join their release, as git-cliff 2.14's reachability from each tag through
+/// the whole history puts them (before, `feat: one` went under `[unreleased]`).
+#[test]
+fn path_filters_leave_commits_in_the_release_that_reaches_them() {
+    let body = "{{ version }}: {% for c in commits %}{{ c.message }}, {% endfor %}\\n";
+    let config = format!("[changelog]\nbody = \"{body}\"\n[git]\nconventional_commits = false\n");
+    for variant in [&[][..], &["blame"]] {
+        let repo = fixture("make_filtered_history.sh", variant);
+        std::fs::write(repo.path().join("order.toml"), &config).expect("write");
+        for filter in
+            [&["--include-path", "src/**"][..], &["--exclude-path", "CHANGELOG.md"], &["-w", "src"], &[]]
+        {
+            for mode in [&[][..], &["--latest"], &["--unreleased"], &["--topo-order"]] {
+                let mut args = vec!["--config", "order.toml"];
+                args.extend_from_slice(filter);
+                args.extend_from_slice(mode);
+                let notes = assert_same(repo.path(), &args, &format!("{variant:?}"));
+                if filter.first() == Some(&"--include-path") && mode.is_empty() && variant.is_empty() {
+                    assert_eq!(notes, ": feat: four, v0.2.0: feat: one, feat: two, fix: three, ");
+                }
+            }
+        }
+    }
+}
+
+/// Issue 21, item 3: `-c` naming a file that does not exist renders with the default configuration,
+/// as git-cliff 2.14 does, not with the repository's `cliff.toml`, and says so as git-cliff does.
+#[test]
+fn a_missing_named_configuration_renders_with_the_defaults_and_warns() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    std::fs::write(repo.path().join("cliff.toml"), built_in("minimal")).expect("write cliff.toml");
+    let with_cliff = assert_same(repo.path(), &[], "minimal");
+    let missing = assert_same(repo.path(), &["-c", "missing.toml"], "a missing -c");
+    std::fs::remove_file(repo.path().join("cliff.toml")).expect("remove");
+    assert_eq!(missing, assert_same(repo.path(), &[], "no configuration"), "the defaults, not cliff.toml");
+    assert_ne!(missing, with_cliff);
+    let (theirs, ours) = both(repo.path(), &["-c", "missing.toml"]);
+    let words = "\"missing.toml\" is not found, using the default configuration";
+    assert!(theirs.stderr.contains(words), "git-cliff says: {}", theirs.stderr);
+    assert!(ours.stderr.contains(words), "release-notes says: {}", ours.stderr);
 }

@@ -327,7 +327,9 @@ impl Config {
 
     /// Loads the configuration for the repository at `repo`: `explicit` when given, else the first of
     /// `cliff.toml`, `Cargo.toml`'s and `pyproject.toml`'s git-cliff sections, `.cliff.toml` and
-    /// `.config/cliff.toml`; else the defaults.
+    /// `.config/cliff.toml`; else the defaults. An `explicit` file that does not exist is not
+    /// replaced by another file: as in git-cliff 2.14, only the manifests' git-cliff sections are
+    /// read then, else the defaults (`source` is [`ConfigSource::Default`]; the caller warns).
     pub fn load(repo: &Path, explicit: Option<&Path>) -> Result<Config, ConfigError> {
         if let Some(path) = explicit {
             let path = if path.is_absolute() { path.to_path_buf() } else { repo.join(path) };
@@ -341,7 +343,10 @@ impl Config {
                 }
                 return Config::from_file(&path);
             }
-            // A named file that does not exist falls back to discovery, as in git-cliff.
+            if let Some(config) = Config::from_manifests(repo)? {
+                return Ok(config);
+            }
+            return Config::layered(Value::Object(serde_json::Map::new()), ConfigSource::Default);
         }
         let cliff = repo.join("cliff.toml");
         if cliff.is_file() {

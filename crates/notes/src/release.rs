@@ -253,8 +253,11 @@ pub(crate) fn read_releases(
             git.ignore_tags.as_ref().is_some_and(|r| !r.as_str().trim().is_empty() && r.is_match(&tag.name));
         counted && !ignored
     });
-    let mut oids = repo.commits(range.as_deref(), git.topo_order_commits)?;
+    let walked = repo.commits(range.as_deref(), git.topo_order_commits)?;
+    let mut oids = walked.clone();
     repo.filter_commits(&mut oids, &git.include_paths, &git.exclude_paths);
+    // Which release a commit joins is reachability from the tags through the whole walked history.
+    let graph = if tags.len() > 0 { repo.graph(walked)? } else { crate::repo::Graph::default() };
     if let Some(limit) = git.limit_commits {
         oids.truncate(limit);
     }
@@ -284,16 +287,8 @@ pub(crate) fn read_releases(
     let mut previous = Release::default();
     let mut first_tag: Option<TagInfo> = None;
     let mut current: Vec<Commit> = Vec::new();
-    // Every commit is read first: which release a commit joins depends on the merges above it.
-    let mut read: Vec<Option<Commit>> = Vec::with_capacity(oids.len());
-    let mut parents: Vec<Vec<git2::Oid>> = Vec::with_capacity(oids.len());
-    for oid in &oids {
-        let (commit, its_parents) = repo.commit(*oid, with_statistics)?;
-        read.push(Some(commit));
-        parents.push(its_parents);
-    }
-    for index in crate::repo::release_order(&oids, &parents, &tags) {
-        let commit = read[index].take().expect("each commit is placed once");
+    for index in crate::repo::release_order(&oids, &graph, &tags) {
+        let commit = repo.commit(oids[index], with_statistics)?;
         let id = commit.id.clone();
         let time = commit.committer.timestamp;
         current.push(commit);

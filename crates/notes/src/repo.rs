@@ -153,36 +153,48 @@ impl std::fmt::Debug for Repo {
 /// The file `git blame --ignore-revs-file` reads, which git-cliff honours too.
 const BLAME_IGNORE_REVS: &str = ".git-blame-ignore-revs";
 
-/// The order in which the commits `oids` (newest first, as walked; `parents` of each) are grouped into
-/// releases, oldest first, as git-cliff 2.14 groups them: each tag, in `tags`' order, takes the
-/// commits it reaches that no earlier tag reaches (a commit on a side branch belongs to the first
-/// tag that contains it, not to whichever tag the walk meets next). Within a release the walk's
-/// order is kept, with the tagged commit last; commits no tag reaches come after (unreleased).
-/// Reachability is followed within the walked commits only.
-pub(crate) fn release_order(oids: &[Oid], parents: &[Vec<Oid>], tags: &Tags) -> Vec<usize> {
+/// The walked history as a graph: each walked commit's parents among the walked commits.
+///
+/// Release ownership is reachability through this whole graph, not only through the commits that
+/// path filters or `.git-blame-ignore-revs` keep: a kept commit whose parent was filtered out is
+/// still reached through it.
+#[derive(Debug, Default)]
+pub(crate) struct Graph {
+    oids: Vec<Oid>,
+    index: HashMap<Oid, usize>,
+    parents: Vec<Vec<usize>>,
+}
+
+/// The order in which the kept commits `oids` (newest first, as walked) are grouped into releases,
+/// oldest first, as git-cliff 2.14's `commit_tag_ownership` groups them: only tags on kept commits
+/// are boundaries, and each boundary, in `tags`' order, owns the kept commits it reaches in the
+/// walked history (`graph`) that no earlier boundary reaches (git-cliff walks from each tag with the
+/// earlier boundaries hidden). Within a release the walk's order is kept, with the tagged commit
+/// last; kept commits no boundary reaches come after (unreleased).
+pub(crate) fn release_order(oids: &[Oid], graph: &Graph, tags: &Tags) -> Vec<usize> {
     let n = oids.len();
     if tags.len() == 0 {
         return (0..n).rev().collect();
     }
-    let position: HashMap<Oid, usize> = oids.iter().enumerate().map(|(i, oid)| (*oid, i)).collect();
+    let kept: HashMap<Oid, usize> = oids.iter().enumerate().map(|(i, oid)| (*oid, i)).collect();
     let mut owner: Vec<Option<usize>> = vec![None; n];
+    let mut seen = vec![false; graph.parents.len()];
     let mut tips: Vec<Option<usize>> = Vec::with_capacity(tags.len());
     for index in 0..tags.len() {
-        let tip = tags
-            .get_index(index)
-            .and_then(|(c, _)| Oid::from_str(c).ok())
-            .and_then(|o| position.get(&o).copied());
-        tips.push(tip);
-        let Some(start) = tip.filter(|t| owner[*t].is_none()) else { continue };
+        let tip =
+            tags.get_index(index).and_then(|(c, _)| Oid::from_str(c).ok()).filter(|o| kept.contains_key(o));
+        tips.push(tip.and_then(|o| kept.get(&o).copied()));
+        let Some(start) = tip.and_then(|o| graph.index.get(&o).copied()) else { continue };
+        // Whatever an earlier boundary reached, it reached with all its ancestors: stop there.
         let mut stack = vec![start];
-        while let Some(i) = stack.pop() {
-            if owner[i].is_some() {
+        while let Some(node) = stack.pop() {
+            if std::mem::replace(&mut seen[node], true) {
                 continue;
             }
-            owner[i] = Some(index);
-            stack.extend(
-                parents[i].iter().filter_map(|p| position.get(p).copied()).filter(|j| owner[*j].is_none()),
-            );
+            if let Some(&k) = kept.get(&graph.oids[node]) {
+                owner[k] = Some(index);
+            }
+            stack.extend(graph.parents[node].iter().copied().filter(|p| !seen[*p]));
         }
     }
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); tags.len() + 1];
@@ -422,10 +434,20 @@ impl Repo {
             .unwrap_or_default()
     }
 
-    /// Reads one commit, and its parents' ids.
-    pub(crate) fn commit(&self, oid: Oid, statistics: bool) -> Result<(Commit, Vec<Oid>), RepoError> {
+    /// The walked commits (`walked`, as [`Repo::commits`] lists them) and their parents.
+    pub(crate) fn graph(&self, walked: Vec<Oid>) -> Result<Graph, RepoError> {
+        let index: HashMap<Oid, usize> = walked.iter().enumerate().map(|(i, oid)| (*oid, i)).collect();
+        let mut parents = Vec::with_capacity(walked.len());
+        for oid in &walked {
+            let commit = self.inner.find_commit(*oid).map_err(|e| self.git_error(e))?;
+            parents.push(commit.parent_ids().filter_map(|p| index.get(&p).copied()).collect());
+        }
+        Ok(Graph { oids: walked, index, parents })
+    }
+
+    /// Reads one commit.
+    pub(crate) fn commit(&self, oid: Oid, statistics: bool) -> Result<Commit, RepoError> {
         let commit = self.inner.find_commit(oid).map_err(|e| self.git_error(e))?;
-        let parents: Vec<Oid> = commit.parent_ids().collect();
         let signature = |s: git2::Signature<'_>| Signature {
             name: s.name().ok().map(str::to_owned),
             email: s.email().ok().map(str::to_owned),
@@ -441,11 +463,11 @@ impl Repo {
             message: commit.message().unwrap_or_default().trim_end().to_owned(),
             author: signature(commit.author()),
             committer: signature(commit.committer()),
-            merge_commit: parents.len() > 1,
+            merge_commit: commit.parent_count() > 1,
             statistics,
             ..Commit::default()
         };
-        Ok((read, parents))
+        Ok(read)
     }
 
     fn statistics(&self, commit: &git2::Commit<'_>) -> Result<CommitStatistics, git2::Error> {

@@ -334,9 +334,10 @@ fn configure(args: &Args) -> Result<(Args, Config), Failure> {
         config.git.include_paths.push(glob::Pattern::new(&pattern).map_err(usage)?);
     }
     if config.source == ConfigSource::Default && !args.context {
-        eprintln!(
-            "{PROGRAM}: warning: no cliff.toml or git-cliff section found; using the default configuration"
-        );
+        // git-cliff's words, naming the file asked for (or the default name).
+        let asked = args.config.as_deref().unwrap_or(Path::new("cliff.toml"));
+        let asked = args.workdir.as_ref().map_or_else(|| asked.to_path_buf(), |w| w.join(asked));
+        eprintln!("{PROGRAM}: warning: {asked:?} is not found, using the default configuration");
     }
     Ok((args, config))
 }
