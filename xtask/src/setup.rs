@@ -61,6 +61,9 @@ const PYTHON: &[(&str, &str)] = &[
     // Poetry and hatchling: `poetry version`, `poetry check --lock` and `hatchling version` judge our
     // bump of Poetry projects and of a dynamic version held in a module's `__version__`.
     ("poetry", "poetry==2.5.1"),
+    // Poetry writes pyproject.toml through tomlkit, whose quoting changed in 0.15 (it keeps a literal
+    // string's single quotes): pinned, so that the peer our bump is judged by does not drift.
+    ("", "tomlkit==0.15.3"),
     ("hatchling", "hatchling==1.33.0"),
     // zizmor audits the workflows (offline).
     ("zizmor", "zizmor==1.32.0"),

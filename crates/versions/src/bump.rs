@@ -1,8 +1,9 @@
 //! The lockstep bump: rewrite every record to one new version, all files or none.
 //!
 //! [`plan`] computes each file's new contents by replacing only the bytes of each version value, so
-//! comments, spacing, key order and quote style stay (pyproject.toml and uv.lock are written as
-//! `uv version` writes them: the value in double quotes). [`Plan::apply`] first writes a journal
+//! comments, spacing, key order and quote style stay (`[project].version` and uv.lock are written as
+//! `uv version` writes them: the value in double quotes; Poetry's version keeps its quotes, as
+//! `poetry version` does). [`Plan::apply`] first writes a journal
 //! ([`crate::journal`]), then every file to a temporary file beside it, then renames them into place
 //! one by one; if any step fails, the files already renamed are restored, so the repository is left as
 //! it was. A file is restored only if it still holds exactly what the bump wrote: one that someone

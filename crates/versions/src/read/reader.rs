@@ -693,10 +693,12 @@ fn make_record(
         }
         _ => (Spelling::Semver, String::new(), Version::parse_semver(&found.value).map_err(bad)?),
     };
-    // The TOML readers of pyproject.toml and uv.lock rewrite the whole string token in double quotes,
-    // as uv does; every other source keeps its quotes and only the text between them changes.
+    // `[project].version` and uv.lock are rewritten as a whole string token in double quotes, as
+    // `uv version` does. Every other source keeps its quotes and only the text between them changes:
+    // Poetry's `[tool.poetry].version` too, as `poetry version` (tomlkit 0.15) keeps them.
+    let poetry = found.field == "tool.poetry.version";
     let (span, quote) = match kind {
-        SourceKind::Pyproject | SourceKind::UvLock => (found.token.clone(), "\""),
+        SourceKind::Pyproject | SourceKind::UvLock if !poetry => (found.token.clone(), "\""),
         _ => (found.token.start + found.quote_len..found.token.end - found.quote_len, ""),
     };
     Ok(Record {
