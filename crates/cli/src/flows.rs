@@ -114,6 +114,8 @@ pub struct PublishArgs {
     /// Another file to attach to the release (repeatable).
     #[arg(long = "asset", value_name = "FILE")]
     pub assets: Vec<std::path::PathBuf>,
+    #[command(flatten)]
+    pub http: crate::HttpTimeout,
     /// Replace release assets whose bytes differ, instead of refusing.
     #[arg(long)]
     pub replace: bool,
@@ -318,7 +320,7 @@ pub fn publish(args: &PublishArgs, program: &'static str) -> Result<(), Failure>
         (None, None) if args.keyless.keyless => Some(args.keyless.release_signing()?),
         (None, None) => None,
     };
-    options.github = args.github.as_deref().map(crate::github_target).transpose()?;
+    options.github = args.github.as_deref().map(|g| crate::github_target(g, &args.http)).transpose()?;
     let report = tagwright_release::publish(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
         return crate::document("ok", &report);

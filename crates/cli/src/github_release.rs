@@ -29,6 +29,8 @@ pub struct GithubReleaseArgs {
     /// Replace an asset whose bytes differ, instead of refusing.
     #[arg(long)]
     pub replace: bool,
+    #[command(flatten)]
+    pub http: crate::HttpTimeout,
     /// Plan only: what would be created, uploaded, replaced and published.
     #[arg(long)]
     pub dry_run: bool,
@@ -57,13 +59,19 @@ fn content_type(name: &str) -> &'static str {
 
 /// `tagwright github-release`.
 pub fn github_release(args: &GithubReleaseArgs) -> Result<(), Failure> {
-    let target = crate::github_target(&args.github)?;
+    let target = crate::github_target(&args.github, &args.http)?;
     let notes = match &args.notes_file {
         Some(path) => std::fs::read_to_string(path)
             .map_err(|e| Failure::input(format!("--notes-file {}: {e}", path.display())))?,
-        None => tagwright_notes::release_notes(&args.repo.repo, &args.tag).map_err(|e| {
-            Failure::check(format!("the notes of {}: {}", args.tag, tagwright_text::error_chain(&e)))
-        })?,
+        None => {
+            let notes = tagwright_notes::release_notes(&args.repo.repo, &args.tag).map_err(|e| {
+                Failure::check(format!("the notes of {}: {}", args.tag, tagwright_text::error_chain(&e)))
+            })?;
+            for warning in &notes.warnings {
+                eprintln!("tagwright: warning: {warning}");
+            }
+            notes.text
+        }
     };
     let mut options = GithubReleaseOptions::new(&target.owner, &target.repo, &args.tag, &notes);
     for path in &args.assets {
@@ -90,8 +98,7 @@ pub fn github_release(args: &GithubReleaseArgs) -> Result<(), Failure> {
     }
     options.replace = args.replace;
     options.dry_run = args.dry_run;
-    let client = tagwright_github::Github::new(&target.api, target.token.as_deref())
-        .map_err(|e| Failure::input(tagwright_text::error_chain(&e)))?;
+    let client = target.client()?;
     let report = tagwright_release::github_release(&client, &options)?;
     if args.json {
         return crate::document("ok", &report);

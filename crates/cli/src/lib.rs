@@ -168,11 +168,32 @@ pub fn document(status: &'static str, body: &impl serde::Serialize) -> Result<()
 
 /// The GitHub repository `OWNER/REPO` on `GITHUB_API_URL` (default: api.github.com), with the token
 /// from `GITHUB_TOKEN`, else `GH_TOKEN`.
-pub fn github_target(owner_repo: &str) -> Result<tagwright_release::GithubTarget, Failure> {
+pub fn github_target(
+    owner_repo: &str,
+    http: &HttpTimeout,
+) -> Result<tagwright_release::GithubTarget, Failure> {
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let api = env("GITHUB_API_URL").unwrap_or_else(|| tagwright_github::GITHUB_API.to_owned());
     let token = env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN"));
-    Ok(tagwright_release::GithubTarget::parse(owner_repo, &api, token)?)
+    let mut target = tagwright_release::GithubTarget::parse(owner_repo, &api, token)?;
+    target.deadline = http.deadline();
+    Ok(target)
+}
+
+/// `--http-timeout SECS`: how long one GitHub API request may take, its retries and rate-limit waits
+/// included, in every command that asks GitHub.
+#[derive(Debug, Clone, clap::Args)]
+pub struct HttpTimeout {
+    /// Give up on a GitHub API request (retries and rate-limit waits included) after SECS seconds.
+    #[arg(long = "http-timeout", value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seconds: u64,
+}
+
+impl HttpTimeout {
+    /// The deadline of one request.
+    pub fn deadline(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.seconds)
+    }
 }
 
 /// Escapes the message part of a GitHub Actions workflow command.

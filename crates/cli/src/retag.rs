@@ -23,6 +23,8 @@ pub struct RetagArgs {
     pub image: Option<String>,
     #[command(flatten)]
     pub registry: crate::RegistryAccess,
+    #[command(flatten)]
+    pub http: crate::HttpTimeout,
     /// Print the ordered plan, delete nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -34,7 +36,7 @@ pub struct RetagArgs {
 /// `tagwright retag`.
 pub fn retag(args: &RetagArgs) -> Result<(), Failure> {
     let mut options = RetagOptions::new(&args.repo.repo, &args.tag);
-    options.github = args.github.as_deref().map(crate::github_target).transpose()?;
+    options.github = args.github.as_deref().map(|g| crate::github_target(g, &args.http)).transpose()?;
     options.charts.clone_from(&args.charts);
     options.image.clone_from(&args.image);
     options.registry = args.registry.options();

@@ -28,6 +28,8 @@ pub struct VerifyArgs {
     pub trusted_root: Option<PathBuf>,
     #[command(flatten)]
     pub registry: crate::RegistryAccess,
+    #[command(flatten)]
+    pub http: crate::HttpTimeout,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -35,7 +37,7 @@ pub struct VerifyArgs {
 
 /// `tagwright verify`: exit 0 when every check holds, 1 when one fails, 2 on bad input.
 pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
-    let github = crate::github_target(&args.github)?;
+    let github = crate::github_target(&args.github, &args.http)?;
     let overridden = [
         &args.identity.certificate_identity,
         &args.identity.certificate_identity_regexp,

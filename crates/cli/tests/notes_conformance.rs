@@ -851,3 +851,32 @@ fn a_missing_named_configuration_renders_with_the_defaults_and_warns() {
     assert!(theirs.stderr.contains(words), "git-cliff says: {}", theirs.stderr);
     assert!(ours.stderr.contains(words), "release-notes says: {}", ours.stderr);
 }
+
+/// Issue 21, item 6: a deliberate difference from git-cliff. A template's `get_env` of a
+/// credential-like variable renders empty in release-notes, with a warning naming it, where
+/// git-cliff prints the secret into the notes (which `publish` and `github-release` would publish).
+#[test]
+fn get_env_never_puts_a_token_into_the_notes() {
+    let repo = fixture("make_notes_repo.sh", &[]);
+    let secret = "ghp_tagwrightTestSecret0123456789";
+    let body = r#"[changelog]
+body = "token=[{{ get_env(name='GITHUB_TOKEN', default='none') }}] repo=[{{ get_env(name='GITHUB_REPOSITORY') }}]\n"
+"#;
+    std::fs::write(repo.path().join("cliff.toml"), body).expect("write");
+    let with_env = |command: &mut std::process::Command| {
+        command.env("GITHUB_TOKEN", secret).env("GITHUB_REPOSITORY", "acme/app");
+    };
+    let mut theirs = peer_command("git-cliff");
+    theirs.current_dir(repo.path()).args(["--offline", "--latest"]);
+    with_env(&mut theirs);
+    let theirs = run(&mut theirs);
+    assert!(theirs.stdout.contains(secret), "git-cliff prints it: {}", theirs.stdout);
+    let mut ours = cargo_bin(env!("CARGO_BIN_EXE_release-notes"));
+    ours.current_dir(repo.path()).args(["--latest"]);
+    with_env(&mut ours);
+    let ours = run(&mut ours);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    assert!(!ours.stdout.contains(secret) && !ours.stderr.contains(secret), "{ours:?}");
+    assert!(ours.stdout.contains("token=[] repo=[acme/app]"), "{}", ours.stdout);
+    assert!(ours.stderr.contains("get_env(name=\"GITHUB_TOKEN\") rendered empty"), "{}", ours.stderr);
+}

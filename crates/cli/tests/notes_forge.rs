@@ -232,3 +232,52 @@ fn an_unreachable_github_fails_cleanly_where_git_cliff_panics() {
     assert!(message.ends_with("(with --offline, notes are rendered without the forge's data)"), "{message}");
     assert!(!message.contains("panicked"), "{message}");
 }
+
+/// Issue 21, item 6 (a deliberate difference from git-cliff, which sends it): a repository's
+/// `[remote.github] api_url` naming another server than the API the user chose gets no token, and a
+/// warning says so; the API chosen through `GITHUB_API_URL`, or `GIT_CLIFF__REMOTE__GITHUB__API_URL`,
+/// gets it. Uses two GitHub stand-ins.
+#[test]
+fn a_configured_api_url_elsewhere_gets_no_token() {
+    let chosen = GithubStandIn::start("acme", "advisoryhub");
+    let elsewhere = GithubStandIn::start("acme", "advisoryhub");
+    let repo = repository(&elsewhere);
+    let cliff = std::fs::read_to_string(repo.path().join("cliff.toml")).expect("cliff.toml");
+    let configured =
+        cliff.replace("[remote.github]\n", &format!("[remote.github]\napi_url = \"{}\"\n", elsewhere.url()));
+    std::fs::write(repo.path().join("cliff.toml"), configured).expect("cliff.toml");
+    let home = tempfile::tempdir().expect("tempdir");
+    let notes = |env: &[(&str, &str)]| {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_release-notes"));
+        command
+            .current_dir(repo.path())
+            .env("GITHUB_TOKEN", TOKEN)
+            .env("HOME", home.path())
+            .env_remove("GITHUB_API_URL")
+            .env_remove("GIT_CLIFF__REMOTE__GITHUB__API_URL");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        run(&mut command)
+    };
+    let tokens = |stand_in: &GithubStandIn| {
+        stand_in.requests().iter().filter(|r| r.header("authorization").is_some()).count()
+    };
+    // Configured by the repository alone: asked (its data is public), without the token.
+    let out = notes(&[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(!elsewhere.requests().is_empty(), "the configured API was asked");
+    assert_eq!(tokens(&elsewhere), 0, "no token went to the repository's api_url");
+    assert!(out.stderr.contains("is not the GitHub API you chose"), "{}", out.stderr);
+    assert!(out.stdout.contains(" by @dave"), "the public data still renders: {}", out.stdout);
+    // The user's own choice, by either variable, gets the token.
+    let asked = chosen.requests().len();
+    let out = notes(&[("GITHUB_API_URL", &chosen.url())]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(chosen.requests().len() > asked && tokens(&chosen) > 0, "GITHUB_API_URL gets the token");
+    let before = tokens(&elsewhere);
+    let out = notes(&[("GIT_CLIFF__REMOTE__GITHUB__API_URL", &elsewhere.url())]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(tokens(&elsewhere) > before, "an api_url the user set in the environment gets the token");
+    assert!(!out.stderr.contains("is not the GitHub API you chose"), "{}", out.stderr);
+}

@@ -84,12 +84,16 @@ impl Default for RateLimitPolicy {
     }
 }
 
+/// The deadline of one request, its retries and waits included, unless the caller sets another.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(300);
+
 /// A GitHub REST API client.
 pub struct Github {
     http: Client,
     api: String,
     token: Option<String>,
     policy: RateLimitPolicy,
+    deadline: Duration,
 }
 
 impl std::fmt::Debug for Github {
@@ -98,6 +102,7 @@ impl std::fmt::Debug for Github {
             .field("api", &self.api)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("policy", &self.policy)
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -106,6 +111,21 @@ impl std::fmt::Debug for Github {
 fn origin(url: &str) -> Option<(String, String, u16)> {
     let url = Url::parse(url).ok()?;
     Some((url.scheme().to_owned(), url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()?))
+}
+
+/// Whether two URLs share an origin (scheme, host and port): where a token may follow.
+pub fn same_origin(a: &str, b: &str) -> bool {
+    origin(a).is_some_and(|o| Some(o) == origin(b))
+}
+
+/// The origin GitHub uploads release assets to for `api`: `uploads.github.com` for `api.github.com`,
+/// and the API's own origin on GitHub Enterprise Server (`https://HOST/api/uploads`).
+fn uploads_origin(api: &str) -> Option<(String, String, u16)> {
+    let (scheme, host, port) = origin(api)?;
+    if host == "api.github.com" {
+        return Some((scheme, "uploads.github.com".to_owned(), port));
+    }
+    Some((scheme, host, port))
 }
 
 /// HTTPS, or plain HTTP on loopback only.
@@ -214,17 +234,18 @@ impl Github {
     /// A client for `api` (such as `https://api.github.com`, or `https://HOST/api/v3` on GitHub
     /// Enterprise Server) with an optional token.
     pub fn new(api: &str, token: Option<&str>) -> Result<Github, GithubError> {
-        Github::with_timeout(api, token, Duration::from_secs(300))
+        Github::with_timeout(api, token, DEFAULT_DEADLINE)
     }
 
-    /// [`Github::new`] where each request may take at most `timeout` (connecting, at most 15 s of it).
-    pub fn with_timeout(api: &str, token: Option<&str>, timeout: Duration) -> Result<Github, GithubError> {
+    /// [`Github::new`] where each request, its retries and rate-limit waits included, ends within
+    /// `deadline` (connecting takes at most 15 s of it per attempt).
+    pub fn with_timeout(api: &str, token: Option<&str>, deadline: Duration) -> Result<Github, GithubError> {
         checked(api)?;
         let _ = rustls::crypto::ring::default_provider().install_default();
         let http = Client::builder()
             .user_agent(concat!("tagwright/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(timeout.min(Duration::from_secs(15)))
-            .timeout(timeout)
+            .connect_timeout(deadline.min(Duration::from_secs(15)))
+            .timeout(deadline)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| GithubError::Invalid {
@@ -236,6 +257,7 @@ impl Github {
             api: api.trim_end_matches('/').to_owned(),
             token: token.filter(|t| !t.is_empty()).map(str::to_owned),
             policy: RateLimitPolicy::default(),
+            deadline,
         })
     }
 
@@ -286,16 +308,17 @@ impl Github {
         Ok(format!("{}/repos/{owner}/{repo}", self.api))
     }
 
-    /// Sends one request, waiting out rate limits and retrying transient failures within the policy.
-    /// The token goes to the API's origin, and to `upload_origin` when given.
+    /// Sends one request, waiting out rate limits and retrying transient failures within the policy,
+    /// and all of it within the deadline. The token goes to the API's origin, and for an `upload` to
+    /// GitHub's uploads origin for that API, which is the only origin an upload goes to.
     pub(crate) fn send(
         &self,
         method: Method,
         url: &str,
         body: Body<'_>,
-        upload_origin: Option<&str>,
+        upload: bool,
     ) -> Result<Response, GithubError> {
-        self.send_accepting(method, url, body, upload_origin, "application/vnd.github+json")
+        self.send_accepting(method, url, body, upload, "application/vnd.github+json")
     }
 
     /// [`Github::send`] asking for `accept`.
@@ -304,18 +327,43 @@ impl Github {
         method: Method,
         url: &str,
         body: Body<'_>,
-        upload_origin: Option<&str>,
+        upload: bool,
         accept: &str,
     ) -> Result<Response, GithubError> {
         let parsed = checked(url)?;
         let target = origin(url);
-        let authorized = target == origin(&self.api) || upload_origin.is_some_and(|u| origin(u) == target);
+        let authorized = if upload {
+            if target != uploads_origin(&self.api) {
+                return Err(GithubError::Invalid {
+                    url: url.to_owned(),
+                    message: format!("not GitHub's uploads host for {}: nothing was sent", self.api),
+                });
+            }
+            true
+        } else {
+            target == origin(&self.api)
+        };
+        let started = std::time::Instant::now();
+        let connection = |message: String| GithubError::Connection {
+            method: method.to_string(),
+            url: url.to_owned(),
+            message,
+        };
+        let out_of_time = || {
+            connection(format!(
+                "no answer within {} s (the deadline of a request, retries included; --http-timeout sets it)",
+                self.deadline.as_secs()
+            ))
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let remaining = self.deadline.checked_sub(started.elapsed()).filter(|r| !r.is_zero());
+            let Some(remaining) = remaining else { return Err(out_of_time()) };
             let mut request = self
                 .http
                 .request(method.clone(), parsed.clone())
+                .timeout(remaining)
                 .header(header::ACCEPT, accept)
                 .header("X-GitHub-Api-Version", API_VERSION);
             if let (true, Some(token)) = (authorized, &self.token) {
@@ -326,24 +374,20 @@ impl Github {
             }
             let response = match request.send() {
                 Ok(response) => response,
+                Err(e) if e.is_timeout() && started.elapsed() >= self.deadline => return Err(out_of_time()),
                 Err(e)
                     if attempt < self.policy.attempts
                         && (e.is_connect() || e.is_timeout())
                         && method != Method::POST =>
                 {
-                    std::thread::sleep(Duration::from_millis(250 << attempt.min(6)));
+                    self.pause(started, Duration::from_millis(250 << attempt.min(6)));
                     continue;
                 }
-                Err(e) => {
-                    return Err(GithubError::Connection {
-                        method: method.to_string(),
-                        url: url.to_owned(),
-                        message: tagwright_text::error_chain(&e),
-                    });
-                }
+                Err(e) => return Err(connection(tagwright_text::error_chain(&e))),
             };
             let Some(wait) = wait_for(&response, attempt) else { return Ok(response) };
-            if wait > self.policy.max_wait || attempt >= self.policy.attempts {
+            let late = started.elapsed() + wait >= self.deadline;
+            if wait > self.policy.max_wait || attempt >= self.policy.attempts || late {
                 if response.status().is_server_error() {
                     return Err(status_error(&method, url, response));
                 }
@@ -352,12 +396,17 @@ impl Github {
                     method: method.to_string(),
                     url: url.to_owned(),
                     wait_seconds: wait.as_secs(),
-                    max_seconds: self.policy.max_wait.as_secs(),
+                    max_seconds: self.policy.max_wait.min(self.deadline).as_secs(),
                     message,
                 });
             }
-            std::thread::sleep(wait);
+            self.pause(started, wait);
         }
+    }
+
+    /// Sleeps `wait`, but not past the deadline of a request that began at `started`.
+    fn pause(&self, started: std::time::Instant, wait: Duration) {
+        std::thread::sleep(wait.min(self.deadline.saturating_sub(started.elapsed())));
     }
 
     /// A JSON call: the status and the parsed answer (`Null` for an empty one). Error statuses are
@@ -370,7 +419,7 @@ impl Github {
     ) -> Result<(u16, Value), GithubError> {
         let text = body.map(Value::to_string);
         let payload = text.as_deref().map(|t| ("application/json", t.as_bytes()));
-        let response = self.send(method.clone(), url, payload, None)?;
+        let response = self.send(method.clone(), url, payload, false)?;
         let status = response.status().as_u16();
         if status == 404 {
             return Ok((404, Value::Null));
@@ -387,22 +436,40 @@ impl Github {
         Ok((status, value))
     }
 
-    /// An asset's bytes (at most `cap`): `GET` with `Accept: application/octet-stream`, following one
-    /// redirect to the storage GitHub names (the token is not sent to another origin).
-    pub(crate) fn download(&self, url: &str, cap: u64) -> Result<Vec<u8>, GithubError> {
+    /// An asset's bytes (at most `cap`), written to `sink` as they arrive: `GET` with `Accept:
+    /// application/octet-stream`, following one redirect to the storage GitHub names (the token is
+    /// not sent to another origin). Returns how many bytes were written.
+    pub(crate) fn download(
+        &self,
+        url: &str,
+        cap: u64,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<u64, GithubError> {
         let octets = "application/octet-stream";
-        let mut response = self.send_accepting(Method::GET, url, None, None, octets)?;
+        let mut response = self.send_accepting(Method::GET, url, None, false, octets)?;
         let mut at = url.to_owned();
         if response.status().is_redirection()
             && let Some(location) = response.headers().get(header::LOCATION).and_then(|v| v.to_str().ok())
         {
             at = Url::parse(url).and_then(|base| base.join(location)).map(String::from).unwrap_or_default();
-            response = self.send_accepting(Method::GET, &at, None, None, octets)?;
+            response = self.send_accepting(Method::GET, &at, None, false, octets)?;
         }
         if !response.status().is_success() {
             return Err(status_error(&Method::GET, &at, response));
         }
-        read_capped(&Method::GET, &at, response, cap)
+        let failed = |e: std::io::Error| GithubError::Connection {
+            method: "GET".to_owned(),
+            url: at.clone(),
+            message: e.to_string(),
+        };
+        let copied = std::io::copy(&mut response.take(cap + 1), sink).map_err(failed)?;
+        if copied > cap {
+            return Err(GithubError::Invalid {
+                url: at,
+                message: format!("the asset is larger than {cap} bytes"),
+            });
+        }
+        Ok(copied)
     }
 
     /// A raw call whose error statuses are errors; for uploads.
@@ -411,9 +478,9 @@ impl Github {
         method: Method,
         url: &str,
         body: Body<'_>,
-        upload_origin: Option<&str>,
+        upload: bool,
     ) -> Result<Value, GithubError> {
-        let response = self.send(method.clone(), url, body, upload_origin)?;
+        let response = self.send(method.clone(), url, body, upload)?;
         if !response.status().is_success() {
             return Err(status_error(&method, url, response));
         }
@@ -450,7 +517,7 @@ impl Github {
             if pages > max_pages {
                 return Err(GithubError::Invalid { url, message: format!("more than {max_pages} pages") });
             }
-            let response = self.send(Method::GET, &url, None, None)?;
+            let response = self.send(Method::GET, &url, None, false)?;
             if response.status() == StatusCode::NOT_FOUND && pages == 1 {
                 return Ok(false);
             }

@@ -31,7 +31,7 @@ mod history;
 mod packages;
 mod releases;
 
-pub use client::{GITHUB_API, Github, GithubError, RateLimitPolicy};
+pub use client::{DEFAULT_DEADLINE, GITHUB_API, Github, GithubError, RateLimitPolicy, same_origin};
 pub use history::{PullRequest, RepoCommit};
 pub use packages::{PackageVersion, encode_package};
 pub use releases::{Asset, NewRelease, Release, ReleasePatch};

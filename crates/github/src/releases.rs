@@ -227,8 +227,7 @@ impl Github {
             });
         }
         let url = expand_upload_url(&release.upload_url, name)?;
-        let value =
-            self.checked_json(Method::POST, &url, Some((content_type, bytes)), Some(&release.upload_url))?;
+        let value = self.checked_json(Method::POST, &url, Some((content_type, bytes)), true)?;
         parse(&url, value)
     }
 
@@ -240,8 +239,23 @@ impl Github {
         asset: u64,
         cap: u64,
     ) -> Result<Vec<u8>, GithubError> {
+        let mut bytes = Vec::new();
+        self.download_asset_to(owner, repo, asset, cap, &mut bytes)?;
+        Ok(bytes)
+    }
+
+    /// An asset's bytes, at most `cap` of them, written to `sink` as they arrive (a hasher, say), so
+    /// that no asset is held whole. Returns how many bytes were written.
+    pub fn download_asset_to(
+        &self,
+        owner: &str,
+        repo: &str,
+        asset: u64,
+        cap: u64,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<u64, GithubError> {
         let url = format!("{}/releases/assets/{asset}", self.repo_url(owner, repo)?);
-        self.download(&url, cap)
+        self.download(&url, cap, sink)
     }
 
     /// Deletes an asset (an upload to redo, say). `false` when it was already gone.

@@ -289,3 +289,38 @@ fn commits_and_closed_pull_requests_are_read_across_pages_by_us_and_by_pygithub(
     let err = wrong.repo_commits("acme", "advisoryhub", None).expect_err("a wrong token");
     assert!(matches!(err, GithubError::Status { status: 401, .. }), "{err}");
 }
+
+/// Issue 21, item 6: a release whose `upload_url` names another host than GitHub's uploads host for
+/// the API sends that host nothing: no asset, and no token. Hostile loopback servers.
+#[test]
+fn an_upload_url_elsewhere_gets_nothing() {
+    use tagwright_test_support::hostile::{Hostile, Reply};
+    let other = Hostile::start(|_| Reply::json(201, "{}"));
+    let release = format!(
+        r#"{{"id":1,"tag_name":"v1","draft":true,"prerelease":false,"html_url":"https://github.com/acme/app/releases/v1","upload_url":"http://{}/repos/acme/app/releases/1/assets{{?name,label}}","assets":[]}}"#,
+        other.host()
+    );
+    let lying = Hostile::start(move |_| Reply::json(200, &release));
+    let github = Github::new(&format!("http://{}", lying.host()), Some(TOKEN)).expect("client");
+    let release = github.release_by_tag("acme", "app", "v1").expect("read").expect("a release");
+    let refused = github.upload_asset(&release, "a.txt", "text/plain", b"bytes").expect_err("elsewhere");
+    assert!(refused.to_string().contains("not GitHub's uploads host"), "{refused}");
+    assert!(other.requests().is_empty(), "nothing, and no token, went to the other host");
+}
+
+/// Issue 21, item 6: an API that accepts connections and never answers ends each request, its retries
+/// included, at the deadline (before, every attempt waited the whole timeout, five times over).
+/// A hostile loopback server.
+#[test]
+fn a_silent_api_ends_at_the_deadline() {
+    use tagwright_test_support::hostile::{Hostile, Reply};
+    let silent = Hostile::start(|_| Reply::Silent);
+    let deadline = std::time::Duration::from_secs(2);
+    let github =
+        Github::with_timeout(&format!("http://{}", silent.host()), Some(TOKEN), deadline).expect("client");
+    let started = std::time::Instant::now();
+    let failed = github.release_by_tag("acme", "app", "v1").expect_err("no answer");
+    let took = started.elapsed();
+    assert!(failed.to_string().contains("no answer within 2 s"), "{failed}");
+    assert!(took >= deadline && took < deadline * 2, "ended at the deadline, not after retries: {took:?}");
+}

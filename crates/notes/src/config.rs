@@ -217,8 +217,8 @@ pub struct GitConfig {
     pub exclude_paths: Vec<glob::Pattern>,
 }
 
-/// One forge repository in `[remote]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
+/// One forge repository in `[remote]`. Its `Debug` shows whether a token is set, never the token.
+#[derive(Clone, Default, PartialEq, Eq, serde::Serialize, Deserialize)]
 #[serde(default)]
 pub struct RemoteRepo {
     /// The owner (user or organisation).
@@ -237,6 +237,18 @@ pub struct RemoteRepo {
 
 fn default_true() -> bool {
     true
+}
+
+impl std::fmt::Debug for RemoteRepo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteRepo")
+            .field("owner", &self.owner)
+            .field("repo", &self.repo)
+            .field("is_custom", &self.is_custom)
+            .field("api_url", &self.api_url)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 impl RemoteRepo {
@@ -770,6 +782,30 @@ mod tests {
             Config::from_toml("[git]\ncommit_parsers = [{ message = \"^feat\", group = \"F\" }]\n")
                 .expect("valid");
         assert_eq!(replaced.git.commit_parsers.len(), 1, "arrays replace");
+    }
+
+    /// Issue 21, item 5: no `{:?}` of a configuration, or of a generator holding one, shows a token.
+    #[test]
+    fn debug_never_shows_a_token() {
+        let secret = "ghp_0123456789abcdefSECRET";
+        let mut text = String::new();
+        for forge in RemoteConfig::FORGES {
+            text.push_str(&format!("[remote.{forge}]\nowner = \"o\"\nrepo = \"r\"\ntoken = \"{secret}\"\n"));
+        }
+        let config = Config::from_toml(&text).expect("valid");
+        assert!(
+            RemoteConfig::FORGES
+                .iter()
+                .all(|f| config.remote.forge(f).and_then(|r| r.token.as_deref()) == Some(secret))
+        );
+        for shown in [
+            format!("{config:?}"),
+            format!("{config:#?}"),
+            format!("{:?}", crate::Generator::new(config.clone()).expect("templates")),
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(shown.contains("<redacted>"), "says that a token is set: {shown}");
+        }
     }
 
     #[test]

@@ -122,6 +122,21 @@ impl Generator {
         &self.config
     }
 
+    /// The warnings of the renders so far: each credential-like environment variable a template asked
+    /// `get_env` for, which rendered empty (a deliberate difference from git-cliff).
+    pub fn render_warnings(&self) -> Vec<String> {
+        let names: std::collections::BTreeSet<String> =
+            self.templates().flat_map(template::Template::refused_env).collect();
+        names
+            .into_iter()
+            .map(|name| {
+                format!(
+                    "get_env(name=\"{name}\") rendered empty: notes never read credential-like variables (names containing TOKEN, SECRET, PASSWORD or KEY)"
+                )
+            })
+            .collect()
+    }
+
     fn templates(&self) -> impl Iterator<Item = &template::Template> {
         self.header.iter().chain(std::iter::once(&self.body)).chain(self.footer.iter())
     }
@@ -383,10 +398,21 @@ pub fn context_with_forge(
     build(repo, config, selection, &options)
 }
 
+/// Rendered release notes, and what the render warned about.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReleaseNotes {
+    /// The notes.
+    pub text: String,
+    /// Warnings ([`Generator::render_warnings`]).
+    pub warnings: Vec<String>,
+}
+
 /// The notes of the coming release `tag`, as the runbook previews them and the tag carries them:
 /// the unreleased changes under `tag`, without header or footer.
-pub fn release_notes(repo: &Path, tag: &str) -> Result<String, Error> {
+pub fn release_notes(repo: &Path, tag: &str) -> Result<ReleaseNotes, Error> {
     let generator = Generator::new(Config::load(repo, None)?)?;
     let changelog = generator.changelog(repo, &Selection::new(Scope::Unreleased).tag(tag))?;
-    Ok(generator.render(&changelog, Some(Strip::All))?)
+    let text = generator.render(&changelog, Some(Strip::All))?;
+    Ok(ReleaseNotes { text, warnings: generator.render_warnings() })
 }

@@ -4,8 +4,13 @@
 //! `commit_groups`, `group_by_scope`, and `date` (Tera's own `date` needs its `builtins` feature and the
 //! time-zone database; this one formats timestamps and RFC 3339 strings in UTC, as git-cliff's templates
 //! use it).
+//!
+//! One deliberate difference from git-cliff: `get_env` never reads a credential. Notes are rendered
+//! where release credentials live and are then published, so a variable whose name looks like one
+//! ([`is_credential_name`]) renders empty, and the template remembers its name for a warning.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use regex::Regex;
 use serde_json::{Map, Value, json};
@@ -45,6 +50,40 @@ pub(crate) struct Template {
     name: String,
     tera: Tera,
     source: String,
+    /// Credential-like variables `get_env` was asked for, and rendered empty.
+    refused: Arc<Mutex<BTreeSet<String>>>,
+}
+
+/// Whether `get_env` refuses to read the environment variable `name`: its name contains `TOKEN`,
+/// `SECRET`, `PASSWORD` or `KEY` (in any case; `ACTIONS_ID_TOKEN_*` among them).
+pub(crate) fn is_credential_name(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    ["TOKEN", "SECRET", "PASSWORD", "KEY"].iter().any(|word| upper.contains(word))
+}
+
+/// Tera's `get_env(name, default)`, except that a credential-like variable renders empty and its name
+/// joins `refused`.
+fn get_env(refused: &Mutex<BTreeSet<String>>, args: &Args) -> tera::Result<Value> {
+    let name = match args.get("name") {
+        Some(Value::String(name)) => name,
+        Some(other) => {
+            return Err(tera::Error::msg(format!(
+                "Function `get_env` received name={other} but `name` can only be a string"
+            )));
+        }
+        None => return Err(tera::Error::msg("Function `get_env` didn't receive a `name` argument")),
+    };
+    if is_credential_name(name) {
+        refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(name.clone());
+        return Ok(Value::String(String::new()));
+    }
+    match std::env::var(name) {
+        Ok(value) => Ok(Value::String(value)),
+        Err(_) => args
+            .get("default")
+            .cloned()
+            .ok_or_else(|| tera::Error::msg(format!("Environment variable `{name}` not found"))),
+    }
 }
 
 /// `text` with every string literal blanked out.
@@ -85,7 +124,15 @@ impl Template {
         tera.register_filter("commit_groups", commit_groups);
         tera.register_filter("group_by_scope", group_by_scope);
         tera.register_filter("date", date);
-        Ok(Template { name: name.to_owned(), tera, source: content })
+        let refused = Arc::new(Mutex::new(BTreeSet::new()));
+        let asked = Arc::clone(&refused);
+        tera.register_function("get_env", move |args: &Args| get_env(&asked, args));
+        Ok(Template { name: name.to_owned(), tera, source: content, refused })
+    }
+
+    /// The credential-like variables `get_env` was asked for so far (and rendered empty).
+    pub(crate) fn refused_env(&self) -> Vec<String> {
+        self.refused.lock().unwrap_or_else(std::sync::PoisonError::into_inner).iter().cloned().collect()
     }
 
     /// The template text (after trimming).
@@ -388,6 +435,37 @@ mod tests {
 
     fn render(template: &str, context: Value) -> String {
         Template::new("t", template, false).expect("parses").render(context, &[]).expect("renders")
+    }
+
+    /// Issue 21, item 6: a template cannot put a credential into the notes through `get_env`.
+    #[test]
+    fn get_env_renders_credentials_empty_and_remembers_them() {
+        for name in [
+            "GITHUB_TOKEN",
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "COSIGN_PASSWORD",
+            "AWS_SECRET_ACCESS_KEY",
+            "api_key",
+        ] {
+            assert!(is_credential_name(name), "{name}");
+        }
+        for name in ["PATH", "HOME", "GITHUB_REPOSITORY", "CI"] {
+            assert!(!is_credential_name(name), "{name}");
+        }
+        let template = Template::new(
+            "t",
+            r#"[{{ get_env(name="GITHUB_TOKEN", default="d") }}|{{ get_env(name="COSIGN_PASSWORD") }}|{{ get_env(name="TAGWRIGHT_NO_SUCH_VARIABLE", default="d") }}|{{ get_env(name="PATH") | length > 0 }}]"#,
+            false,
+        )
+        .expect("parses");
+        assert_eq!(template.render(json!({}), &[]).expect("renders"), "[||d|true]");
+        assert_eq!(template.refused_env(), ["COSIGN_PASSWORD", "GITHUB_TOKEN"]);
+        let missing =
+            Template::new("t", r#"{{ get_env(name="TAGWRIGHT_NO_SUCH_VARIABLE") }}"#, false).expect("parses");
+        assert!(
+            missing.render(json!({}), &[]).is_err(),
+            "a missing variable without a default is an error, as in Tera"
+        );
     }
 
     #[test]

@@ -29,6 +29,8 @@ fn the_notes_of_a_coming_release() {
     tagwright_test_support::hermetic_git2();
     let repo = fixture("make_notes_repo.sh", &[]);
     let notes = tagwright_notes::release_notes(repo.path(), "v0.4.0").expect("notes");
+    assert!(notes.warnings.is_empty(), "{:?}", notes.warnings);
+    let notes = notes.text;
     assert!(notes.starts_with("## [0.4.0] - "), "{notes}");
     // The body mentions "security", but message parsers come first: a `fix:` is a bug fix.
     assert!(notes.contains("### 🐛 Bug Fixes\n\n- Escape html output\n"), "{notes}");

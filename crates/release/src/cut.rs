@@ -141,7 +141,7 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
         verified: false,
     };
     if options.dry_run {
-        report.notes = notes(dir, &tag)?;
+        report.notes = notes(dir, &tag, events)?;
         return Ok(report);
     }
 
@@ -189,10 +189,13 @@ fn run_preflight(
 }
 
 /// The notes of the coming release `tag` (a line naming the release when there are no changes).
-fn notes(dir: &Path, tag: &str) -> Result<String, Error> {
+fn notes(dir: &Path, tag: &str, events: &dyn Events) -> Result<String, Error> {
     let notes =
         tagwright_notes::release_notes(dir, tag).map_err(Step::of(&STEPS, 5).fail(ErrorKind::Check))?;
-    Ok(if notes.trim().is_empty() { format!("Release {tag}\n") } else { notes })
+    for warning in &notes.warnings {
+        events.event(&Event::Note(&format!("warning: {warning}")));
+    }
+    Ok(if notes.text.trim().is_empty() { format!("Release {tag}\n") } else { notes.text })
 }
 
 /// The steps after the bump, which the caller undoes if any fails.
@@ -225,7 +228,7 @@ impl Cut<'_> {
         events.event(&Event::Gated { sources: gate.sources.len(), version: &version, tag: Some(&tag) });
 
         events.event(&Event::Step(Step::of(&STEPS, 5)));
-        report.notes = notes(self.dir, &tag)?;
+        report.notes = notes(self.dir, &tag, events)?;
         events.event(&Event::Notes(&report.notes));
 
         events.event(&Event::Step(Step::of(&STEPS, 6)));

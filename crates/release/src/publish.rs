@@ -46,16 +46,30 @@ pub struct GithubTarget {
     pub api: String,
     /// The token.
     pub token: Option<String>,
+    /// How long one request may take, its retries and rate-limit waits included.
+    pub deadline: Duration,
 }
 
 impl GithubTarget {
-    /// `OWNER/REPO` on `api`.
+    /// `OWNER/REPO` on `api`, each request within [`tagwright_github::DEFAULT_DEADLINE`].
     pub fn parse(owner_repo: &str, api: &str, token: Option<String>) -> Result<GithubTarget, Error> {
         let (owner, repo) = owner_repo
             .split_once('/')
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
             .ok_or_else(|| Error::new(ErrorKind::Input, format!("`{owner_repo}` is not OWNER/REPO")))?;
-        Ok(GithubTarget { owner: owner.to_owned(), repo: repo.to_owned(), api: api.to_owned(), token })
+        Ok(GithubTarget {
+            owner: owner.to_owned(),
+            repo: repo.to_owned(),
+            api: api.to_owned(),
+            token,
+            deadline: tagwright_github::DEFAULT_DEADLINE,
+        })
+    }
+
+    /// The API client: the token, the deadline.
+    pub fn client(&self) -> Result<Github, Error> {
+        Github::with_timeout(&self.api, self.token.as_deref(), self.deadline)
+            .map_err(|e| Error::caused(ErrorKind::Input, e))
     }
 }
 
@@ -169,7 +183,7 @@ pub fn publish(options: &PublishOptions, events: Arc<dyn Events>) -> Result<Publ
     let chart_dir = repo.join(&chart.file).parent().map(PathBuf::from).unwrap_or_else(|| repo.clone());
 
     events.event(&Event::Step(Step::of(&STEPS, 2)));
-    let notes = notes(repo, options.tag.as_deref(), &version)?;
+    let notes = notes(repo, options.tag.as_deref(), &version, events.as_ref())?;
     events.event(&Event::Notes(&notes));
 
     let input = |e: tagwright_oci_publish::ReferenceError| Error::caused(ErrorKind::Input, e);
@@ -230,8 +244,7 @@ pub fn publish(options: &PublishOptions, events: Arc<dyn Events>) -> Result<Publ
             let tag = options.tag.as_deref().ok_or_else(|| {
                 Error::new(ErrorKind::Input, "a GitHub release needs the release tag: pass --tag").at(step)
             })?;
-            let client = Github::new(&target.api, target.token.as_deref())
-                .map_err(|e| Error::caused(ErrorKind::Input, e).at(step))?;
+            let client = target.client().map_err(|e| e.at(step))?;
             let mut release = GithubReleaseOptions::new(&target.owner, &target.repo, tag, &notes);
             release.assets.clone_from(&assets);
             if let Some(signer) = &signer
@@ -276,7 +289,12 @@ fn manifest_signed(
 
 /// The release notes: the annotated tag's message (its signature left out) when it carries notes,
 /// else rendered from the history; a line naming the release when there is nothing to say.
-fn notes(repo: &std::path::Path, tag: Option<&str>, version: &str) -> Result<String, Error> {
+fn notes(
+    repo: &std::path::Path,
+    tag: Option<&str>,
+    version: &str,
+    events: &dyn Events,
+) -> Result<String, Error> {
     let Some(tag) = tag else { return Ok(format!("Release {version}\n")) };
     if let Ok(git) = git2::Repository::discover(repo)
         && let Ok(reference) = git.find_reference(&format!("refs/tags/{tag}"))
@@ -293,7 +311,10 @@ fn notes(repo: &std::path::Path, tag: Option<&str>, version: &str) -> Result<Str
     }
     let rendered =
         tagwright_notes::release_notes(repo, tag).map_err(|e| Error::caused(ErrorKind::Check, e))?;
-    Ok(if rendered.trim().is_empty() { format!("Release {tag}\n") } else { rendered })
+    for warning in &rendered.warnings {
+        events.event(&Event::Note(&format!("warning: {warning}")));
+    }
+    Ok(if rendered.text.trim().is_empty() { format!("Release {tag}\n") } else { rendered.text })
 }
 
 /// A registry client for the image's and the charts' hosts, with their credentials.

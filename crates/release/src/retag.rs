@@ -87,11 +87,7 @@ pub fn retag(options: &RetagOptions) -> Result<RetagReport, Error> {
     let tag = &options.tag;
     let mut plan: Vec<(String, Option<Action>)> = Vec::new();
     let github = match &options.github {
-        Some(target) => Some((
-            Github::new(&target.api, target.token.as_deref())
-                .map_err(|e| Error::caused(ErrorKind::Input, e))?,
-            target,
-        )),
+        Some(target) => Some((target.client()?, target)),
         None => None,
     };
     if let Some((client, target)) = &github {

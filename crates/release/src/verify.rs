@@ -143,8 +143,7 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
         options.identity.clone().unwrap_or_else(|| derived_identity(&options.repo, &options.github));
     let root = tagwright_attest::bundle::trusted_root(options.trusted_root.as_deref())
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
-    let github = Github::new(&options.github.api, options.github.token.as_deref())
-        .map_err(|e| Error::caused(ErrorKind::Input, e))?;
+    let github = options.github.client()?;
     let mut report =
         VerifyReport { tag: options.tag.clone(), identity: describe(&identity), checks: Vec::new() };
     report.record("signed tag", signed_tag(options));

@@ -257,6 +257,7 @@ fn run(args: &Args) -> Result<(), Failure> {
     let generator = Generator::new(config).map_err(usage)?;
     if let Some(path) = &args.from_context {
         let notes = generator.render_context(&read_context(path)?, strip_of(args.strip)).map_err(usage)?;
+        warn_all(&generator.render_warnings());
         return emit(args.output.clone().or(configured_output).as_deref(), &notes);
     }
     warn_of_unasked_forges(&generator);
@@ -272,10 +273,9 @@ fn run(args: &Args) -> Result<(), Failure> {
             return Ok(());
         }
     }
-    for warning in changelog.warnings.iter().chain(&changelog.skip_summary()) {
-        eprintln!("{PROGRAM}: warning: {warning}");
-    }
+    warn_all(changelog.warnings.iter().chain(&changelog.skip_summary()));
     let notes = generator.render(&changelog, strip_of(args.strip)).map_err(usage)?;
+    warn_all(&generator.render_warnings());
     if let Some(path) = &args.prepend {
         prepend(path, &notes, header_text.as_deref())?;
     }
@@ -284,6 +284,12 @@ fn run(args: &Args) -> Result<(), Failure> {
         emit(output.as_deref(), &notes)?;
     }
     Ok(())
+}
+
+fn warn_all<'a>(warnings: impl IntoIterator<Item = &'a String>) {
+    for warning in warnings {
+        eprintln!("{PROGRAM}: warning: {warning}");
+    }
 }
 
 fn notes_error(err: NotesError) -> Failure {
@@ -544,6 +550,7 @@ fn bump(
 fn forge(args: &Args) -> tagwright_cli::forge::GithubForge {
     tagwright_cli::forge::GithubForge {
         api_from_env: std::env::var("GITHUB_API_URL").ok(),
+        api_url_from_env: std::env::var("GIT_CLIFF__REMOTE__GITHUB__API_URL").ok(),
         timeout: std::time::Duration::from_secs(args.http_timeout.max(1)),
     }
 }
