@@ -628,6 +628,48 @@ fn a_token_from_another_key_or_without_a_required_claim_is_refused_by_both() {
     assert!(theirs.stderr.contains("Missing claims: run_attempt"), "{}", theirs.stderr);
 }
 
+/// Issue 21, items 5 and 6: claims that skipped the checks are refused. A token without `exp`, with
+/// `exp` or `nbf` that is not an integer, or whose `iss` only starts with the issuer. Each token is
+/// signed by the stand-in's real key (a stand-in for GitHub's OIDC token service).
+#[test]
+fn tokens_whose_time_or_issuer_claims_evade_the_checks_are_refused() {
+    let subject = "x@sha256:0000000000000000000000000000000000000000000000000000000000000000";
+    let far = 4_102_444_800_i64; // 2100-01-01
+    type Tamper = Box<dyn Fn(&tagwright_test_support::oidc::OidcStandIn)>;
+    let cases: Vec<(&str, Tamper, &str)> = vec![
+        ("no exp", Box::new(|o| o.omit_claim("exp")), "has no `exp` claim"),
+        (
+            "a float exp",
+            Box::new(move |o| o.set_claim("exp", far as f64 + 0.5)),
+            "`exp` claim is not an integer",
+        ),
+        (
+            "a string exp",
+            Box::new(move |o| o.set_claim("exp", far.to_string())),
+            "`exp` claim is not an integer",
+        ),
+        ("a float nbf", Box::new(|o| o.set_claim("nbf", 1.5)), "`nbf` claim is not an integer"),
+        ("a string nbf", Box::new(|o| o.set_claim("nbf", "1")), "`nbf` claim is not an integer"),
+        (
+            "an issuer's prefix",
+            Box::new(|o| o.set_claim("iss", format!("{}.evil", o.issuer()))),
+            "unexpected iss claim",
+        ),
+    ];
+    for (what, tamper, why) in cases {
+        let oidc = tagwright_test_support::oidc::OidcStandIn::start();
+        tamper(&oidc);
+        let ours = our_provenance(&oidc, subject);
+        assert_eq!(ours.code, 1, "{what}: {}", ours.stderr);
+        assert!(ours.stderr.contains(why), "{what}: {}", ours.stderr);
+    }
+    // The issuer with an enterprise path still verifies.
+    let oidc = tagwright_test_support::oidc::OidcStandIn::start();
+    oidc.set_claim("iss", format!("{}/acme", oidc.issuer()));
+    let ours = our_provenance(&oidc, subject);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+}
+
 #[test]
 fn outside_github_actions_the_builder_is_local_and_the_commit_is_heads() {
     let repo = fixture("make_advisoryhub.sh", &[]);

@@ -123,8 +123,9 @@ pub fn claims(job: &Job) -> Result<serde_json::Map<String, Value>, ProvenanceErr
         configuration["jwks_uri"].as_str().ok_or_else(|| oidc(format!("{issuer}: no jwks_uri")))?;
     let jwks = crate::http::get_json(&client, jwks_uri, None).map_err(oidc)?;
     let claims = super::jwt::verify(&token, &jwks, AUDIENCE, job.now).map_err(oidc)?;
-    // `iss` may carry an enterprise slug after the issuer URL.
-    if !claims.get("iss").and_then(Value::as_str).is_some_and(|iss| iss.starts_with(&issuer)) {
+    // `iss` may carry an enterprise slug after the issuer URL, and nothing else.
+    if !claims.get("iss").and_then(Value::as_str).is_some_and(|iss| super::jwt::issuer_matches(iss, &issuer))
+    {
         return Err(oidc(format!("unexpected iss claim {:?} (expected {issuer})", claims.get("iss"))));
     }
     let missing: Vec<&str> = REQUIRED_CLAIMS.iter().copied().filter(|c| !claims.contains_key(*c)).collect();

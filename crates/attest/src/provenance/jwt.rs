@@ -56,14 +56,31 @@ pub(crate) fn verify(
     if !audiences.contains(&audience) {
         return Err(format!("the ID token's audience is {audiences:?}, not `{audience}`"));
     }
-    let time = |name: &str| claims.get(name).and_then(Value::as_i64);
-    if time("exp").is_some_and(|exp| now >= exp) {
-        return Err("the ID token has expired".to_owned());
+    // `exp` is required (GitHub always sets it) and, like `nbf`, must be an integer NumericDate: a
+    // float or a string would otherwise skip the check.
+    let time = |name: &str| match claims.get(name) {
+        None => Ok(None),
+        Some(value) => value
+            .as_i64()
+            .map(Some)
+            .ok_or_else(|| format!("the ID token's `{name}` claim is not an integer NumericDate: {value}")),
+    };
+    match time("exp")? {
+        None => return Err("the ID token has no `exp` claim".to_owned()),
+        Some(exp) if now >= exp => return Err("the ID token has expired".to_owned()),
+        Some(_) => {}
     }
-    if time("nbf").is_some_and(|nbf| now < nbf) {
+    if time("nbf")?.is_some_and(|nbf| now < nbf) {
         return Err("the ID token is not valid yet".to_owned());
     }
     Ok(claims)
+}
+
+/// Whether the `iss` claim names `issuer`: the issuer itself, or the issuer followed by `/` and a path
+/// (GitHub Enterprise Cloud's per-enterprise issuers); nothing else, so no other host's prefix.
+pub(crate) fn issuer_matches(iss: &str, issuer: &str) -> bool {
+    let issuer = issuer.trim_end_matches('/');
+    iss == issuer || iss.strip_prefix(issuer).is_some_and(|rest| rest.len() > 1 && rest.starts_with('/'))
 }
 
 fn rsa_verify(key: &Value, message: &[u8], signature: &[u8]) -> bool {
@@ -134,9 +151,51 @@ mod tests {
         assert!(verify(&good, &jwks(&key), "sigstore", 1500).expect_err("audience").contains("audience"));
         assert!(verify(&good, &jwks(&key), "nobody", 2000).expect_err("expired").contains("expired"));
         assert!(verify(&good, &jwks(&key), "nobody", 999).expect_err("early").contains("not valid yet"));
+        for (claims, why) in [
+            (serde_json::json!({"aud": "nobody", "sub": "x"}), "no `exp` claim"),
+            (
+                serde_json::json!({"aud": "nobody", "exp": 2000.5, "sub": "x"}),
+                "`exp` claim is not an integer",
+            ),
+            (
+                serde_json::json!({"aud": "nobody", "exp": "2000", "sub": "x"}),
+                "`exp` claim is not an integer",
+            ),
+            (
+                serde_json::json!({"aud": "nobody", "exp": 2000, "nbf": 1000.0, "sub": "x"}),
+                "`nbf` claim is not an integer",
+            ),
+            (
+                serde_json::json!({"aud": "nobody", "exp": 2000, "nbf": "1000", "sub": "x"}),
+                "`nbf` claim is not an integer",
+            ),
+        ] {
+            let refused = verify(&token(&key, &claims), &jwks(&key), "nobody", 1500).expect_err(why);
+            assert!(refused.contains(why), "{claims}: {refused}");
+        }
         let mut forged = good.clone();
         forged.insert(forged.find('.').expect("dot") + 2, 'A');
         assert!(verify(&forged, &jwks(&key), "nobody", 1500).is_err(), "a changed header or payload");
         assert!(verify("a.b", &jwks(&key), "nobody", 1500).is_err());
+    }
+
+    #[test]
+    fn the_issuer_is_matched_whole_or_with_a_path() {
+        let issuer = "https://token.actions.githubusercontent.com";
+        assert!(issuer_matches(issuer, issuer));
+        assert!(
+            issuer_matches("https://token.actions.githubusercontent.com/acme", issuer),
+            "an enterprise slug"
+        );
+        for hostile in [
+            "https://token.actions.githubusercontent.com.evil",
+            "https://token.actions.githubusercontent.com.evil/acme",
+            "https://token.actions.githubusercontent.comx",
+            "https://token.actions.githubusercontent.com/",
+            "https://token.actions.githubusercontent.co",
+            "",
+        ] {
+            assert!(!issuer_matches(hostile, issuer), "{hostile}");
+        }
     }
 }
