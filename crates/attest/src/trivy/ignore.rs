@@ -203,19 +203,33 @@ fn percent_decode(text: &str) -> String {
 
 /// doublestar's `Match` for the patterns ignore files use: `/`-separated, `**` any number of
 /// segments, `*` and `?` within one segment.
+///
+/// Matched by dynamic programming over (pattern segment, path segment), from the ends: time is the
+/// product of the two segment counts whatever the pattern (a backtracking match of many `**` is
+/// exponential, and a hostile ignore file chooses the pattern).
 fn glob(pattern: &str, path: &str) -> bool {
-    fn segments(pattern: &[&str], path: &[&str]) -> bool {
-        match pattern.split_first() {
-            None => path.is_empty(),
-            Some((&"**", rest)) => (0..=path.len()).any(|skip| segments(rest, &path[skip..])),
-            Some((first, rest)) => path
-                .split_first()
-                .is_some_and(|(p, tail)| tagwright_text::wildcard_match(first, p) && segments(rest, tail)),
-        }
-    }
     let pattern: Vec<&str> = pattern.split('/').collect();
     let path: Vec<&str> = path.split('/').collect();
-    segments(&pattern, &path)
+    let n = path.len();
+    // `rest[j]`: the pattern's segments after the current one match `path[j..]`.
+    let mut rest = vec![false; n + 1];
+    rest[n] = true;
+    for segment in pattern.iter().rev() {
+        let mut here = vec![false; n + 1];
+        if *segment == "**" {
+            let mut later = false;
+            for j in (0..=n).rev() {
+                later |= rest[j];
+                here[j] = later;
+            }
+        } else {
+            for j in 0..n {
+                here[j] = rest[j + 1] && tagwright_text::wildcard_match(segment, path[j]);
+            }
+        }
+        rest = here;
+    }
+    rest[0]
 }
 
 #[cfg(test)]
@@ -241,5 +255,18 @@ mod tests {
         assert!(glob("**/package-lock.json", "package-lock.json"));
         assert!(glob("app/*.lock", "app/uv.lock") && !glob("app/*.lock", "app/sub/uv.lock"));
         assert!(!glob("usr/lib", "usr/lib/x"));
+        assert!(glob("a/**/b/**/c", "a/b/c") && glob("a/**/b/**/c", "a/x/b/y/z/c"));
+        assert!(!glob("a/**/b/**/c", "a/x/c/b") && glob("**", "") && glob("**/**", "a/b"));
+    }
+
+    /// Issue 21, item 6: `**` segments cost linear time, not exponential (a backtracking matcher took
+    /// 34 s for 8 of them against 40 segments, and never finished with 10). 64 `**` against a path of
+    /// 4,096 segments is about a quarter of a million steps.
+    #[test]
+    fn many_doublestars_match_in_polynomial_time() {
+        let path = vec!["d"; 4096].join("/");
+        let pattern = format!("{}/x", vec!["**"; 64].join("/"));
+        assert!(!glob(&pattern, &path));
+        assert!(glob(&format!("{}/d", vec!["**/d"; 32].join("/")), &path));
     }
 }
