@@ -27,6 +27,10 @@ use crate::dsse::{SigningKey, VerifyingKey};
 
 /// scrypt's parameters as cosign writes them: N = 2^15, r = 8, p = 1.
 const LOG_N: u8 = 15;
+/// The most memory a key file's scrypt may ask for, 128·N·r bytes: 256 MiB (cosign's keys ask 32 MiB).
+pub const MAX_SCRYPT_MEMORY: u64 = 256 << 20;
+/// The most work a key file's scrypt may ask for, N·r·p: 2^22 (16 times cosign's 2^18).
+pub const MAX_SCRYPT_WORK: u64 = 1 << 22;
 
 /// Why a key file could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -167,11 +171,21 @@ fn decrypt(json: &[u8], password: &[u8]) -> Result<Vec<u8>, KeyError> {
             body.kdf.name, body.cipher.name
         )));
     }
-    let n = body.kdf.params.N;
-    // N must be a power of two; more than 2^20 would take gigabytes, and cosign never writes it.
-    if !n.is_power_of_two() || !(2..=1 << 20).contains(&n) || body.kdf.params.r > 32 || body.kdf.params.p > 16
+    let (n, r, p) = (body.kdf.params.N, u64::from(body.kdf.params.r), u64::from(body.kdf.params.p));
+    // N a power of two; memory (128·N·r) and work (N·r·p) bounded before any work is done.
+    let memory = n.checked_mul(r).and_then(|nr| nr.checked_mul(128));
+    let work = n.checked_mul(r).and_then(|nr| nr.checked_mul(p));
+    if !n.is_power_of_two()
+        || n < 2
+        || r == 0
+        || p == 0
+        || memory.is_none_or(|m| m > MAX_SCRYPT_MEMORY)
+        || work.is_none_or(|w| w > MAX_SCRYPT_WORK)
     {
-        return Err(bad("scrypt parameters out of range"));
+        return Err(KeyError::Format(format!(
+            "scrypt parameters out of range: N={n}, r={r}, p={p} (at most {} MiB of memory, 128·N·r, and N·r·p at most 2^22; cosign writes N=32768, r=8, p=1)",
+            MAX_SCRYPT_MEMORY >> 20
+        )));
     }
     let salt = STANDARD.decode(&body.kdf.salt).map_err(|_| bad("the salt is not base64"))?;
     let nonce: [u8; 24] = STANDARD
@@ -235,5 +249,14 @@ mod tests {
         let file = pem("ENCRYPTED SIGSTORE PRIVATE KEY", json.as_bytes());
         let err = read_private_key(&file, Some(b"x")).expect_err("N = 2^30");
         assert!(err.to_string().contains("out of range"), "{err}");
+        // Issue 21, item 6: N under the old bound, but r or p making it gigabytes or hours.
+        for (n, r, p) in [(1u64 << 20, 32u32, 1u32), (1 << 20, 8, 1), (1 << 15, 8, 1 << 16), (1 << 20, 1, 16), (1 << 15, 0, 1), (3, 8, 1)] {
+            let json = format!(
+                r#"{{"kdf":{{"name":"scrypt","params":{{"N":{n},"r":{r},"p":{p}}},"salt":"AA=="}},"cipher":{{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},"ciphertext":"AA=="}}"#
+            );
+            let file = pem("ENCRYPTED SIGSTORE PRIVATE KEY", json.as_bytes());
+            let err = read_private_key(&file, Some(b"x")).expect_err("refused");
+            assert!(err.to_string().contains("out of range"), "N={n} r={r} p={p}: {err}");
+        }
     }
 }
