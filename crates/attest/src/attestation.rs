@@ -178,6 +178,7 @@ fn check_attestation(
                 .map_err(|_| "the envelope's payload is not base64".to_owned())?
         }
     };
+    crate::bundle::reject_duplicate_keys(&payload).map_err(|e| format!("the statement: {e}"))?;
     let statement: serde_json::Value =
         serde_json::from_slice(&payload).map_err(|_| "the statement is not JSON".to_owned())?;
     let hex = digest.as_str().split_once(':').map_or("", |(_, h)| h);

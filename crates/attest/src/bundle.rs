@@ -96,6 +96,71 @@ pub struct VerifiedBundle {
     pub issuer: String,
     /// When the log integrated the entry (RFC 3339), if the bundle has one.
     pub integrated_time: Option<String>,
+    /// The in-toto statement's `predicateType`, read from the envelope that was verified (a DSSE
+    /// bundle only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub predicate_type: Option<String>,
+}
+
+/// Refuses JSON that repeats a key in any object. Where readers differ on which copy counts (serde's
+/// `Value` keeps the last, a typed reader may take the first), a repeated key lets one document be
+/// verified and another be believed.
+pub(crate) fn reject_duplicate_keys(json: &[u8]) -> Result<(), String> {
+    use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+    struct Unique;
+    impl<'de> Deserialize<'de> for Unique {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Unique, D::Error> {
+            deserializer.deserialize_any(Unique)
+        }
+    }
+    impl<'de> Visitor<'de> for Unique {
+        type Value = Unique;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_unit<E>(self) -> Result<Unique, E> {
+            Ok(Unique)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Unique, A::Error> {
+            while seq.next_element::<Unique>()?.is_some() {}
+            Ok(Unique)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
+            let mut seen = std::collections::HashSet::new();
+            while let Some(key) = map.next_key::<String>()? {
+                if !seen.insert(key.clone()) {
+                    return Err(A::Error::custom(format!("the key `{key}` appears twice in one object")));
+                }
+                map.next_value::<Unique>()?;
+            }
+            Ok(Unique)
+        }
+    }
+    serde_json::from_slice::<Unique>(json).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// The in-toto statement's `predicateType` in a DSSE bundle's envelope.
+fn predicate_type(bundle: &Bundle) -> Option<String> {
+    let sigstore_verify::types::bundle::SignatureContent::DsseEnvelope(envelope) = &bundle.content else {
+        return None;
+    };
+    let statement: serde_json::Value = serde_json::from_slice(envelope.payload.as_bytes()).ok()?;
+    statement["predicateType"].as_str().map(str::to_owned)
 }
 
 /// A trusted root from its JSON; `None` is the public-good instance's, embedded.
@@ -162,7 +227,19 @@ impl BlobVerifier {
         bundle: &str,
         identity: &Identity,
     ) -> Result<VerifiedBundle, BundleError> {
+        reject_duplicate_keys(bundle.as_bytes())
+            .map_err(|e| BundleError::Input(format!("the bundle: {e}")))?;
+        // The content is one of the two (protobuf's `oneof`): with both, readers may differ on which.
+        let top: serde_json::Value = serde_json::from_str(bundle).unwrap_or_default();
+        if top.get("messageSignature").is_some() && top.get("dsseEnvelope").is_some() {
+            let both = "the bundle has both a messageSignature and a dsseEnvelope";
+            return Err(BundleError::Input(both.to_owned()));
+        }
         let bundle = Bundle::from_json(bundle).map_err(|e| BundleError::Input(format!("the bundle: {e}")))?;
+        if let sigstore_verify::types::bundle::SignatureContent::DsseEnvelope(envelope) = &bundle.content {
+            reject_duplicate_keys(envelope.payload.as_bytes())
+                .map_err(|e| BundleError::Input(format!("the bundle's statement: {e}")))?;
+        }
         let result = self
             .verifier
             .verify(artifact, &bundle, &VerificationPolicy::any_identity())
@@ -179,6 +256,24 @@ impl BlobVerifier {
             identity: actual,
             issuer,
             integrated_time: result.integrated_time().map(|t| t.to_string()),
+            predicate_type: predicate_type(&bundle),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth() {
+        for json in [r#"{"a":1,"a":2}"#, r#"{"x":[{"b":{"c":1,"c":1}}]}"#, r#"{"a":1,"\u0061":2}"#] {
+            let refused = reject_duplicate_keys(json.as_bytes()).expect_err(json);
+            assert!(refused.contains("appears twice"), "{json}: {refused}");
+        }
+        for json in [r#"{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}"#, "[]", "1", r#""s""#, "null"] {
+            assert!(reject_duplicate_keys(json.as_bytes()).is_ok(), "{json}");
+        }
+        assert!(reject_duplicate_keys(b"{").is_err(), "not JSON");
     }
 }

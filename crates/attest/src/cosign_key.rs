@@ -250,7 +250,14 @@ mod tests {
         let err = read_private_key(&file, Some(b"x")).expect_err("N = 2^30");
         assert!(err.to_string().contains("out of range"), "{err}");
         // Issue 21, item 6: N under the old bound, but r or p making it gigabytes or hours.
-        for (n, r, p) in [(1u64 << 20, 32u32, 1u32), (1 << 20, 8, 1), (1 << 15, 8, 1 << 16), (1 << 20, 1, 16), (1 << 15, 0, 1), (3, 8, 1)] {
+        for (n, r, p) in [
+            (1u64 << 20, 32u32, 1u32),
+            (1 << 20, 8, 1),
+            (1 << 15, 8, 1 << 16),
+            (1 << 20, 1, 16),
+            (1 << 15, 0, 1),
+            (3, 8, 1),
+        ] {
             let json = format!(
                 r#"{{"kdf":{{"name":"scrypt","params":{{"N":{n},"r":{r},"p":{p}}},"salt":"AA=="}},"cipher":{{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}},"ciphertext":"AA=="}}"#
             );

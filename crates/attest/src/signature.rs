@@ -431,20 +431,14 @@ fn verify_bundles(
     };
     let mut reasons = Vec::new();
     for bundle in bundles {
+        // The predicate type is the verified envelope's, read after verification.
         let checked = bundle.as_ref().map_err(Clone::clone).and_then(|json| {
-            let predicate_type = serde_json::from_str::<serde_json::Value>(json)
-                .ok()
-                .and_then(|b| STANDARD.decode(b["dsseEnvelope"]["payload"].as_str()?).ok())
-                .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok())
-                .map(|statement| statement["predicateType"].clone());
-            if predicate_type.as_ref().and_then(serde_json::Value::as_str)
-                != Some(crate::referrer::COSIGN_SIGN)
-            {
-                return Err(format!(
-                    "a bundle is not a cosign image signature (predicate type {predicate_type:?})"
-                ));
+            let verified =
+                verifier.verify_digest(sha256_bytes(digest), json, identity).map_err(|e| e.to_string())?;
+            match verified.predicate_type.as_deref() {
+                Some(crate::referrer::COSIGN_SIGN) => Ok(verified),
+                other => Err(format!("a bundle is not a cosign image signature (predicate type {other:?})")),
             }
-            verifier.verify_digest(sha256_bytes(digest), json, identity).map_err(|e| e.to_string())
         });
         match checked {
             Ok(_) => verified.signatures += 1,

@@ -565,6 +565,73 @@ fn get_manifest(host: &str, repository: &str, reference: &str) -> Option<Vec<u8>
     (got.code == 0).then(|| got.stdout.into_bytes())
 }
 
+/// Replaces the bundle of the referrer `manifest` (listed in `index`, the tag schema's `fallback`) by
+/// `bundle`: the blob goes in through the registry's upload API (POST, then PUT), then a manifest
+/// naming it and an index listing that manifest.
+fn replace_referrer(
+    setup: &Setup,
+    host: &str,
+    manifest: &serde_json::Value,
+    index: &serde_json::Value,
+    fallback: &str,
+    bundle: &[u8],
+) {
+    let edited_file = setup.file(&format!("forged-{}.json", bundle.len()), bundle);
+    let upload = run_ok(peer_command("curl").args([
+        "-sf",
+        "-X",
+        "POST",
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        &format!("http://{host}/v2/charts/advisoryhub/blobs/uploads/"),
+    ]));
+    let location = upload
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Location: ").or_else(|| l.strip_prefix("location: ")))
+        .expect("upload location")
+        .trim()
+        .to_owned();
+    let edited_digest = tagwright_test_support::registry::file_digest(&edited_file);
+    let separator = if location.contains('?') { '&' } else { '?' };
+    let put_url = if location.starts_with("http") {
+        format!("{location}{separator}digest={edited_digest}")
+    } else {
+        format!("http://{host}{location}{separator}digest={edited_digest}")
+    };
+    run_ok(peer_command("curl").args([
+        "-sf",
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/octet-stream",
+        "--data-binary",
+        &format!("@{}", path(&edited_file)),
+        &put_url,
+    ]));
+    let mut forged = manifest.clone();
+    forged["layers"][0]["digest"] = edited_digest.clone().into();
+    forged["layers"][0]["size"] = bundle.len().into();
+    let forged_bytes = forged.to_string();
+    let forged_digest = tagwright_test_support::registry::digest(forged_bytes.as_bytes());
+    registry::put_manifest(host, "charts/advisoryhub", &forged_digest, forged_bytes.as_bytes());
+    let mut forged_index = index.clone();
+    forged_index["manifests"][0]["digest"] = forged_digest.into();
+    forged_index["manifests"][0]["size"] = forged_bytes.len().into();
+    run_ok(peer_command("curl").args([
+        "-sf",
+        "-X",
+        "PUT",
+        "-H",
+        "Content-Type: application/vnd.oci.image.index.v1+json",
+        "--data-binary",
+        &forged_index.to_string(),
+        &format!("http://{host}/v2/charts/advisoryhub/manifests/{fallback}"),
+    ]));
+}
+
 /// Uses the stand-ins, and the real registry (distribution 2.8, which has no referrers API). By
 /// default `attest sign --keyless` also writes cosign 3's bundle v0.3 referrer, listed in the
 /// tag-schema fallback index; sigstore-python verifies that bundle over the chart's manifest bytes;
@@ -622,67 +689,50 @@ fn bundle_v03_referrers_are_written_verified_and_checked_first() {
     let (head, tail) = sig.split_at(12);
     edited["dsseEnvelope"]["signatures"][0]["sig"] =
         format!("{head}{}{}", if tail.starts_with('A') { 'B' } else { 'A' }, &tail[1..]).into();
-    let edited_file = setup.file("edited.json", edited.to_string().as_bytes());
-    // The edited bundle goes in as a blob through the registry's upload API: POST, then PUT.
-    let upload = run_ok(peer_command("curl").args([
-        "-sf",
-        "-X",
-        "POST",
-        "-D",
-        "-",
-        "-o",
-        "/dev/null",
-        &format!("http://{host}/v2/charts/advisoryhub/blobs/uploads/"),
-    ]));
-    let location = upload
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("Location: ").or_else(|| l.strip_prefix("location: ")))
-        .expect("upload location")
-        .trim()
-        .to_owned();
-    let edited_digest = tagwright_test_support::registry::file_digest(&edited_file);
-    let separator = if location.contains('?') { '&' } else { '?' };
-    let put_url = if location.starts_with("http") {
-        format!("{location}{separator}digest={edited_digest}")
-    } else {
-        format!("http://{host}{location}{separator}digest={edited_digest}")
-    };
-    run_ok(peer_command("curl").args([
-        "-sf",
-        "-X",
-        "PUT",
-        "-H",
-        "Content-Type: application/octet-stream",
-        "--data-binary",
-        &format!("@{}", path(&edited_file)),
-        &put_url,
-    ]));
-    let mut forged = manifest.clone();
-    forged["layers"][0]["digest"] = edited_digest.clone().into();
-    forged["layers"][0]["size"] = std::fs::metadata(&edited_file).expect("size").len().into();
-    let forged_bytes = forged.to_string();
-    let forged_digest = tagwright_test_support::registry::digest(forged_bytes.as_bytes());
-    registry::put_manifest(&host, "charts/advisoryhub", &forged_digest, forged_bytes.as_bytes());
-    let mut forged_index = index.clone();
-    forged_index["manifests"][0]["digest"] = forged_digest.into();
-    forged_index["manifests"][0]["size"] = forged_bytes.len().into();
-    let put_index = |value: &serde_json::Value| {
-        run_ok(peer_command("curl").args([
-            "-sf",
-            "-X",
-            "PUT",
-            "-H",
-            "Content-Type: application/vnd.oci.image.index.v1+json",
-            "--data-binary",
-            &value.to_string(),
-            &format!("http://{host}/v2/charts/advisoryhub/manifests/{fallback}"),
-        ]));
-    };
-    put_index(&forged_index);
+    replace_referrer(&setup, &host, &manifest, &index, &fallback, edited.to_string().as_bytes());
     let refused = verify(WORKFLOW_REGEXP);
     assert_eq!(refused.code, 1, "{}", refused.stderr);
     assert!(refused.stderr.contains("no bundle verifies"), "{}", refused.stderr);
+
+    // Issue 21, item 6: a bundle that verifies, followed by a second, unsigned envelope whose
+    // statement is cosign's signing one. Before, the predicate type was read from the last envelope
+    // and the signature checked on the first, so each passed as a signature of the chart.
+    let statement = serde_json::json!({
+        "_type": "https://in-toto.io/Statement/v1",
+        "subject": [{"name": "advisoryhub", "digest": {"sha256": &digest["sha256:".len()..]}}],
+        "predicateType": "https://sigstore.dev/cosign/sign/v1",
+        "predicate": {}
+    });
+    let payload = run_ok(
+        peer_command("base64").arg("-w0").arg(setup.file("statement.json", statement.to_string().as_bytes())),
+    )
+    .stdout;
+    let fake = serde_json::json!({"payload": payload.trim(), "payloadType": "application/vnd.in-toto+json", "signatures": [{"sig": "AAAA"}]});
+    let subject = setup.file("subject.json", &std::fs::read(&chart_manifest).expect("chart manifest"));
+    let predicate = setup.file("provenance.json", PROVENANCE.as_bytes());
+    let attested = setup.keyless(&[
+        "attest-blob",
+        path(&subject),
+        "--predicate",
+        path(&predicate),
+        "--type",
+        "slsaprovenance1",
+    ]);
+    assert_eq!(attested.code, 0, "{}", attested.stderr);
+    let provenance =
+        std::fs::read_to_string(setup.dir.path().join("subject.json.sigstore.json")).expect("bundle");
+    let signed_blob =
+        setup.sign_blob(&subject, &["--bundle", path(&setup.dir.path().join("blob.sigstore.json"))]);
+    assert_eq!(signed_blob.code, 0, "{}", signed_blob.stderr);
+    let blob = std::fs::read_to_string(setup.dir.path().join("blob.sigstore.json")).expect("bundle");
+    for (real, why) in [(provenance, "appears twice"), (blob, "both a messageSignature and a dsseEnvelope")] {
+        let end = real.rfind('}').expect("an object");
+        let forged = format!("{},\"dsseEnvelope\":{fake}}}", &real[..end]);
+        replace_referrer(&setup, &host, &manifest, &index, &fallback, forged.as_bytes());
+        let refused = verify(WORKFLOW_REGEXP);
+        assert_eq!(refused.code, 1, "{why}: {}", refused.stderr);
+        assert!(refused.stderr.contains(why), "{}", refused.stderr);
+    }
 
     // No referrer at all: the legacy tag decides, as in cosign 3.
     assert_eq!(oci_publish(&["delete", &format!("{host}/charts/advisoryhub:{fallback}")]).code, 0);
