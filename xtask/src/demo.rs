@@ -217,7 +217,7 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         ("workflow_ref", format!("{OWNER}/{NAME}/.github/workflows/release.yml@refs/tags/{tag}")),
         ("job_workflow_ref", format!("{OWNER}/{NAME}/.github/workflows/release.yml@refs/tags/{tag}")),
     ] {
-        oidc.set_claim(claim, &value);
+        oidc.set_claim(claim, value.as_str());
     }
     let sigstore = SigstoreStandIn::start(&oidc);
     demo.github.add_tag(&tag);

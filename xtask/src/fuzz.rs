@@ -1,7 +1,8 @@
 //! `cargo xtask fuzz [TARGET] [--time 10m]`: the cargo-fuzz targets in `fuzz/`, one per parser that
 //! reads bytes someone else controls.
 //!
-//! Builds them with the nightly toolchain (release, debug assertions and overflow checks on), then
+//! Builds them with the nightly toolchain, or where none can be installed with the stable one and
+//! `RUSTC_BOOTSTRAP=1` (release, debug assertions and overflow checks on), then
 //! runs each from its seeds in `fuzz/seeds/<target>` (kept small, in the repository) plus the corpus it
 //! grew in earlier runs (`target/fuzz/corpus/<target>`, never committed), two at a time. A crash is
 //! saved under `target/fuzz/artifacts/<target>/` and fails the run (exit 1); the table says how many
@@ -53,9 +54,9 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         Some(name) => bail!("no fuzz target `{name}`; the targets are: {}", all.join(", ")),
         None => all,
     };
-    setup::cargo_fuzz()?;
-    let mut build = Command::new("cargo");
-    build.args(["+nightly", "fuzz", "build", "--sanitizer", "none"]).current_dir(&root);
+    let toolchain = setup::cargo_fuzz()?;
+    let mut build = toolchain.cargo();
+    build.args(["fuzz", "build", "--sanitizer", "none"]).current_dir(&root);
     if let Some(target) = &args.target {
         build.arg(target);
     }

@@ -94,13 +94,55 @@ pub(crate) fn target_dir() -> std::path::PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace_root().join("target"), Into::into)
 }
 
-/// Makes sure the nightly toolchain is there and cargo-fuzz is installed (from crates.io, once).
-pub(crate) fn cargo_fuzz() -> Result<()> {
-    let nightly = Command::new("cargo").args(["+nightly", "--version"]).output();
-    if !nightly.is_ok_and(|o| o.status.success()) {
-        bail!("the fuzz targets need the nightly toolchain: `rustup toolchain install nightly`");
+/// The toolchain the fuzz targets build with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FuzzToolchain {
+    /// `cargo +nightly`.
+    Nightly,
+    /// The default (stable) toolchain with `RUSTC_BOOTSTRAP=1`, which lets it take the unstable flags
+    /// cargo-fuzz passes: for machines where no nightly can be installed.
+    Bootstrapped,
+}
+
+impl FuzzToolchain {
+    /// `cargo` with this toolchain.
+    pub(crate) fn cargo(self) -> Command {
+        let mut command = Command::new("cargo");
+        match self {
+            FuzzToolchain::Nightly => {
+                command.arg("+nightly");
+            }
+            FuzzToolchain::Bootstrapped => {
+                command.env("RUSTC_BOOTSTRAP", "1");
+            }
+        }
+        command
     }
-    cargo_install("fuzz", CARGO_FUZZ)
+}
+
+/// Makes sure cargo-fuzz is installed (from crates.io, once) and picks the toolchain: nightly if it
+/// is there or `rustup` can install it, else the stable one with `RUSTC_BOOTSTRAP=1`.
+pub(crate) fn cargo_fuzz() -> Result<FuzzToolchain> {
+    let has_nightly = || {
+        Command::new("cargo").args(["+nightly", "--version"]).output().is_ok_and(|o| o.status.success())
+    };
+    let toolchain = if has_nightly() {
+        FuzzToolchain::Nightly
+    } else {
+        println!("no nightly toolchain: trying `rustup toolchain install nightly --profile minimal`");
+        let installed = Command::new("rustup")
+            .args(["toolchain", "install", "nightly", "--profile", "minimal"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if installed && has_nightly() {
+            FuzzToolchain::Nightly
+        } else {
+            println!("nightly could not be installed: the fuzz targets build with stable and RUSTC_BOOTSTRAP=1");
+            FuzzToolchain::Bootstrapped
+        }
+    };
+    cargo_install("fuzz", CARGO_FUZZ)?;
+    Ok(toolchain)
 }
 
 /// Makes sure cargo-deny is installed (from crates.io, once).
