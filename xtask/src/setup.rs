@@ -123,9 +123,8 @@ impl FuzzToolchain {
 /// Makes sure cargo-fuzz is installed (from crates.io, once) and picks the toolchain: nightly if it
 /// is there or `rustup` can install it, else the stable one with `RUSTC_BOOTSTRAP=1`.
 pub(crate) fn cargo_fuzz() -> Result<FuzzToolchain> {
-    let has_nightly = || {
-        Command::new("cargo").args(["+nightly", "--version"]).output().is_ok_and(|o| o.status.success())
-    };
+    let has_nightly =
+        || Command::new("cargo").args(["+nightly", "--version"]).output().is_ok_and(|o| o.status.success());
     let toolchain = if has_nightly() {
         FuzzToolchain::Nightly
     } else {
@@ -137,7 +136,9 @@ pub(crate) fn cargo_fuzz() -> Result<FuzzToolchain> {
         if installed && has_nightly() {
             FuzzToolchain::Nightly
         } else {
-            println!("nightly could not be installed: the fuzz targets build with stable and RUSTC_BOOTSTRAP=1");
+            println!(
+                "nightly could not be installed: the fuzz targets build with stable and RUSTC_BOOTSTRAP=1"
+            );
             FuzzToolchain::Bootstrapped
         }
     };

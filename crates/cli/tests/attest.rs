@@ -23,11 +23,16 @@ fn sbom(repo: &Path, extra: &[&str]) -> serde_json::Value {
 
 /// The uv workspace of `tests/fixtures/sbom-workspace`, copied to a temporary directory.
 fn workspace() -> tempfile::TempDir {
+    copied("sbom-workspace")
+}
+
+/// `tests/fixtures/NAME`, copied to a temporary directory.
+fn copied(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     run_ok(
         peer_command("cp")
             .arg("-R")
-            .arg(workspace_root().join("tests/fixtures/sbom-workspace/."))
+            .arg(workspace_root().join("tests/fixtures").join(name).join("."))
             .arg(dir.path()),
     );
     dir
@@ -84,12 +89,90 @@ fn sboms_of_real_locks_pass_the_strict_schemas_and_are_reproducible() {
 
 #[test]
 fn the_purls_are_the_ones_uv_export_lists() {
-    for repo in [fixture("make_advisoryhub.sh", &[]), workspace()] {
+    for repo in [fixture("make_advisoryhub.sh", &[]), workspace(), copied("sbom-extras")] {
         let everything = uv_export(repo.path(), &["--all-extras", "--all-groups"]);
         assert_eq!(purls(&sbom(repo.path(), &[])), purls(&everything), "{}", repo.path().display());
         let runtime = uv_export(repo.path(), &["--all-extras", "--no-default-groups"]);
         assert_eq!(purls(&sbom(repo.path(), &["--no-dev"])), purls(&runtime), "--no-dev");
     }
+}
+
+/// Issue 21, item 4: an extra that only development groups ask for (`fsspec[s3]`) does not make its
+/// packages runtime: they are left out with `--no-dev` and `scope: excluded` in the full SBOM, as
+/// `uv export` leaves them out of a runtime export.
+#[test]
+fn an_extra_only_development_groups_ask_for_is_not_runtime() {
+    let repo = copied("sbom-extras");
+    let runtime = purls(&sbom(repo.path(), &["--no-dev"]));
+    assert_eq!(runtime, purls(&uv_export(repo.path(), &["--all-extras", "--no-default-groups"])));
+    assert!(runtime.iter().any(|p| p.starts_with("pkg:pypi/fsspec@")), "{runtime:?}");
+    let full = sbom(repo.path(), &[]);
+    let scope = |name: &str| {
+        let components = full["components"].as_array().expect("components");
+        components.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("{name}"))["scope"].clone()
+    };
+    for dev_only in ["s3fs", "aiobotocore", "botocore", "aiohttp", "pytest"] {
+        assert_eq!(scope(dev_only), "excluded", "{dev_only}");
+    }
+    for runtime in ["fsspec", "requests", "urllib3"] {
+        assert!(scope(runtime).is_null(), "{runtime}");
+    }
+}
+
+/// A uv.lock of `packages` packages, each depending on every other one: a dense graph.
+fn dense_lock(dir: &Path, packages: usize) -> u64 {
+    let mut text = String::from("version = 1\nrevision = 3\nrequires-python = \">=3.11\"\n\n");
+    for i in 0..=packages {
+        let (name, source) = if i == 0 {
+            ("root".to_owned(), "{ editable = \".\" }")
+        } else {
+            (format!("pkg-{i}"), "{ registry = \"https://pypi.org/simple\" }")
+        };
+        text.push_str(&format!(
+            "[[package]]\nname = \"{name}\"\nversion = \"1.0.0\"\nsource = {source}\ndependencies = [\n"
+        ));
+        for j in (1..=packages).filter(|&j| j != i) {
+            text.push_str(&format!(
+                "    {{ name = \"pkg-{j}\", marker = \"python_full_version >= '3.12'\" }},\n"
+            ));
+        }
+        text.push_str("]\n\n");
+    }
+    std::fs::write(dir.join("uv.lock"), &text).expect("write");
+    text.len() as u64
+}
+
+/// Issue 21, item 6: a dense dependency graph costs a small multiple of the lock's size (a 43 MB
+/// lock reached 3.7 GB, about 90 times, because the whole document's TOML tree was held), and a lock
+/// over the cap is refused before it is read. Peak RSS from GNU time.
+#[test]
+fn a_dense_lock_is_read_in_bounded_memory_and_a_huge_one_is_refused() {
+    let repo = tempfile::tempdir().expect("tempdir");
+    let size = dense_lock(repo.path(), 300);
+    let out = repo.path().join("sbom.json");
+    let mut command = peer_command("/usr/bin/time");
+    command.env("SOURCE_DATE_EPOCH", EPOCH).args(["-f", "%M"]).arg(env!("CARGO_BIN_EXE_attest")).args([
+        "sbom",
+        "--repo",
+        repo.path().to_str().expect("utf-8"),
+        "-o",
+        out.to_str().expect("utf-8"),
+    ]);
+    let measured = run(&mut command);
+    assert_eq!(measured.code, 0, "{}", measured.stderr);
+    let peak_kib: u64 =
+        measured.stderr.lines().last().and_then(|l| l.trim().parse().ok()).expect("GNU time's %M");
+    assert!(size > 5 << 20, "the lock is {size} bytes");
+    assert!(peak_kib * 1024 < 16 * size, "peak RSS {peak_kib} KiB for a lock of {size} bytes");
+    let bom: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).expect("sbom")).expect("JSON");
+    assert_eq!(bom["dependencies"].as_array().map(Vec::len), Some(301));
+
+    let huge = tempfile::tempdir().expect("tempdir");
+    let file = std::fs::File::create(huge.path().join("uv.lock")).expect("create");
+    file.set_len((64 << 20) + 1).expect("a sparse file over the cap");
+    let refused = attest(&["sbom", "--repo", huge.path().to_str().expect("utf-8")]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("larger than 64 MiB"), "{}", refused.stderr);
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! Cargo.lock (versions 3 and 4): packages, their sources and checksums, and the dependency edges.
 //! Cargo.lock does not say which edges are dev-dependencies, so every edge is a runtime one.
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
 
 use super::SbomError;
-use super::graph::{Edge, EdgeKind, Graph, Package, Source};
+use super::graph::{Edge, EdgeKind, Graph, Package, Source, pieces};
 
 #[derive(Debug, Deserialize)]
 struct Lock {
@@ -28,12 +30,17 @@ struct Entry {
 /// Cargo.toml (none for a virtual workspace).
 pub(crate) fn read(path: &str, text: &str, root: Option<&str>) -> Result<Graph, SbomError> {
     let bad = |message: String| SbomError::Lock { path: path.to_owned(), message };
-    let lock: Lock = toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().to_owned()))?;
-    if lock.package.is_empty() {
+    // Each `[[package]]` parsed on its own: a whole document's tree is about 70 times the text.
+    let mut entries = Vec::new();
+    for piece in pieces(text) {
+        let lock: Lock = toml::from_str(piece).map_err(|e| bad(e.to_string().trim_end().to_owned()))?;
+        entries.extend(lock.package);
+    }
+    if entries.is_empty() {
         return Err(bad("no [[package]] entries".to_owned()));
     }
     let mut graph = Graph::default();
-    for entry in &lock.package {
+    for entry in &entries {
         let source = match &entry.source {
             None => Source::Workspace,
             Some(s) if s.starts_with("registry+") || s.starts_with("sparse+") => {
@@ -64,14 +71,21 @@ pub(crate) fn read(path: &str, text: &str, root: Option<&str>) -> Result<Graph, 
             artifacts: Vec::new(),
         });
     }
-    for (from, entry) in lock.package.iter().enumerate() {
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, p) in graph.packages.iter().enumerate() {
+        by_name.entry(p.name.as_str()).or_default().push(i);
+    }
+    let mut edges = Vec::new();
+    for (from, entry) in entries.iter().enumerate() {
         for dep in &entry.dependencies {
-            let to = find(&graph.packages, dep).ok_or_else(|| {
+            let to = find(&graph.packages, &by_name, dep).ok_or_else(|| {
                 bad(format!("`{}` depends on `{dep}`, which the lock does not hold", entry.name))
             })?;
-            graph.edges.push(Edge { from, to, kind: EdgeKind::Normal, marker: None });
+            edges.push(Edge { from, to, kind: EdgeKind::Normal, marker: None, extras: Box::default() });
         }
     }
+    drop(by_name);
+    graph.edges = edges;
     graph.members =
         (0..graph.packages.len()).filter(|&i| graph.packages[i].source == Source::Workspace).collect();
     graph.root = root.and_then(|r| graph.members.iter().copied().find(|&i| graph.packages[i].name == r));
@@ -79,9 +93,9 @@ pub(crate) fn read(path: &str, text: &str, root: Option<&str>) -> Result<Graph, 
 }
 
 /// The package a Cargo.lock dependency names: `name`, `name version` or `name version (source)`.
-fn find(packages: &[Package], dep: &str) -> Option<usize> {
+fn find(packages: &[Package], by_name: &HashMap<&str, Vec<usize>>, dep: &str) -> Option<usize> {
     let mut parts = dep.splitn(3, ' ');
     let name = parts.next()?;
     let version = parts.next();
-    packages.iter().position(|p| p.name == name && version.is_none_or(|v| p.version == v))
+    by_name.get(name)?.iter().copied().find(|&i| version.is_none_or(|v| packages[i].version == v))
 }

@@ -3,7 +3,8 @@
 //! Every locked package is a component with its purl and the hashes the lock records; the dependency
 //! graph keeps the lock's edges, with markers, extras and development groups as properties. Packages
 //! that only development groups pull in get `scope: excluded` (or are left out with
-//! [`SbomOptions::no_dev`]). Workspace members are components of their own; the project being released
+//! [`SbomOptions::no_dev`]); an extra of a dependency counts as runtime only when a runtime edge asks
+//! for it, as `uv export --no-default-groups --all-extras` decides. Workspace members are components of their own; the project being released
 //! is `metadata.component`.
 //!
 //! The output is deterministic: components and edges are sorted, the timestamp is
@@ -130,8 +131,7 @@ pub fn sbom_json(options: &SbomOptions) -> Result<(Bom, String), SbomError> {
         }
     };
     let path = repo.join(&lock);
-    let text =
-        std::fs::read_to_string(&path).map_err(|source| SbomError::Io { path: path.clone(), source })?;
+    let text = read_lock(&path)?;
     let shown = lock.display().to_string();
     let is_cargo = lock.file_name().is_some_and(|n| n == "Cargo.lock");
     let (graph, ecosystem) = if is_cargo {
@@ -153,6 +153,24 @@ pub fn sbom_json(options: &SbomOptions) -> Result<(Bom, String), SbomError> {
         json.replace_range(at..at + PLACEHOLDER.len(), &bom.serial_number);
     }
     Ok((bom, json))
+}
+
+/// The largest lock file read: 64 MiB (uv's and Cargo's locks of large workspaces are a few MiB).
+pub const MAX_LOCK: u64 = 64 << 20;
+
+/// The lock's text, at most [`MAX_LOCK`] bytes.
+fn read_lock(path: &Path) -> Result<String, SbomError> {
+    use std::io::Read as _;
+    let io = |source| SbomError::Io { path: path.to_path_buf(), source };
+    let mut text = String::new();
+    std::fs::File::open(path).map_err(io)?.take(MAX_LOCK + 1).read_to_string(&mut text).map_err(io)?;
+    if text.len() as u64 > MAX_LOCK {
+        return Err(SbomError::Lock {
+            path: path.display().to_string(),
+            message: format!("larger than {} MiB, the most an SBOM is made from", MAX_LOCK >> 20),
+        });
+    }
+    Ok(text)
 }
 
 /// What the serial number is computed over in its place.
@@ -181,8 +199,11 @@ fn build(
     let runtime = graph.runtime();
     let included: Vec<bool> = runtime.iter().map(|&r| r || !options.no_dev).collect();
     let refs = bom_refs(graph, ecosystem);
-    let mut properties: BTreeMap<usize, BTreeSet<Property>> = BTreeMap::new();
-    let mut depends: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
+    // By index, while the edges are walked: each package's references and properties are written
+    // once, when its component is.
+    let mut markers: BTreeMap<usize, BTreeSet<graph::Label>> = BTreeMap::new();
+    let mut through: BTreeMap<usize, BTreeSet<(EdgeKind, usize)>> = BTreeMap::new();
+    let mut depends: BTreeMap<usize, BTreeSet<usize>> = BTreeMap::new();
     let property = |name: &str, value: String| Property { name: name.to_owned(), value };
     for edge in &graph.edges {
         if !(included[edge.from] && included[edge.to])
@@ -190,22 +211,37 @@ fn build(
         {
             continue;
         }
-        depends.entry(edge.from).or_default().insert(refs[edge.to].clone());
-        let from = &graph.packages[edge.from].name;
-        let target = properties.entry(edge.to).or_default();
-        if let Some(marker) = &edge.marker {
-            target.insert(property("uv:package:marker", marker.clone()));
+        depends.entry(edge.from).or_default().insert(edge.to);
+        if let Some(marker) = edge.marker {
+            markers.entry(edge.to).or_default().insert(marker);
         }
-        match &edge.kind {
-            EdgeKind::Extra(extra) => {
-                target.insert(property("uv:package:extra", format!("{from}[{extra}]")));
-            }
-            EdgeKind::Dev(group) => {
-                target.insert(property("uv:package:group", format!("{from}:{group}")));
-            }
-            EdgeKind::Normal => {}
+        if edge.kind != EdgeKind::Normal {
+            through.entry(edge.to).or_default().insert((edge.kind, edge.from));
         }
     }
+    let mut properties: BTreeMap<usize, BTreeSet<Property>> = BTreeMap::new();
+    for (to, labels) in markers {
+        let target = properties.entry(to).or_default();
+        target.extend(labels.into_iter().map(|m| property("uv:package:marker", graph.text(m).to_owned())));
+    }
+    for (to, kinds) in through {
+        let target = properties.entry(to).or_default();
+        for (kind, from) in kinds {
+            let from = &graph.packages[from].name;
+            target.insert(match kind {
+                EdgeKind::Extra(extra) => {
+                    property("uv:package:extra", format!("{from}[{}]", graph.text(extra)))
+                }
+                EdgeKind::Dev(group) => property("uv:package:group", format!("{from}:{}", graph.text(group))),
+                EdgeKind::Normal => continue,
+            });
+        }
+    }
+    let depends_on = |targets: BTreeSet<usize>| -> Vec<String> {
+        let mut names: Vec<String> = targets.into_iter().map(|t| refs[t].clone()).collect();
+        names.sort();
+        names
+    };
     let root = graph.root;
     let mut components = Vec::new();
     for i in 0..graph.packages.len() {
@@ -229,7 +265,7 @@ fn build(
     let mut dependencies = vec![Dependency {
         reference: root_ref.clone(),
         depends_on: match root {
-            Some(i) => depends.remove(&i).unwrap_or_default().into_iter().collect(),
+            Some(i) => depends_on(depends.remove(&i).unwrap_or_default()),
             // A virtual workspace depends on its members.
             None => graph.members.iter().map(|&m| refs[m].clone()).collect(),
         },
@@ -238,10 +274,8 @@ fn build(
     for component in &components {
         let reference = component.bom_ref.clone().unwrap_or_default();
         let i = index.get(reference.as_str()).copied().unwrap_or_default();
-        dependencies.push(Dependency {
-            reference,
-            depends_on: depends.remove(&i).unwrap_or_default().into_iter().collect(),
-        });
+        dependencies
+            .push(Dependency { reference, depends_on: depends_on(depends.remove(&i).unwrap_or_default()) });
     }
     let tool = Component {
         kind: "application",

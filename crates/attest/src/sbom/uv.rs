@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Deserialize;
 
 use super::SbomError;
-use super::graph::{Artifact, Edge, EdgeKind, Graph, Package, Source};
+use super::graph::{Artifact, Edge, EdgeKind, Graph, Label, Package, Source, pieces};
 
 #[derive(Debug, Deserialize)]
 struct Lock {
@@ -51,6 +51,9 @@ struct Dep {
     source: Option<BTreeMap<String, String>>,
     #[serde(default)]
     marker: Option<String>,
+    /// The extras of the dependency this edge asks for.
+    #[serde(default)]
+    extra: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,44 +66,86 @@ struct File {
     hash: Option<String>,
 }
 
-/// Reads a uv.lock; `path` names it in errors, `root_name` is the project's (normalised) name.
+/// A dependency as read, before the package it names is found (all packages must be read first).
+struct Pending {
+    from: usize,
+    kind: EdgeKind,
+    name: Label,
+    version: Option<Label>,
+    source: Option<Box<Source>>,
+    marker: Option<Label>,
+    extras: Box<[Label]>,
+}
+
+/// Reads a uv.lock; `path` names it in errors, `root_name` is the project's (normalised) name. Each
+/// `[[package]]` is parsed on its own ([`pieces`]) and its dependencies kept as labels, so that memory
+/// stays a small multiple of the lock's size however dense its graph.
 pub(crate) fn read(path: &str, text: &str, root_name: Option<&str>) -> Result<Graph, SbomError> {
     let bad = |message: String| SbomError::Lock { path: path.to_owned(), message };
-    let lock: Lock = toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().to_owned()))?;
-    if lock.package.is_empty() {
-        return Err(bad("no [[package]] entries".to_owned()));
-    }
     let mut graph = Graph::default();
-    for entry in &lock.package {
-        let artifacts = entry.sdist.iter().chain(&entry.wheels).filter_map(artifact).collect();
-        graph.packages.push(Package {
-            name: entry.name.clone(),
-            version: entry.version.clone(),
-            source: source_of(&entry.source),
-            hashes: Vec::new(),
-            artifacts,
-        });
+    let mut manifest: Option<Manifest> = None;
+    let mut pending: Vec<Pending> = Vec::new();
+    for piece in pieces(text) {
+        let lock: Lock = toml::from_str(piece).map_err(|e| bad(e.to_string().trim_end().to_owned()))?;
+        if let Some(found) = lock.manifest {
+            if manifest.is_some() {
+                return Err(bad("[manifest] appears twice".to_owned()));
+            }
+            manifest = Some(found);
+        }
+        for entry in lock.package {
+            let from = graph.packages.len();
+            let mut lists = vec![(EdgeKind::Normal, entry.dependencies)];
+            for (extra, deps) in entry.extras {
+                lists.push((EdgeKind::Extra(graph.label(&extra)), deps));
+            }
+            for (group, deps) in entry.groups {
+                lists.push((EdgeKind::Dev(graph.label(&group)), deps));
+            }
+            for (kind, deps) in lists {
+                for dep in deps {
+                    pending.push(Pending {
+                        from,
+                        kind,
+                        name: graph.label(&dep.name),
+                        version: dep.version.as_deref().map(|v| graph.label(v)),
+                        source: dep.source.as_ref().map(|s| Box::new(source_of(s))),
+                        marker: dep.marker.as_deref().map(|m| graph.label(m)),
+                        extras: dep.extra.iter().map(|x| graph.label(x)).collect(),
+                    });
+                }
+            }
+            let artifacts = entry.sdist.iter().chain(&entry.wheels).filter_map(artifact).collect();
+            graph.packages.push(Package {
+                name: entry.name,
+                version: entry.version,
+                source: source_of(&entry.source),
+                hashes: Vec::new(),
+                artifacts,
+            });
+        }
+    }
+    if graph.packages.is_empty() {
+        return Err(bad("no [[package]] entries".to_owned()));
     }
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, p) in graph.packages.iter().enumerate() {
         by_name.entry(p.name.as_str()).or_default().push(i);
     }
-    let mut edges = Vec::new();
-    for (from, entry) in lock.package.iter().enumerate() {
-        let lists = std::iter::once((EdgeKind::Normal, &entry.dependencies))
-            .chain(entry.extras.iter().map(|(extra, deps)| (EdgeKind::Extra(extra.clone()), deps)))
-            .chain(entry.groups.iter().map(|(group, deps)| (EdgeKind::Dev(group.clone()), deps)));
-        for (kind, deps) in lists {
-            for dep in deps {
-                let to = find(&graph.packages, &by_name, dep).ok_or_else(|| {
-                    bad(format!("`{}` depends on `{}`, which the lock does not hold", entry.name, dep.name))
-                })?;
-                edges.push(Edge { from, to, kind: kind.clone(), marker: dep.marker.clone() });
-            }
-        }
+    let mut edges = Vec::with_capacity(pending.len());
+    for dep in pending {
+        let to = find(&graph, &by_name, &dep).ok_or_else(|| {
+            bad(format!(
+                "`{}` depends on `{}`, which the lock does not hold",
+                graph.packages[dep.from].name,
+                graph.text(dep.name)
+            ))
+        })?;
+        edges.push(Edge { from: dep.from, to, kind: dep.kind, marker: dep.marker, extras: dep.extras });
     }
+    drop(by_name);
     graph.edges = edges;
-    let listed = lock.manifest.unwrap_or_default().members;
+    let listed = manifest.unwrap_or_default().members;
     graph.members = members(&graph, &listed, root_name);
     if graph.members.is_empty() {
         return Err(bad("no package is the project: no editable, virtual or workspace source".to_owned()));
@@ -175,14 +220,14 @@ fn artifact(file: &File) -> Option<Artifact> {
 
 /// The package a dependency entry names: by name, then (when the lock holds several versions of it)
 /// by version and source.
-fn find(packages: &[Package], by_name: &HashMap<&str, Vec<usize>>, dep: &Dep) -> Option<usize> {
-    let candidates = by_name.get(dep.name.as_str())?;
+fn find(graph: &Graph, by_name: &HashMap<&str, Vec<usize>>, dep: &Pending) -> Option<usize> {
+    let candidates = by_name.get(graph.text(dep.name))?;
     if candidates.len() <= 1 {
         return candidates.first().copied();
     }
-    let source = dep.source.as_ref().map(source_of);
     candidates.iter().copied().find(|&i| {
-        dep.version.as_ref().is_none_or(|v| &packages[i].version == v)
-            && source.as_ref().is_none_or(|s| &packages[i].source == s)
+        let package = &graph.packages[i];
+        dep.version.is_none_or(|v| package.version == graph.text(v))
+            && dep.source.as_deref().is_none_or(|s| &package.source == s)
     })
 }
