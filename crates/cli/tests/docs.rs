@@ -217,11 +217,23 @@ fn a_dry_run_writes_nothing_and_hostile_or_checked_out_branches_are_refused() {
     std::fs::write(site.path().join("index.html"), "<p>built elsewhere</p>\n").expect("write");
     let site_arg = site.path().to_str().expect("utf-8");
 
+    // Every object and ref, as git sees them (issue 21, item 6: a dry run wrote 46 objects).
+    let everything = || {
+        let objects = docs.git(&["cat-file", "--batch-all-objects", "--batch-check"]);
+        (objects, docs.git(&["for-each-ref"]), docs.git(&["count-objects", "-v"]))
+    };
+    let before = everything();
     let out = docs.ours_ok(&["1.0.0", "--site", site_arg, "--dry-run", "--json"]);
     let report: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(report["dry_run"], true);
     assert_eq!(report["changed"], true);
     assert!(report["commit"].is_null());
+    assert_eq!(everything(), before, "a dry run writes no object and no ref");
+    let tree = report["tree"].as_str().expect("the tree it would write").to_owned();
+    let real = docs.ours_ok(&["1.0.0", "--site", site_arg, "--json"]);
+    let real: serde_json::Value = serde_json::from_str(&real).expect("json");
+    assert_eq!(real["tree"], tree.as_str(), "the dry run's tree is the one a deploy writes");
+    docs.git(&["branch", "-D", "gh-pages"]);
     assert!(
         run(peer_command("git").current_dir(docs.path()).args(["rev-parse", "--verify", "-q", "gh-pages"]))
             .stdout

@@ -79,7 +79,8 @@ pub struct DocsDeployOptions {
     /// SSH-sign the docs commit with the repository's signing key (`user.signingkey`, or the
     /// ssh-agent), as `tagwright release` signs; mike cannot sign (it writes with fast-import).
     pub sign: bool,
-    /// Compose and report, but write no commit and no ref.
+    /// Compose and report, but write nothing: no object (the tree is composed in memory), no commit,
+    /// no ref, and no fetch.
     pub dry_run: bool,
 }
 
@@ -217,6 +218,13 @@ pub fn docs_deploy(options: &DocsDeployOptions, events: Arc<dyn Events>) -> Resu
         ))
         .at(s));
     }
+    // A dry run composes in memory: its blobs and trees go to a pack that is never written.
+    let odb = repo.odb().map_err(|e| git_failed(e).at(s))?;
+    let _in_memory = if options.dry_run {
+        Some(odb.add_new_mempack_backend(1000).map_err(|e| git_failed(e).at(s))?)
+    } else {
+        None
+    };
     let (source, source_ref) = source_commit(&repo, &options.version).map_err(|e| e.at(s))?;
     let source_commit = repo.find_commit(source).map_err(|e| input(e.message().to_owned()).at(s))?;
     let short = source_commit
@@ -325,7 +333,12 @@ pub fn docs_deploy(options: &DocsDeployOptions, events: Arc<dyn Events>) -> Resu
         report.attempts += 1;
         // 3. The branch's tip: the local branch, fast-forwarded to the remote's when it is behind.
         let s = step(3);
-        if options.push {
+        if options.push && options.dry_run {
+            events.event(&Event::Note(&format!(
+                "dry run: {} was not fetched; the plan starts from the branches as they are here",
+                options.remote
+            )));
+        } else if options.push {
             git.fetch(&options.remote, &options.branch, &remote_ref).map_err(|e| e.at(s))?;
         }
         let local = repo.refname_to_id(&branch_ref).ok();
