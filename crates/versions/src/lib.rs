@@ -46,7 +46,9 @@ mod version;
 
 pub use check::{Basis, REPORT_SCHEMA_VERSION, Report, Row, Status, TagRow, check, suggested_config};
 pub use journal::{RecoverError, Recovery, journal_path, recover};
-pub use read::{CONFIG_FILE, Inventory, ReadError, Record, SourceFile, SourceKind, read};
+pub use read::{
+    CONFIG_FILE, Disk, Files, Inventory, ReadError, Record, SourceFile, SourceKind, read, read_files,
+};
 pub use tag::{TagError, TagFormat, tag_from_github_env};
 
 pub use version::{Scheme, Version, VersionError};

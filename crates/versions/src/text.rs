@@ -14,24 +14,22 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
 /// Expands a relative path pattern whose components may contain `*` and `?` (no `**`).
 ///
 /// Results are relative to `root`, byte-sorted, and only name paths that exist.
-pub(crate) fn glob(root: &Path, pattern: &str) -> Vec<PathBuf> {
+pub(crate) fn glob(files: &dyn crate::read::Files, pattern: &str) -> Vec<PathBuf> {
     let mut current = vec![PathBuf::new()];
     for component in pattern.split('/').filter(|c| !c.is_empty() && *c != ".") {
         let mut next = Vec::new();
         for base in &current {
             if component.contains(['*', '?']) {
-                let Ok(entries) = std::fs::read_dir(root.join(base)) else {
-                    continue;
-                };
-                let mut names: Vec<String> = entries
-                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                let mut names: Vec<String> = files
+                    .names(base)
+                    .into_iter()
                     .filter(|name| !name.starts_with('.') && tagwright_text::wildcard_match(component, name))
                     .collect();
                 names.sort();
                 next.extend(names.into_iter().map(|name| base.join(name)));
             } else {
                 let candidate = base.join(component);
-                if root.join(&candidate).exists() {
+                if files.exists(&candidate) {
                     next.push(candidate);
                 }
             }

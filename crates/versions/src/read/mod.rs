@@ -15,10 +15,12 @@ use crate::text::{display_path, glob, line_col};
 use crate::version::Version;
 
 mod error;
+mod files;
 mod python;
 mod reader;
 
 pub use error::ReadError;
+pub use files::{Disk, Files};
 use reader::Reader;
 
 /// The name of the optional configuration file at the repository root.
@@ -182,17 +184,23 @@ struct Spec {
 /// With a `tagwright.toml`, reads the sources it lists; otherwise discovers `pyproject.toml`, `uv.lock`,
 /// `Cargo.toml`, `Cargo.lock` and `Chart.yaml` at the root, and `charts/*/Chart.yaml`.
 pub fn read(root: &Path) -> Result<Inventory, ReadError> {
-    let repo = Repo::new(root)?;
+    let disk = Disk::new(root)?;
     let journal = crate::journal::journal_path(root);
     if journal.symlink_metadata().is_ok() {
         return Err(ReadError::Interrupted { path: journal.display().to_string() });
     }
-    let config_path = root.join(CONFIG_FILE);
-    let (specs, tag_format, config) = if config_path.is_file() {
-        let (specs, format) = read_config(&repo, &config_path)?;
-        (specs, format, Some(config_path))
+    read_files(&disk, root)
+}
+
+/// Reads every version source of a repository whose files `files` gives (a commit's tree, say),
+/// as [`read`] reads a work tree; `root` names the repository in reports. Nothing is written.
+pub fn read_files(files: &dyn Files, root: &Path) -> Result<Inventory, ReadError> {
+    let repo = Repo { files, root };
+    let (specs, tag_format, config) = if files.is_file(Path::new(CONFIG_FILE)) {
+        let (specs, format) = read_config(&repo)?;
+        (specs, format, Some(root.join(CONFIG_FILE)))
     } else {
-        (discover(root), TagFormat::default(), None)
+        (discover(files), TagFormat::default(), None)
     };
     let explicit = config.is_some();
     let mut reader = Reader::new(&repo, explicit);
@@ -216,22 +224,23 @@ pub fn read(root: &Path) -> Result<Inventory, ReadError> {
     })
 }
 
-fn discover(root: &Path) -> Vec<Spec> {
+fn discover(files: &dyn Files) -> Vec<Spec> {
     let mut specs = Vec::new();
     for name in ["pyproject.toml", "uv.lock", "Cargo.toml", "Cargo.lock", "Chart.yaml"] {
-        if root.join(name).is_file() {
+        if files.is_file(Path::new(name)) {
             let kind = SourceKind::from_file_name(name).expect("known file name");
             specs.push(Spec { path: PathBuf::from(name), kind });
         }
     }
-    for path in glob(root, "charts/*/Chart.yaml") {
+    for path in glob(files, "charts/*/Chart.yaml") {
         specs.push(Spec { path, kind: SourceKind::Chart });
     }
     specs
 }
 
-fn read_config(repo: &Repo, config_path: &Path) -> Result<(Vec<Spec>, TagFormat), ReadError> {
-    let root = repo.root;
+fn read_config(repo: &Repo) -> Result<(Vec<Spec>, TagFormat), ReadError> {
+    let files = repo.files;
+    let config_path = Path::new(CONFIG_FILE);
     let name = CONFIG_FILE.to_owned();
     let (text, _) = repo.read_text(Path::new(CONFIG_FILE))?;
     let doc = parse_toml(&name, &text)?;
@@ -240,7 +249,7 @@ fn read_config(repo: &Repo, config_path: &Path) -> Result<(Vec<Spec>, TagFormat)
     };
     let mut format = TagFormat::default();
     let Some(versions) = doc.as_table().get("versions") else {
-        return Ok((discover(root), format));
+        return Ok((discover(files), format));
     };
     let Some(versions) = versions.as_table_like() else {
         return Err(at(versions.span(), "`versions` must be a table".to_owned()));
@@ -263,7 +272,7 @@ fn read_config(repo: &Repo, config_path: &Path) -> Result<(Vec<Spec>, TagFormat)
             .map_err(|source| ReadError::TagFormat { path: config_path_display(config_path), source })?;
     }
     let Some(sources) = versions.get("sources") else {
-        return Ok((discover(root), format));
+        return Ok((discover(files), format));
     };
     let array = sources.as_array().ok_or_else(|| {
         at(sources.span(), "`sources` must be an array of paths or { path, kind } tables".to_owned())
@@ -295,7 +304,7 @@ fn read_config(repo: &Repo, config_path: &Path) -> Result<(Vec<Spec>, TagFormat)
         } else {
             return Err(at(entry.span(), "a source is a path string or a { path, kind } table".to_owned()));
         };
-        let paths = glob(root, &pattern);
+        let paths = glob(files, &pattern);
         if paths.is_empty() {
             return Err(ReadError::Missing { path: pattern, config: name.clone() });
         }
@@ -317,43 +326,23 @@ fn config_path_display(path: &Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
-/// The repository root, as given and with every symlink resolved.
+/// The repository: its files, and its root as reports name it.
 struct Repo<'r> {
+    files: &'r dyn Files,
     root: &'r Path,
-    canonical: PathBuf,
 }
 
-impl<'r> Repo<'r> {
-    fn new(root: &'r Path) -> Result<Repo<'r>, ReadError> {
-        let canonical = root
-            .canonicalize()
-            .map_err(|source| ReadError::Io { path: root.display().to_string(), source })?;
-        Ok(Repo { root, canonical })
-    }
-
-    /// Where `path` (relative to the root) leads, with every symlink resolved: only inside the
-    /// repository.
-    fn resolve(&self, path: &Path) -> Result<PathBuf, ReadError> {
-        let resolved = self
-            .root
-            .join(path)
-            .canonicalize()
-            .map_err(|source| ReadError::Io { path: display_path(path), source })?;
-        if !resolved.starts_with(&self.canonical) {
-            return Err(ReadError::Outside {
-                path: display_path(path),
-                resolved: resolved.display().to_string(),
-                root: self.canonical.display().to_string(),
-            });
-        }
-        Ok(resolved)
-    }
-
-    /// Reads a UTF-8 file inside the repository; returns its text and where it lives.
+impl Repo<'_> {
+    /// Reads a UTF-8 file inside the repository; returns its text and where it lives. A path that
+    /// leaves the repository (`..` in a configured pattern, a member named `../x`) is refused.
     fn read_text(&self, path: &Path) -> Result<(String, PathBuf), ReadError> {
-        let target = self.resolve(path)?;
-        let bytes =
-            std::fs::read(&target).map_err(|source| ReadError::Io { path: display_path(path), source })?;
+        let normal = normalize(path).ok_or_else(|| ReadError::Outside {
+            path: display_path(path),
+            resolved: path.display().to_string(),
+            root: self.root.display().to_string(),
+        })?;
+        files::plain(&normal)?;
+        let (bytes, target) = self.files.read(&normal)?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let (line, column) =
                 line_col(&String::from_utf8_lossy(e.as_bytes()), e.utf8_error().valid_up_to());
@@ -373,6 +362,25 @@ fn parse_toml<'t>(path: &str, text: &'t str) -> Result<Document<&'t str>, ReadEr
         let message = format!("invalid TOML: {}", err.message().trim_end());
         ReadError::syntax_at(path, text, err.span().map_or(0, |s| s.start), message)
     })
+}
+
+/// `path` with `.` dropped and each `..` taken back, or `None` when it climbs above the root or is
+/// absolute.
+fn normalize(path: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::Normal(name) => out.push(name),
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            std::path::Component::RootDir | std::path::Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
 }
 
 /// PEP 503 name normalisation, as uv.lock records names.

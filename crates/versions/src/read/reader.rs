@@ -175,8 +175,7 @@ impl<'r> Reader<'r> {
     /// that assigns the version as a plain string. A module that exists but computes the version is
     /// an error naming its line.
     fn version_module(&self, dir: &Path, source: &DynamicSource) -> Result<Option<PendingFile>, ReadError> {
-        let Some(path) =
-            source.candidates.iter().map(|c| dir.join(c)).find(|p| self.repo.root.join(p).is_file())
+        let Some(path) = source.candidates.iter().map(|c| dir.join(c)).find(|p| self.repo.files.is_file(p))
         else {
             return Ok(None);
         };
@@ -343,14 +342,14 @@ impl<'r> Reader<'r> {
         let (members, excluded) = (strings("members"), strings("exclude"));
         let mut manifests: Vec<PathBuf> = Vec::new();
         for pattern in &members {
-            for member in glob(self.repo.root, &display_path(&dir.join(pattern))) {
+            for member in glob(self.repo.files, &display_path(&dir.join(pattern))) {
                 let relative = member.strip_prefix(&dir).unwrap_or(&member).to_path_buf();
                 // Cargo excludes a member under an excluded path; we also take `exclude` as a glob.
                 let is_excluded = excluded.iter().any(|e| {
                     relative.starts_with(e) || tagwright_text::wildcard_match(e, &display_path(&relative))
                 });
                 let manifest = member.join("Cargo.toml");
-                if is_excluded || manifests.contains(&manifest) || !self.repo.root.join(&manifest).is_file() {
+                if is_excluded || manifests.contains(&manifest) || !self.repo.files.is_file(&manifest) {
                     continue;
                 }
                 manifests.push(manifest);
