@@ -8,6 +8,11 @@
 //! none of that is written here. What is ours is the identity policy, as cosign has it: the
 //! certificate's SAN matches `--certificate-identity` exactly or `--certificate-identity-regexp`
 //! unanchored (Go's `MatchString`), and its OIDC issuer likewise.
+//!
+//! Bundles signed with a key (`verificationMaterial.publicKey`, a hint) verify against the keys the
+//! caller trusts ([`BlobVerifier::verify_with_keys`]), with their log entry unless the caller ignores
+//! the log, as `cosign verify-blob --key [--insecure-ignore-tlog]` does; [`key_bundle`] writes them as
+//! cosign's `sign-blob --key` does.
 
 use regex::Regex;
 use sigstore_verify::trust_root::SIGSTORE_PRODUCTION_TRUSTED_ROOT;
@@ -100,6 +105,107 @@ pub struct VerifiedBundle {
     /// bundle only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub predicate_type: Option<String>,
+    /// The hint of the key that verified a key-signed bundle (the SHA-256 of its public key).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// A Sigstore bundle v0.3 of `message` signed with a key (`signature` by `key`), as cosign's
+/// `sign-blob --key K --bundle B --new-bundle-format` writes it: the key's hint as the verification
+/// material, the log entry when the signature was logged (none with `--tlog-upload=false`), and the
+/// message's SHA-256 with the signature.
+pub fn key_bundle(
+    key: &crate::dsse::VerifyingKey,
+    message: &[u8],
+    signature: &[u8],
+    entry: Option<&crate::keyless::LogEntry>,
+) -> String {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let mut material = serde_json::json!({"publicKey": {"hint": key.hint()}});
+    if let Some(entry) = entry {
+        material["tlogEntries"] = serde_json::json!([entry.bundle_entry()]);
+    }
+    serde_json::json!({
+        "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "verificationMaterial": material,
+        "messageSignature": {
+            "messageDigest": {"algorithm": "SHA2_256", "digest": b64(&sha2::Sha256::digest(message))},
+            "signature": b64(signature)
+        }
+    })
+    .to_string()
+}
+
+/// A key-signed bundle with no log entry and no timestamp, as cosign's `sign-blob --key
+/// --tlog-upload=false` writes it and its `verify-blob --key --insecure-ignore-tlog` accepts it (with
+/// no observer timestamp to check). sigstore-verify requires signing-time evidence of every bundle,
+/// so the two checks left are made here: the message digest, and the signature with one of the keys
+/// (over the message, or over a DSSE envelope's PAE whose statement names the message's digest).
+fn unlogged(
+    bundle: &Bundle,
+    artifact: &[u8],
+    keys: &[crate::dsse::VerifyingKey],
+) -> Result<VerifiedBundle, BundleError> {
+    use sha2::Digest as _;
+    use sigstore_verify::types::bundle::SignatureContent;
+    let crypto = |message: &str| BundleError::Crypto(message.to_owned());
+    let digest = sha2::Sha256::digest(artifact);
+    let (message, signature) = match &bundle.content {
+        SignatureContent::MessageSignature(signed) => {
+            if let Some(declared) = &signed.message_digest
+                && (declared.algorithm != sigstore_verify::types::HashAlgorithm::Sha2256
+                    || declared.digest.as_bytes() != digest.as_slice())
+            {
+                return Err(crypto("the bundle's message digest is not the file's SHA-256"));
+            }
+            (artifact.to_vec(), signed.signature.as_bytes())
+        }
+        SignatureContent::DsseEnvelope(envelope) => {
+            let statement: serde_json::Value = serde_json::from_slice(envelope.payload.as_bytes())
+                .map_err(|_| crypto("the envelope's statement is not JSON"))?;
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            let subjects = statement["subject"].as_array().into_iter().flatten();
+            if !subjects.into_iter().any(|s| s["digest"]["sha256"] == hex.as_str()) {
+                return Err(crypto("the envelope's statement does not name the file's SHA-256"));
+            }
+            (envelope.pae(), envelope.signature.sig.as_bytes())
+        }
+        _ => return Err(crypto("the bundle's content is neither a message signature nor a DSSE envelope")),
+    };
+    let key = keys.iter().find(|k| k.verify_bytes(&message, signature)).ok_or_else(|| {
+        crypto(if keys.is_empty() {
+            "no key to verify with"
+        } else {
+            "the signature does not verify with the key"
+        })
+    })?;
+    Ok(VerifiedBundle {
+        identity: String::new(),
+        issuer: String::new(),
+        integrated_time: None,
+        predicate_type: predicate_type(bundle),
+        key: Some(key.hint()),
+    })
+}
+
+/// Parses a bundle after the checks every reader of it must agree on: no key repeated in any object,
+/// one kind of content, and no key repeated in a DSSE envelope's statement.
+fn parse(json: &str) -> Result<Bundle, BundleError> {
+    reject_duplicate_keys(json.as_bytes()).map_err(|e| BundleError::Input(format!("the bundle: {e}")))?;
+    // The content is one of the two (protobuf's `oneof`): with both, readers may differ on which.
+    let top: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    if top.get("messageSignature").is_some() && top.get("dsseEnvelope").is_some() {
+        let both = "the bundle has both a messageSignature and a dsseEnvelope";
+        return Err(BundleError::Input(both.to_owned()));
+    }
+    let bundle = Bundle::from_json(json).map_err(|e| BundleError::Input(format!("the bundle: {e}")))?;
+    if let sigstore_verify::types::bundle::SignatureContent::DsseEnvelope(envelope) = &bundle.content {
+        reject_duplicate_keys(envelope.payload.as_bytes())
+            .map_err(|e| BundleError::Input(format!("the bundle's statement: {e}")))?;
+    }
+    Ok(bundle)
 }
 
 /// Refuses JSON that repeats a key in any object. Where readers differ on which copy counts (serde's
@@ -227,19 +333,7 @@ impl BlobVerifier {
         bundle: &str,
         identity: &Identity,
     ) -> Result<VerifiedBundle, BundleError> {
-        reject_duplicate_keys(bundle.as_bytes())
-            .map_err(|e| BundleError::Input(format!("the bundle: {e}")))?;
-        // The content is one of the two (protobuf's `oneof`): with both, readers may differ on which.
-        let top: serde_json::Value = serde_json::from_str(bundle).unwrap_or_default();
-        if top.get("messageSignature").is_some() && top.get("dsseEnvelope").is_some() {
-            let both = "the bundle has both a messageSignature and a dsseEnvelope";
-            return Err(BundleError::Input(both.to_owned()));
-        }
-        let bundle = Bundle::from_json(bundle).map_err(|e| BundleError::Input(format!("the bundle: {e}")))?;
-        if let sigstore_verify::types::bundle::SignatureContent::DsseEnvelope(envelope) = &bundle.content {
-            reject_duplicate_keys(envelope.payload.as_bytes())
-                .map_err(|e| BundleError::Input(format!("the bundle's statement: {e}")))?;
-        }
+        let bundle = parse(bundle)?;
         let result = self
             .verifier
             .verify(artifact, &bundle, &VerificationPolicy::any_identity())
@@ -257,7 +351,67 @@ impl BlobVerifier {
             issuer,
             integrated_time: result.integrated_time().map(|t| t.to_string()),
             predicate_type: predicate_type(&bundle),
+            key: None,
         })
+    }
+
+    /// Verifies `bundle` (JSON) over `artifact`'s bytes as signed by one of `keys`: the bundle's
+    /// material must be a public key (a hint, which is not trusted), the signature must verify with
+    /// one of the keys, and its transparency-log entry must verify against the trusted root, unless
+    /// `ignore_tlog` (cosign's `--insecure-ignore-tlog`), when a bundle without one is accepted too.
+    pub fn verify_with_keys(
+        &self,
+        artifact: &[u8],
+        bundle: &str,
+        keys: &[crate::dsse::VerifyingKey],
+        ignore_tlog: bool,
+    ) -> Result<VerifiedBundle, BundleError> {
+        use sigstore_verify::PublicKeyVerificationPolicy;
+        use sigstore_verify::types::bundle::VerificationMaterialContent;
+        let bundle = parse(bundle)?;
+        if !matches!(bundle.verification_material.content, VerificationMaterialContent::PublicKey(_)) {
+            return Err(BundleError::Crypto(
+                "the bundle holds a certificate, not a key's signature: verify it with the identity flags"
+                    .to_owned(),
+            ));
+        }
+        let material = &bundle.verification_material;
+        if material.tlog_entries.is_empty() {
+            if !ignore_tlog {
+                return Err(BundleError::Crypto(
+                    "the bundle has no transparency-log entry: pass --insecure-ignore-tlog to accept it, as cosign asks".to_owned(),
+                ));
+            }
+            if material.timestamp_verification_data.rfc3161_timestamps.is_empty() {
+                return unlogged(&bundle, artifact, keys);
+            }
+        }
+        let mut reasons = Vec::new();
+        for key in keys {
+            let mut policy =
+                PublicKeyVerificationPolicy::new(sigstore_verify::types::DerPublicKey::new(key.to_der()));
+            if ignore_tlog {
+                policy = policy.skip_tlog_unsafe();
+            }
+            match self.verifier.verify(Artifact::Blob(artifact), &bundle, &policy) {
+                Ok(result) => {
+                    return Ok(VerifiedBundle {
+                        identity: String::new(),
+                        issuer: String::new(),
+                        integrated_time: result.integrated_time().map(|t| t.to_string()),
+                        predicate_type: predicate_type(&bundle),
+                        key: Some(key.hint()),
+                    });
+                }
+                Err(e) => reasons.push(e.to_string()),
+            }
+        }
+        reasons.dedup();
+        Err(BundleError::Crypto(if keys.is_empty() {
+            "no key to verify with".to_owned()
+        } else {
+            format!("no key verifies it: {}", reasons.join("; "))
+        }))
     }
 }
 

@@ -132,6 +132,22 @@ impl VerifyingKey {
             .map_err(|e| DsseError::Key(e.to_string()))
     }
 
+    /// The key as SubjectPublicKeyInfo DER.
+    pub fn to_der(&self) -> Vec<u8> {
+        use ed25519_dalek::pkcs8::EncodePublicKey as _;
+        let der = match self {
+            VerifyingKey::Ed25519(k) => k.to_public_key_der(),
+            VerifyingKey::P256(k) => k.to_public_key_der(),
+        };
+        der.map(|d| d.as_bytes().to_vec()).unwrap_or_default()
+    }
+
+    /// The key's hint, as cosign and sigstore-go write it in a bundle's `publicKey`: the base64
+    /// SHA-256 of its SubjectPublicKeyInfo DER.
+    pub fn hint(&self) -> String {
+        STANDARD.encode(Sha256::digest(self.to_der()))
+    }
+
     /// The key as a SubjectPublicKeyInfo PEM (LF line ends).
     pub fn to_pem(&self) -> String {
         use ed25519_dalek::pkcs8::EncodePublicKey as _;

@@ -275,7 +275,13 @@ fn public_keys(keys: &[PathBuf], ignore_tlog: bool) -> Result<Vec<dsse::Verifyin
             "key-based signatures are made without a transparency-log entry here: pass --insecure-ignore-tlog, as cosign asks",
         ));
     }
-    keys.iter()
+    read_public_keys(keys)
+}
+
+/// The public keys (`cosign.pub`, PKIX PEM) in `paths`.
+pub(crate) fn read_public_keys(paths: &[PathBuf]) -> Result<Vec<dsse::VerifyingKey>, Failure> {
+    paths
+        .iter()
         .map(|k| {
             cosign_key::read_public_key(&pem(k)?).map_err(|e| Failure::input(format!("{}: {e}", k.display())))
         })
@@ -397,22 +403,32 @@ impl IdentityArgs {
     }
 }
 
-/// `attest verify-blob FILE… [--bundle B]` with the identity flags: each file's bundle is `--bundle`
-/// (one file only) or, as sigstore-python finds it, `FILE.sigstore.json`, else `FILE.sigstore`. All
-/// must verify.
+/// `attest verify-blob FILE… [--bundle B]` with the identity flags, or with `--key PUB
+/// [--insecure-ignore-tlog]`: each file's bundle is `--bundle` (one file only) or, as sigstore-python
+/// finds it, `FILE.sigstore.json`, else `FILE.sigstore`. All must verify.
 pub fn verify_blob(
     files: &[PathBuf],
     bundle: Option<&Path>,
-    identity: &IdentityArgs,
-    trusted_root: Option<&Path>,
+    trust: &TrustArgs,
     json: bool,
 ) -> Result<(), Failure> {
     use tagwright_attest::bundle::{self, BundleError};
     if bundle.is_some() && files.len() > 1 {
         return Err(Failure::input("--bundle names the bundle of one file: give one file, or none"));
     }
-    let identity = identity.identity()?;
-    let root = crate::keyless::trusted_root(trusted_root)?;
+    // A bundle's log entry is verified with the keys too: --insecure-ignore-tlog is a choice here.
+    let material = if trust.keys.is_empty() {
+        Material::Keyless(
+            crate::keyless::trusted_root(trust.trusted_root.as_deref())?,
+            trust.identity.identity()?,
+        )
+    } else {
+        Material::Keys(read_public_keys(&trust.keys)?)
+    };
+    let root = match &material {
+        Material::Keyless(root, _) => root.clone(),
+        Material::Keys(_) => crate::keyless::trusted_root(trust.trusted_root.as_deref())?,
+    };
     let verifier = bundle::BlobVerifier::new(&root).map_err(|e| Failure::input(e.to_string()))?;
     #[derive(serde::Serialize)]
     struct Verified<'a> {
@@ -433,7 +449,13 @@ pub fn verify_blob(
         let artifact = read(file)?;
         let bundle_json = String::from_utf8(read(&path)?)
             .map_err(|_| Failure::input(format!("{}: not UTF-8", path.display())))?;
-        match verifier.verify(&artifact, &bundle_json, &identity) {
+        let verified = match &material {
+            Material::Keyless(_, identity) => verifier.verify(&artifact, &bundle_json, identity),
+            Material::Keys(keys) => {
+                verifier.verify_with_keys(&artifact, &bundle_json, keys, trust.insecure_ignore_tlog)
+            }
+        };
+        match verified {
             Ok(verified) => Ok(Ok(verified)),
             Err(e @ BundleError::Input(_)) => Err(Failure::input(format!("{}: {e}", path.display()))),
             Err(e) => Ok(Err(format!("{}: {e}", file.display()))),
@@ -464,8 +486,14 @@ pub fn verify_blob(
     }
     let text: String = verified
         .iter()
-        .map(|v| {
-            format!("Verified {}: signed by {} ({})\n", v.file.display(), v.bundle.identity, v.bundle.issuer)
+        .map(|v| match &v.bundle.key {
+            Some(hint) => format!("Verified {}: signed by the key {hint}\n", v.file.display()),
+            None => format!(
+                "Verified {}: signed by {} ({})\n",
+                v.file.display(),
+                v.bundle.identity,
+                v.bundle.issuer
+            ),
         })
         .collect();
     #[derive(serde::Serialize)]

@@ -141,7 +141,8 @@ enum Command {
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
-    /// Verify Sigstore bundles (v0.1-v0.3) over files, offline, with cosign's identity flags.
+    /// Verify Sigstore bundles (v0.1-v0.3) over files, offline: keyless ones with cosign's identity
+    /// flags, key-signed ones with `--key` (their log entry too, unless --insecure-ignore-tlog).
     VerifyBlob {
         /// The signed files.
         #[arg(required = true)]
@@ -150,10 +151,7 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         bundle: Option<PathBuf>,
         #[command(flatten)]
-        identity: attest::IdentityArgs,
-        /// The trusted root (default: the public-good instance's, embedded).
-        #[arg(long, value_name = "FILE")]
-        trusted_root: Option<PathBuf>,
+        trust: attest::TrustArgs,
         /// Print one JSON document.
         #[arg(long)]
         json: bool,
@@ -236,8 +234,8 @@ fn main() -> ExitCode {
             attest::sign(reference, key.as_deref(), (keyless, *bundle_format), registry)
         }
         Command::SignBlob { file, blob } => tagwright_cli::keyless::sign_blob(file, blob),
-        Command::VerifyBlob { files, bundle, identity, trusted_root, json } => {
-            attest::verify_blob(files, bundle.as_deref(), identity, trusted_root.as_deref(), *json)
+        Command::VerifyBlob { files, bundle, trust, json } => {
+            attest::verify_blob(files, bundle.as_deref(), trust, *json)
         }
         Command::Attest { reference, predicate, predicate_type, key, keyless, registry } => {
             attest::attest(reference, predicate, predicate_type, key.as_deref(), keyless, registry)
