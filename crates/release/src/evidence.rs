@@ -1,7 +1,9 @@
 //! The release's evidence and assets, made locally and deterministically: the chart archive (the
 //! bytes of the chart that was pushed), the CycloneDX SBOM of the lock, any extra files,
-//! `release-manifest.json` listing every artifact with its digest and where it lives, and
-//! `checksums.txt` over every release asset, as GNU `sha256sum` writes it.
+//! `checksums.txt` over them, as GNU `sha256sum` writes it, and `release-manifest.json`, which lists
+//! every artifact with its digest and where it lives: the image, the chart, and every release asset,
+//! `checksums.txt` included. Signed, the manifest covers the whole release: an asset it does not list
+//! is not part of it.
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +17,13 @@ use crate::{Error, ErrorKind, ReleaseAsset};
 pub const RELEASE_MANIFEST: &str = "release-manifest.json";
 /// The name of the checksum list asset.
 pub const CHECKSUMS: &str = "checksums.txt";
+/// The name of the release manifest's signature: a Sigstore bundle (keyless, or with a key's hint).
+pub const MANIFEST_BUNDLE: &str = "release-manifest.json.sigstore.json";
+/// The name of the SBOM asset.
+pub const SBOM: &str = "sbom.cdx.json";
+/// The version of `release-manifest.json`'s layout: 2 lists every release asset, `checksums.txt`
+/// included (1 did not list `checksums.txt`).
+pub const MANIFEST_SCHEMA_VERSION: u32 = 2;
 
 /// One asset, as the report lists it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -47,8 +56,8 @@ fn input(message: String) -> Error {
     Error::new(ErrorKind::Input, message)
 }
 
-/// The release assets, in order: the chart archive, the SBOM, the extra files, the release manifest
-/// and the checksum list.
+/// The release assets, in order: the chart archive, the SBOM, the extra files, the checksum list
+/// (over those) and the release manifest (over all of them).
 pub(crate) fn assets(inputs: &Inputs<'_>) -> Result<Vec<ReleaseAsset>, Error> {
     let scratch = tempfile::tempdir().map_err(|e| input(format!("a temporary directory: {e}")))?;
     let packaged = tagwright_oci_publish::chart::package(inputs.chart_dir, scratch.path())
@@ -75,12 +84,14 @@ pub(crate) fn assets(inputs: &Inputs<'_>) -> Result<Vec<ReleaseAsset>, Error> {
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
     let mut assets = vec![
         asset(&chart_name, "application/gzip", chart_bytes),
-        asset("sbom.cdx.json", "application/vnd.cyclonedx+json", sbom.into_bytes()),
+        asset(SBOM, "application/vnd.cyclonedx+json", sbom.into_bytes()),
     ];
     for path in inputs.extra {
         let bytes = std::fs::read(path).map_err(|e| input(format!("{}: {e}", path.display())))?;
         let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        if [RELEASE_MANIFEST, CHECKSUMS].contains(&name.as_str()) || assets.iter().any(|a| a.name == name) {
+        if [RELEASE_MANIFEST, CHECKSUMS, MANIFEST_BUNDLE].contains(&name.as_str())
+            || assets.iter().any(|a| a.name == name)
+        {
             return Err(input(format!(
                 "{}: an asset named {name} is already part of the release",
                 path.display()
@@ -88,7 +99,6 @@ pub(crate) fn assets(inputs: &Inputs<'_>) -> Result<Vec<ReleaseAsset>, Error> {
         }
         assets.push(asset(&name, "application/octet-stream", bytes));
     }
-    assets.push(asset(RELEASE_MANIFEST, "application/json", manifest(inputs, &assets).into_bytes()));
     let mut list = Vec::new();
     for asset in &assets {
         let digest =
@@ -96,6 +106,7 @@ pub(crate) fn assets(inputs: &Inputs<'_>) -> Result<Vec<ReleaseAsset>, Error> {
         list.extend(format_line(&digest, asset.name.as_bytes(), LineFormat::default()));
     }
     assets.push(asset(CHECKSUMS, "text/plain", list));
+    assets.push(asset(RELEASE_MANIFEST, "application/json", manifest(inputs, &assets).into_bytes()));
     Ok(assets)
 }
 
@@ -117,7 +128,7 @@ fn manifest(inputs: &Inputs<'_>, assets: &[ReleaseAsset]) -> String {
             "location": format!("release asset {}", asset.name)}));
     }
     let document = json!({
-        "schemaVersion": 1,
+        "schemaVersion": MANIFEST_SCHEMA_VERSION,
         "version": inputs.version,
         "tag": inputs.tag,
         "artifacts": artifacts

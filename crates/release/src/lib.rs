@@ -45,7 +45,9 @@ pub use docs::{
 };
 pub use error::{Error, ErrorKind, Step};
 pub use events::{Event, Events, Resync, Silent};
-pub use evidence::{AssetSummary, CHECKSUMS, RELEASE_MANIFEST};
+pub use evidence::{
+    AssetSummary, CHECKSUMS, MANIFEST_BUNDLE, MANIFEST_SCHEMA_VERSION, RELEASE_MANIFEST, SBOM,
+};
 pub use github_release::{GithubReleaseOptions, GithubReleaseReport, ReleaseAsset, github_release};
 pub use publish::{GithubTarget, PublishOptions, PublishReport, STEPS as PUBLISH_STEPS, publish};
 pub use retag::{RetagOptions, RetagReport, RetagStep, retag};

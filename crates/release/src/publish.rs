@@ -282,8 +282,7 @@ fn manifest_signed(
     let there = client.assets(&target.owner, &target.repo, release.id).map_err(failed)?;
     let same_manifest =
         there.iter().any(|a| a.name == crate::RELEASE_MANIFEST && a.digest == ours && a.state == "uploaded");
-    let signed =
-        there.iter().any(|a| a.name.starts_with("release-manifest.json.sig") && a.state == "uploaded");
+    let signed = there.iter().any(|a| a.name == crate::MANIFEST_BUNDLE && a.state == "uploaded");
     Ok(same_manifest && signed)
 }
 

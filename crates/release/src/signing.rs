@@ -1,6 +1,7 @@
 //! Signing during publish: the chart by digest (cosign's `.sig` tag, and with keyless signing cosign
-//! 3's bundle referrer too), and `release-manifest.json` as a blob (a Sigstore bundle beside it, or
-//! with a key a base64 signature as `cosign sign-blob --key` writes it).
+//! 3's bundle referrer too), and `release-manifest.json` as a blob: a Sigstore bundle beside it, with
+//! a certificate (keyless) or with the key's hint, as `cosign sign-blob --key --bundle` writes it in
+//! the new bundle format (no log entry: key-based signatures are not logged here).
 //!
 //! The chart's postcondition is observable: a signature that verifies, by our key or by our identity
 //! (the token's, from the trusted root). When it holds, nothing is signed again.
@@ -8,7 +9,6 @@
 use std::cell::OnceCell;
 use std::path::PathBuf;
 
-use base64::Engine as _;
 use tagwright_attest::bundle::{Identity, Matcher, TrustedRoot};
 use tagwright_attest::dsse::SigningKey;
 use tagwright_attest::keyless::{IdentityToken, Instance, Signer};
@@ -155,28 +155,33 @@ impl Prepared {
         Ok(ChartSignature { signature: signed.signature, already_signed: false })
     }
 
-    /// The signature of `release-manifest.json`, as an asset: a Sigstore bundle, or a base64 ECDSA
-    /// signature with a key.
+    /// The signature of `release-manifest.json`, as an asset: a Sigstore bundle, verified before it
+    /// is published.
     pub(crate) fn sign_manifest(&self, manifest: &[u8]) -> Result<ReleaseAsset, Error> {
+        let asset = |bundle: String| ReleaseAsset {
+            name: crate::MANIFEST_BUNDLE.to_owned(),
+            content_type: "application/vnd.dev.sigstore.bundle.v0.3+json".to_owned(),
+            bytes: bundle.into_bytes(),
+        };
         match self {
-            Prepared::Key(key) => Ok(ReleaseAsset {
-                name: format!("{}.sig", crate::RELEASE_MANIFEST),
-                content_type: "text/plain".to_owned(),
-                bytes: base64::engine::general_purpose::STANDARD
-                    .encode(key.sign_bytes(manifest))
-                    .into_bytes(),
-            }),
+            Prepared::Key(key) => {
+                let public = key.verifying_key();
+                let bundle =
+                    tagwright_attest::bundle::key_bundle(&public, manifest, &key.sign_bytes(manifest), None);
+                let root = tagwright_attest::bundle::trusted_root(None)
+                    .map_err(|e| Error::caused(ErrorKind::Check, e))?;
+                tagwright_attest::bundle::BlobVerifier::new(&root)
+                    .and_then(|v| v.verify_with_keys(manifest, &bundle, &[public], true))
+                    .map_err(|e| Error::caused(ErrorKind::Check, e))?;
+                Ok(asset(bundle))
+            }
             Prepared::Keyless { token, instance, root, signer, .. } => {
                 let signer = Prepared::keyless_signer(token, instance, signer)?;
                 let signature = signer.sign(manifest).map_err(|e| Error::caused(ErrorKind::Check, e))?;
                 let bundle = signature.bundle().to_string();
                 tagwright_attest::bundle::verify_blob(manifest, &bundle, root, &Identity::any())
                     .map_err(|e| Error::caused(ErrorKind::Check, e))?;
-                Ok(ReleaseAsset {
-                    name: format!("{}.sigstore.json", crate::RELEASE_MANIFEST),
-                    content_type: "application/vnd.dev.sigstore.bundle.v0.3+json".to_owned(),
-                    bytes: bundle.into_bytes(),
-                })
+                Ok(asset(bundle))
             }
         }
     }

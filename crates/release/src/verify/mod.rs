@@ -1,26 +1,30 @@
 //! `tagwright verify vX.Y.Z`: everything a user would check about a release, one check per line.
 //!
 //! The checks: the SSH-signed tag (allowed signers); the versions in lockstep at the tag (read from
-//! the tag's tree, not the work tree); the release manifest's signature; every asset against
+//! the tag's tree in git's object database, never written out); the release's assets, each accounted
+//! for by the signed manifest; the release manifest's signature; every asset against
 //! `checksums.txt`; the SBOM's shape; every artifact the manifest lists, at its digest (the chart's
-//! tag still naming that digest); the chart's and the image's signatures, with the identity derived
-//! from the repository and its workflow (overridable). A failed check is a line of the report, not an
-//! error: every check runs, and the command line exits 1 when one failed.
+//! tag still naming that digest); the chart's and the image's signatures, keyless with the identity
+//! derived from the repository and its workflow (overridable), or with the given keys. A failed check
+//! is a line of the report, not an error: every check runs, and the command line exits 1 when one
+//! failed.
+
+mod assets;
+mod tree;
 
 use std::path::{Path, PathBuf};
 
 use tagwright_attest::bundle::{BlobVerifier, Identity, Matcher, TrustedRoot};
+use tagwright_attest::dsse::VerifyingKey;
 use tagwright_attest::signature::{self, Trust};
-use tagwright_github::Github;
-use tagwright_oci_publish::{Digest, Reference, RegistryOptions, Target};
+use tagwright_oci_publish::{Reference, RegistryOptions, Target};
 
 use crate::publish::GithubTarget;
-use crate::{CHECKSUMS, Error, ErrorKind, RELEASE_MANIFEST};
+use crate::{Error, ErrorKind, MANIFEST_BUNDLE, RELEASE_MANIFEST};
+use assets::Assets;
 
 /// The GitHub Actions issuer.
 pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
-/// The largest asset downloaded for checking.
-const MAX_ASSET: u64 = 512 << 20;
 
 /// What to verify, and against what.
 #[derive(Debug, Clone)]
@@ -37,6 +41,9 @@ pub struct VerifyOptions {
     /// Who must have signed the chart, the image and the manifest; `None` derives it: the
     /// repository's workflow that runs `tagwright publish`, from GitHub Actions' issuer.
     pub identity: Option<Identity>,
+    /// Keys the chart, the image and the manifest are signed with (`publish --key`), instead of an
+    /// identity: a signature by any of them counts.
+    pub keys: Vec<VerifyingKey>,
     /// The trusted root (JSON); `None`: the public-good instance's.
     pub trusted_root: Option<String>,
     /// Registry connection settings.
@@ -53,10 +60,17 @@ impl VerifyOptions {
             github,
             allowed_signers: None,
             identity: None,
+            keys: Vec::new(),
             trusted_root: None,
             registry: RegistryOptions::default(),
         }
     }
+}
+
+/// Who signed: an identity, or keys.
+enum Signers<'a> {
+    Identity(&'a Identity),
+    Keys(&'a [VerifyingKey]),
 }
 
 /// One check's outcome.
@@ -141,32 +155,38 @@ fn describe(identity: &Identity) -> String {
 pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
     let identity =
         options.identity.clone().unwrap_or_else(|| derived_identity(&options.repo, &options.github));
+    let signers =
+        if options.keys.is_empty() { Signers::Identity(&identity) } else { Signers::Keys(&options.keys) };
     let root = tagwright_attest::bundle::trusted_root(options.trusted_root.as_deref())
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
     let github = options.github.client()?;
-    let mut report =
-        VerifyReport { tag: options.tag.clone(), identity: describe(&identity), checks: Vec::new() };
+    let by = match &signers {
+        Signers::Identity(identity) => describe(identity),
+        Signers::Keys(keys) => {
+            format!("the key(s) {}", keys.iter().map(VerifyingKey::hint).collect::<Vec<_>>().join(", "))
+        }
+    };
+    let mut report = VerifyReport { tag: options.tag.clone(), identity: by, checks: Vec::new() };
     report.record("signed tag", signed_tag(options));
     report.record("versions at the tag", versions_at_tag(options));
-    let assets = release_assets(&github, options);
-    let manifest = match &assets {
-        Ok(assets) => assets.iter().find(|(n, _)| n == RELEASE_MANIFEST).map(|(_, b)| b.clone()),
-        Err(_) => None,
-    };
-    match &assets {
-        Ok(assets) => {
-            report.record("release manifest signature", manifest_signature(assets, &root, &identity));
-            report.record("checksums", checksums(assets));
-            report.record("SBOM", sbom(assets));
+    let assets = match assets::download(&github, options) {
+        Ok(assets) => assets,
+        Err(e) => {
+            report.record("GitHub release", Err(e));
+            Assets(Vec::new())
         }
-        Err(e) => report.record("GitHub release", Err(e.clone())),
-    }
-    match manifest.as_deref().map(serde_json::from_slice::<serde_json::Value>) {
+    };
+    let manifest = assets.bytes(RELEASE_MANIFEST).map(serde_json::from_slice::<serde_json::Value>);
+    let parsed = manifest.as_ref().and_then(|m| m.as_ref().ok());
+    report.record("release assets", assets::accounted(&assets, parsed));
+    report.record("release manifest signature", manifest_signature(&assets, &root, &signers));
+    report.record("checksums", assets::checksums(&assets));
+    report.record("SBOM", assets::sbom(&assets));
+    match manifest {
         Some(Ok(manifest)) => {
-            let assets = assets.as_deref().unwrap_or_default();
-            report.record("manifest artifacts", artifacts(&manifest, assets, options));
+            report.record("manifest artifacts", artifacts(&manifest, &assets, options));
             for (name, label) in [("chart", "chart signature"), ("image", "image signature")] {
-                report.record(label, signed_artifact(&manifest, name, options, &root, &identity));
+                report.record(label, signed_artifact(&manifest, name, options, &root, &signers));
             }
         }
         Some(Err(e)) => {
@@ -200,34 +220,17 @@ fn signed_tag(options: &VerifyOptions) -> Result<String, String> {
     Ok(format!("signed by {} ({})", verified.principal, verified.fingerprint))
 }
 
+/// The versions recorded at the tag, read from its tree in the object database: only the version
+/// sources, each at most [`tree::MAX_SOURCE`] bytes, and nothing written anywhere.
 fn versions_at_tag(options: &VerifyOptions) -> Result<String, String> {
     let repo = git2::Repository::discover(&options.repo).map_err(|e| e.message().to_owned())?;
     let object = repo
         .revparse_single(&format!("refs/tags/{}", options.tag))
         .map_err(|_| format!("no tag {}", options.tag))?;
     let tree = object.peel_to_tree().map_err(|e| e.message().to_owned())?;
-    let scratch = tempfile::tempdir().map_err(|e| e.to_string())?;
-    let mut failure = None;
-    tree.walk(git2::TreeWalkMode::PreOrder, |dir, entry| {
-        if entry.kind() != Some(git2::ObjectType::Blob) {
-            return git2::TreeWalkResult::Ok;
-        }
-        let name = entry.name().unwrap_or_default();
-        let path = scratch.path().join(dir).join(name);
-        let written = entry.to_object(&repo).ok().and_then(|o| o.into_blob().ok()).map(|blob| {
-            path.parent()
-                .map(std::fs::create_dir_all)
-                .transpose()
-                .and_then(|_| std::fs::write(&path, blob.content()))
-        });
-        if !matches!(written, Some(Ok(()))) {
-            failure = Some(format!("cannot export {dir}{name} from the tag"));
-            return git2::TreeWalkResult::Abort;
-        }
-        git2::TreeWalkResult::Ok
-    })
-    .map_err(|e| failure.clone().unwrap_or_else(|| e.message().to_owned()))?;
-    let inventory = tagwright_versions::read(scratch.path()).map_err(|e| e.to_string())?;
+    let files = tree::GitTree::new(&repo, tree);
+    let inventory =
+        tagwright_versions::read_files(&files, Path::new(&options.tag)).map_err(|e| e.to_string())?;
     let report = tagwright_versions::check(&inventory, Some(&options.tag)).map_err(|e| e.to_string())?;
     if report.status != tagwright_versions::Status::Ok {
         return Err(report.problems().join("; "));
@@ -239,106 +242,25 @@ fn versions_at_tag(options: &VerifyOptions) -> Result<String, String> {
     ))
 }
 
-type Assets = Vec<(String, Vec<u8>)>;
-
-fn release_assets(github: &Github, options: &VerifyOptions) -> Result<Assets, String> {
-    let (owner, repo) = (&options.github.owner, &options.github.repo);
-    let release = github
-        .release_by_tag(owner, repo, &options.tag)
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no GitHub release of {} in {owner}/{repo}", options.tag))?;
-    if release.draft {
-        return Err(format!("the release {} is still a draft", release.html_url));
-    }
-    let listed = github.assets(owner, repo, release.id).map_err(|e| e.to_string())?;
-    listed
-        .iter()
-        .map(|a| {
-            github
-                .download_asset(owner, repo, a.id, MAX_ASSET)
-                .map(|bytes| (a.name.clone(), bytes))
-                .map_err(|e| e.to_string())
-        })
-        .collect()
-}
-
-fn find<'a>(assets: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a [u8]> {
-    assets.iter().find(|(n, _)| n == name).map(|(_, b)| b.as_slice())
-}
-
-fn manifest_signature(
-    assets: &[(String, Vec<u8>)],
-    root: &TrustedRoot,
-    identity: &Identity,
-) -> Result<String, String> {
+fn manifest_signature(assets: &Assets, root: &TrustedRoot, signers: &Signers<'_>) -> Result<String, String> {
     let manifest =
-        find(assets, RELEASE_MANIFEST).ok_or_else(|| format!("the release has no {RELEASE_MANIFEST}"))?;
-    let bundle = find(assets, &format!("{RELEASE_MANIFEST}.sigstore.json"))
-        .ok_or_else(|| format!("the release has no {RELEASE_MANIFEST}.sigstore.json"))?;
+        assets.bytes(RELEASE_MANIFEST).ok_or_else(|| format!("the release has no {RELEASE_MANIFEST}"))?;
+    let bundle =
+        assets.bytes(MANIFEST_BUNDLE).ok_or_else(|| format!("the release has no {MANIFEST_BUNDLE}"))?;
+    let bundle = String::from_utf8_lossy(bundle);
     let verifier = BlobVerifier::new(root).map_err(|e| e.to_string())?;
-    let verified =
-        verifier.verify(manifest, &String::from_utf8_lossy(bundle), identity).map_err(|e| e.to_string())?;
-    Ok(format!("signed by {} ({})", verified.identity, verified.issuer))
-}
-
-fn checksums(assets: &[(String, Vec<u8>)]) -> Result<String, String> {
-    let list = find(assets, CHECKSUMS).ok_or_else(|| format!("the release has no {CHECKSUMS}"))?;
-    let text = String::from_utf8_lossy(list);
-    let mut checked = 0;
-    let mut problems = Vec::new();
-    for line in text.lines().filter(|l| !l.is_empty()) {
-        let Some((hex, name)) = line.split_once("  ").or_else(|| line.split_once(" *")) else {
-            problems.push(format!("a line of {CHECKSUMS} is not `HEX  NAME`: {line}"));
-            continue;
-        };
-        match find(assets, name) {
-            None => problems.push(format!("{name} is listed but not on the release")),
-            Some(bytes) if Digest::sha256(bytes).as_str() != format!("sha256:{hex}") => {
-                problems.push(format!("{name} does not match its checksum"));
-            }
-            Some(_) => checked += 1,
+    match signers {
+        Signers::Identity(identity) => {
+            let verified = verifier.verify(manifest, &bundle, identity).map_err(|e| e.to_string())?;
+            Ok(format!("signed by {} ({})", verified.identity, verified.issuer))
+        }
+        Signers::Keys(keys) => {
+            // As publish --key signs it: with the key, not logged.
+            let verified =
+                verifier.verify_with_keys(manifest, &bundle, keys, true).map_err(|e| e.to_string())?;
+            Ok(format!("signed by the key {}", verified.key.unwrap_or_default()))
         }
     }
-    for (name, _) in assets {
-        let listed = text.lines().any(|l| l.ends_with(&format!("  {name}")));
-        if !listed && name != CHECKSUMS && !name.starts_with(&format!("{RELEASE_MANIFEST}.sig")) {
-            problems.push(format!("{name} is on the release but not in {CHECKSUMS}"));
-        }
-    }
-    if problems.is_empty() { Ok(format!("{checked} assets match")) } else { Err(problems.join("; ")) }
-}
-
-fn sbom(assets: &[(String, Vec<u8>)]) -> Result<String, String> {
-    let bytes = find(assets, "sbom.cdx.json").ok_or("the release has no sbom.cdx.json")?;
-    let bom: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| format!("sbom.cdx.json is not JSON: {e}"))?;
-    if bom["bomFormat"] != "CycloneDX" || !matches!(bom["specVersion"].as_str(), Some("1.5" | "1.6")) {
-        return Err("sbom.cdx.json is not a CycloneDX 1.5 or 1.6 document".to_owned());
-    }
-    let components = bom["components"].as_array().map_or(&[][..], Vec::as_slice);
-    let mut refs: Vec<&str> = components.iter().filter_map(|c| c["bom-ref"].as_str()).collect();
-    refs.extend(bom["metadata"]["component"]["bom-ref"].as_str());
-    let total = refs.len();
-    refs.sort_unstable();
-    refs.dedup();
-    if refs.len() != total {
-        return Err("sbom.cdx.json has duplicate bom-refs".to_owned());
-    }
-    let dangling = bom["dependencies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|d| std::iter::once(&d["ref"]).chain(d["dependsOn"].as_array().into_iter().flatten()))
-        .filter_map(serde_json::Value::as_str)
-        .find(|r| refs.binary_search(r).is_err());
-    if let Some(missing) = dangling {
-        return Err(format!("sbom.cdx.json's dependency graph names {missing}, which is not a component"));
-    }
-    Ok(format!(
-        "CycloneDX {}, {} component(s)",
-        bom["specVersion"].as_str().unwrap_or_default(),
-        components.len()
-    ))
 }
 
 /// `host/repo@sha256:…` of a manifest artifact.
@@ -349,7 +271,7 @@ fn location<'a>(manifest: &'a serde_json::Value, name: &str) -> Option<(&'a str,
 
 fn artifacts(
     manifest: &serde_json::Value,
-    assets: &[(String, Vec<u8>)],
+    assets: &Assets,
     options: &VerifyOptions,
 ) -> Result<String, String> {
     let version = manifest["version"].as_str().unwrap_or_default();
@@ -360,8 +282,8 @@ fn artifacts(
             (artifact["name"].as_str().unwrap_or_default(), artifact["digest"].as_str().unwrap_or_default());
         let location = artifact["location"].as_str().unwrap_or_default();
         let outcome = if location.starts_with("release asset ") {
-            match find(assets, name) {
-                Some(bytes) if Digest::sha256(bytes).as_str() == digest => Ok(()),
+            match assets.find(name) {
+                Some(asset) if asset.digest.as_str() == digest => Ok(()),
                 Some(_) => Err(format!("{name} on the release is not {digest}")),
                 None => Err(format!("{name} is gone from the release")),
             }
@@ -414,14 +336,17 @@ fn signed_artifact(
     name: &str,
     options: &VerifyOptions,
     root: &TrustedRoot,
-    identity: &Identity,
+    signers: &Signers<'_>,
 ) -> Result<String, String> {
     let (location, _) = location(manifest, name).ok_or_else(|| format!("the manifest lists no {name}"))?;
     let Ok(Target::Registry(target)) = Target::parse(location) else {
         return Err(format!("{location} is not a registry reference"));
     };
     let registry = signature::registry(&target, &options.registry).map_err(|e| e.to_string())?;
-    let verified = signature::verify_with(&registry, &target, Trust::Keyless { root, identity })
-        .map_err(|e| e.to_string())?;
+    let trust = match signers {
+        Signers::Identity(identity) => Trust::Keyless { root, identity },
+        Signers::Keys(keys) => Trust::Keys(keys),
+    };
+    let verified = signature::verify_with(&registry, &target, trust).map_err(|e| e.to_string())?;
     Ok(format!("{} signature(s) ({}) on {}", verified.signatures, verified.format, verified.digest))
 }
