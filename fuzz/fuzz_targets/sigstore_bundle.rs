@@ -7,7 +7,7 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use tagwright_attest::bundle::{BlobVerifier, Identity, TrustedRoot, key_bundle, trusted_root};
+use tagwright_attest::bundle::{BlobVerifier, Identity, Tlog, TrustedRoot, key_bundle, trusted_root};
 use tagwright_attest::dsse::SigningKey;
 
 static ROOT: LazyLock<TrustedRoot> = LazyLock::new(|| trusted_root(None).expect("the embedded root"));
@@ -22,13 +22,14 @@ fuzz_target!(|data: &[u8]| {
     let public = key.verifying_key();
     if let Ok(text) = std::str::from_utf8(data) {
         let _ = verifier.verify(b"artifact", text, &Identity::any());
-        for ignore in [false, true] {
-            let _ = verifier.verify_with_keys(b"artifact", text, std::slice::from_ref(&public), ignore);
+        for tlog in [Tlog::Required, Tlog::IfPresent, Tlog::Ignored] {
+            let _ = verifier.verify_with_keys(b"artifact", text, std::slice::from_ref(&public), tlog);
         }
     }
     let bundle = key_bundle(&public, data, &key.sign_bytes(data), None);
-    let verified = verifier.verify_with_keys(data, &bundle, std::slice::from_ref(&public), true);
+    let verified = verifier.verify_with_keys(data, &bundle, std::slice::from_ref(&public), Tlog::IfPresent);
     assert_eq!(verified.expect("our own bundle verifies").key, Some(public.hint()));
-    assert!(verifier.verify_with_keys(data, &bundle, &[other.verifying_key()], true).is_err());
-    assert!(verifier.verify_with_keys(data, &bundle, std::slice::from_ref(&public), false).is_err(), "no log entry");
+    assert!(verifier.verify_with_keys(data, &bundle, &[other.verifying_key()], Tlog::Ignored).is_err());
+    let required = verifier.verify_with_keys(data, &bundle, std::slice::from_ref(&public), Tlog::Required);
+    assert!(required.is_err(), "no log entry");
 });

@@ -160,7 +160,7 @@ fn unlogged(
             {
                 return Err(crypto("the bundle's message digest is not the file's SHA-256"));
             }
-            (artifact.to_vec(), signed.signature.as_bytes())
+            (std::borrow::Cow::Borrowed(artifact), signed.signature.as_bytes())
         }
         SignatureContent::DsseEnvelope(envelope) => {
             let statement: serde_json::Value = serde_json::from_slice(envelope.payload.as_bytes())
@@ -170,7 +170,7 @@ fn unlogged(
             if !subjects.into_iter().any(|s| s["digest"]["sha256"] == hex.as_str()) {
                 return Err(crypto("the envelope's statement does not name the file's SHA-256"));
             }
-            (envelope.pae(), envelope.signature.sig.as_bytes())
+            (std::borrow::Cow::Owned(envelope.pae()), envelope.signature.sig.as_bytes())
         }
         _ => return Err(crypto("the bundle's content is neither a message signature nor a DSSE envelope")),
     };
@@ -188,6 +188,17 @@ fn unlogged(
         predicate_type: predicate_type(bundle),
         key: Some(key.hint()),
     })
+}
+
+/// What a key-signed bundle's transparency-log entry must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tlog {
+    /// There, and verified against the trusted root (cosign's default).
+    Required,
+    /// Verified when there; a bundle without one is accepted (what `publish --key` writes).
+    IfPresent,
+    /// Not checked, there or not (cosign's `--insecure-ignore-tlog`).
+    Ignored,
 }
 
 /// Parses a bundle after the checks every reader of it must agree on: no key repeated in any object,
@@ -357,14 +368,14 @@ impl BlobVerifier {
 
     /// Verifies `bundle` (JSON) over `artifact`'s bytes as signed by one of `keys`: the bundle's
     /// material must be a public key (a hint, which is not trusted), the signature must verify with
-    /// one of the keys, and its transparency-log entry must verify against the trusted root, unless
-    /// `ignore_tlog` (cosign's `--insecure-ignore-tlog`), when a bundle without one is accepted too.
+    /// one of the keys, and its transparency-log entry is checked against the trusted root as `tlog`
+    /// says.
     pub fn verify_with_keys(
         &self,
         artifact: &[u8],
         bundle: &str,
         keys: &[crate::dsse::VerifyingKey],
-        ignore_tlog: bool,
+        tlog: Tlog,
     ) -> Result<VerifiedBundle, BundleError> {
         use sigstore_verify::PublicKeyVerificationPolicy;
         use sigstore_verify::types::bundle::VerificationMaterialContent;
@@ -376,8 +387,9 @@ impl BlobVerifier {
             ));
         }
         let material = &bundle.verification_material;
+        let ignore_tlog = tlog == Tlog::Ignored;
         if material.tlog_entries.is_empty() {
-            if !ignore_tlog {
+            if tlog == Tlog::Required {
                 return Err(BundleError::Crypto(
                     "the bundle has no transparency-log entry: pass --insecure-ignore-tlog to accept it, as cosign asks".to_owned(),
                 ));

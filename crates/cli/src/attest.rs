@@ -452,7 +452,9 @@ pub fn verify_blob(
         let verified = match &material {
             Material::Keyless(_, identity) => verifier.verify(&artifact, &bundle_json, identity),
             Material::Keys(keys) => {
-                verifier.verify_with_keys(&artifact, &bundle_json, keys, trust.insecure_ignore_tlog)
+                let tlog =
+                    if trust.insecure_ignore_tlog { bundle::Tlog::Ignored } else { bundle::Tlog::Required };
+                verifier.verify_with_keys(&artifact, &bundle_json, keys, tlog)
             }
         };
         match verified {

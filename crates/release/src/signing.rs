@@ -171,7 +171,14 @@ impl Prepared {
                 let root = tagwright_attest::bundle::trusted_root(None)
                     .map_err(|e| Error::caused(ErrorKind::Check, e))?;
                 tagwright_attest::bundle::BlobVerifier::new(&root)
-                    .and_then(|v| v.verify_with_keys(manifest, &bundle, &[public], true))
+                    .and_then(|v| {
+                        v.verify_with_keys(
+                            manifest,
+                            &bundle,
+                            &[public],
+                            tagwright_attest::bundle::Tlog::IfPresent,
+                        )
+                    })
                     .map_err(|e| Error::caused(ErrorKind::Check, e))?;
                 Ok(asset(bundle))
             }
