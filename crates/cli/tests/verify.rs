@@ -429,18 +429,7 @@ fn a_hostile_tag_tree_is_read_in_place() {
     let commit = world.git(&["commit-tree", &tree, "-p", "HEAD", "-m", "hostile"]).trim().to_owned();
     world.sign_tag(&commit);
 
-    let mut command = peer_command("/usr/bin/time");
-    command.args(["-f", "%M"]).arg(env!("CARGO_BIN_EXE_tagwright"));
-    command.args(["verify", "v0.1.0", "--github", "acme/advisoryhub", "--allowed-signers"]);
-    command.arg(world.keys.path().join("allowed_signers"));
-    command.args([
-        "--certificate-identity-regexp",
-        WORKFLOW,
-        "--certificate-oidc-issuer",
-        &world.oidc.issuer(),
-    ]);
-    command.arg("--trusted-root").arg(world.sigstore.trusted_root()).arg("--repo").arg(world.repo.path());
-    let verified = run(world.env(&mut command));
+    let (verified, peak_kib) = world.verify_measured(WORKFLOW);
     assert!(
         verified.stdout.contains("ok   versions at the tag:"),
         "{}\n{}",
@@ -449,8 +438,6 @@ fn a_hostile_tag_tree_is_read_in_place() {
     );
     let written: Vec<_> = std::fs::read_dir(victim.path()).expect("victim").collect();
     assert!(written.is_empty(), "verify wrote outside its scratch directory: {written:?}");
-    let peak_kib: u64 =
-        verified.stderr.lines().last().and_then(|l| l.trim().parse().ok()).expect("GNU time's %M");
     assert!(peak_kib < 128 << 10, "peak RSS {peak_kib} KiB with a 256 MiB blob in the tag's tree");
 }
 
@@ -492,21 +479,8 @@ fn large_assets_are_hashed_as_they_arrive() {
         world.github.add_asset_unchecked("v0.1.0", name, &large);
     }
     drop(large);
-    let mut command = peer_command("/usr/bin/time");
-    command.args(["-f", "%M"]).arg(env!("CARGO_BIN_EXE_tagwright"));
-    command.args(["verify", "v0.1.0", "--github", "acme/advisoryhub", "--allowed-signers"]);
-    command.arg(world.keys.path().join("allowed_signers"));
-    command.args([
-        "--certificate-identity-regexp",
-        WORKFLOW,
-        "--certificate-oidc-issuer",
-        &world.oidc.issuer(),
-    ]);
-    command.arg("--trusted-root").arg(world.sigstore.trusted_root()).arg("--repo").arg(world.repo.path());
-    let verified = run(world.env(&mut command));
+    let (verified, peak_kib) = world.verify_measured(WORKFLOW);
     fails(&verified, "release assets");
     assert!(verified.stdout.contains("d.bin is on the release but not in the signed"), "{}", verified.stdout);
-    let peak_kib: u64 =
-        verified.stderr.lines().last().and_then(|l| l.trim().parse().ok()).expect("GNU time's %M");
     assert!(peak_kib < 96 << 10, "peak RSS {peak_kib} KiB for four 32 MiB assets");
 }

@@ -35,6 +35,7 @@ pub mod conventional;
 mod parallel;
 mod release;
 mod remote;
+mod remote_config;
 mod repo;
 mod template;
 

@@ -165,7 +165,7 @@ pub struct Changelog {
     /// The releases, newest first.
     pub releases: Vec<Release>,
     /// The forge repositories (`remote` in templates): from `[remote]`, else GitHub from the upstream URL.
-    pub remote: crate::config::RemoteConfig,
+    pub remote: crate::remote_config::RemoteConfig,
     /// Commits left out, by reason.
     pub skipped: Vec<(SkipReason, usize)>,
     /// Other warnings.

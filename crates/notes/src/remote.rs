@@ -7,8 +7,8 @@
 
 use serde::Serialize;
 
-use crate::config::RemoteRepo;
 use crate::release::Release;
+use crate::remote_config::RemoteRepo;
 
 /// The variable paths that make git-cliff ask GitHub (its `TEMPLATE_VARIABLES`).
 pub const GITHUB_VARIABLES: [&str; 3] = ["github", "commit.github", "commit.remote"];

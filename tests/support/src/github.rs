@@ -752,23 +752,17 @@ impl GithubStandIn {
     /// Leaves an asset `name` on `tag`'s release as an interrupted upload leaves it: state `starter`,
     /// with only `bytes` of it.
     pub fn add_partial_asset(&self, tag: &str, name: &str, bytes: &[u8]) {
-        let mut state = self.state.lock().expect("state");
-        let Some(release) = state.releases.iter().find(|r| r.tag == tag).map(|r| r.id) else { return };
-        state.next_id += 1;
-        let id = state.next_id;
-        state.assets.push(StoredAsset {
-            id,
-            release,
-            state: "starter",
-            name: name.to_owned(),
-            content_type: "application/octet-stream".to_owned(),
-            bytes: bytes.to_vec(),
-        });
+        self.push_asset(tag, name, bytes, "starter");
     }
 
     /// Adds an uploaded asset `name` to `tag`'s release even when one of that name is there, as a
     /// hostile forge (or a race GitHub lost) could list it.
     pub fn add_asset_unchecked(&self, tag: &str, name: &str, bytes: &[u8]) {
+        self.push_asset(tag, name, bytes, "uploaded");
+    }
+
+    /// Stores an asset of `tag`'s release in `state` without any of the upload endpoint's checks.
+    fn push_asset(&self, tag: &str, name: &str, bytes: &[u8], asset_state: &'static str) {
         let mut state = self.state.lock().expect("state");
         let Some(release) = state.releases.iter().find(|r| r.tag == tag).map(|r| r.id) else { return };
         state.next_id += 1;
@@ -776,7 +770,7 @@ impl GithubStandIn {
         state.assets.push(StoredAsset {
             id,
             release,
-            state: "uploaded",
+            state: asset_state,
             name: name.to_owned(),
             content_type: "application/octet-stream".to_owned(),
             bytes: bytes.to_vec(),

@@ -197,6 +197,21 @@ impl World {
 
     pub(crate) fn verify(&self, identity: &str) -> Run {
         let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+        self.verify_args(&mut command, identity);
+        run(self.env(&mut command))
+    }
+
+    /// [`World::verify`] under GNU time: the run, and the peak RSS in KiB.
+    pub(crate) fn verify_measured(&self, identity: &str) -> (Run, u64) {
+        let mut command = peer_command("/usr/bin/time");
+        command.args(["-f", "%M"]).arg(env!("CARGO_BIN_EXE_tagwright"));
+        self.verify_args(&mut command, identity);
+        let out = run(self.env(&mut command));
+        let peak = out.stderr.lines().last().and_then(|l| l.trim().parse().ok()).expect("GNU time's %M");
+        (out, peak)
+    }
+
+    fn verify_args(&self, command: &mut std::process::Command, identity: &str) {
         command.args(["verify", "v0.1.0", "--github", "acme/advisoryhub", "--allowed-signers"]);
         command.arg(self.keys.path().join("allowed_signers"));
         command.args([
@@ -206,7 +221,6 @@ impl World {
             &self.oidc.issuer(),
         ]);
         command.arg("--trusted-root").arg(self.sigstore.trusted_root()).arg("--repo").arg(self.repo.path());
-        run(self.env(&mut command))
     }
 
     pub(crate) fn delete(&self, reference: &str) {
