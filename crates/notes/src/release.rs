@@ -256,8 +256,6 @@ pub(crate) fn read_releases(
     let walked = repo.commits(range.as_deref(), git.topo_order_commits)?;
     let mut oids = walked.clone();
     repo.filter_commits(&mut oids, &git.include_paths, &git.exclude_paths);
-    // Which release a commit joins is reachability from the tags through the whole walked history.
-    let graph = if tags.len() > 0 { repo.graph(walked)? } else { crate::repo::Graph::default() };
     if let Some(limit) = git.limit_commits {
         oids.truncate(limit);
     }
@@ -283,12 +281,17 @@ pub(crate) fn read_releases(
         }
     }
 
+    // Which release a commit joins is reachability from the tags through the whole walked history;
+    // each commit is read once, with the graph.
+    let (graph, mut read) = repo.read_history(walked, &oids, with_statistics, tags.len() > 0)?;
     let root = repo.root();
     let mut previous = Release::default();
     let mut first_tag: Option<TagInfo> = None;
     let mut current: Vec<Commit> = Vec::new();
-    for index in crate::repo::release_order(&oids, &graph, &tags) {
-        let commit = repo.commit(oids[index], with_statistics)?;
+    let order = crate::repo::release_order(&oids, &graph, &tags);
+    drop(graph);
+    for index in order {
+        let commit = read[index].take().expect("each kept commit is read once, and placed once");
         let id = commit.id.clone();
         let time = commit.committer.timestamp;
         current.push(commit);

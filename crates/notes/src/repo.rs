@@ -162,7 +162,16 @@ const BLAME_IGNORE_REVS: &str = ".git-blame-ignore-revs";
 pub(crate) struct Graph {
     oids: Vec<Oid>,
     index: HashMap<Oid, usize>,
-    parents: Vec<Vec<usize>>,
+    /// Commit `i`'s parents are `parents[starts[i]..starts[i + 1]]` (one allocation for all).
+    starts: Vec<u32>,
+    parents: Vec<u32>,
+}
+
+impl Graph {
+    fn parents_of(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
+        let (from, to) = (self.starts[node] as usize, self.starts[node + 1] as usize);
+        self.parents[from..to].iter().map(|&p| p as usize)
+    }
 }
 
 /// The order in which the kept commits `oids` (newest first, as walked) are grouped into releases,
@@ -178,7 +187,7 @@ pub(crate) fn release_order(oids: &[Oid], graph: &Graph, tags: &Tags) -> Vec<usi
     }
     let kept: HashMap<Oid, usize> = oids.iter().enumerate().map(|(i, oid)| (*oid, i)).collect();
     let mut owner: Vec<Option<usize>> = vec![None; n];
-    let mut seen = vec![false; graph.parents.len()];
+    let mut seen = vec![false; graph.oids.len()];
     let mut tips: Vec<Option<usize>> = Vec::with_capacity(tags.len());
     for index in 0..tags.len() {
         let tip =
@@ -194,7 +203,7 @@ pub(crate) fn release_order(oids: &[Oid], graph: &Graph, tags: &Tags) -> Vec<usi
             if let Some(&k) = kept.get(&graph.oids[node]) {
                 owner[k] = Some(index);
             }
-            stack.extend(graph.parents[node].iter().copied().filter(|p| !seen[*p]));
+            stack.extend(graph.parents_of(node).filter(|p| !seen[*p]));
         }
     }
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); tags.len() + 1];
@@ -434,31 +443,56 @@ impl Repo {
             .unwrap_or_default()
     }
 
-    /// The walked commits (`walked`, as [`Repo::commits`] lists them) and their parents.
-    pub(crate) fn graph(&self, walked: Vec<Oid>) -> Result<Graph, RepoError> {
+    /// Reads the history once: each kept commit (`kept`, a subset of `walked`), by its index in
+    /// `kept`, and with `graph` the walked commits' parents (for [`release_order`]).
+    pub(crate) fn read_history(
+        &self,
+        walked: Vec<Oid>,
+        kept: &[Oid],
+        statistics: bool,
+        graph: bool,
+    ) -> Result<(Graph, Vec<Option<Commit>>), RepoError> {
+        let position: HashMap<Oid, usize> = kept.iter().enumerate().map(|(i, oid)| (*oid, i)).collect();
+        let mut read: Vec<Option<Commit>> = Vec::with_capacity(kept.len());
+        read.resize_with(kept.len(), || None);
+        if !graph {
+            for (at, oid) in kept.iter().enumerate() {
+                let commit = self.inner.find_commit(*oid).map_err(|e| self.git_error(e))?;
+                read[at] = Some(self.to_commit(&commit, statistics));
+            }
+            return Ok((Graph::default(), read));
+        }
         let index: HashMap<Oid, usize> = walked.iter().enumerate().map(|(i, oid)| (*oid, i)).collect();
+        let mut starts = Vec::with_capacity(walked.len() + 1);
         let mut parents = Vec::with_capacity(walked.len());
+        starts.push(0);
         for oid in &walked {
             let commit = self.inner.find_commit(*oid).map_err(|e| self.git_error(e))?;
-            parents.push(commit.parent_ids().filter_map(|p| index.get(&p).copied()).collect());
+            let known =
+                commit.parent_ids().filter_map(|p| index.get(&p).and_then(|&i| u32::try_from(i).ok()));
+            parents.extend(known);
+            starts.push(u32::try_from(parents.len()).unwrap_or(u32::MAX));
+            if let Some(&at) = position.get(oid) {
+                read[at] = Some(self.to_commit(&commit, statistics));
+            }
         }
-        Ok(Graph { oids: walked, index, parents })
+        Ok((Graph { oids: walked, index, starts, parents }, read))
     }
 
-    /// Reads one commit.
-    pub(crate) fn commit(&self, oid: Oid, statistics: bool) -> Result<Commit, RepoError> {
-        let commit = self.inner.find_commit(oid).map_err(|e| self.git_error(e))?;
+    /// A commit as the notes read it.
+    fn to_commit(&self, commit: &git2::Commit<'_>, statistics: bool) -> Commit {
+        let oid = commit.id();
         let signature = |s: git2::Signature<'_>| Signature {
             name: s.name().ok().map(str::to_owned),
             email: s.email().ok().map(str::to_owned),
             timestamp: s.when().seconds(),
         };
         let statistics = if statistics {
-            self.statistics(&commit).unwrap_or_default()
+            self.statistics(commit).unwrap_or_default()
         } else {
             CommitStatistics::default()
         };
-        let read = Commit {
+        Commit {
             id: oid.to_string(),
             message: commit.message().unwrap_or_default().trim_end().to_owned(),
             author: signature(commit.author()),
@@ -466,8 +500,7 @@ impl Repo {
             merge_commit: commit.parent_count() > 1,
             statistics,
             ..Commit::default()
-        };
-        Ok(read)
+        }
     }
 
     fn statistics(&self, commit: &git2::Commit<'_>) -> Result<CommitStatistics, git2::Error> {
