@@ -9,7 +9,8 @@ use std::time::Duration;
 use tagwright_oci_publish::Target;
 use tagwright_oci_publish::manifest::Platform;
 use tagwright_release::{
-    BumpOptions, BumpReport, Event, Events, PublishOptions, ReleaseOptions, ReleaseReport, Resync,
+    BumpOptions, BumpReport, Event, Events, PublishOptions, ReleaseOptions, ReleaseReport, RemoteState,
+    Resync,
 };
 
 use crate::{Failure, out};
@@ -17,8 +18,8 @@ use crate::{Failure, out};
 /// The `--repo DIR` option every flow takes.
 #[derive(Debug, clap::Args)]
 pub struct RepoArg {
-    /// The repository to work on.
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    /// The repository to work on: any directory inside it (its root is found as git finds it).
+    #[arg(long, value_name = "DIR", default_value = ".", value_parser = crate::repo_dir)]
     pub repo: PathBuf,
 }
 
@@ -67,15 +68,28 @@ pub struct ReleaseArgs {
     /// Verify the key before signing, and both signatures after, against this allowed-signers file.
     #[arg(long, value_name = "FILE")]
     pub allowed_signers: Option<PathBuf>,
-    /// The branch releases are cut from.
-    #[arg(long, default_value = "main")]
-    pub branch: String,
-    /// The uv that checks the lock (default: `uv` on PATH; without one, tagwright checks it itself).
+    /// The branch releases are cut from (default: `[release] branch` in tagwright.toml, else main).
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// The uv that checks the lock (default: `uv` on PATH; without one, the release is refused).
     #[arg(long, value_name = "PATH")]
     pub uv: Option<PathBuf>,
+    /// Release without `uv lock --check` (tagwright then checks only uv.lock's root entry).
+    #[arg(long)]
+    pub no_lock_check: bool,
     /// Bump sources that disagree today, each to the new version.
     #[arg(long)]
     pub allow_mismatch: bool,
+    /// Tag HEAD as it is, with no bump and no commit: every source must already record X.Y.Z (the
+    /// version was bumped in a pull request). Chosen by itself when every source records it.
+    #[arg(long)]
+    pub no_bump: bool,
+    /// The remote asked before signing (its branch and tag) and named in the push command.
+    #[arg(long, value_name = "NAME", default_value = "origin")]
+    pub remote: String,
+    /// Do not ask the remote (the push may then meet a moved branch or an existing tag).
+    #[arg(long)]
+    pub offline: bool,
     /// Print the report as JSON (progress goes to stderr).
     #[arg(long)]
     pub json: bool,
@@ -165,16 +179,27 @@ impl Events for Progress {
                 eprintln!("{}: note: {recovery}", self.program);
                 return;
             }
-            Event::Preflight { branch, tag, version, fingerprint, key_source } => format!(
-                "branch {branch}, clean tree, tag {tag} is free, {version} is newer than the last release; signing key {fingerprint} ({key_source})\n"
-            ),
+            Event::Preflight { branch, tag, version, fingerprint, key_source, remote } => {
+                let remote = match remote {
+                    RemoteState::Checked { remote, .. } => {
+                        format!("here and on {remote}, and {branch} is not behind {remote}/{branch}")
+                    }
+                    RemoteState::NotChecked { reason } => {
+                        format!("here (the remote was not checked: {reason}; the push may still fail)")
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    "branch {branch}, clean tree, tag {tag} is free {remote}, {version} is newer than the last release; signing key {fingerprint} ({key_source})\n"
+                )
+            }
             Event::Planned(plan) => describe(plan),
             Event::Resynced(Resync::NoLock) => "no uv.lock: nothing to re-sync\n".to_owned(),
             Event::Resynced(Resync::Uv { program }) => {
                 format!("uv lock --check --offline ({program}): the lock agrees with pyproject.toml\n")
             }
             Event::Resynced(Resync::OwnCheck { file, line, value }) => format!(
-                "uv is not installed: the lock was checked by tagwright's own check, not uv; {file}:{line} records {value}\n"
+                "--no-lock-check: uv did not check the lock; tagwright checked only its root entry: {file}:{line} records {value}\n"
             ),
             Event::Gated { sources, version, tag: Some(tag) } => {
                 format!("ok: {sources} sources agree on {version} and match {tag}\n")
@@ -188,8 +213,12 @@ impl Events for Progress {
                 format!("{tag} -> {} (annotated, signed, carries the notes)\n", short(commit))
             }
             Event::Verified { commit, tag } => format!(
-                "commit: good signature by {} ({})\ntag:    good signature by {} ({})\n",
-                commit.principal, commit.fingerprint, tag.principal, tag.fingerprint
+                "{}tag:    good signature by {} ({})\n",
+                commit
+                    .map(|c| format!("commit: good signature by {} ({})\n", c.principal, c.fingerprint))
+                    .unwrap_or_default(),
+                tag.principal,
+                tag.fingerprint
             ),
             Event::VerificationSkipped => {
                 "skipped: pass --allowed-signers FILE to verify both signatures before pushing\n".to_owned()
@@ -263,6 +292,9 @@ pub fn release(args: &ReleaseArgs, program: &'static str) -> Result<(), Failure>
     options.branch.clone_from(&args.branch);
     options.uv.clone_from(&args.uv);
     options.allow_mismatch = args.allow_mismatch;
+    options.no_bump = args.no_bump;
+    options.no_lock_check = args.no_lock_check;
+    options.remote = (!args.offline).then(|| args.remote.clone());
     let report: ReleaseReport =
         tagwright_release::release(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
@@ -271,28 +303,38 @@ pub fn release(args: &ReleaseArgs, program: &'static str) -> Result<(), Failure>
     let tag = &report.tag;
     if report.dry_run {
         out(&report.plan.diff());
-        out(&format!("\n[dry run] would re-sync, gate on {tag}, and sign this commit and tag:\n"));
-        out(&format!("  commit: chore(release): {tag}  ({} file(s))\n", report.plan.files.len()));
+        if report.bumped {
+            out(&format!("\n[dry run] would gate on {tag}, and sign this commit and tag:\n"));
+            out(&format!("  commit: chore(release): {tag}  ({} file(s))\n", report.plan.files.len()));
+        } else {
+            out(&format!("\n[dry run] would gate on {tag}, and sign this tag on HEAD (no commit):\n"));
+        }
         out(&format!("  tag:    {tag}, carrying these notes:\n\n{}", report.notes));
         out("\ndry run: nothing was changed\n");
         return Ok(());
     }
-    out(&review(&report, &change.repo.repo, args.allowed_signers.as_deref()));
+    out(&review(&report, &change.repo.repo, &args.remote, args.allowed_signers.as_deref()));
     Ok(())
 }
 
-/// The release flow's last step: the commands that review the release and push it.
+/// The release flow's last step: the commands that review the release and push what it made (the
+/// branch and the tag at once; the tag alone when nothing was committed).
 pub fn review(
     report: &ReleaseReport,
     repo: &std::path::Path,
+    remote: &str,
     allowed_signers: Option<&std::path::Path>,
 ) -> String {
     let allowed_flag = allowed_signers
         .map(|p| format!("-c gpg.ssh.allowedSignersFile={} ", p.display()))
         .unwrap_or_default();
+    let (what, push) = if report.bumped {
+        ("both at once", format!("push --atomic {remote} {} {}", report.branch, report.tag))
+    } else {
+        ("the tag (no commit was made, so the branch needs no push)", format!("push {remote} {}", report.tag))
+    };
     format!(
-        "nothing was pushed. Review, then push both at once:\n  git -C {dir} show --stat {tag}\n  git -C {dir} {allowed_flag}verify-tag {tag}\n  git -C {dir} push --atomic origin {} {tag}\n",
-        report.branch,
+        "nothing was pushed. Review, then push {what}:\n  git -C {dir} show --stat {tag}\n  git -C {dir} {allowed_flag}verify-tag {tag}\n  git -C {dir} {push}\n",
         tag = report.tag,
         dir = repo.display()
     )

@@ -259,6 +259,23 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if text.is_empty() { Err(bad()) } else { Ok(total) }
 }
 
+/// The root of the git repository `dir` is in, as git finds it: `dir` or its nearest ancestor that
+/// holds `.git`. `None` outside a repository.
+pub fn git_root(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let dir = dir.canonicalize().ok()?;
+    dir.ancestors().find(|d| d.join(".git").exists()).map(std::path::Path::to_path_buf)
+}
+
+/// `--repo DIR`'s parser: the root of the repository DIR is in (DIR itself when it is the root, or
+/// not in a repository), so that every command works from any directory of a repository.
+pub fn repo_dir(text: &str) -> Result<std::path::PathBuf, String> {
+    let dir = std::path::PathBuf::from(text);
+    if dir.join(".git").exists() {
+        return Ok(dir);
+    }
+    Ok(git_root(&dir).unwrap_or(dir))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,79 +1,21 @@
 //! `tagwright release`: a signed release with a real ssh-agent, real git and a bare origin; every failing
 //! preflight and a fault after the commit leave the repository byte-for-byte as it was.
 
+mod release_world;
+
 use std::path::{Path, PathBuf};
 
+use release_world::Release;
 use tagwright_test_support::{
-    RENAMES, Run, SshAgent, assert_same_tree, cargo_bin, fixture, git_state, peer_command, public_key, run,
-    run_ok, ssh_keygen, tree, under_strace,
+    RENAMES, Run, SshAgent, assert_same_tree, cargo_bin, git_state, peer_command, public_key, run,
+    ssh_keygen, tree, under_strace,
 };
-
-struct Release {
-    repo: tempfile::TempDir,
-    keys: tempfile::TempDir,
-    home: PathBuf,
-    key: PathBuf,
-    allowed: PathBuf,
-    agent: SshAgent,
-}
-
-impl Release {
-    /// The AdvisoryHub fixture, an ed25519 key loaded in a fresh agent, and an allowed-signers file.
-    fn new() -> Release {
-        let repo = fixture("make_advisoryhub.sh", &[]);
-        let keys = tempfile::tempdir().expect("tempdir");
-        let home = keys.path().join("home");
-        std::fs::create_dir_all(&home).expect("home");
-        let key = ssh_keygen(keys.path(), "id_ed25519", "ed25519", "");
-        let allowed = keys.path().join("allowed_signers");
-        std::fs::write(&allowed, format!("rel@example.com namespaces=\"git\" {}\n", public_key(&key)))
-            .expect("write");
-        let agent = SshAgent::start();
-        agent.add(&key);
-        let release = Release { repo, keys, home, key, allowed, agent };
-        release.git(&["config", "user.name", "Rel Eng"]);
-        release.git(&["config", "user.email", "rel@example.com"]);
-        release
-    }
-
-    fn dir(&self) -> &Path {
-        self.repo.path()
-    }
-
-    fn git(&self, args: &[&str]) -> String {
-        run_ok(peer_command("git").current_dir(self.dir()).env("HOME", &self.home).args(args)).stdout
-    }
-
-    fn release(&self, args: &[&str]) -> Run {
-        let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
-        command.env("HOME", &self.home).env("SSH_AUTH_SOCK", self.agent.socket());
-        command.arg("release").args(args).arg("--repo").arg(self.dir());
-        run(&mut command)
-    }
-
-    fn release_signed(&self, version: &str) -> Run {
-        self.release(&[version, "--allowed-signers", self.allowed.to_str().expect("utf-8")])
-    }
-
-    /// Asserts that a release fails and leaves refs, index, HEAD and working tree as they were.
-    #[track_caller]
-    fn fails_and_changes_nothing(&self, run: impl FnOnce(&Release) -> Run, expected: &str) {
-        let before = git_state(self.dir());
-        let out = run(self);
-        assert_ne!(out.code, 0, "the release should fail: {}", out.stdout);
-        assert!(out.stderr.contains(expected), "expected `{expected}` in:\n{}", out.stderr);
-        assert_same_tree(&before, &git_state(self.dir()));
-    }
-}
 
 #[test]
 fn a_signed_release_that_git_verifies_and_that_pushes_nothing() {
     let release = Release::new();
     // A bare origin with main pushed: its refs must not move.
-    let origin = release.keys.path().join("origin.git");
-    run_ok(peer_command("git").args(["init", "--quiet", "--bare"]).arg(&origin));
-    release.git(&["remote", "add", "origin", origin.to_str().expect("utf-8")]);
-    release.git(&["push", "--quiet", "--follow-tags", "origin", "main"]);
+    let origin = release.origin();
     let origin_before = tree(&origin.join("refs"));
     let packed_before = std::fs::read(origin.join("packed-refs")).ok();
 
@@ -145,7 +87,7 @@ fn a_wrong_branch_is_refused() {
     release.git(&["checkout", "--quiet", "-b", "feature"]);
     release.fails_and_changes_nothing(
         |r| r.release_signed("0.2.0"),
-        "releases are cut from `main`, but HEAD is on `feature`",
+        "releases are cut from `main`, but HEAD is on `feature`: check out `main`, or release from `feature` with `--branch feature` (or `[release] branch = \"feature\"` in tagwright.toml)",
     );
 }
 
@@ -203,7 +145,7 @@ fn an_existing_tag_is_refused() {
     release.git(&["tag", "v0.2.0"]);
     release.fails_and_changes_nothing(
         |r| r.release_signed("0.2.0"),
-        "the tag v0.2.0 already exists (refs/tags/v0.2.0)",
+        "the tag v0.2.0 already exists (refs/tags/v0.2.0): release a newer version, or move the tag with `tagwright retag`",
     );
 }
 
@@ -261,7 +203,7 @@ fn installed(release: &Release, extra: Option<&Path>) -> std::ffi::OsString {
     std::env::join_paths(path).expect("PATH")
 }
 
-fn release_installed(release: &Release, path: &std::ffi::OsStr) -> Run {
+fn release_installed(release: &Release, path: &std::ffi::OsStr, extra: &[&str]) -> Run {
     // Found on PATH, as a user's shell finds it; no test environment but what a shell would have.
     let mut command = std::process::Command::new("tagwright");
     command
@@ -271,7 +213,8 @@ fn release_installed(release: &Release, path: &std::ffi::OsStr) -> Run {
         .env("SSH_AUTH_SOCK", release.agent.socket())
         .env("GIT_CONFIG_NOSYSTEM", "1")
         .args(["release", "0.5.0", "--repo"])
-        .arg(release.dir());
+        .arg(release.dir())
+        .args(extra);
     run(&mut command)
 }
 
@@ -282,7 +225,7 @@ fn the_installed_command_with_uv_on_path_cuts_a_release_that_git_verifies() {
     let uv_dir = release.keys.path().join("uv-only");
     std::fs::create_dir_all(&uv_dir).expect("uv dir");
     std::os::unix::fs::symlink(tagwright_test_support::peer("uv"), uv_dir.join("uv")).expect("symlink");
-    let out = release_installed(&release, &installed(&release, Some(&uv_dir)));
+    let out = release_installed(&release, &installed(&release, Some(&uv_dir)), &[]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(
         out.stdout.contains(&format!("uv lock --check --offline ({})", uv_dir.join("uv").display())),
@@ -300,19 +243,29 @@ fn the_installed_command_with_uv_on_path_cuts_a_release_that_git_verifies() {
     );
 }
 
+/// Issue 22, item 4: without uv the release fails closed (exit 2, naming uv and how to get it) and
+/// changes nothing; `--no-lock-check` says the user accepts an unchecked lock.
 #[test]
-fn without_uv_the_release_says_that_tagwright_checked_the_lock_itself() {
+fn without_uv_the_release_is_refused_unless_no_lock_check_says_so() {
     let release = Release::new();
     let path = installed(&release, None);
     assert!(
         std::env::split_paths(&path).all(|dir| !dir.join("uv").exists()),
         "this test needs a system without uv: {path:?}"
     );
-    let out = release_installed(&release, &path);
+    let before = git_state(release.dir());
+    let refused = release_installed(&release, &path, &[]);
+    assert_eq!(refused.code, 2, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(refused.stderr.contains("uv is not on PATH"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--no-lock-check"), "{}", refused.stderr);
+    assert_same_tree(&before, &git_state(release.dir()));
+
+    let out = release_installed(&release, &path, &["--no-lock-check"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     assert!(
-        out.stdout
-            .contains("uv is not installed: the lock was checked by tagwright's own check, not uv; uv.lock:"),
+        out.stdout.contains(
+            "--no-lock-check: uv did not check the lock; tagwright checked only its root entry: uv.lock:"
+        ),
         "{}",
         out.stdout
     );

@@ -57,9 +57,11 @@ pub fn bump(options: &BumpOptions, events: Arc<dyn Events>) -> Result<BumpReport
     }
     let inventory =
         tagwright_versions::read(&options.repo).map_err(|e| Error::caused(ErrorKind::Input, e))?;
+    let last = crate::cut::last_release(&options.repo, &inventory);
     let plan_options = PlanOptions::default()
         .allow_downgrade(options.allow_downgrade)
-        .allow_mismatch(options.allow_mismatch);
+        .allow_mismatch(options.allow_mismatch)
+        .last_release(last);
     let plan = tagwright_versions::bump::plan(&inventory, &options.version, &plan_options)
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
     if !options.dry_run {
@@ -86,6 +88,7 @@ pub(crate) fn recover(repo: &std::path::Path, events: &dyn Events) -> Result<(),
 /// let v = tagwright_release::parse_version("1.2.0rc1").unwrap();
 /// assert_eq!(v, tagwright_release::parse_version("1.2.0-rc.1").unwrap());
 /// assert!(tagwright_release::parse_version("v1.2.0").unwrap_err().to_string().contains("belongs to the tag"));
+/// assert!(tagwright_release::parse_version("0.5").unwrap_err().to_string().ends_with("did you mean 0.5.0?"));
 /// ```
 pub fn parse_version(text: &str) -> Result<Version, Error> {
     let bad = |message: String| Error::new(ErrorKind::Input, message);
@@ -100,8 +103,16 @@ pub fn parse_version(text: &str) -> Result<Version, Error> {
         bad(format!("`{text}` is not a version (expected X.Y.Z, such as 1.2.0 or 1.2.0-rc.1)"))
     })?;
     let release = text.split(|c: char| !(c.is_ascii_digit() || c == '.')).next().unwrap_or_default();
-    if release.trim_end_matches('.').split('.').count() != 3 {
-        return Err(bad(format!("`{text}` must have three release components (X.Y.Z)")));
+    let components: Vec<&str> = release.trim_end_matches('.').split('.').collect();
+    if components.len() != 3 {
+        let hint = if components.len() < 3 {
+            let mut padded = components.clone();
+            padded.resize(3, "0");
+            format!(": did you mean {}{}?", padded.join("."), &text[release.len()..])
+        } else {
+            String::new()
+        };
+        return Err(bad(format!("`{text}` must have three release components (X.Y.Z){hint}")));
     }
     Ok(version)
 }

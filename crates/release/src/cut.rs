@@ -16,6 +16,7 @@ use tagwright_git_sign::{
 };
 use tagwright_versions::{SourceKind, Status, Version, bump};
 
+use crate::remote::RemoteState;
 use crate::{Error, ErrorKind, Event, Events, Resync, Step};
 
 /// The release flow's steps, in order.
@@ -43,12 +44,19 @@ pub struct ReleaseOptions {
     pub dry_run: bool,
     /// Verify the key before signing, and both signatures after, against this allowed-signers file.
     pub allowed_signers: Option<PathBuf>,
-    /// The branch releases are cut from.
-    pub branch: String,
-    /// The uv to run for the lock re-sync; `None` looks for `uv` on `PATH`.
+    /// The branch releases are cut from; `None`: `[release] branch` in `tagwright.toml`, else `main`.
+    pub branch: Option<String>,
+    /// The uv to run for the lock check; `None` looks for `uv` on `PATH`.
     pub uv: Option<PathBuf>,
     /// Bump sources that disagree today (each is rewritten to the new version).
     pub allow_mismatch: bool,
+    /// Tag HEAD as it is: every source must already record the version (no bump, no commit). Without
+    /// it, this mode is chosen when every source records the version.
+    pub no_bump: bool,
+    /// Release without `uv lock --check` (only the lock's root entry is checked, by tagwright).
+    pub no_lock_check: bool,
+    /// The remote the release will be pushed to, asked before signing; `None`: offline, not asked.
+    pub remote: Option<String>,
 }
 
 impl ReleaseOptions {
@@ -59,9 +67,12 @@ impl ReleaseOptions {
             version,
             dry_run: false,
             allowed_signers: None,
-            branch: "main".to_owned(),
+            branch: None,
             uv: None,
             allow_mismatch: false,
+            no_bump: false,
+            no_lock_check: false,
+            remote: Some("origin".to_owned()),
         }
     }
 }
@@ -76,14 +87,21 @@ pub struct ReleaseReport {
     pub branch: String,
     /// The tag, such as `v1.2.0`.
     pub tag: String,
-    /// The bump.
+    /// Whether the versions were bumped and committed; `false` when HEAD already recorded the
+    /// version and only the tag was made.
+    pub bumped: bool,
+    /// What the remote said before anything was signed.
+    pub remote: RemoteState,
+    /// The bump (no files when nothing was bumped).
     pub plan: bump::Plan,
     /// The notes the tag carries.
     pub notes: String,
     /// How the lock was proved to agree (not in a dry run).
     pub resync: Option<Resync>,
-    /// The signed commit's id.
+    /// The signed release commit's id (none when nothing was bumped).
     pub commit: Option<String>,
+    /// The commit the tag points at.
+    pub tagged: Option<String>,
     /// The signed tag object's id.
     pub tag_object: Option<String>,
     /// The signing key's SHA256 fingerprint.
@@ -113,39 +131,66 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
     let inventory = tagwright_versions::read(dir).map_err(|e| Error::caused(ErrorKind::Input, e))?;
     let new = &options.version;
     let tag = inventory.tag_format.render(new);
-    let signer = run_preflight(&repo, options, &inventory, &tag, allowed.as_ref())?;
+    let branch = options.branch.clone().or_else(|| inventory.release_branch.clone()).unwrap_or("main".into());
+    let signer = run_preflight(&repo, options, &branch, &inventory, &tag, allowed.as_ref())?;
+    let remote = crate::remote::check(&repo, dir, options.remote.as_deref(), &branch, &tag)
+        .map_err(Step::of(&STEPS, 1).fail(ErrorKind::Check))?;
     let fingerprint = signer.fingerprint();
     events.event(&Event::Preflight {
-        branch: &options.branch,
+        branch: &branch,
         tag: &tag,
         version: &new.to_string(),
         fingerprint: &fingerprint,
         key_source: signer.source(),
+        remote: &remote,
     });
 
     events.event(&Event::Step(Step::of(&STEPS, 2)));
-    let plan =
-        bump::plan(&inventory, new, &bump::BumpOptions::default().allow_mismatch(options.allow_mismatch))
-            .map_err(Step::of(&STEPS, 2).fail(ErrorKind::Check))?;
-    events.event(&Event::Planned(&plan));
+    let last = last_release(dir, &inventory);
+    let bumped = plan_bump(&inventory, options, last.as_ref())?;
+    let plan = bump::plan(
+        &inventory,
+        new,
+        &bump::BumpOptions::default()
+            .allow_mismatch(options.allow_mismatch)
+            .allow_downgrade(!bumped)
+            .last_release(last),
+    )
+    .map_err(Step::of(&STEPS, 2).fail(ErrorKind::Check))?;
+    if bumped {
+        events.event(&Event::Planned(&plan));
+    } else {
+        events.event(&Event::Note(&format!(
+            "every source already records {new}: no bump and no commit; the tag goes on HEAD"
+        )));
+    }
     let mut report = ReleaseReport {
         dry_run: options.dry_run,
-        branch: options.branch.clone(),
+        branch,
         tag: tag.clone(),
+        bumped,
+        remote,
         plan,
         notes: String::new(),
         resync: None,
         commit: None,
+        tagged: None,
         tag_object: None,
         fingerprint,
         verified: false,
     };
     if options.dry_run {
+        // `uv lock --check` writes nothing: the dry run proves what the real run will.
+        events.event(&Event::Step(Step::of(&STEPS, 3)));
+        let expected = if bumped { report.plan.current.clone() } else { new.clone() };
+        let resync = resync(dir, options, &expected)?;
+        events.event(&Event::Resynced(&resync));
+        report.resync = Some(resync);
         report.notes = notes(dir, &tag, events)?;
         return Ok(report);
     }
 
-    let branch_ref = format!("refs/heads/{}", options.branch);
+    let branch_ref = format!("refs/heads/{}", report.branch);
     let tag_ref = format!("refs/tags/{tag}");
     let snapshot = Snapshot::capture(repo.path(), &[&branch_ref, &tag_ref])
         .map_err(|e| Error::caused(ErrorKind::Check, e))?;
@@ -169,17 +214,68 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
     Ok(report)
 }
 
+/// Whether the release bumps: not when every source already records the version (a bump merged
+/// through a pull request), which `--no-bump` requires. Sources some of which were bumped by hand
+/// are refused, naming both ways out.
+fn plan_bump(
+    inventory: &tagwright_versions::Inventory,
+    options: &ReleaseOptions,
+    last: Option<&Version>,
+) -> Result<bool, Error> {
+    let new = &options.version;
+    let recorded = inventory.records.iter().all(|r| &r.version == new);
+    if recorded {
+        return Ok(false);
+    }
+    if options.no_bump {
+        let found: Vec<String> = inventory
+            .records
+            .iter()
+            .filter(|r| &r.version != new)
+            .map(|r| format!("{}:{} records {}", r.file, r.line, r.value))
+            .collect();
+        return Err(Step::of(&STEPS, 2).failed(format!(
+            "--no-bump needs every source to record {new}, but {}: run `tagwright bump {new}`, commit it, and release again",
+            found.join(", ")
+        )));
+    }
+    if !options.allow_mismatch
+        && let Some(ahead) = tagwright_versions::ahead(inventory, last)
+    {
+        return Err(
+            Step::of(&STEPS, 2).failed(format!("{ahead}, commit, then release {} again", ahead.version))
+        );
+    }
+    Ok(true)
+}
+
+/// The latest release's version: the highest of the tags in `repo` that fit the repository's tag
+/// format. `None` without one, or outside a git repository.
+pub fn last_release(repo: &Path, inventory: &tagwright_versions::Inventory) -> Option<Version> {
+    let repo = Repository::open(repo).ok()?;
+    preflight::latest_release(&repo, &inventory.tag_format, inventory.scheme()).ok().flatten().map(|(_, v)| v)
+}
+
 fn run_preflight(
     repo: &Repository,
     options: &ReleaseOptions,
+    branch: &str,
     inventory: &tagwright_versions::Inventory,
     tag: &str,
     allowed: Option<&AllowedSigners>,
 ) -> Result<Signer, Error> {
     let fail = Step::of(&STEPS, 1).fail(ErrorKind::Check);
-    preflight::check_branch(repo, &options.branch).map_err(&fail)?;
+    preflight::check_branch(repo, branch).map_err(|e| {
+        let actual = preflight::current_branch(repo).ok().flatten().unwrap_or_else(|| "BRANCH".to_owned());
+        Step::of(&STEPS, 1).failed(format!(
+            "{e}: check out `{branch}`, or release from `{actual}` with `--branch {actual}` (or `[release] branch = \"{actual}\"` in tagwright.toml)"
+        ))
+    })?;
     preflight::check_clean(repo).map_err(&fail)?;
-    preflight::check_tag_absent(repo, tag).map_err(&fail)?;
+    preflight::check_tag_absent(repo, tag).map_err(|e| {
+        Step::of(&STEPS, 1)
+            .failed(format!("{e}: release a newer version, or move the tag with `tagwright retag`"))
+    })?;
     preflight::check_newer(repo, &inventory.tag_format, inventory.scheme(), &options.version)
         .map_err(&fail)?;
     repo.signature().map_err(|e| {
@@ -212,7 +308,7 @@ impl Cut<'_> {
     fn run(&self, report: &mut ReleaseReport, branch_ref: &str, tag_ref: &str) -> Result<(), Error> {
         let (events, repo, tag) = (self.events, self.repo, report.tag.clone());
         events.event(&Event::Step(Step::of(&STEPS, 3)));
-        let resync = resync(self.dir, self.options)?;
+        let resync = resync(self.dir, self.options, &self.options.version)?;
         events.event(&Event::Resynced(&resync));
         report.resync = Some(resync);
 
@@ -232,16 +328,28 @@ impl Cut<'_> {
         events.event(&Event::Notes(&report.notes));
 
         events.event(&Event::Step(Step::of(&STEPS, 6)));
-        let message = format!("chore(release): {tag}\n");
         let head = repo
             .head()
             .and_then(|h| h.peel_to_commit())
             .map_err(Step::of(&STEPS, 6).fail(ErrorKind::Check))?;
-        let commit = commit_version_files(repo, &report.plan, &head, &message, self.signer, branch_ref)
-            .map_err(Step::of(&STEPS, 6).fail(ErrorKind::Check))?;
+        let commit = if report.bumped {
+            let message = format!("chore(release): {tag}\n");
+            let commit = commit_version_files(repo, &report.plan, &head, &message, self.signer, branch_ref)
+                .map_err(Step::of(&STEPS, 6).fail(ErrorKind::Check))?;
+            let commit_id = commit.to_string();
+            events.event(&Event::Committed { commit: &commit_id, subject: message.trim_end() });
+            report.commit = Some(commit_id);
+            commit
+        } else {
+            let id = head.id().to_string();
+            events.event(&Event::Note(&format!(
+                "no commit: {} already records {version}",
+                id.get(..7).unwrap_or(&id)
+            )));
+            head.id()
+        };
         let commit_id = commit.to_string();
-        events.event(&Event::Committed { commit: &commit_id, subject: message.trim_end() });
-        report.commit = Some(commit_id.clone());
+        report.tagged = Some(commit_id.clone());
 
         events.event(&Event::Step(Step::of(&STEPS, 7)));
         let tagger = repo.signature().map_err(Step::of(&STEPS, 7).fail(ErrorKind::Check))?;
@@ -255,13 +363,17 @@ impl Cut<'_> {
         events.event(&Event::Step(Step::of(&STEPS, 8)));
         match self.allowed {
             Some(allowed) => {
-                let by_commit = verify_commit(repo, commit, allowed).map_err(|e| {
-                    Step::of(&STEPS, 8).failed(format!("commit: {}", tagwright_text::error_chain(&e)))
-                })?;
+                let by_commit = if report.bumped {
+                    Some(verify_commit(repo, commit, allowed).map_err(|e| {
+                        Step::of(&STEPS, 8).failed(format!("commit: {}", tagwright_text::error_chain(&e)))
+                    })?)
+                } else {
+                    None
+                };
                 let by_tag = verify_tag(repo, tag_oid, allowed).map_err(|e| {
                     Step::of(&STEPS, 8).failed(format!("tag: {}", tagwright_text::error_chain(&e)))
                 })?;
-                events.event(&Event::Verified { commit: &by_commit, tag: &by_tag });
+                events.event(&Event::Verified { commit: by_commit.as_ref(), tag: &by_tag });
                 report.verified = true;
             }
             None => events.event(&Event::VerificationSkipped),
@@ -311,28 +423,47 @@ enum CommitError {
     Sign(#[from] tagwright_git_sign::ObjectError),
 }
 
-/// Proves the lock agrees with the manifest: `uv lock --check --offline` when uv is found (`--uv`, else
-/// `PATH`), else tagwright's own check that uv.lock's root entry records the new version.
-fn resync(dir: &Path, options: &ReleaseOptions) -> Result<Resync, Error> {
-    let inventory = tagwright_versions::read(dir).map_err(Step::of(&STEPS, 3).fail(ErrorKind::Check))?;
+/// Proves the lock agrees with the manifest: `uv lock --check --offline` (uv from `--uv`, else
+/// `PATH`). Without uv the release is refused, unless `--no-lock-check`: then tagwright checks only
+/// that uv.lock's root entry records `expected`.
+fn resync(dir: &Path, options: &ReleaseOptions, expected: &Version) -> Result<Resync, Error> {
+    let step = Step::of(&STEPS, 3);
+    let inventory = tagwright_versions::read(dir).map_err(step.fail(ErrorKind::Check))?;
     let Some(root) = inventory.records.iter().find(|r| r.kind == SourceKind::UvLock) else {
         return Ok(Resync::NoLock);
     };
+    if options.no_lock_check {
+        if &root.version != expected {
+            return Err(step.failed(format!(
+                "{}:{}: uv.lock's root entry records {}, not {expected}",
+                root.file, root.line, root.value
+            )));
+        }
+        return Ok(Resync::OwnCheck { file: root.file.clone(), line: root.line, value: root.value.clone() });
+    }
     let uv = match &options.uv {
-        Some(uv) => Some(uv.clone()),
-        None => crate::tools::find_on_path("uv"),
+        Some(uv) => uv.clone(),
+        None => crate::tools::find_on_path("uv").ok_or_else(|| {
+            Error::new(
+                ErrorKind::Input,
+                "uv is not on PATH, and uv.lock must be checked with it: install uv (`mise use uv`, or https://docs.astral.sh/uv/getting-started/installation/), pass --uv PATH, or --no-lock-check to release without checking uv.lock",
+            )
+            .at(step)
+        })?,
     };
-    if let Some(uv) = uv {
-        let mut command = Command::new(&uv);
-        command.args(["lock", "--check", "--offline"]).current_dir(dir).env("UV_PYTHON_DOWNLOADS", "never");
-        crate::tools::run(&mut command).map_err(|e| Step::of(&STEPS, 3).failed(e))?;
-        return Ok(Resync::Uv { program: uv.display().to_string() });
+    let mut command = Command::new(&uv);
+    command.args(["lock", "--check", "--offline"]).current_dir(dir).env("UV_PYTHON_DOWNLOADS", "never");
+    crate::tools::run(&mut command).map_err(|e| step.failed(uv_failure(&root.file, &e)))?;
+    Ok(Resync::Uv { program: uv.display().to_string() })
+}
+
+/// uv's own output, as one line that names the fix.
+fn uv_failure(lock: &str, output: &str) -> String {
+    if output.contains("needs to be updated") {
+        return format!(
+            "{lock} is out of date with pyproject.toml (`uv lock --check` says so): run `uv lock`, commit {lock}, and release again"
+        );
     }
-    if root.version != options.version {
-        return Err(Step::of(&STEPS, 3).failed(format!(
-            "{}:{}: uv.lock's root entry records {}, not {}",
-            root.file, root.line, root.value, options.version
-        )));
-    }
-    Ok(Resync::OwnCheck { file: root.file.clone(), line: root.line, value: root.value.clone() })
+    let last = output.lines().rev().find(|l| l.trim_start().starts_with("error:")).unwrap_or(output);
+    format!("`uv lock --check --offline` failed: {}", last.trim())
 }

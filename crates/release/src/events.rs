@@ -26,6 +26,8 @@ pub enum Event<'a> {
         fingerprint: &'a str,
         /// Where the key came from: `ssh-agent` or `key file`.
         key_source: &'a str,
+        /// What the remote said.
+        remote: &'a crate::RemoteState,
     },
     /// The bump's plan: which values change.
     Planned(&'a tagwright_versions::bump::Plan),
@@ -58,8 +60,8 @@ pub enum Event<'a> {
     },
     /// Both signatures verified against the allowed-signers file.
     Verified {
-        /// The commit's signer.
-        commit: &'a tagwright_git_sign::Verified,
+        /// The commit's signer (none when only a tag was made).
+        commit: Option<&'a tagwright_git_sign::Verified>,
         /// The tag's signer.
         tag: &'a tagwright_git_sign::Verified,
     },
@@ -121,7 +123,8 @@ pub enum Resync {
         /// The uv that ran.
         program: String,
     },
-    /// uv was not found; tagwright's own check found the lock's root entry at the new version.
+    /// `--no-lock-check`: uv did not run; tagwright's own check found the lock's root entry at the
+    /// release's version.
     OwnCheck {
         /// The lock file.
         file: String,

@@ -32,13 +32,14 @@ mod events;
 mod evidence;
 mod github_release;
 mod publish;
+mod remote;
 mod retag;
 mod signing;
 mod tools;
 mod verify;
 
 pub use bump::{BumpOptions, BumpReport, bump, parse_version};
-pub use cut::{ReleaseOptions, ReleaseReport, STEPS as RELEASE_STEPS, release};
+pub use cut::{ReleaseOptions, ReleaseReport, STEPS as RELEASE_STEPS, last_release, release};
 pub use docs::{
     AliasType, DocVersion, DocsDeployOptions, DocsDeployReport, MovedAlias, STEPS as DOCS_STEPS, Site,
     docs_deploy, read_versions_json, rewrite_versions_json,
@@ -50,6 +51,7 @@ pub use evidence::{
 };
 pub use github_release::{GithubReleaseOptions, GithubReleaseReport, ReleaseAsset, github_release};
 pub use publish::{GithubTarget, PublishOptions, PublishReport, STEPS as PUBLISH_STEPS, publish};
+pub use remote::RemoteState;
 pub use retag::{RetagOptions, RetagReport, RetagStep, retag};
 pub use signing::{ChartSignature, Signing};
 pub use verify::{Check, GITHUB_ISSUER, VerifyOptions, VerifyReport, derived_identity, verify};

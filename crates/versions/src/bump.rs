@@ -27,6 +27,9 @@ pub struct BumpOptions {
     pub allow_downgrade: bool,
     /// Bump sources that disagree today (each is rewritten to the new version).
     pub allow_mismatch: bool,
+    /// The latest release's version (from its tag): sources still on it were the release's, so some
+    /// sources ahead of them are a bump begun by hand, which [`plan`] completes.
+    pub last_release: Option<Version>,
 }
 
 impl BumpOptions {
@@ -39,6 +42,12 @@ impl BumpOptions {
     /// Allows (or refuses) bumping sources that disagree today.
     pub fn allow_mismatch(mut self, allow: bool) -> BumpOptions {
         self.allow_mismatch = allow;
+        self
+    }
+
+    /// The latest release's version, from its tag.
+    pub fn last_release(mut self, version: Option<Version>) -> BumpOptions {
+        self.last_release = version;
         self
     }
 }
@@ -209,17 +218,23 @@ impl FileChange {
 /// Plans rewriting every record of `inventory` to `new`.
 pub fn plan(inventory: &Inventory, new: &Version, options: &BumpOptions) -> Result<Plan, PlanError> {
     let scheme = inventory.scheme();
-    let current = inventory
-        .records
-        .iter()
-        .map(|r| &r.version)
-        .max_by(|a, b| scheme.cmp(a, b))
-        .cloned()
-        .unwrap_or_else(|| new.clone());
+    // Some sources already bumped by hand to `new`: bring the others along from their version.
+    let catching_up = crate::ahead(inventory, options.last_release.as_ref()).filter(|a| &a.version == new);
+    let current = match &catching_up {
+        Some(ahead) => ahead.behind.clone(),
+        None => inventory
+            .records
+            .iter()
+            .map(|r| &r.version)
+            .max_by(|a, b| scheme.cmp(a, b))
+            .cloned()
+            .unwrap_or_else(|| new.clone()),
+    };
     if !options.allow_downgrade && scheme.cmp(new, &current).is_le() {
         return Err(PlanError::NotNewer { current, new: new.clone() });
     }
     if !options.allow_mismatch
+        && catching_up.is_none()
         && let Some(first) = inventory.records.first()
         && inventory.records.iter().any(|r| r.version != first.version)
     {
@@ -230,7 +245,9 @@ pub fn plan(inventory: &Inventory, new: &Version, options: &BumpOptions) -> Resu
             .filter(|r| Some(&r.version) != majority.as_ref())
             .map(|r| format!("  {}:{}: {} would change from {} to {new}", r.file, r.line, r.field, r.value))
             .collect();
-        let suggestion = majority.as_ref().and_then(|v| crate::suggested_config(inventory, v));
+        let suggestion = majority
+            .as_ref()
+            .and_then(|v| crate::suggested_config(inventory, v, options.last_release.as_ref()));
         return Err(PlanError::Mismatch { changes, suggestion });
     }
     let mut files = Vec::new();

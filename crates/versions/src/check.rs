@@ -116,8 +116,20 @@ impl Report {
 /// release's version): an unrelated manifest (a docs site's `pyproject.toml`, say) then stays out of
 /// the lockstep. `None` when sources are listed, when none records `expected`, or when a file is
 /// partly on `expected` (a mistake inside one of the release's own files).
-pub fn suggested_config(inventory: &crate::Inventory, expected: &crate::Version) -> Option<String> {
+///
+/// A suggestion never drops a source of the release: none is given when a source is ahead of
+/// `expected` (a bump begun by hand), or records `last_release`, the latest release's version.
+pub fn suggested_config(
+    inventory: &crate::Inventory,
+    expected: &crate::Version,
+    last_release: Option<&crate::Version>,
+) -> Option<String> {
     if inventory.config.is_some() {
+        return None;
+    }
+    let scheme = inventory.scheme();
+    let release_source = |v: &crate::Version| scheme.cmp(v, expected).is_gt() || Some(v) == last_release;
+    if inventory.records.iter().any(|r| &r.version != expected && release_source(&r.version)) {
         return None;
     }
     let mut agreeing: Vec<String> = Vec::new();
@@ -155,7 +167,69 @@ pub fn suggested_config(inventory: &crate::Inventory, expected: &crate::Version)
         text.push_str(&format!("  \"{quoted}\",\n"));
     }
     text.push_str("]\n");
+    // A lock without its manifest (uv.lock reads pyproject.toml's name) would not be a gate at all.
+    let kept = |name: &str| text.contains(&format!("\"{name}\""));
+    let orphan = |lock: &str, manifest: &str| {
+        inventory.files.iter().any(|f| {
+            let path = crate::text::display_path(&f.path);
+            path.strip_suffix(lock).is_some_and(|dir| kept(&path) && !kept(&format!("{dir}{manifest}")))
+        })
+    };
+    if orphan("uv.lock", "pyproject.toml") || orphan("Cargo.lock", "Cargo.toml") {
+        return None;
+    }
     Some(text)
+}
+
+/// Sources that disagree in one way only: some are on a newer version than the rest (a
+/// hand-edited `pyproject.toml`, say). `tagwright bump` to the newer version brings the rest along.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ahead {
+    /// The newer version.
+    pub version: crate::Version,
+    /// The version the others record.
+    pub behind: crate::Version,
+    /// `file:line` of each record on the newer version.
+    pub ahead: Vec<String>,
+    /// `file:line` of each record on the older version.
+    pub others: Vec<String>,
+}
+
+impl std::fmt::Display for Ahead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {} {}, ahead of the other sources on {} ({}): either revert {} to {}, or run `tagwright bump {}` to bring the others along",
+            self.ahead.join(", "),
+            if self.ahead.len() == 1 { "records" } else { "record" },
+            self.version,
+            self.behind,
+            self.others.join(", "),
+            if self.ahead.len() == 1 { "it" } else { "them" },
+            self.behind,
+            self.version,
+        )
+    }
+}
+
+/// When the records hold exactly two versions, the older being `last_release` (the latest release's,
+/// from its tag), the newer one and which records hold it.
+pub fn ahead(inventory: &crate::Inventory, last_release: Option<&crate::Version>) -> Option<Ahead> {
+    let records = &inventory.records;
+    let first = &records.first()?.version;
+    let second = &records.iter().find(|r| &r.version != first)?.version;
+    if records.iter().any(|r| &r.version != first && &r.version != second) {
+        return None;
+    }
+    let (version, behind) =
+        if inventory.scheme().cmp(first, second).is_gt() { (first, second) } else { (second, first) };
+    if Some(behind) != last_release {
+        return None;
+    }
+    let at = |v: &crate::Version| {
+        records.iter().filter(|r| &r.version == v).map(|r| format!("{}:{}", r.file, r.line)).collect()
+    };
+    Some(Ahead { version: version.clone(), behind: behind.clone(), ahead: at(version), others: at(behind) })
 }
 
 /// Compares every record with the others and, when `tag` is given, with the version the tag names.

@@ -44,7 +44,9 @@ mod tag;
 mod text;
 mod version;
 
-pub use check::{Basis, REPORT_SCHEMA_VERSION, Report, Row, Status, TagRow, check, suggested_config};
+pub use check::{
+    Ahead, Basis, REPORT_SCHEMA_VERSION, Report, Row, Status, TagRow, ahead, check, suggested_config,
+};
 pub use journal::{RecoverError, Recovery, journal_path, recover};
 pub use read::{
     CONFIG_FILE, Disk, Files, Inventory, ReadError, Record, SourceFile, SourceKind, read, read_files,

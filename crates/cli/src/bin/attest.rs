@@ -26,8 +26,8 @@ struct Cli {
 enum Command {
     /// A CycloneDX SBOM of the locked dependencies (uv.lock or Cargo.lock), deterministic.
     Sbom {
-        /// The repository.
-        #[arg(long, value_name = "DIR", default_value = ".")]
+        /// The repository: any directory inside it (its root is found as git finds it).
+        #[arg(long, value_name = "DIR", default_value = ".", value_parser = tagwright_cli::repo_dir)]
         repo: PathBuf,
         /// The lock file, relative to the repository (default: uv.lock, else Cargo.lock).
         #[arg(long, value_name = "FILE")]
@@ -49,7 +49,7 @@ enum Command {
         #[arg(long = "subject", value_name = "FILE|NAME@sha256:HEX", required = true)]
         subjects: Vec<String>,
         /// The repository (outside GitHub Actions: its HEAD commit is the resolved dependency).
-        #[arg(long, value_name = "DIR", default_value = ".")]
+        #[arg(long, value_name = "DIR", default_value = ".", value_parser = tagwright_cli::repo_dir)]
         repo: PathBuf,
         /// The OIDC issuer to trust (default: GitHub's, from GITHUB_SERVER_URL).
         #[arg(long, value_name = "URL")]

@@ -314,7 +314,10 @@ fn configure(args: &Args) -> Result<(Args, Config), Failure> {
             (Args { include_paths: vec![pattern], ..args }, workdir.clone(), None)
         }
         // Run from a subdirectory of a repository, as git-cliff is.
-        None if implicit && !Path::new(".git").exists() && git_root(Path::new(".")).is_some() => {
+        None if implicit
+            && !Path::new(".git").exists()
+            && tagwright_cli::git_root(Path::new(".")).is_some() =>
+        {
             let (args, pattern) = in_workdir(args, Path::new("."), &repo)?;
             (args, PathBuf::from("."), Some(pattern))
         }
@@ -466,18 +469,13 @@ fn warn_of_unasked_forges(generator: &Generator) {
 }
 
 /// The repository `dir` is in: the nearest directory up from it that holds `.git`.
-fn git_root(dir: &Path) -> Option<PathBuf> {
-    let dir = dir.canonicalize().ok()?;
-    dir.ancestors().find(|d| d.join(".git").exists()).map(Path::to_path_buf)
-}
-
 /// What `-w DIR` changes, as git-cliff's `--workdir`: the repository is the one DIR is in (`--repo`
 /// joined to DIR), --prepend and --body-file are read relative to DIR; returns them with the include
 /// path DIR stands for, relative to the repository's root (all of it for the root).
 fn in_workdir(args: &Args, workdir: &Path, repo: &Path) -> Result<(Args, String), Failure> {
     let canonical =
         |path: &Path| path.canonicalize().map_err(|e| usage(format!("--workdir {}: {e}", path.display())));
-    let root = git_root(&canonical(&workdir.join(repo))?)
+    let root = tagwright_cli::git_root(&canonical(&workdir.join(repo))?)
         .ok_or_else(|| usage(format!("--workdir {}: not inside a git repository", workdir.display())))?;
     let under = canonical(workdir)?;
     let relative = under.strip_prefix(&root).map(Path::to_path_buf).unwrap_or_default();

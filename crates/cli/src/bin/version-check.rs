@@ -18,8 +18,8 @@ const PROGRAM: &str = "version-check";
 #[derive(Debug, Parser)]
 #[command(name = PROGRAM, version)]
 struct Args {
-    /// The repository to check.
-    #[arg(long, value_name = "DIR", default_value = ".")]
+    /// The repository to check: any directory inside it (its root is found as git finds it).
+    #[arg(long, value_name = "DIR", default_value = ".", value_parser = tagwright_cli::repo_dir)]
     repo: PathBuf,
     /// The release tag the versions must match, such as v1.2.0.
     #[arg(long, value_name = "TAG", conflicts_with = "tag_from_env")]
@@ -117,6 +117,7 @@ fn escape_for(format: Format, text: &str) -> String {
 }
 
 fn print_text(inventory: &Inventory, report: &Report, format: Format) {
+    let last = tagwright_release::last_release(&inventory.root, inventory);
     let rows: Vec<Vec<String>> = report
         .sources
         .iter()
@@ -159,8 +160,13 @@ fn print_text(inventory: &Inventory, report: &Report, format: Format) {
     for problem in report.problems() {
         eprintln!("{PROGRAM}: error: {}", escape_for(format, &problem));
     }
+    if report.status != Status::Ok
+        && let Some(ahead) = tagwright_versions::ahead(inventory, last.as_ref())
+    {
+        eprintln!("{PROGRAM}: note: {}", escape_for(format, &ahead.to_string()));
+    }
     if let Some(expected) = &report.expected
-        && let Some(config) = tagwright_versions::suggested_config(inventory, expected)
+        && let Some(config) = tagwright_versions::suggested_config(inventory, expected, last.as_ref())
     {
         eprintln!(
             "{PROGRAM}: note: if the sources on other versions are not the release's (a docs site's manifest, say), list the release's sources in tagwright.toml:\n{}",

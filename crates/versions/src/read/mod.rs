@@ -160,6 +160,8 @@ pub struct Inventory {
     pub config: Option<PathBuf>,
     /// Things worth saying that are not errors, such as a pyproject.toml without a version.
     pub notes: Vec<String>,
+    /// `[release] branch` in `tagwright.toml`: the branch releases are cut from, when set.
+    pub release_branch: Option<String>,
 }
 
 impl Inventory {
@@ -196,11 +198,11 @@ pub fn read(root: &Path) -> Result<Inventory, ReadError> {
 /// as [`read`] reads a work tree; `root` names the repository in reports. Nothing is written.
 pub fn read_files(files: &dyn Files, root: &Path) -> Result<Inventory, ReadError> {
     let repo = Repo { files, root };
-    let (specs, tag_format, config) = if files.is_file(Path::new(CONFIG_FILE)) {
-        let (specs, format) = read_config(&repo)?;
-        (specs, format, Some(root.join(CONFIG_FILE)))
+    let (specs, tag_format, config, release_branch) = if files.is_file(Path::new(CONFIG_FILE)) {
+        let (specs, format, branch) = read_config(&repo)?;
+        (specs, format, Some(root.join(CONFIG_FILE)), branch)
     } else {
-        (discover(files), TagFormat::default(), None)
+        (discover(files), TagFormat::default(), None, None)
     };
     let explicit = config.is_some();
     let mut reader = Reader::new(&repo, explicit);
@@ -221,6 +223,7 @@ pub fn read_files(files: &dyn Files, root: &Path) -> Result<Inventory, ReadError
         files: reader.files,
         config,
         notes: reader.notes,
+        release_branch,
     })
 }
 
@@ -238,7 +241,10 @@ fn discover(files: &dyn Files) -> Vec<Spec> {
     specs
 }
 
-fn read_config(repo: &Repo) -> Result<(Vec<Spec>, TagFormat), ReadError> {
+/// The sources, the tag format and `[release] branch` that `tagwright.toml` gives.
+type Config = (Vec<Spec>, TagFormat, Option<String>);
+
+fn read_config(repo: &Repo) -> Result<Config, ReadError> {
     let files = repo.files;
     let config_path = Path::new(CONFIG_FILE);
     let name = CONFIG_FILE.to_owned();
@@ -248,8 +254,9 @@ fn read_config(repo: &Repo) -> Result<(Vec<Spec>, TagFormat), ReadError> {
         ReadError::syntax_at(&name, &text, item.map_or(0, |s| s.start), message)
     };
     let mut format = TagFormat::default();
+    let branch = release_branch(doc.as_table(), &at)?;
     let Some(versions) = doc.as_table().get("versions") else {
-        return Ok((discover(files), format));
+        return Ok((discover(files), format, branch));
     };
     let Some(versions) = versions.as_table_like() else {
         return Err(at(versions.span(), "`versions` must be a table".to_owned()));
@@ -272,7 +279,7 @@ fn read_config(repo: &Repo) -> Result<(Vec<Spec>, TagFormat), ReadError> {
             .map_err(|source| ReadError::TagFormat { path: config_path_display(config_path), source })?;
     }
     let Some(sources) = versions.get("sources") else {
-        return Ok((discover(files), format));
+        return Ok((discover(files), format, branch));
     };
     let array = sources.as_array().ok_or_else(|| {
         at(sources.span(), "`sources` must be an array of paths or { path, kind } tables".to_owned())
@@ -319,7 +326,36 @@ fn read_config(repo: &Repo) -> Result<(Vec<Spec>, TagFormat), ReadError> {
             specs.push(Spec { path, kind });
         }
     }
-    Ok((specs, format))
+    Ok((specs, format, branch))
+}
+
+/// `[release] branch = "…"`: a git branch name, checked as git checks one.
+fn release_branch(
+    doc: &toml_edit::Table,
+    at: &dyn Fn(Option<std::ops::Range<usize>>, String) -> ReadError,
+) -> Result<Option<String>, ReadError> {
+    let Some(release) = doc.get("release") else { return Ok(None) };
+    let Some(table) = release.as_table_like() else {
+        return Err(at(release.span(), "`release` must be a table".to_owned()));
+    };
+    let Some(item) = table.get("branch") else { return Ok(None) };
+    let name = item.as_str().filter(|n| is_branch_name(n)).ok_or_else(|| {
+        at(item.span(), "`release.branch` must be a branch name, such as \"main\"".to_owned())
+    })?;
+    Ok(Some(name.to_owned()))
+}
+
+/// A name git accepts as a branch (`git check-ref-format --branch`), conservatively.
+fn is_branch_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with(['-', '/', '.'])
+        && !name.ends_with(['/', '.'])
+        && !name.ends_with(".lock")
+        && !name.contains("..")
+        && !name.contains("//")
+        && !name.contains("@{")
+        && !name.contains("/.")
+        && name.chars().all(|c| !c.is_control() && !" ~^:?*[\\\x7f".contains(c))
 }
 
 fn config_path_display(path: &Path) -> String {
