@@ -371,3 +371,58 @@ fn github_release_attaches_the_given_files_and_a_rerun_writes_nothing() {
     assert!(refused.stderr.contains("tool-x86_64-linux.tar.gz"), "{}", refused.stderr);
     assert_eq!(github_writes(&github), writes);
 }
+
+/// A loopback port that nothing listens on: connections to it are refused.
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.local_addr().expect("addr").port()
+}
+
+/// Issue 22, item 7: only a missing manifest is worth waiting for. A refused connection ends the
+/// wait at once, naming the host (before: "not there yet" for 20 minutes), and a dry run checks once
+/// and never waits, both with the default 20 minute timeout.
+#[test]
+fn a_refused_connection_fails_at_once_and_a_dry_run_never_waits() {
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let host = format!("127.0.0.1:{}", closed_port());
+    for extra in [&[][..], &["--dry-run"][..]] {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+        command
+            .args(["publish", "--charts", &format!("oci://{host}/charts")])
+            .args(["--image", &format!("{host}/example/advisoryhub")])
+            .args(extra)
+            .arg("--repo")
+            .arg(repo.path())
+            .env("HOME", repo.path())
+            .env_remove("DOCKER_CONFIG");
+        let (out, killed, elapsed) =
+            tagwright_test_support::run_with_limit(&mut command, std::time::Duration::from_secs(60));
+        assert!(!killed, "{extra:?}: still waiting after 60 s:\n{}", out.stdout);
+        assert_eq!(out.code, 1, "{extra:?}: {}\n{}", out.stdout, out.stderr);
+        assert!(out.stderr.contains(&host), "{extra:?}: names the host: {}", out.stderr);
+        assert!(!out.stdout.contains("waiting for"), "{extra:?}: {}", out.stdout);
+        assert!(elapsed < std::time::Duration::from_secs(30), "{extra:?}: took {elapsed:?}");
+    }
+
+    // The registry is up, the image is not: the dry run says so after one check.
+    let registry = LocalRegistry::start(Mode::Plain);
+    let (out, killed, elapsed) = {
+        let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+        command
+            .args(["publish", "--dry-run", "--charts", &format!("oci://{}/charts", registry.host())])
+            .args(["--image", &format!("{}/example/advisoryhub", registry.host())])
+            .arg("--repo")
+            .arg(repo.path())
+            .env("HOME", repo.path())
+            .env_remove("DOCKER_CONFIG");
+        tagwright_test_support::run_with_limit(&mut command, std::time::Duration::from_secs(60))
+    };
+    assert!(!killed, "the dry run waited");
+    assert_eq!(out.code, 1, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("is not there yet (not found); a real run waits up to 1200s"),
+        "{}",
+        out.stderr
+    );
+    assert!(elapsed < std::time::Duration::from_secs(30), "took {elapsed:?}");
+}

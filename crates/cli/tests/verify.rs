@@ -441,6 +441,16 @@ fn a_hostile_tag_tree_is_read_in_place() {
     assert!(peak_kib < 128 << 10, "peak RSS {peak_kib} KiB with a 256 MiB blob in the tag's tree");
 }
 
+/// `tagwright verify v0.1.0` of the world's release, against the GitHub API at `api`.
+fn verify_with_api(world: &World, api: &str, http_timeout: &str) -> std::process::Command {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+    command.args(["verify", "v0.1.0", "--github", "acme/advisoryhub", "--http-timeout", http_timeout]);
+    command.arg("--allowed-signers").arg(world.keys.path().join("allowed_signers"));
+    command.arg("--repo").arg(world.repo.path());
+    world.env(&mut command).env("GITHUB_API_URL", api);
+    command
+}
+
 /// Issue 21, item 6: a GitHub API that accepts connections and never answers ends `verify` by the
 /// deadline `--http-timeout` gives (before: 5 attempts of 300 s each). A hostile loopback server.
 #[test]
@@ -448,24 +458,29 @@ fn a_silent_github_ends_verify_by_the_deadline() {
     use tagwright_test_support::hostile::{Hostile, Reply};
     let world = World::published();
     let silent = Hostile::start(|_| Reply::Silent);
-    let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
-    command.args([
-        "verify",
-        "v0.1.0",
-        "--github",
-        "acme/advisoryhub",
-        "--http-timeout",
-        "2",
-        "--allowed-signers",
-    ]);
-    command.arg(world.keys.path().join("allowed_signers")).arg("--repo").arg(world.repo.path());
-    world.env(&mut command).env("GITHUB_API_URL", format!("http://{}", silent.host()));
+    let mut command = verify_with_api(&world, &format!("http://{}", silent.host()), "2");
     let started = std::time::Instant::now();
     let out = run(&mut command);
     let took = started.elapsed();
     fails(&out, "GitHub release");
     assert!(out.stdout.contains("no answer within 2 s"), "{}", out.stdout);
     assert!(took < std::time::Duration::from_secs(10), "ended by the deadline: {took:?}");
+}
+
+/// Issue 22, item 7: a GitHub API that refuses connections is reported as the network error, on the
+/// "GitHub release" line; the checks over the assets say that they did not run (before: "the release
+/// has no release-manifest.json").
+#[test]
+fn an_unreachable_github_is_reported_as_the_network_error() {
+    let world = World::published();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let mut command = verify_with_api(&world, &format!("http://127.0.0.1:{port}"), "20");
+    let out = run(&mut command);
+    fails(&out, "GitHub release");
+    let line = out.stdout.lines().find(|l| l.contains("GitHub release")).expect("the line");
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    assert!(!out.stdout.contains("has no release-manifest.json"), "{}", out.stdout);
+    assert!(out.stdout.contains("not checked: the GitHub release could not be read"), "{}", out.stdout);
 }
 
 /// Issue 21, item 6: `verify` holds no asset whole. Four 32 MiB assets on the release: each is

@@ -195,8 +195,16 @@ pub fn publish(options: &PublishOptions, events: Arc<dyn Events>) -> Result<Publ
     wait.timeout = options.timeout;
     wait.initial_interval = options.interval;
     wait.platforms.clone_from(&options.platforms);
+    wait.once = options.dry_run;
     let image_digest = match publisher.wait(&image, &wait).map_err(|e| oci(Step::of(&STEPS, 3), e))? {
         WaitOutcome::Ready { digest, .. } => digest,
+        WaitOutcome::TimedOut { last, .. } if options.dry_run => {
+            let message = format!(
+                "dry run: {image} is not there yet ({last}); a real run waits up to {:.0?} for it, and pushes nothing until it is there",
+                options.timeout
+            );
+            return Err(Error::new(ErrorKind::Check, message).at(Step::of(&STEPS, 3)));
+        }
         WaitOutcome::TimedOut { last, elapsed, .. } => {
             let message = format!(
                 "{image} was not ready after {elapsed:.0?} (last: {last}); the chart was not pushed, so no chart points at a missing image"

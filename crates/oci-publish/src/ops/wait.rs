@@ -21,6 +21,8 @@ pub struct WaitOptions {
     pub initial_interval: Duration,
     /// The longest delay between checks (a `Retry-After` may ask for more).
     pub max_interval: Duration,
+    /// Check once and never wait (a dry run): a miss ends as [`WaitOutcome::TimedOut`] at once.
+    pub once: bool,
 }
 
 impl Default for WaitOptions {
@@ -30,6 +32,7 @@ impl Default for WaitOptions {
             platforms: Vec::new(),
             initial_interval: Duration::from_secs(1),
             max_interval: Duration::from_secs(30),
+            once: false,
         }
     }
 }
@@ -63,9 +66,11 @@ impl Publisher {
     /// Waits until `target`'s tag or digest exists and, for an index, offers every required platform.
     ///
     /// Checks use `HEAD` with OCI and Docker `Accept` headers, spaced by exponential backoff (doubling
-    /// from `initial_interval` up to `max_interval`, or the server's `Retry-After`). Connection failures,
-    /// timeouts and throttling count as "not yet"; authentication, TLS and other client errors end the
-    /// wait. Every request ends by the deadline, so the wait ends on time whatever the server does.
+    /// from `initial_interval` up to `max_interval`, or the server's `Retry-After`). Only a missing
+    /// manifest (or an index that lacks a platform) and throttling count as "not yet". A registry that
+    /// cannot be reached (no such host, a refused connection) ends the wait at once, naming the URL, as
+    /// do authentication, TLS and other client errors. Every request ends by the deadline, so the wait
+    /// ends on time whatever the server does: a server that never answers times out.
     pub fn wait(&self, target: &Target, options: &WaitOptions) -> Result<WaitOutcome, OciError> {
         let reference = Publisher::required_reference(target)?;
         let start = Instant::now();
@@ -88,7 +93,7 @@ impl Publisher {
                     Ready::No { state, retry_after } => (state, retry_after),
                 };
             let now = Instant::now();
-            if now >= deadline {
+            if now >= deadline || options.once {
                 return Ok(WaitOutcome::TimedOut { last: state, attempts, elapsed: start.elapsed() });
             }
             let delay = retry_after.unwrap_or(interval).min(deadline - now);
@@ -116,9 +121,12 @@ impl Publisher {
             },
         };
         match self.ready(store, target, reference, platforms) {
-            // A server that is down, slow or silent is "not yet"; the deadline decides.
-            Err(OciError::Registry(RegistryError::Connection(RequestFailure { message, .. }))) => {
-                not_yet(format!("unreachable: {message}"))
+            // A request the deadline cut short: the wait timed out. Any other transport failure (no
+            // such host, a refused connection) will not mend by waiting: it ends the wait now.
+            Err(OciError::Registry(RegistryError::Connection(RequestFailure { message, .. })))
+                if Instant::now() >= deadline =>
+            {
+                not_yet(format!("no answer: {message}"))
             }
             other => other,
         }
