@@ -386,20 +386,32 @@ pub struct IdentityArgs {
 
 impl IdentityArgs {
     pub(crate) fn identity(&self) -> Result<tagwright_attest::bundle::Identity, Failure> {
-        use tagwright_attest::bundle::{Identity, Matcher};
-        let matcher = |exact: &Option<String>, pattern: &Option<String>| match (exact, pattern) {
-            (Some(value), _) => Ok(Matcher::Exact(value.clone())),
-            (None, Some(pattern)) => regex::Regex::new(pattern)
-                .map(Matcher::Regexp)
-                .map_err(|e| Failure::input(format!("`{pattern}` is not a regexp: {e}"))),
-            (None, None) => Err(Failure::input(
-                "give the certificate's identity (--certificate-identity[-regexp]) and its OIDC issuer (--certificate-oidc-issuer[-regexp]), or --key",
-            )),
-        };
-        Ok(Identity {
+        Ok(tagwright_attest::bundle::Identity {
             subject: matcher(&self.certificate_identity, &self.certificate_identity_regexp)?,
-            issuer: matcher(&self.certificate_oidc_issuer, &self.certificate_oidc_issuer_regexp)?,
+            issuer: self.issuer()?,
         })
+    }
+
+    /// The issuer alone (`--certificate-oidc-issuer[-regexp]`).
+    pub(crate) fn issuer(&self) -> Result<tagwright_attest::bundle::Matcher, Failure> {
+        matcher(&self.certificate_oidc_issuer, &self.certificate_oidc_issuer_regexp)
+    }
+}
+
+/// An exact value, else a regexp; neither is a usage error naming the flags.
+fn matcher(
+    exact: &Option<String>,
+    pattern: &Option<String>,
+) -> Result<tagwright_attest::bundle::Matcher, Failure> {
+    use tagwright_attest::bundle::Matcher;
+    match (exact, pattern) {
+        (Some(value), _) => Ok(Matcher::Exact(value.clone())),
+        (None, Some(pattern)) => regex::Regex::new(pattern)
+            .map(Matcher::Regexp)
+            .map_err(|e| Failure::input(format!("`{pattern}` is not a regexp: {e}"))),
+        (None, None) => Err(Failure::input(
+            "give the certificate's identity (--certificate-identity[-regexp]) and its OIDC issuer (--certificate-oidc-issuer[-regexp]), or --key",
+        )),
     }
 }
 

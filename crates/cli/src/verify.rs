@@ -2,7 +2,8 @@
 
 use std::path::PathBuf;
 
-use tagwright_release::VerifyOptions;
+use tagwright_attest::bundle::{Identity, Matcher};
+use tagwright_release::{Artifact, VerifyOptions};
 
 use crate::{Failure, out};
 
@@ -19,10 +20,20 @@ pub struct VerifyArgs {
     /// The allowed-signers file for the tag (default: git's gpg.ssh.allowedSignersFile).
     #[arg(long, value_name = "FILE")]
     pub allowed_signers: Option<PathBuf>,
-    /// Who signed the chart, the image and the manifest (default: the repository's workflow that runs
-    /// `tagwright publish`, from GitHub Actions). cosign's flags; give an identity and an issuer.
+    /// Who signed every artifact (default: per artifact, the repository's workflow that signs it, from
+    /// GitHub Actions). cosign's flags. An issuer alone keeps the derived identities, from that issuer.
     #[command(flatten)]
     pub identity: crate::attest::IdentityArgs,
+    /// A regexp the manifest's signer matches, over the derived identity.
+    #[arg(long, value_name = "REGEXP", conflicts_with = "keys")]
+    pub manifest_identity: Option<String>,
+    /// A regexp the chart's signer matches, over the derived identity.
+    #[arg(long, value_name = "REGEXP", conflicts_with = "keys")]
+    pub chart_identity: Option<String>,
+    /// A regexp the image's signer matches, over the derived identity (say, the workflow that pushes
+    /// the image).
+    #[arg(long, value_name = "REGEXP", conflicts_with = "keys")]
+    pub image_identity: Option<String>,
     /// The public key (`cosign.pub`) a release published with `publish --key` is signed with, instead
     /// of an identity. Repeatable: a signature by any of the keys counts.
     #[arg(long = "key", value_name = "PUB", conflicts_with = "identity_flags")]
@@ -42,15 +53,31 @@ pub struct VerifyArgs {
 /// `tagwright verify`: exit 0 when every check holds, 1 when one fails, 2 on bad input.
 pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let github = crate::github_target(&args.github, &args.http)?;
-    let overridden = [
-        &args.identity.certificate_identity,
-        &args.identity.certificate_identity_regexp,
-        &args.identity.certificate_oidc_issuer,
-        &args.identity.certificate_oidc_issuer_regexp,
-    ]
-    .iter()
-    .any(|f| f.is_some());
-    let identity = if overridden { Some(args.identity.identity()?) } else { None };
+    let ids = &args.identity;
+    let subject = ids.certificate_identity.is_some() || ids.certificate_identity_regexp.is_some();
+    let issuer = ids.certificate_oidc_issuer.is_some() || ids.certificate_oidc_issuer_regexp.is_some();
+    let identity = if subject { Some(ids.identity()?) } else { None };
+    let issuer = match (subject, issuer) {
+        (false, true) => Some(ids.issuer()?),
+        _ => None,
+    };
+    let mut identity_for = Vec::new();
+    for (artifact, pattern) in [
+        (Artifact::Manifest, &args.manifest_identity),
+        (Artifact::Chart, &args.chart_identity),
+        (Artifact::Image, &args.image_identity),
+    ] {
+        let Some(pattern) = pattern else { continue };
+        let subject = regex::Regex::new(pattern).map_err(|e| {
+            Failure::input(format!("--{}-identity `{pattern}` is not a regexp: {e}", artifact.as_str()))
+        })?;
+        let issuer = match (&identity, &issuer) {
+            (Some(identity), _) => identity.issuer.clone(),
+            (None, Some(issuer)) => issuer.clone(),
+            (None, None) => Matcher::Exact(tagwright_release::GITHUB_ISSUER.to_owned()),
+        };
+        identity_for.push((artifact, Identity { subject: Matcher::Regexp(subject), issuer }));
+    }
     let trusted_root = match &args.trusted_root {
         Some(path) => Some(
             String::from_utf8(crate::attest::read(path)?)
@@ -61,6 +88,8 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let mut options = VerifyOptions::new(&args.repo.repo, &args.tag, github);
     options.allowed_signers.clone_from(&args.allowed_signers);
     options.identity = identity;
+    options.issuer = issuer;
+    options.identity_for = identity_for;
     options.keys = crate::attest::read_public_keys(&args.keys)?;
     options.trusted_root = trusted_root;
     options.registry = args.registry.options();

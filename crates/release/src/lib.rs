@@ -54,4 +54,7 @@ pub use publish::{GithubTarget, PublishOptions, PublishReport, STEPS as PUBLISH_
 pub use remote::RemoteState;
 pub use retag::{RetagOptions, RetagReport, RetagStep, retag};
 pub use signing::{ChartSignature, Signing};
-pub use verify::{Check, GITHUB_ISSUER, VerifyOptions, VerifyReport, derived_identity, verify};
+pub use verify::{
+    Artifact, Check, GITHUB_ISSUER, Identities, VerifyOptions, VerifyReport, derived_identities,
+    derived_identity, verify,
+};

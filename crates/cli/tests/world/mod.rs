@@ -37,6 +37,13 @@ impl World {
 
     /// The same, up to (not including) `tagwright publish`.
     pub(crate) fn new() -> World {
+        let world = World::new_unsigned();
+        world.sign_image();
+        world
+    }
+
+    /// The fixture with its tag signed and the release image pushed, not yet signed.
+    pub(crate) fn new_unsigned() -> World {
         let registry = LocalRegistry::start(Mode::Plain);
         let repo = fixture("make_advisoryhub.sh", &[]);
         let keys = tempfile::tempdir().expect("tempdir");
@@ -58,12 +65,16 @@ impl World {
         };
         world.sign_tag("HEAD");
         registry::push_image(world.host(), "example/advisoryhub", "0.1.0");
-        let image = format!("{}/example/advisoryhub:0.1.0", world.host());
-        let mut args = vec!["sign".to_owned(), image.clone()];
-        args.extend(world.keyless());
-        let signed = world.attest(&args);
-        assert_eq!(signed.code, 0, "{}", signed.stderr);
         world
+    }
+
+    /// `attest sign` of the release image, keylessly, as the OIDC stand-in's current claims say.
+    pub(crate) fn sign_image(&self) {
+        let image = format!("{}/example/advisoryhub:0.1.0", self.host());
+        let mut args = vec!["sign".to_owned(), image];
+        args.extend(self.keyless());
+        let signed = self.attest(&args);
+        assert_eq!(signed.code, 0, "{}", signed.stderr);
     }
 
     /// The fixture, the image signed with a cosign key too, and `tagwright publish --key` of v0.1.0:

@@ -12,6 +12,7 @@
 mod assets;
 mod tree;
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use tagwright_attest::bundle::{BlobVerifier, Identity, Matcher, Tlog, TrustedRoot};
@@ -38,9 +39,13 @@ pub struct VerifyOptions {
     pub github: GithubTarget,
     /// The allowed-signers file for the tag (default: git's `gpg.ssh.allowedSignersFile`).
     pub allowed_signers: Option<PathBuf>,
-    /// Who must have signed the chart, the image and the manifest; `None` derives it: the
-    /// repository's workflow that runs `tagwright publish`, from GitHub Actions' issuer.
+    /// Who must have signed every artifact; `None` derives one identity per artifact
+    /// ([`derived_identities`]), which [`VerifyOptions::identity_for`] overrides per artifact.
     pub identity: Option<Identity>,
+    /// Who must have signed one kind of artifact, over the derived identity (and `identity`).
+    pub identity_for: Vec<(Artifact, Identity)>,
+    /// The issuer of derived identities (default: GitHub Actions', [`GITHUB_ISSUER`]).
+    pub issuer: Option<Matcher>,
     /// Keys the chart, the image and the manifest are signed with (`publish --key`), instead of an
     /// identity: a signature by any of them counts.
     pub keys: Vec<VerifyingKey>,
@@ -60,6 +65,8 @@ impl VerifyOptions {
             github,
             allowed_signers: None,
             identity: None,
+            identity_for: Vec::new(),
+            issuer: None,
             keys: Vec::new(),
             trusted_root: None,
             registry: RegistryOptions::default(),
@@ -67,10 +74,78 @@ impl VerifyOptions {
     }
 }
 
-/// Who signed: an identity, or keys.
+/// Who signed: an identity per artifact, or keys.
 enum Signers<'a> {
-    Identity(&'a Identity),
+    Identity(&'a Identities),
     Keys(&'a [VerifyingKey]),
+}
+
+/// The artifacts a release signs, each possibly in its own workflow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Artifact {
+    /// `release-manifest.json`, signed by `tagwright publish`.
+    Manifest,
+    /// The Helm chart, signed by `tagwright publish`.
+    Chart,
+    /// The container image, signed where it is pushed (`attest sign`, `cosign sign`).
+    Image,
+}
+
+impl Artifact {
+    /// Every artifact, in report order.
+    pub const ALL: [Artifact; 3] = [Artifact::Manifest, Artifact::Chart, Artifact::Image];
+
+    /// `manifest`, `chart` or `image`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Artifact::Manifest => "manifest",
+            Artifact::Chart => "chart",
+            Artifact::Image => "image",
+        }
+    }
+
+    /// What a workflow runs to sign this artifact.
+    fn signed_by(self, workflow: &str) -> bool {
+        match self {
+            Artifact::Manifest | Artifact::Chart => workflow.contains("tagwright publish"),
+            Artifact::Image => workflow.lines().any(|line| {
+                let line = line.split('#').next().unwrap_or_default();
+                line.contains("attest sign ")
+                    || (line.contains("cosign sign ") && !line.contains("sign-blob"))
+            }),
+        }
+    }
+}
+
+/// One identity per signed artifact.
+#[derive(Debug, Clone)]
+pub struct Identities {
+    /// The manifest's signer.
+    pub manifest: Identity,
+    /// The chart's signer.
+    pub chart: Identity,
+    /// The image's signer.
+    pub image: Identity,
+}
+
+impl Identities {
+    /// The identity `artifact` must be signed by.
+    pub fn of(&self, artifact: Artifact) -> &Identity {
+        match artifact {
+            Artifact::Manifest => &self.manifest,
+            Artifact::Chart => &self.chart,
+            Artifact::Image => &self.image,
+        }
+    }
+
+    fn of_mut(&mut self, artifact: Artifact) -> &mut Identity {
+        match artifact {
+            Artifact::Manifest => &mut self.manifest,
+            Artifact::Chart => &mut self.chart,
+            Artifact::Image => &mut self.image,
+        }
+    }
 }
 
 /// One check's outcome.
@@ -120,25 +195,48 @@ impl VerifyReport {
 /// The identity a repository's releases are signed with: its workflow that runs `tagwright publish`
 /// (`.github/workflows/*.yml`, else `release.yml`), on any ref, from GitHub Actions.
 pub fn derived_identity(repo: &Path, github: &GithubTarget) -> Identity {
+    derived_identities(repo, github, None).manifest
+}
+
+/// One identity per artifact, each from the workflow that signs it (`.github/workflows/*.yml`, the
+/// first by name): the manifest and the chart from the one that runs `tagwright publish`, the image
+/// from the one that runs `attest sign` or `cosign sign` (else the publishing one); `release.yml`
+/// when none does. On any ref, from `issuer` (default: GitHub Actions').
+pub fn derived_identities(repo: &Path, github: &GithubTarget, issuer: Option<Matcher>) -> Identities {
     let workflows = repo.join(".github/workflows");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&workflows)
-        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+    let mut files: Vec<(String, String)> = std::fs::read_dir(&workflows)
+        .map(|d| {
+            d.filter_map(|e| {
+                let path = e.ok()?.path();
+                let name = path.file_name()?.to_str()?.to_owned();
+                let mut text = String::new();
+                std::fs::File::open(&path).ok()?.take(1 << 20).read_to_string(&mut text).ok()?;
+                Some((name, text))
+            })
+            .collect()
+        })
         .unwrap_or_default();
     files.sort();
-    let workflow = files
-        .iter()
-        .find(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("tagwright publish")))
-        .and_then(|f| f.file_name())
-        .map_or_else(|| "release.yml".to_owned(), |n| n.to_string_lossy().into_owned());
-    let pattern = format!(
-        "^https://github\\.com/{}/{}/\\.github/workflows/{}@",
-        regex::escape(&github.owner),
-        regex::escape(&github.repo),
-        regex::escape(&workflow)
-    );
-    Identity {
-        subject: Matcher::Regexp(regex::Regex::new(&pattern).expect("an escaped pattern compiles")),
-        issuer: Matcher::Exact(GITHUB_ISSUER.to_owned()),
+    let find =
+        |artifact: Artifact| files.iter().find(|(_, text)| artifact.signed_by(text)).map(|(n, _)| n.clone());
+    let publishing = find(Artifact::Manifest).unwrap_or_else(|| "release.yml".to_owned());
+    let issuer = issuer.unwrap_or_else(|| Matcher::Exact(GITHUB_ISSUER.to_owned()));
+    let identity = |workflow: &str| {
+        let pattern = format!(
+            "^https://github\\.com/{}/{}/\\.github/workflows/{}@",
+            regex::escape(&github.owner),
+            regex::escape(&github.repo),
+            regex::escape(workflow)
+        );
+        Identity {
+            subject: Matcher::Regexp(regex::Regex::new(&pattern).expect("an escaped pattern compiles")),
+            issuer: issuer.clone(),
+        }
+    };
+    Identities {
+        manifest: identity(&publishing),
+        chart: identity(&publishing),
+        image: identity(&find(Artifact::Image).unwrap_or_else(|| publishing.clone())),
     }
 }
 
@@ -164,15 +262,29 @@ const AFTER_DOWNLOAD: [&str; 7] = [
 /// Runs every check. Bad input (an unreadable root, a bad API URL) is an error; a failed check is a
 /// line of the report ([`VerifyReport::ok`] says whether all held).
 pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
-    let identity =
-        options.identity.clone().unwrap_or_else(|| derived_identity(&options.repo, &options.github));
+    let mut identities = match &options.identity {
+        Some(identity) => {
+            Identities { manifest: identity.clone(), chart: identity.clone(), image: identity.clone() }
+        }
+        None => derived_identities(&options.repo, &options.github, options.issuer.clone()),
+    };
+    for (artifact, identity) in &options.identity_for {
+        *identities.of_mut(*artifact) = identity.clone();
+    }
     let signers =
-        if options.keys.is_empty() { Signers::Identity(&identity) } else { Signers::Keys(&options.keys) };
+        if options.keys.is_empty() { Signers::Identity(&identities) } else { Signers::Keys(&options.keys) };
     let root = tagwright_attest::bundle::trusted_root(options.trusted_root.as_deref())
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
     let github = options.github.client()?;
     let by = match &signers {
-        Signers::Identity(identity) => describe(identity),
+        Signers::Identity(identities) => {
+            let all = Artifact::ALL.map(|a| describe(identities.of(a)));
+            if all.iter().all(|d| d == &all[0]) {
+                all[0].clone()
+            } else {
+                "an identity per artifact, on its line".to_owned()
+            }
+        }
         Signers::Keys(keys) => {
             format!("the key(s) {}", keys.iter().map(VerifyingKey::hint).collect::<Vec<_>>().join(", "))
         }
@@ -200,8 +312,10 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
     match manifest {
         Some(Ok(manifest)) => {
             report.record("manifest artifacts", artifacts(&manifest, &assets, options));
-            for (name, label) in [("chart", "chart signature"), ("image", "image signature")] {
-                report.record(label, signed_artifact(&manifest, name, options, &root, &signers));
+            for (artifact, label) in
+                [(Artifact::Chart, "chart signature"), (Artifact::Image, "image signature")]
+            {
+                report.record(label, signed_artifact(&manifest, artifact, options, &root, &signers));
             }
         }
         Some(Err(e)) => {
@@ -265,8 +379,11 @@ fn manifest_signature(assets: &Assets, root: &TrustedRoot, signers: &Signers<'_>
     let bundle = String::from_utf8_lossy(bundle);
     let verifier = BlobVerifier::new(root).map_err(|e| e.to_string())?;
     match signers {
-        Signers::Identity(identity) => {
-            let verified = verifier.verify(manifest, &bundle, identity).map_err(|e| e.to_string())?;
+        Signers::Identity(identities) => {
+            let identity = identities.of(Artifact::Manifest);
+            let verified = verifier
+                .verify(manifest, &bundle, identity)
+                .map_err(|e| format!("{e} (expected {})", describe(identity)))?;
             Ok(format!("signed by {} ({})", verified.identity, verified.issuer))
         }
         Signers::Keys(keys) => {
@@ -349,20 +466,25 @@ fn exists_at(location: &str, name: &str, version: &str, options: &VerifyOptions)
 
 fn signed_artifact(
     manifest: &serde_json::Value,
-    name: &str,
+    artifact: Artifact,
     options: &VerifyOptions,
     root: &TrustedRoot,
     signers: &Signers<'_>,
 ) -> Result<String, String> {
+    let name = artifact.as_str();
     let (location, _) = location(manifest, name).ok_or_else(|| format!("the manifest lists no {name}"))?;
     let Ok(Target::Registry(target)) = Target::parse(location) else {
         return Err(format!("{location} is not a registry reference"));
     };
     let registry = signature::registry(&target, &options.registry).map_err(|e| e.to_string())?;
-    let trust = match signers {
-        Signers::Identity(identity) => Trust::Keyless { root, identity },
-        Signers::Keys(keys) => Trust::Keys(keys),
+    let (trust, by) = match signers {
+        Signers::Identity(identities) => {
+            let identity = identities.of(artifact);
+            (Trust::Keyless { root, identity }, format!(" by {}", describe(identity)))
+        }
+        Signers::Keys(keys) => (Trust::Keys(keys), String::new()),
     };
-    let verified = signature::verify_with(&registry, &target, trust).map_err(|e| e.to_string())?;
-    Ok(format!("{} signature(s) ({}) on {}", verified.signatures, verified.format, verified.digest))
+    let verified =
+        signature::verify_with(&registry, &target, trust).map_err(|e| format!("{e} (expected{by})"))?;
+    Ok(format!("{} signature(s) ({}) on {}{by}", verified.signatures, verified.format, verified.digest))
 }
