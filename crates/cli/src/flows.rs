@@ -101,8 +101,8 @@ pub struct PublishArgs {
     #[command(flatten)]
     pub repo: RepoArg,
     /// Where charts go: `oci://host/namespace` (the chart lands at `<namespace>/<name>:<version>`) or
-    /// `oci-layout:DIR`. Also `--registry`.
-    #[arg(long, alias = "registry", value_name = "OCI_REF")]
+    /// `oci-layout:DIR`.
+    #[arg(long = "registry", alias = "charts", value_name = "OCI_REF")]
     pub charts: String,
     /// The release image's repository, such as ghcr.io/org/advisoryhub; its tag is the chart's appVersion.
     #[arg(long, value_name = "HOST/REPO")]
@@ -133,8 +133,8 @@ pub struct PublishArgs {
     /// Replace release assets whose bytes differ, instead of refusing.
     #[arg(long)]
     pub replace: bool,
-    /// Sign the chart (by digest) and the release manifest keylessly: `--sign keyless`.
-    #[arg(long, value_parser = ["keyless"], conflicts_with = "key")]
+    /// The old spelling of `--keyless`: `--sign keyless`.
+    #[arg(long, value_parser = ["keyless"], conflicts_with = "key", hide = true)]
     pub sign: Option<String>,
     /// Sign the chart and the release manifest with this cosign key (password: COSIGN_PASSWORD).
     #[arg(long, value_name = "KEY")]

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 pub mod attest;
 pub mod docs;
+pub mod doctor;
 pub mod flows;
 pub mod forge;
 pub mod gate;

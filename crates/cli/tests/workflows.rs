@@ -137,3 +137,55 @@ fn actions_are_pinned_and_only_signing_jobs_may_ask_for_an_id_token() {
         }
     }
 }
+
+/// The `run:` script of the step named `step` in the example workflow `file`.
+fn example_step(file: &str, step: &str) -> String {
+    let path = workspace_root().join("examples/advisoryhub/.github/workflows").join(file);
+    let doc = yaml::parse(&std::fs::read_to_string(&path).expect("read")).expect("yaml");
+    let jobs = doc.get("jobs").and_then(Node::entries).unwrap_or_default();
+    let steps = jobs.iter().flat_map(|(_, job)| job.get("steps").and_then(Node::items).unwrap_or_default());
+    let found = steps.into_iter().find(|s| s.get("name").and_then(Node::as_str) == Some(step));
+    found.and_then(|s| s.get("run")).and_then(Node::as_str).expect("the step's script").to_owned()
+}
+
+/// Issue 22: the example workflows run for pre-release tags too. The image workflow's "Names" step,
+/// run by bash as the runner runs it: a final release pushes X.Y.Z and moves X.Y; a pre-release
+/// pushes only its own tag. The three workflows' tag filters list a pre-release pattern.
+#[test]
+fn a_pre_release_tag_pushes_its_own_image_tag_and_moves_no_other() {
+    let script = example_step("release-image.yml", "Names");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tags = |tag: &str| {
+        let output = dir.path().join(format!("output-{tag}"));
+        let ran = run(std::process::Command::new("bash")
+            .args(["-e", "-c", &script])
+            .env("GITHUB_REF_NAME", tag)
+            .env("GITHUB_REPOSITORY", "Eclipse-CSI/AdvisoryHub")
+            .env("GITHUB_OUTPUT", &output));
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        let text = std::fs::read_to_string(&output).expect("output");
+        let block =
+            text.split_once("tags<<TAGS\n").expect("tags").1.split_once("TAGS\n").expect("end").0.to_owned();
+        block.lines().map(str::to_owned).collect::<Vec<_>>()
+    };
+    let image = "ghcr.io/eclipse-csi/advisoryhub";
+    assert_eq!(tags("v1.2.0"), [format!("{image}:1.2.0"), format!("{image}:1.2")]);
+    assert_eq!(tags("v1.2.0-rc.1"), [format!("{image}:1.2.0-rc.1")]);
+    for file in ["docs.yml", "release.yml", "release-image.yml"] {
+        let path = workspace_root().join("examples/advisoryhub/.github/workflows").join(file);
+        let doc = yaml::parse(&std::fs::read_to_string(&path).expect("read")).expect("yaml");
+        let filters =
+            doc.get("on").and_then(|o| o.get("push")).and_then(|p| p.get("tags")).and_then(Node::items);
+        let filters: Vec<&str> = filters.unwrap_or_default().iter().filter_map(|n| n.as_str()).collect();
+        assert!(filters.contains(&"v[0-9]+.[0-9]+.[0-9]+-*"), "{file}: {filters:?}");
+    }
+    // The docs are built with the project's own locked docs group, not a global pip install.
+    let install = example_step(
+        "docs.yml",
+        "Install tagwright, and the docs group of uv.lock (MkDocs, mike and its version selector)",
+    );
+    assert!(
+        install.contains("uv sync --locked --only-group docs") && !install.contains("pip install"),
+        "{install}"
+    );
+}

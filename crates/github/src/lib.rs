@@ -34,4 +34,4 @@ mod releases;
 pub use client::{DEFAULT_DEADLINE, GITHUB_API, Github, GithubError, RateLimitPolicy, same_origin};
 pub use history::{PullRequest, RepoCommit};
 pub use packages::{PackageVersion, encode_package};
-pub use releases::{Asset, NewRelease, Release, ReleasePatch};
+pub use releases::{Access, Asset, NewRelease, Release, ReleasePatch};

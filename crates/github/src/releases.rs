@@ -136,7 +136,29 @@ pub(crate) fn expand_upload_url(template: &str, name: &str) -> Result<String, Gi
     Ok(format!("{base}{separator}name={}", segment(name)))
 }
 
+/// What the token may do in a repository: `GET /repos/{owner}/{repo}`'s `permissions`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Access {
+    /// Read it.
+    pub pull: bool,
+    /// Write to it: releases, assets and tags.
+    pub push: bool,
+}
+
 impl Github {
+    /// What the token may do in `owner/repo`; `None` when the repository is not there for it (404:
+    /// missing, or private and not visible to the token).
+    pub fn access(&self, owner: &str, repo: &str) -> Result<Option<Access>, GithubError> {
+        let url = self.repo_url(owner, repo)?;
+        let (status, value) = self.json(Method::GET, &url, None)?;
+        if status == 404 {
+            return Ok(None);
+        }
+        let allowed = |what: &str| value["permissions"][what].as_bool().unwrap_or(false);
+        Ok(Some(Access { pull: allowed("pull"), push: allowed("push") }))
+    }
+
     /// The release of `tag`, drafts included (the by-tag endpoint does not return drafts, so the
     /// list is read when it answers 404); `None` when there is none.
     pub fn release_by_tag(&self, owner: &str, repo: &str, tag: &str) -> Result<Option<Release>, GithubError> {

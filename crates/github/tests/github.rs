@@ -53,6 +53,14 @@ fn a_release_round_trips_and_every_answer_is_githubs_shape() {
     let stand_in = GithubStandIn::start("acme", "advisoryhub");
     stand_in.add_tag("v1.2.0");
     let github = client(&stand_in);
+    // The token's access to the repository (what `tagwright doctor --publish` asks).
+    let access = github.access("acme", "advisoryhub").expect("access").expect("the repository");
+    assert!(access.pull && access.push, "{access:?}");
+    stand_in.read_only(true);
+    let access = github.access("acme", "advisoryhub").expect("access").expect("the repository");
+    assert!(access.pull && !access.push, "{access:?}");
+    stand_in.read_only(false);
+    assert_eq!(github.access("acme", "other").expect("access"), None, "another repository: 404");
     assert_eq!(github.release_by_tag("acme", "advisoryhub", "v1.2.0").expect("lookup"), None);
     let mut new = NewRelease::draft("v1.2.0");
     new.body = Some("notes".into());

@@ -133,7 +133,7 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
     let tag = inventory.tag_format.render(new);
     let branch = options.branch.clone().or_else(|| inventory.release_branch.clone()).unwrap_or("main".into());
     let signer = run_preflight(&repo, options, &branch, &inventory, &tag, allowed.as_ref())?;
-    let remote = crate::remote::check(&repo, dir, options.remote.as_deref(), &branch, &tag)
+    let remote = crate::remote::check(&repo, dir, options.remote.as_deref(), &branch, Some(&tag))
         .map_err(Step::of(&STEPS, 1).fail(ErrorKind::Check))?;
     let fingerprint = signer.fingerprint();
     events.event(&Event::Preflight {
@@ -441,20 +441,26 @@ fn resync(dir: &Path, options: &ReleaseOptions, expected: &Version) -> Result<Re
         }
         return Ok(Resync::OwnCheck { file: root.file.clone(), line: root.line, value: root.value.clone() });
     }
-    let uv = match &options.uv {
-        Some(uv) => uv.clone(),
+    let uv = uv_lock_check(dir, options.uv.as_deref(), &root.file).map_err(|e| e.at(step))?;
+    Ok(Resync::Uv { program: uv.display().to_string() })
+}
+
+/// `uv lock --check --offline` in `dir` (uv from `uv`, else `PATH`): the uv that ran. Without uv, an
+/// input error that names how to get it.
+pub(crate) fn uv_lock_check(dir: &Path, uv: Option<&Path>, lock: &str) -> Result<PathBuf, Error> {
+    let uv = match uv {
+        Some(uv) => uv.to_path_buf(),
         None => crate::tools::find_on_path("uv").ok_or_else(|| {
             Error::new(
                 ErrorKind::Input,
                 "uv is not on PATH, and uv.lock must be checked with it: install uv (`mise use uv`, or https://docs.astral.sh/uv/getting-started/installation/), pass --uv PATH, or --no-lock-check to release without checking uv.lock",
             )
-            .at(step)
         })?,
     };
     let mut command = Command::new(&uv);
     command.args(["lock", "--check", "--offline"]).current_dir(dir).env("UV_PYTHON_DOWNLOADS", "never");
-    crate::tools::run(&mut command).map_err(|e| step.failed(uv_failure(&root.file, &e)))?;
-    Ok(Resync::Uv { program: uv.display().to_string() })
+    crate::tools::run(&mut command).map_err(|e| Error::new(ErrorKind::Check, uv_failure(lock, &e)))?;
+    Ok(uv)
 }
 
 /// uv's own output, as one line that names the fix.

@@ -167,6 +167,9 @@ pub fn github_release(github: &Github, options: &GithubReleaseOptions) -> Result
         None => {
             let mut new = NewRelease::draft(tag);
             new.body = Some(options.notes.clone());
+            // A pre-release tag (v1.2.0-rc.1, v1.2.0rc1) makes a pre-release, as GitHub marks it.
+            let version = tag.trim_start_matches(|c: char| !c.is_ascii_digit());
+            new.prerelease = tagwright_versions::Version::parse_any(version).is_ok_and(|v| v.is_prerelease());
             github
                 .create_release(owner, repo, &new)
                 .map_err(|e| github_error(&format!("creating the release of {tag}"), e))?

@@ -1,6 +1,6 @@
 //! The release runbook's flows as library functions: [`bump()`], [`release()`], [`publish()`],
-//! [`verify()`], [`retag()`] and [`docs_deploy()`], and [`github_release()`], the GitHub release step
-//! as a reconcile.
+//! [`verify()`], [`retag()`] and [`docs_deploy()`], [`github_release()`], the GitHub release step
+//! as a reconcile, and [`doctor()`], the setup checked before the first release.
 //!
 //! Each flow takes typed options and returns a typed report (serializable, for `--json`). It reports
 //! progress through [`Events`] and never prints. It fails with an [`Error`] that names the step and
@@ -27,6 +27,7 @@
 mod bump;
 mod cut;
 mod docs;
+mod doctor;
 mod error;
 mod events;
 mod evidence;
@@ -44,6 +45,7 @@ pub use docs::{
     AliasType, DocVersion, DocsDeployOptions, DocsDeployReport, MovedAlias, STEPS as DOCS_STEPS, Site,
     docs_deploy, read_versions_json, rewrite_versions_json,
 };
+pub use doctor::{DoctorOptions, DoctorReport, Finding, PublishSetup, doctor};
 pub use error::{Error, ErrorKind, Step};
 pub use events::{Event, Events, Resync, Silent};
 pub use evidence::{

@@ -54,7 +54,7 @@ pub(crate) fn check(
     dir: &Path,
     remote: Option<&str>,
     branch: &str,
-    tag: &str,
+    tag: Option<&str>,
 ) -> Result<RemoteState, RemoteError> {
     let Some(remote) = remote else {
         return Ok(RemoteState::NotChecked { reason: "--offline".to_owned() });
@@ -63,9 +63,9 @@ pub(crate) fn check(
         return Ok(RemoteState::NotChecked { reason: format!("the repository has no remote `{remote}`") });
     }
     let branch_ref = format!("refs/heads/{branch}");
-    let tag_ref = format!("refs/tags/{tag}");
+    let tag_ref = tag.map(|t| format!("refs/tags/{t}"));
     let mut command = git(dir);
-    command.args(["ls-remote", "--refs", remote, &branch_ref, &tag_ref]);
+    command.args(["ls-remote", "--refs", remote, &branch_ref]).args(&tag_ref);
     let listed = match tools::output(&mut command, TIMEOUT) {
         Ok(listed) => listed,
         Err(reason) => return Ok(RemoteState::NotChecked { reason }),
@@ -73,7 +73,9 @@ pub(crate) fn check(
     let mut tip = None;
     for line in listed.lines() {
         let Some((id, name)) = line.split_once('\t') else { continue };
-        if name == tag_ref {
+        if let Some(tag) = tag
+            && tag_ref.as_deref() == Some(name)
+        {
             return Err(RemoteError::TagExists {
                 tag: tag.to_owned(),
                 remote: remote.to_owned(),

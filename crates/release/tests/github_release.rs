@@ -152,3 +152,18 @@ fn an_immutable_release_is_not_changed() {
     assert!(refused.to_string().contains("immutable"), "{refused}");
     assert_eq!(writes(&stand_in), before);
 }
+
+/// Issue 22: a pre-release tag (`v1.3.0-rc.1`) makes a GitHub pre-release; a final tag does not.
+/// Read back through our client, as GitHub's API answers it (the stand-in).
+#[test]
+fn a_pre_release_tag_makes_a_github_pre_release() {
+    let stand_in = GithubStandIn::start("acme", "advisoryhub");
+    let github = client(&stand_in);
+    for (tag, prerelease) in [("v1.3.0-rc.1", true), ("v1.3.0", false)] {
+        let mut options = GithubReleaseOptions::new("acme", "advisoryhub", tag, "notes\n");
+        options.assets = assets();
+        github_release(&github, &options).expect("release");
+        let made = github.release_by_tag("acme", "advisoryhub", tag).expect("lookup").expect("made");
+        assert_eq!(made.prerelease, prerelease, "{tag}");
+    }
+}

@@ -108,6 +108,8 @@ struct State {
     raw: Option<Vec<u8>>,
     /// Writes still allowed before every write fails (`None`: no fault).
     writes_left: Option<usize>,
+    /// The token may read, not write (`permissions.push` is false).
+    read_only: bool,
     exchanges: Vec<Exchange>,
 }
 
@@ -379,6 +381,20 @@ impl State {
             return (status, body, headers);
         }
         let (status, body) = match (request.method.as_str(), rest.as_deref()) {
+            ("GET", Some("")) => {
+                // A `full-repository`: a `repository` and three counts, with the token's permissions.
+                let mut repo = self.repository_json();
+                repo.as_object_mut().expect("an object").extend([
+                    ("has_discussions".to_owned(), json!(false)),
+                    ("network_count".to_owned(), json!(0)),
+                    ("subscribers_count".to_owned(), json!(0)),
+                    (
+                        "permissions".to_owned(),
+                        json!({"admin": false, "maintain": false, "push": !self.read_only, "triage": true, "pull": true}),
+                    ),
+                ]);
+                (200, repo)
+            }
             ("GET", Some("/commits")) => {
                 // From `sha` when it names a listed commit (the list is newest first, one line of history).
                 let query = request.path.split_once('?').map_or("", |(_, q)| q);
@@ -724,6 +740,11 @@ impl GithubStandIn {
     /// interrupted at that boundary.
     pub fn fail_writes_after(&self, allowed: usize) {
         self.state.lock().expect("state").writes_left = Some(allowed);
+    }
+
+    /// The token may only read the repository (`permissions.push` false), or write again.
+    pub fn read_only(&self, read_only: bool) {
+        self.state.lock().expect("state").read_only = read_only;
     }
 
     /// Writes succeed again.

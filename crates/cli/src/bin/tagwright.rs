@@ -1,5 +1,5 @@
 //! `tagwright`: the release runbook's flows on any repository: `bump`, `release`, `publish`,
-//! `verify`, `retag` and `docs-deploy`.
+//! `verify`, `retag`, `docs-deploy`, `github-release` and `doctor`.
 //!
 //! Exit codes: 0 ok, 1 a check or step failed, 2 bad usage or input, 3 a wait timed out.
 
@@ -38,6 +38,10 @@ enum Command {
     /// Deploy a version's docs to the docs branch as mike lays it out: `X.Y.Z/`, aliases,
     /// versions.json, the root redirect. Touches no other version, and never the work tree.
     DocsDeploy(Box<tagwright_cli::docs::DocsDeployArgs>),
+    /// Check the whole setup before a release, one line per check with its fix: git's SSH signing,
+    /// the branch and the remote, uv and the lock, the version sources, the notes; with --publish,
+    /// the registry, the GitHub token and the OIDC token. Exit 0 when a release would succeed.
+    Doctor(Box<tagwright_cli::doctor::DoctorArgs>),
     /// Create or finish a GitHub release with the given notes and files only (for a release with no
     /// chart): reconciled, so a re-run uploads only what is missing.
     GithubRelease(Box<tagwright_cli::github_release::GithubReleaseArgs>),
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => tagwright_cli::verify::verify(args),
         Command::Retag(args) => tagwright_cli::retag::retag(args),
         Command::DocsDeploy(args) => tagwright_cli::docs::docs_deploy(args, PROGRAM),
+        Command::Doctor(args) => tagwright_cli::doctor::doctor(args),
         Command::GithubRelease(args) => tagwright_cli::github_release::github_release(args),
     };
     match result {

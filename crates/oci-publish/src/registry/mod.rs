@@ -562,6 +562,14 @@ impl Registry {
         }
     }
 
+    /// `GET /v2/` with the credentials for pushing to `repository`: whether the registry answers and
+    /// accepts them (a token service, if any, must grant `pull,push`).
+    pub fn ping(&self, repository: &str) -> Result<(), RegistryError> {
+        let url = self.url("/v2/");
+        let response = self.send(Method::GET, &url, &Registry::scope(repository, "pull,push"), 0, Ok)?;
+        if response.status().is_success() { Ok(()) } else { Err(status_error(&Method::GET, &url, response)) }
+    }
+
     /// Every tag of the repository (following `Link` pagination on the registry's own origin).
     pub fn tags(&self, repository: &str) -> Result<Vec<String>, RegistryError> {
         let mut url = self.url(&format!("/v2/{repository}/tags/list?n=1000"));
