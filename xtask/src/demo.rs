@@ -178,13 +178,16 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
     let github = GithubStandIn::start(OWNER, NAME);
     let oidc = OidcStandIn::start();
     let demo = Demo { root: root.clone(), bin, github, token: String::new() };
-    demo.run(
-        demo.program("tagwright")
-            .args(["release", &new.to_string(), "--repo"])
-            .arg(&repo)
-            .arg("--allowed-signers")
-            .arg(&allowed),
-    )?;
+    let mut cut = demo.program("tagwright");
+    cut.args(["release", &new.to_string(), "--repo"]).arg(&repo).arg("--allowed-signers").arg(&allowed);
+    if !cmd::on_path("uv") {
+        // A release refuses to skip `uv lock --check` unless told: the demo says so, as a user would.
+        out(
+            "uv is not installed here: the demo releases with --no-lock-check (tagwright then checks only uv.lock's root entry)\n",
+        );
+        cut.arg("--no-lock-check");
+    }
+    demo.run(&mut cut)?;
     let allowed_option = format!("gpg.ssh.allowedSignersFile={}", allowed.display());
     if cmd::on_path("ssh-keygen") {
         for args in [&["verify-tag", tag.as_str()][..], &["verify-commit", "HEAD"]] {

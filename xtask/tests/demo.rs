@@ -9,6 +9,10 @@ use tagwright_test_support::registry::{LocalRegistry, Mode};
 use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok};
 
 fn demo(parent: &Path, extra: &[&str]) -> Run {
+    demo_with(parent, extra, |_| {})
+}
+
+fn demo_with(parent: &Path, extra: &[&str], adjust: impl FnOnce(&mut std::process::Command)) -> Run {
     let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
     command
         .args(["demo", "--dir"])
@@ -16,6 +20,7 @@ fn demo(parent: &Path, extra: &[&str]) -> Run {
         .args(extra)
         .env("HOME", parent)
         .env("TMPDIR", parent);
+    adjust(&mut command);
     let out = run(&mut command);
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     out
@@ -110,11 +115,23 @@ fn the_demo_runs_the_whole_runbook_offline_and_leaves_nothing_outside_its_direct
     assert_eq!(left, ["demo"], "{cache:?}");
 }
 
+/// Also the fresh machine's case: only the system's programs on PATH (no uv, none of the test peers),
+/// where the demo says that it releases with `--no-lock-check`.
 #[test]
 fn the_demo_publishes_to_a_registry_when_given_one() {
     let registry = LocalRegistry::start(Mode::Plain);
     let parent = tempfile::tempdir().expect("tempdir");
-    let out = demo(parent.path(), &["--registry", registry.host()]);
+    // The Rust toolchain (the demo builds the binaries), then the system's programs.
+    let cargo = std::path::PathBuf::from(env!("CARGO"));
+    let toolchain = cargo.parent().expect("cargo's directory").display().to_string();
+    let out = demo_with(parent.path(), &["--registry", registry.host()], |command| {
+        command.env("PATH", format!("{toolchain}:/usr/local/bin:/usr/bin:/bin"));
+    });
+    assert!(
+        out.stdout.contains("uv is not installed here: the demo releases with --no-lock-check"),
+        "{}",
+        out.stdout
+    );
     let (green, _) = out.stdout.split_once("== 10. ").expect("step 10");
     for check in CHECKS {
         assert!(green.contains(&format!("ok   {check}:")), "{check}:\n{green}");

@@ -426,3 +426,18 @@ fn a_refused_connection_fails_at_once_and_a_dry_run_never_waits() {
     );
     assert!(elapsed < std::time::Duration::from_secs(30), "took {elapsed:?}");
 }
+
+/// Issue 22: one spelling per flag. `publish --help` shows `--registry` and `--keyless`; the old
+/// spellings (`--charts`, `--sign keyless`) are hidden aliases that still work (the other tests here
+/// use them).
+#[test]
+fn publish_shows_one_spelling_per_flag() {
+    let help = run(cargo_bin(env!("CARGO_BIN_EXE_tagwright")).args(["publish", "--help"]));
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    assert!(
+        help.stdout.contains("--registry <OCI_REF>") && help.stdout.contains("--keyless"),
+        "{}",
+        help.stdout
+    );
+    assert!(!help.stdout.contains("--charts") && !help.stdout.contains("--sign "), "{}", help.stdout);
+}

@@ -1,6 +1,6 @@
 //! `cargo xtask bench publish`: the release flow on loopback, against the real registry and the
 //! stand-ins for GitHub, Fulcio, Rekor and the Actions OIDC service. The first `tagwright publish
-//! --sign keyless --github` does everything; a re-run finds every step done (target: under 1 s);
+//! --keyless --github` does everything; a re-run finds every step done (target: under 1 s);
 //! `tagwright verify` checks the whole release (target: under 2 s).
 
 use std::path::Path;
@@ -55,7 +55,7 @@ pub(super) fn publish(runs: usize) -> Result<std::process::ExitCode> {
             "publish",
             "--repo",
             &repo_dir,
-            "--charts",
+            "--registry",
             &format!("oci://{host}/charts"),
             "--image",
             &format!("{host}/example/advisoryhub"),
@@ -63,8 +63,7 @@ pub(super) fn publish(runs: usize) -> Result<std::process::ExitCode> {
             "v0.1.0",
             "--github",
             "acme/advisoryhub",
-            "--sign",
-            "keyless",
+            "--keyless",
             "--identity-token",
             &token,
             "--signing-config",
