@@ -8,6 +8,7 @@
 mod bench;
 mod cmd;
 mod demo;
+mod dist;
 mod fuzz;
 mod setup;
 mod test;
@@ -46,6 +47,8 @@ enum Command {
     Retag(Box<tagwright_cli::retag::RetagArgs>),
     /// `tagwright docs-deploy`: a version's docs onto gh-pages, as mike lays them out.
     DocsDeploy(Box<tagwright_cli::docs::DocsDeployArgs>),
+    /// Build what a release ships for one target: the archive, the wheel and checksums.txt.
+    Dist(dist::Args),
     /// Run every cargo-fuzz target (or one) from its seeds: `fuzz [TARGET] [--time 10m]`.
     Fuzz(fuzz::Args),
     /// Install every missing test peer (Debian packages and Python tools).
@@ -60,6 +63,7 @@ fn main() -> ExitCode {
         Command::Demo(args) => demo::run(&args),
         Command::Bump(args) => flows::bump(&args, PROGRAM).map(|()| ExitCode::SUCCESS).map_err(Into::into),
         Command::Bench(args) => bench::run(&args),
+        Command::Dist(args) => dist::run(&args).map(|()| ExitCode::SUCCESS),
         Command::Release(args) => {
             flows::release(&args, PROGRAM).map(|()| ExitCode::SUCCESS).map_err(Into::into)
         }
