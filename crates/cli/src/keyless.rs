@@ -13,8 +13,8 @@ use crate::attest::{RegistryArgs, read, registry_target, signature_failure};
 /// Where keyless signing gets its identity and which Sigstore instance it uses.
 #[derive(Debug, clap::Args)]
 pub struct KeylessArgs {
-    /// Sign keylessly (for publish: the chart, by digest, and the release manifest): GitHub Actions'
-    /// ambient token (audience `sigstore`), or --identity-token (`sign-blob` always signs keylessly).
+    /// Sign keylessly: GitHub Actions' ambient token (audience `sigstore`), or --identity-token
+    /// (`sign-blob` always signs keylessly).
     #[arg(long)]
     pub keyless: bool,
     /// An OIDC identity token for Fulcio (also SIGSTORE_ID_TOKEN); inside GitHub Actions, the job's

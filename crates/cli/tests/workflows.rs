@@ -189,3 +189,18 @@ fn a_pre_release_tag_pushes_its_own_image_tag_and_moves_no_other() {
         "{install}"
     );
 }
+
+/// Issue 23: the setup action's metadata (`action.yml`, a composite action) passes zizmor and
+/// action-validator (the action JSON schema), as the workflows do, and its script passes `bash -n`.
+#[test]
+fn the_setup_action_passes_zizmor_and_action_validator() {
+    let action = workspace_root().join("action.yml");
+    let audit = zizmor(std::slice::from_ref(&action));
+    assert_eq!(audit.code, 0, "zizmor: {}{}", audit.stdout, audit.stderr);
+    assert!(audit.stdout.contains("No findings to report"), "zizmor: {}", audit.stdout);
+    let schema = action_validator(&action);
+    assert_eq!((schema.code, schema.stderr.as_str()), (0, ""), "action-validator: {}", schema.stdout);
+    let syntax =
+        run(std::process::Command::new("bash").arg("-n").arg(workspace_root().join("action/install.sh")));
+    assert_eq!(syntax.code, 0, "{}", syntax.stderr);
+}
