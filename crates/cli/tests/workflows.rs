@@ -117,6 +117,8 @@ fn actions_are_pinned_and_only_signing_jobs_may_ask_for_an_id_token() {
             let mut signs = false;
             for step in steps {
                 if let Some(uses) = step.get("uses").and_then(Node::as_str) {
+                    // PyPI's trusted publishing exchanges the job's OIDC token too.
+                    signs |= uses.starts_with("pypa/gh-action-pypi-publish@");
                     let (_, pin) = uses.split_once('@').expect("uses names a ref");
                     assert!(
                         pin.len() == 40 && pin.bytes().all(|b| b.is_ascii_hexdigit()),
@@ -125,6 +127,8 @@ fn actions_are_pinned_and_only_signing_jobs_may_ask_for_an_id_token() {
                 }
                 if let Some(script) = step.get("run").and_then(Node::as_str) {
                     assert!(!script.contains("${{"), "{name}: job {job}: an expression inside run:");
+                    // Installing means seconds (the setup action, or uv and the wheel), not a compile.
+                    assert!(!script.contains("cargo install"), "{name}: job {job}: cargo install");
                     signs |= ["--keyless", "--sign keyless", "sign-blob"].iter().any(|s| script.contains(s));
                 }
             }
@@ -203,4 +207,56 @@ fn the_setup_action_passes_zizmor_and_action_validator() {
     let syntax =
         run(std::process::Command::new("bash").arg("-n").arg(workspace_root().join("action/install.sh")));
     assert_eq!(syntax.code, 0, "{}", syntax.stderr);
+}
+
+/// Issue 23: tagwright's release workflow builds the archive and the wheel for the four targets the
+/// setup action and cargo-binstall know (macOS and aarch64 can't build here: checked statically),
+/// wheels for Linux in a manylinux_2_28 container (a platform tag PyPI takes), and publishes to PyPI
+/// by trusted publishing only.
+#[test]
+fn the_release_workflow_builds_every_target_the_installers_know() {
+    let path = workspace_root().join(".github/workflows/release.yml");
+    let doc = yaml::parse(&std::fs::read_to_string(&path).expect("read")).expect("yaml");
+    let jobs = doc.get("jobs").expect("jobs");
+    let targets = |job: &str| -> Vec<String> {
+        let include = jobs
+            .get(job)
+            .and_then(|j| j.get("strategy"))
+            .and_then(|s| s.get("matrix"))
+            .and_then(|m| m.get("include"));
+        include
+            .and_then(Node::items)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|i| i.get("target")?.as_str().map(str::to_owned))
+            .collect()
+    };
+    let expected = [
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+    ];
+    assert_eq!(targets("archives"), expected);
+    assert_eq!(targets("wheels"), expected);
+    let script = std::fs::read_to_string(workspace_root().join("action/install.sh")).expect("install.sh");
+    for target in expected {
+        assert!(script.contains(&format!(") target={target} ;;")), "the setup action knows {target}");
+    }
+    let include = jobs
+        .get("wheels")
+        .and_then(|j| j.get("strategy"))
+        .and_then(|s| s.get("matrix"))
+        .and_then(|m| m.get("include"));
+    for item in include.and_then(Node::items).unwrap_or_default() {
+        let target = item.get("target").and_then(Node::as_str).unwrap_or_default();
+        let manylinux = item.get("manylinux").and_then(Node::as_str).unwrap_or_default();
+        assert_eq!(manylinux, if target.contains("linux") { "2_28" } else { "off" }, "{target}");
+    }
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        text.contains("cargo xtask dist --target") && !text.contains("cargo install"),
+        "archives come from xtask dist"
+    );
+    assert!(text.contains("uses: pypa/gh-action-pypi-publish@"), "trusted publishing");
 }
