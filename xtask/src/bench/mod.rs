@@ -15,6 +15,7 @@ use tagwright_test_support::registry::{LocalRegistry, Mode};
 use crate::{check_failed, cmd, setup};
 
 mod docs;
+mod install;
 mod publish;
 mod sbom;
 mod verify;
@@ -22,7 +23,7 @@ mod verify;
 /// Arguments of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Which benchmark: `checksum`, `notes`, `oci`, `sbom`, `verify`, `publish` or `docs`.
+    /// Which benchmark: `checksum`, `notes`, `oci`, `sbom`, `verify`, `publish`, `docs` or `install`.
     name: String,
     /// Measured runs per tool (after one warm-up run).
     #[arg(long, default_value_t = 3)]
@@ -39,9 +40,10 @@ pub(crate) fn run(args: &Args) -> Result<ExitCode> {
         "verify" => verify::verify(args.runs),
         "publish" => publish::publish(args.runs),
         "docs" => docs::docs(args.runs),
+        "install" => install::install(args.runs),
         other => {
             bail!(
-                "unknown benchmark `{other}` (available: checksum, notes, oci, sbom, verify, publish, docs)"
+                "unknown benchmark `{other}` (available: checksum, notes, oci, sbom, verify, publish, docs, install)"
             )
         }
     }
