@@ -32,6 +32,9 @@ pub(crate) struct Args {
     /// The archive only (no maturin).
     #[arg(long)]
     no_wheel: bool,
+    /// Also the sdist (`maturin sdist`), which PyPI gets beside the wheels.
+    #[arg(long, conflicts_with = "no_wheel")]
+    sdist: bool,
 }
 
 /// Builds the archive and the wheel; prints their paths and sizes.
@@ -64,6 +67,9 @@ pub(crate) fn run(args: &Args) -> Result<()> {
     let mut made = vec![archive];
     if !args.no_wheel {
         made.push(wheel(&root, args, &out)?);
+    }
+    if args.sdist {
+        made.push(sdist(&root, &out, &version)?);
     }
     let names: Vec<String> =
         made.iter().filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).collect();
@@ -153,11 +159,7 @@ fn stamp(header: &mut tar::Header, mode: u32, size: u64, epoch: u64) {
 
 /// maturin's wheel of `pyproject.toml` for the target, into `out`; its path.
 fn wheel(root: &Path, args: &Args, out: &Path) -> Result<PathBuf> {
-    let maturin =
-        cmd::find("maturin")
-            .or_else(|| Some(venv().join("bin/maturin")).filter(|p| p.is_file()))
-            .context("maturin is not installed: `cargo xtask setup` installs it (or pip install maturin)")?;
-    let mut build = Command::new(maturin);
+    let mut build = Command::new(maturin()?);
     build.args(["build", "--locked", "--profile", &args.profile, "--out"]).arg(out).current_dir(root);
     if let Some(target) = &args.target {
         build.args(["--target", target]);
@@ -169,6 +171,21 @@ fn wheel(root: &Path, args: &Args, out: &Path) -> Result<PathBuf> {
         .filter(|w| w.file_name().is_some_and(|n| n.to_string_lossy().starts_with("tagwright-")))
         .max_by_key(|w| std::fs::metadata(w).and_then(|m| m.modified()).ok())
         .context("maturin made no wheel")
+}
+
+/// `maturin sdist`: `tagwright-X.Y.Z.tar.gz` in `out`.
+fn sdist(root: &Path, out: &Path, version: &str) -> Result<PathBuf> {
+    let mut build = Command::new(maturin()?);
+    cmd::run(build.args(["sdist", "--out"]).arg(out).current_dir(root))?;
+    let path = out.join(format!("tagwright-{version}.tar.gz"));
+    anyhow::ensure!(path.is_file(), "maturin made no {}", path.display());
+    Ok(path)
+}
+
+fn maturin() -> Result<PathBuf> {
+    cmd::find("maturin")
+        .or_else(|| Some(venv().join("bin/maturin")).filter(|p| p.is_file()))
+        .context("maturin is not installed: `cargo xtask setup` installs it (or pip install maturin)")
 }
 
 fn wheels(dir: &Path) -> Vec<PathBuf> {

@@ -17,14 +17,17 @@ const BINARIES: [&str; 6] =
 
 fn dist(out: &Path) -> (PathBuf, PathBuf) {
     let mut command = cargo_bin(env!("CARGO_BIN_EXE_xtask"));
-    command.args(["dist", "--profile", "dev", "--out"]).arg(out);
+    command.args(["dist", "--profile", "dev", "--sdist", "--out"]).arg(out);
     let made = run(&mut command);
     assert_eq!(made.code, 0, "{}\n{}", made.stdout, made.stderr);
     let find = |suffix: &str| {
         std::fs::read_dir(out)
             .expect("out")
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .find(|p| p.to_string_lossy().ends_with(suffix))
+            .find(|p| {
+                p.to_string_lossy().ends_with(suffix)
+                    && p.to_string_lossy().contains("-linux-") == (suffix == ".tar.gz")
+            })
             .unwrap_or_else(|| panic!("no *{suffix} in {}", made.stdout))
     };
     (find(".tar.gz"), find(".whl"))
@@ -79,6 +82,16 @@ fn the_wheel_and_the_archive_install_and_release_without_cargo() {
     for program in BINARIES {
         let entry = expand("bin-dir").replace("{ bin }", program).replace("{ binary-ext }", "");
         assert!(listing.lines().any(|l| l.ends_with(&entry)), "{entry}: {listing}");
+    }
+
+    // The sdist: the Python metadata, the licenses, and the crates the wheel is built from.
+    let sdist = out.join("tagwright-0.1.0.tar.gz");
+    let sdist_listing = run_ok(peer_command("tar").arg("-tzf").arg(&sdist)).stdout;
+    for entry in ["pyproject.toml", "LICENSE-MIT", "LICENSE-APACHE", "crates/cli/Cargo.toml", "PKG-INFO"] {
+        assert!(
+            sdist_listing.lines().any(|l| l == format!("tagwright-0.1.0/{entry}")),
+            "{entry}: {sdist_listing}"
+        );
     }
 
     // The wheel's platform tag is one PyPI takes (manylinux_2_NN, not linux_x86_64).
