@@ -173,9 +173,8 @@ pub fn github_target(
     owner_repo: &str,
     http: &HttpTimeout,
 ) -> Result<tagwright_release::GithubTarget, Failure> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    let api = env("GITHUB_API_URL").unwrap_or_else(|| tagwright_github::GITHUB_API.to_owned());
-    let token = env("GITHUB_TOKEN").or_else(|| env("GH_TOKEN"));
+    let env = |name: &str| std::env::var(name).ok();
+    let (api, token) = (tagwright_github::api_from_env(&env), tagwright_github::token_from_env(&env));
     let mut target = tagwright_release::GithubTarget::parse(owner_repo, &api, token)?;
     target.deadline = http.deadline();
     Ok(target)

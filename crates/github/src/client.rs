@@ -113,6 +113,18 @@ fn origin(url: &str) -> Option<(String, String, u16)> {
     Some((url.scheme().to_owned(), url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()?))
 }
 
+/// The GitHub token of the environment `get` reads: `GITHUB_TOKEN`, else `GH_TOKEN` (as `gh` reads
+/// them); empty values count as unset. The one place tagwright reads it.
+pub fn token_from_env(get: &dyn Fn(&str) -> Option<String>) -> Option<String> {
+    ["GITHUB_TOKEN", "GH_TOKEN"].iter().find_map(|name| get(name).filter(|v| !v.is_empty()))
+}
+
+/// The GitHub API of the environment `get` reads: `GITHUB_API_URL` (GitHub Enterprise), else
+/// [`GITHUB_API`].
+pub fn api_from_env(get: &dyn Fn(&str) -> Option<String>) -> String {
+    get("GITHUB_API_URL").filter(|v| !v.is_empty()).unwrap_or_else(|| GITHUB_API.to_owned())
+}
+
 /// Whether two URLs share an origin (scheme, host and port): where a token may follow.
 pub fn same_origin(a: &str, b: &str) -> bool {
     origin(a).is_some_and(|o| Some(o) == origin(b))
@@ -269,9 +281,7 @@ impl Github {
 
     /// [`Github::from_env`] with the environment read through `get`.
     pub fn from_env_with(get: impl Fn(&str) -> Option<String>) -> Result<Github, GithubError> {
-        let api = get("GITHUB_API_URL").filter(|v| !v.is_empty()).unwrap_or_else(|| GITHUB_API.to_owned());
-        let token = get("GITHUB_TOKEN").filter(|v| !v.is_empty()).or_else(|| get("GH_TOKEN"));
-        Github::new(&api, token.as_deref())
+        Github::new(&api_from_env(&get), token_from_env(&get).as_deref())
     }
 
     /// The same client with another rate-limit policy.
@@ -575,5 +585,10 @@ mod tests {
         let ghes =
             Github::from_env_with(env(&[("GITHUB_API_URL", "https://ghe.example/api/v3/")])).expect("client");
         assert_eq!((ghes.api(), ghes.has_token()), ("https://ghe.example/api/v3", false));
+        // GITHUB_TOKEN first, GH_TOKEN as gh reads it, and an empty value is unset.
+        let token = |pairs| token_from_env(&env(pairs));
+        assert_eq!(token(&[("GITHUB_TOKEN", "a"), ("GH_TOKEN", "b")]).as_deref(), Some("a"));
+        assert_eq!(token(&[("GITHUB_TOKEN", ""), ("GH_TOKEN", "b")]).as_deref(), Some("b"));
+        assert_eq!(token(&[("GITHUB_TOKEN", ""), ("GH_TOKEN", "")]), None);
     }
 }

@@ -31,7 +31,10 @@ mod history;
 mod packages;
 mod releases;
 
-pub use client::{DEFAULT_DEADLINE, GITHUB_API, Github, GithubError, RateLimitPolicy, same_origin};
+pub use client::{
+    DEFAULT_DEADLINE, GITHUB_API, Github, GithubError, RateLimitPolicy, api_from_env, same_origin,
+    token_from_env,
+};
 pub use history::{PullRequest, RepoCommit};
 pub use packages::{PackageVersion, encode_package};
 pub use releases::{Access, Asset, NewRelease, Release, ReleasePatch};

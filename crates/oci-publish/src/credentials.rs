@@ -9,8 +9,8 @@ use crate::Credentials;
 
 /// Credentials for `host`, looked up in this order: `explicit` ones (from `--username` and
 /// `--password-stdin`, say), then docker's config (`$DOCKER_CONFIG/config.json`, else
-/// `~/.docker/config.json`, with its credential helpers), then `GITHUB_TOKEN` (as `GITHUB_ACTOR`) for
-/// ghcr.io. `Ok(None)` when none has any.
+/// `~/.docker/config.json`, with its credential helpers), then the GitHub token (`GITHUB_TOKEN`, else `GH_TOKEN`; as
+/// `GITHUB_ACTOR`) for ghcr.io. `Ok(None)` when none has any.
 pub fn lookup(host: &str, explicit: Option<&Credentials>) -> Result<Option<Credentials>, CredentialsError> {
     if let Some(c) = explicit {
         return Ok(Some(c.clone()));
@@ -24,9 +24,10 @@ pub fn lookup(host: &str, explicit: Option<&Credentials>) -> Result<Option<Crede
     {
         return Ok(Some(found));
     }
+    let env = |name: &str| std::env::var(name).ok();
     Ok(from_github_token(
         host,
-        std::env::var("GITHUB_TOKEN").ok().as_deref(),
+        tagwright_github::token_from_env(&env).as_deref(),
         std::env::var("GITHUB_ACTOR").ok().as_deref(),
     ))
 }

@@ -69,15 +69,10 @@ pub fn publisher(
         if !(github_deletes && ghcr::is_ghcr(&r.host)) {
             continue;
         }
-        let token = std::env::var("GITHUB_TOKEN")
-            .ok()
-            .filter(|t| !t.is_empty())
-            .or_else(|| explicit.map(|c| c.password.clone()));
+        let env = |name: &str| std::env::var(name).ok();
+        let token = tagwright_github::token_from_env(&env).or_else(|| explicit.map(|c| c.password.clone()));
         if let Some(token) = token {
-            let api = std::env::var("GITHUB_API_URL")
-                .ok()
-                .filter(|u| !u.is_empty())
-                .unwrap_or_else(|| tagwright_github::GITHUB_API.to_owned());
+            let api = tagwright_github::api_from_env(&env);
             let github = tagwright_github::Github::new(&api, Some(&token))
                 .map_err(|e| Failure::input(e.to_string()))?;
             publisher = publisher.with_github(github);
