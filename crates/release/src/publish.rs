@@ -191,27 +191,7 @@ pub fn publish(options: &PublishOptions, events: Arc<dyn Events>) -> Result<Publ
     let publisher = publisher(options, &image, Arc::clone(&events))?;
 
     events.event(&Event::Step(Step::of(&STEPS, 3)));
-    let mut wait = WaitOptions::default();
-    wait.timeout = options.timeout;
-    wait.initial_interval = options.interval;
-    wait.platforms.clone_from(&options.platforms);
-    wait.once = options.dry_run;
-    let image_digest = match publisher.wait(&image, &wait).map_err(|e| oci(Step::of(&STEPS, 3), e))? {
-        WaitOutcome::Ready { digest, .. } => digest,
-        WaitOutcome::TimedOut { last, .. } if options.dry_run => {
-            let message = format!(
-                "dry run: {image} is not there yet ({last}); a real run waits up to {:.0?} for it, and pushes nothing until it is there",
-                options.timeout
-            );
-            return Err(Error::new(ErrorKind::Check, message).at(Step::of(&STEPS, 3)));
-        }
-        WaitOutcome::TimedOut { last, elapsed, .. } => {
-            let message = format!(
-                "{image} was not ready after {elapsed:.0?} (last: {last}); the chart was not pushed, so no chart points at a missing image"
-            );
-            return Err(Error::new(ErrorKind::Timeout, message).at(Step::of(&STEPS, 3)));
-        }
-    };
+    let image_digest = wait_for_image(&publisher, &image, options)?;
     let image = image.to_string();
     events.event(&Event::ImageReady { reference: &image, digest: &image_digest });
 
@@ -322,6 +302,31 @@ fn notes(
         events.event(&Event::Note(&format!("warning: {warning}")));
     }
     Ok(if rendered.text.trim().is_empty() { format!("Release {tag}\n") } else { rendered.text })
+}
+
+/// Step 3: the image, ready with every platform; a dry run checks once and never waits.
+fn wait_for_image(publisher: &Publisher, image: &Target, options: &PublishOptions) -> Result<Digest, Error> {
+    let mut wait = WaitOptions::default();
+    wait.timeout = options.timeout;
+    wait.initial_interval = options.interval;
+    wait.platforms.clone_from(&options.platforms);
+    wait.once = options.dry_run;
+    match publisher.wait(image, &wait).map_err(|e| oci(Step::of(&STEPS, 3), e))? {
+        WaitOutcome::Ready { digest, .. } => Ok(digest),
+        WaitOutcome::TimedOut { last, .. } if options.dry_run => {
+            let message = format!(
+                "dry run: {image} is not there yet ({last}); a real run waits up to {:.0?} for it, and pushes nothing until it is there",
+                options.timeout
+            );
+            Err(Error::new(ErrorKind::Check, message).at(Step::of(&STEPS, 3)))
+        }
+        WaitOutcome::TimedOut { last, elapsed, .. } => {
+            let message = format!(
+                "{image} was not ready after {elapsed:.0?} (last: {last}); the chart was not pushed, so no chart points at a missing image"
+            );
+            Err(Error::new(ErrorKind::Timeout, message).at(Step::of(&STEPS, 3)))
+        }
+    }
 }
 
 /// A registry client for the image's and the charts' hosts, with their credentials.
