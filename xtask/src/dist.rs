@@ -108,7 +108,7 @@ fn host_triple() -> Result<String> {
 /// owned by 0:0, every mtime the source date; gzip without a name or a time in its header.
 fn write_archive(root: &Path, bin: &Path, release_profile: bool, name: &str, archive: &Path) -> Result<()> {
     // The one home of the package time: SOURCE_DATE_EPOCH, else HEAD's commit time.
-    let (epoch, _) = tagwright_oci_publish::chart::package_time(root);
+    let (epoch, _) = tagwright_oci_publish::chart::package_time(root)?;
     let mut entries: Vec<(String, PathBuf, u32)> = Vec::new();
     // The release profile strips; a dev build's binaries are stripped here, as the wheel's are.
     let stripped = tempfile::tempdir()?;

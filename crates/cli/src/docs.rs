@@ -87,12 +87,13 @@ pub fn docs_deploy(args: &DocsDeployArgs, program: &'static str) -> Result<(), F
     options.message.clone_from(&args.message);
     options.sign = args.sign;
     options.dry_run = args.dry_run;
-    options.source_date_epoch = match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(value) if !value.is_empty() => Some(value.parse().map_err(|_| {
-            Failure::input(format!("SOURCE_DATE_EPOCH={value:?} is not a number of seconds"))
-        })?),
-        _ => None,
-    };
+    let epoch = tagwright_fs::source_date_epoch().map_err(|e| Failure::input(e.to_string()))?;
+    options.source_date_epoch = epoch
+        .map(|e| {
+            i64::try_from(e)
+                .map_err(|_| Failure::input(format!("SOURCE_DATE_EPOCH={e} is too far in the future")))
+        })
+        .transpose()?;
     let report = tagwright_release::docs_deploy(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
         return crate::document("ok", &report);

@@ -441,3 +441,47 @@ fn publish_shows_one_spelling_per_flag() {
     );
     assert!(!help.stdout.contains("--charts") && !help.stdout.contains("--sign "), "{}", help.stdout);
 }
+
+/// Issue 24: one `SOURCE_DATE_EPOCH` rule. A value that is not a number of seconds is an input
+/// error (exit 2) that names the variable, in the chart packaging (which ignored it before), the
+/// SBOM and the docs deploy alike; nothing is written.
+#[test]
+fn a_bad_source_date_epoch_is_an_input_error_everywhere() {
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let out = tempfile::tempdir().expect("tempdir");
+    let expected = "SOURCE_DATE_EPOCH=\"yesterday\" is not a number of seconds since 1970-01-01";
+    let runs: [(&str, Vec<String>); 3] = [
+        (
+            env!("CARGO_BIN_EXE_oci-publish"),
+            vec![
+                "chart".into(),
+                "package".into(),
+                "charts/advisoryhub".into(),
+                "-o".into(),
+                out.path().display().to_string(),
+            ],
+        ),
+        (
+            env!("CARGO_BIN_EXE_attest"),
+            vec!["sbom".into(), "--output".into(), out.path().join("sbom.json").display().to_string()],
+        ),
+        (
+            env!("CARGO_BIN_EXE_tagwright"),
+            vec![
+                "docs-deploy".into(),
+                "0.1.0".into(),
+                "--site".into(),
+                "README.md".into(),
+                "--dry-run".into(),
+            ],
+        ),
+    ];
+    for (program, args) in runs {
+        let mut command = cargo_bin(program);
+        command.current_dir(repo.path()).env("SOURCE_DATE_EPOCH", "yesterday").args(&args);
+        let failed = run(&mut command);
+        assert_eq!(failed.code, 2, "{program} {args:?}: {}", failed.stderr);
+        assert!(failed.stderr.contains(expected), "{program}: {}", failed.stderr);
+    }
+    assert_eq!(std::fs::read_dir(out.path()).expect("out").count(), 0, "nothing was written");
+}

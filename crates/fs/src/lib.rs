@@ -51,6 +51,37 @@ impl BadFile {
     }
 }
 
+/// An environment variable whose value is not what it must be: `NAME="value" is not <expected>`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}={value:?} is not {expected}")]
+pub struct BadVariable {
+    /// The variable.
+    pub name: &'static str,
+    /// Its value.
+    pub value: String,
+    /// What it must be.
+    pub expected: &'static str,
+}
+
+/// `SOURCE_DATE_EPOCH`, the time every file tagwright makes records (reproducible-builds.org's
+/// rule): unset or empty is `None`; a value that is not a number of seconds is an error that names the
+/// variable. The one place tagwright reads it.
+pub fn source_date_epoch() -> Result<Option<u64>, BadVariable> {
+    parse_source_date_epoch(std::env::var("SOURCE_DATE_EPOCH").ok().as_deref())
+}
+
+/// [`source_date_epoch`] of a given value.
+pub fn parse_source_date_epoch(value: Option<&str>) -> Result<Option<u64>, BadVariable> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text.parse().map(Some).map_err(|_| BadVariable {
+            name: "SOURCE_DATE_EPOCH",
+            value: text.to_owned(),
+            expected: "a number of seconds since 1970-01-01",
+        }),
+    }
+}
+
 /// Makes a [`FileError`] of an IO error on `path`: `.map_err(tagwright_fs::at(&path))`.
 pub fn at(path: &Path) -> impl FnOnce(io::Error) -> FileError + use<> {
     let path = path.to_path_buf();
@@ -229,6 +260,20 @@ fn parent(path: &Path) -> &Path {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn source_date_epoch_is_seconds_or_unset_and_anything_else_names_the_variable() {
+        use super::parse_source_date_epoch as parse;
+        assert_eq!(parse(None), Ok(None));
+        assert_eq!(parse(Some("")), Ok(None));
+        assert_eq!(parse(Some("1767261600")), Ok(Some(1_767_261_600)));
+        let bad = parse(Some("yesterday")).expect_err("not a number");
+        assert_eq!(
+            bad.to_string(),
+            "SOURCE_DATE_EPOCH=\"yesterday\" is not a number of seconds since 1970-01-01"
+        );
+        assert!(parse(Some("-5")).is_err(), "before 1970");
+    }
+
     use super::*;
 
     fn mode(path: &Path) -> u32 {

@@ -141,7 +141,9 @@ pub fn sbom_json(options: &SbomOptions) -> Result<(Bom, String), SbomError> {
     };
     let timestamp = match options.timestamp {
         Some(t) => t,
-        None => timestamp(repo, std::env::var("SOURCE_DATE_EPOCH").ok())?,
+        None => {
+            timestamp(repo, tagwright_fs::source_date_epoch().map_err(|e| SbomError::Input(e.to_string()))?)?
+        }
     };
     let mut bom = build(&graph, ecosystem, repo, options, timestamp)?;
     // The serial number is a hash of the JSON with a placeholder in its place, so that the JSON is
@@ -459,11 +461,10 @@ fn serial(json: &[u8]) -> String {
 }
 
 /// `SOURCE_DATE_EPOCH` (`epoch`), else the commit time of HEAD.
-fn timestamp(repo: &Path, epoch: Option<String>) -> Result<i64, SbomError> {
-    if let Some(epoch) = epoch.filter(|s| !s.is_empty()) {
-        return epoch.parse().map_err(|_| {
-            SbomError::Input(format!("SOURCE_DATE_EPOCH=`{epoch}` is not a number of seconds"))
-        });
+fn timestamp(repo: &Path, epoch: Option<u64>) -> Result<i64, SbomError> {
+    if let Some(epoch) = epoch {
+        return i64::try_from(epoch)
+            .map_err(|_| SbomError::Input(format!("SOURCE_DATE_EPOCH={epoch} is too far in the future")));
     }
     let head = git2::Repository::discover(repo)
         .and_then(|r| r.head().and_then(|h| h.peel_to_commit()).map(|c| c.time().seconds()));
@@ -563,8 +564,8 @@ mod tests {
             .expect("sig");
         repo.commit(Some("HEAD"), &when, &when, "init", &tree, &[]).expect("commit");
         assert_eq!(timestamp(dir.path(), None).map(rfc3339).expect("HEAD's time"), "2026-01-01T10:00:00Z");
-        assert_eq!(timestamp(dir.path(), Some("5".to_owned())).expect("epoch"), 5);
-        assert!(timestamp(dir.path(), Some("soon".to_owned())).is_err());
+        assert_eq!(timestamp(dir.path(), Some(5)).expect("epoch"), 5);
+        assert!(timestamp(dir.path(), Some(u64::MAX)).is_err());
         let empty = tempfile::tempdir().expect("tempdir");
         let err = timestamp(empty.path(), None).expect_err("no HEAD").to_string();
         assert!(err.contains("no SOURCE_DATE_EPOCH, and no HEAD commit"), "{err}");

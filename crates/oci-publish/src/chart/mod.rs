@@ -32,6 +32,9 @@ pub enum ChartError {
     /// Chart.yaml (or the archive) is not valid.
     #[error(transparent)]
     Invalid(#[from] tagwright_fs::BadFile),
+    /// `SOURCE_DATE_EPOCH` is set to something that is not a time.
+    #[error(transparent)]
+    Environment(#[from] tagwright_fs::BadVariable),
     /// A file would land outside the chart's directory in the archive.
     #[error("{}: escapes the chart directory", .path.display())]
     Escapes {
@@ -363,29 +366,24 @@ pub struct PackagedChart {
     pub time_source: &'static str,
 }
 
-/// `SOURCE_DATE_EPOCH`, when set to a number of seconds.
-pub fn source_date_epoch() -> Option<u64> {
-    std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse().ok())
-}
-
-/// The package time: `SOURCE_DATE_EPOCH`, else the HEAD commit time of the repository holding `dir`,
-/// else 0.
-pub fn package_time(dir: &Path) -> (u64, &'static str) {
-    if let Some(epoch) = source_date_epoch() {
-        return (epoch, "SOURCE_DATE_EPOCH");
+/// The package time: `SOURCE_DATE_EPOCH` ([`tagwright_fs::source_date_epoch`]: a value that is not
+/// a time is an error), else the HEAD commit time of the repository holding `dir`, else 0.
+pub fn package_time(dir: &Path) -> Result<(u64, &'static str), tagwright_fs::BadVariable> {
+    if let Some(epoch) = tagwright_fs::source_date_epoch()? {
+        return Ok((epoch, "SOURCE_DATE_EPOCH"));
     }
     let head_time = git2::Repository::discover(dir)
         .ok()
         .and_then(|repo| repo.head().ok()?.peel_to_commit().ok().map(|c| c.time().seconds()));
-    match head_time {
+    Ok(match head_time {
         Some(t) if t >= 0 => (t as u64, "HEAD commit"),
         _ => (0, "none (epoch)"),
-    }
+    })
 }
 
 /// Packages the chart in `dir` as `<out_dir>/<name>-<version>.tgz`, atomically.
 pub fn package(dir: &Path, out_dir: &Path) -> Result<PackagedChart, ChartError> {
-    let (mtime, time_source) = package_time(dir);
+    let (mtime, time_source) = package_time(dir)?;
     package_at(dir, out_dir, mtime, time_source)
 }
 

@@ -90,7 +90,7 @@ impl Publisher {
         } else {
             let metadata = chart::read_archive(chart)?;
             // Helm stamps `created` with the archive's mtime; SOURCE_DATE_EPOCH wins, for reproducibility.
-            let mtime = chart::source_date_epoch().unwrap_or_else(|| {
+            let mtime = tagwright_fs::source_date_epoch().map_err(ChartError::from)?.unwrap_or_else(|| {
                 std::fs::metadata(chart)
                     .and_then(|m| m.modified())
                     .ok()
