@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tagwright_attest::checksums::{Algorithm, LineFormat, ListLine, format_line, hash_reader, parse_list};
+use tagwright_checksums::{Algorithm, LineFormat, ListLine, format_line, hash_reader, parse_list};
 
 fuzz_target!(|data: &[u8]| {
     let _ = parse_list(Algorithm::Sha256, data);

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tagwright_attest::dsse::{Envelope, SigningKey, sign, verify};
+use tagwright_sigstore::dsse::{Envelope, SigningKey, sign, verify};
 
 fuzz_target!(|data: &[u8]| {
     let key = SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[42; 32]));

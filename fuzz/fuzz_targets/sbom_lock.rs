@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tagwright_attest::sbom::{SbomOptions, sbom_json};
+use tagwright_sbom::{SbomOptions, sbom_json};
 use tagwright_fuzz::{fresh_repo, split, write};
 
 fuzz_target!(|data: &[u8]| {

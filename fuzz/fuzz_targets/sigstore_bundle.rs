@@ -7,8 +7,8 @@
 use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
-use tagwright_attest::bundle::{BlobVerifier, Identity, Tlog, TrustedRoot, key_bundle, trusted_root};
-use tagwright_attest::dsse::SigningKey;
+use tagwright_sigstore::bundle::{BlobVerifier, Identity, Tlog, TrustedRoot, key_bundle, trusted_root};
+use tagwright_sigstore::dsse::SigningKey;
 
 static ROOT: LazyLock<TrustedRoot> = LazyLock::new(|| trusted_root(None).expect("the embedded root"));
 static KEYS: LazyLock<(SigningKey, SigningKey)> = LazyLock::new(|| {

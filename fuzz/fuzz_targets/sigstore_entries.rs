@@ -5,7 +5,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tagwright_attest::keyless::{IdentityToken, Instance, LogEntry, legacy_bundle};
+use tagwright_sigstore::keyless::{IdentityToken, Instance, LogEntry, legacy_bundle};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };

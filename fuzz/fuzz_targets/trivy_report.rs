@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tagwright_attest::trivy::{GateOptions, gate};
+use tagwright_trivy::{GateOptions, gate};
 use tagwright_fuzz::{fresh_repo, split, write};
 
 fuzz_target!(|data: &[u8]| {

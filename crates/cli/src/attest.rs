@@ -1,16 +1,16 @@
-//! `attest`'s commands: each calls [`tagwright_attest`] and writes its result, or maps its failure to
+//! `attest`'s commands: each calls [`tagwright_sigstore`] and writes its result, or maps its failure to
 //! an exit code.
 
 use std::path::{Path, PathBuf};
 
-use tagwright_attest::sbom::{self, SbomError, SbomOptions};
-use tagwright_attest::{cosign_key, dsse, signature};
+use tagwright_sbom::{SbomError, SbomOptions};
+use tagwright_sigstore::{cosign_key, dsse, signature};
 
 use crate::{Failure, out};
 
 /// `attest sbom`: the SBOM on stdout or in `output`; an inconsistent SBOM exits 1, bad input 2.
 pub fn write_sbom(options: &SbomOptions, output: Option<&Path>) -> Result<(), Failure> {
-    let (_, json) = sbom::sbom_json(options).map_err(|e| match e {
+    let (_, json) = tagwright_sbom::sbom_json(options).map_err(|e| match e {
         SbomError::Invalid(_) => Failure::check(e.to_string()),
         other => Failure::input(other.to_string()),
     })?;
@@ -115,7 +115,7 @@ pub fn provenance(
     issuer: Option<&str>,
     output: Option<&Path>,
 ) -> Result<(), Failure> {
-    use tagwright_attest::provenance::{self, ProvenanceError, Subject, github};
+    use tagwright_sigstore::provenance::{self, ProvenanceError, Subject, github};
     let input = |e: ProvenanceError| Failure::input(e.to_string());
     let subjects =
         subjects.iter().map(|s| Subject::parse(s)).collect::<Result<Vec<_>, _>>().map_err(input)?;
@@ -225,7 +225,7 @@ pub struct TrustArgs {
 /// What [`TrustArgs`] name, read and parsed.
 enum Material {
     Keys(Vec<dsse::VerifyingKey>),
-    Keyless(tagwright_attest::bundle::TrustedRoot, tagwright_attest::bundle::Identity),
+    Keyless(tagwright_sigstore::bundle::TrustedRoot, tagwright_sigstore::bundle::Identity),
 }
 
 impl Material {
@@ -385,15 +385,15 @@ pub struct IdentityArgs {
 }
 
 impl IdentityArgs {
-    pub(crate) fn identity(&self) -> Result<tagwright_attest::bundle::Identity, Failure> {
-        Ok(tagwright_attest::bundle::Identity {
+    pub(crate) fn identity(&self) -> Result<tagwright_sigstore::bundle::Identity, Failure> {
+        Ok(tagwright_sigstore::bundle::Identity {
             subject: matcher(&self.certificate_identity, &self.certificate_identity_regexp)?,
             issuer: self.issuer()?,
         })
     }
 
     /// The issuer alone (`--certificate-oidc-issuer[-regexp]`).
-    pub(crate) fn issuer(&self) -> Result<tagwright_attest::bundle::Matcher, Failure> {
+    pub(crate) fn issuer(&self) -> Result<tagwright_sigstore::bundle::Matcher, Failure> {
         matcher(&self.certificate_oidc_issuer, &self.certificate_oidc_issuer_regexp)
     }
 }
@@ -402,8 +402,8 @@ impl IdentityArgs {
 fn matcher(
     exact: &Option<String>,
     pattern: &Option<String>,
-) -> Result<tagwright_attest::bundle::Matcher, Failure> {
-    use tagwright_attest::bundle::Matcher;
+) -> Result<tagwright_sigstore::bundle::Matcher, Failure> {
+    use tagwright_sigstore::bundle::Matcher;
     match (exact, pattern) {
         (Some(value), _) => Ok(Matcher::Exact(value.clone())),
         (None, Some(pattern)) => regex::Regex::new(pattern)
@@ -424,7 +424,7 @@ pub fn verify_blob(
     trust: &TrustArgs,
     json: bool,
 ) -> Result<(), Failure> {
-    use tagwright_attest::bundle::{self, BundleError};
+    use tagwright_sigstore::bundle::{self, BundleError};
     if bundle.is_some() && files.len() > 1 {
         return Err(Failure::input("--bundle names the bundle of one file: give one file, or none"));
     }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use tagwright_attest::trivy::{self, GateOptions, GateReport, SEVERITIES};
+use tagwright_trivy::{GateOptions, GateReport, SEVERITIES};
 
 use crate::{Failure, github_data, github_property, out, table};
 
@@ -33,7 +33,7 @@ pub fn run(
     }
     options.ignore_unfixed = ignore_unfixed;
     options.ignore_file = Some(ignore_file.to_path_buf());
-    let gate = trivy::gate(report, &options).map_err(|e| Failure::input(e.to_string()))?;
+    let gate = tagwright_trivy::gate(report, &options).map_err(|e| Failure::input(e.to_string()))?;
     for e in &gate.expired {
         eprintln!("{program}: warning: {}: {} expired on {}; not honoured", e.at, e.id, e.expired);
     }

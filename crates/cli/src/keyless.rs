@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use tagwright_attest::bundle::{self, Identity, TrustedRoot};
-use tagwright_attest::keyless::{IdentityToken, Instance, KeylessError, Signer};
-use tagwright_attest::signature;
+use tagwright_sigstore::bundle::{self, Identity, TrustedRoot};
+use tagwright_sigstore::keyless::{IdentityToken, Instance, KeylessError, Signer};
+use tagwright_sigstore::signature;
 
 use crate::Failure;
 use crate::attest::{RegistryArgs, read, registry_target, signature_failure};
@@ -192,7 +192,7 @@ pub fn attest_blob(file: &Path, predicate: &Path, kind: &str, args: &BlobArgs) -
     let predicate = crate::attest::read_predicate(predicate)?;
     let artifact = read(file)?;
     let name = file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let statement = tagwright_attest::keyless::file_statement(&name, &artifact, &predicate_type, predicate);
+    let statement = tagwright_sigstore::keyless::file_statement(&name, &artifact, &predicate_type, predicate);
     let (signer, root) = args.keyless.signer()?;
     let signature = signer.sign_dsse(signature::IN_TOTO, &statement).map_err(keyless_failure)?;
     let index = signature.entry.log_index;

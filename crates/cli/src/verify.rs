@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use tagwright_attest::bundle::{Identity, Matcher};
 use tagwright_release::{Artifact, VerifyOptions};
+use tagwright_sigstore::bundle::{Identity, Matcher};
 
 use crate::{Failure, out};
 

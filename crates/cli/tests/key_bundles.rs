@@ -5,9 +5,9 @@
 
 use std::path::Path;
 
-use tagwright_attest::bundle::key_bundle;
-use tagwright_attest::dsse::{SigningKey, VerifyingKey};
-use tagwright_attest::keyless::LogEntry;
+use tagwright_sigstore::bundle::key_bundle;
+use tagwright_sigstore::dsse::{SigningKey, VerifyingKey};
+use tagwright_sigstore::keyless::LogEntry;
 use tagwright_test_support::oidc::OidcStandIn;
 use tagwright_test_support::sigstore::SigstoreStandIn;
 use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok, run_with_input};

@@ -116,8 +116,8 @@ fn a_key_signed_release_verifies_and_every_tampered_part_is_named() {
 /// A Sigstore bundle of `file` signed with `keys/PREFIX.key`, as publish writes one.
 fn forge_bundle(world: &World, file: &std::path::Path, prefix: &str) -> Vec<u8> {
     let pem = std::fs::read_to_string(world.keys.path().join(format!("{prefix}.key"))).expect("key");
-    let key = tagwright_attest::cosign_key::read_private_key(&pem, Some(b"a test password")).expect("key");
+    let key = tagwright_sigstore::cosign_key::read_private_key(&pem, Some(b"a test password")).expect("key");
     let bytes = std::fs::read(file).expect("file");
-    tagwright_attest::bundle::key_bundle(&key.verifying_key(), &bytes, &key.sign_bytes(&bytes), None)
+    tagwright_sigstore::bundle::key_bundle(&key.verifying_key(), &bytes, &key.sign_bytes(&bytes), None)
         .into_bytes()
 }

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
-use tagwright_attest::checksums::{Algorithm, LineFormat, format_line, hash_reader};
+use tagwright_checksums::{Algorithm, LineFormat, format_line, hash_reader};
 use tagwright_oci_publish::{ChartPush, Digest};
 
 use crate::{Error, ErrorKind, ReleaseAsset};
@@ -80,7 +80,7 @@ pub(crate) fn assets(inputs: &Inputs<'_>) -> Result<Vec<ReleaseAsset>, Error> {
         ));
     }
     let chart_name = packaged.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let (_, sbom) = tagwright_attest::sbom::sbom_json(&tagwright_attest::sbom::SbomOptions::new(inputs.repo))
+    let (_, sbom) = tagwright_sbom::sbom_json(&tagwright_sbom::SbomOptions::new(inputs.repo))
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
     let mut assets = vec![
         asset(&chart_name, "application/gzip", chart_bytes),

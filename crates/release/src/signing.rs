@@ -9,11 +9,11 @@
 use std::cell::OnceCell;
 use std::path::PathBuf;
 
-use tagwright_attest::bundle::{Identity, Matcher, TrustedRoot};
-use tagwright_attest::dsse::SigningKey;
-use tagwright_attest::keyless::{IdentityToken, Instance, Signer};
-use tagwright_attest::signature::{self, BundleFormat, Trust};
 use tagwright_oci_publish::{Digest, Reference, RegistryOptions, Target};
+use tagwright_sigstore::bundle::{Identity, Matcher, TrustedRoot};
+use tagwright_sigstore::dsse::SigningKey;
+use tagwright_sigstore::keyless::{IdentityToken, Instance, Signer};
+use tagwright_sigstore::signature::{self, BundleFormat, Trust};
 
 use crate::{Error, ErrorKind, ReleaseAsset};
 
@@ -63,7 +63,7 @@ impl Signing {
             Signing::Key { path, password } => {
                 let text =
                     std::fs::read_to_string(path).map_err(|e| input(format!("{}: {e}", path.display())))?;
-                let key = tagwright_attest::cosign_key::read_private_key(&text, password.as_deref())
+                let key = tagwright_sigstore::cosign_key::read_private_key(&text, password.as_deref())
                     .map_err(|e| input(format!("{}: {e}", path.display())))?;
                 Ok(Prepared::Key(key))
             }
@@ -79,7 +79,7 @@ impl Signing {
                             )
                         })?,
                 };
-                let root = tagwright_attest::bundle::trusted_root(trusted_root.as_deref())
+                let root = tagwright_sigstore::bundle::trusted_root(trusted_root.as_deref())
                     .map_err(|e| Error::caused(ErrorKind::Input, e))?;
                 let identity = Identity {
                     subject: Matcher::Exact(token.certificate_identity.clone()),
@@ -166,17 +166,21 @@ impl Prepared {
         match self {
             Prepared::Key(key) => {
                 let public = key.verifying_key();
-                let bundle =
-                    tagwright_attest::bundle::key_bundle(&public, manifest, &key.sign_bytes(manifest), None);
-                let root = tagwright_attest::bundle::trusted_root(None)
+                let bundle = tagwright_sigstore::bundle::key_bundle(
+                    &public,
+                    manifest,
+                    &key.sign_bytes(manifest),
+                    None,
+                );
+                let root = tagwright_sigstore::bundle::trusted_root(None)
                     .map_err(|e| Error::caused(ErrorKind::Check, e))?;
-                tagwright_attest::bundle::BlobVerifier::new(&root)
+                tagwright_sigstore::bundle::BlobVerifier::new(&root)
                     .and_then(|v| {
                         v.verify_with_keys(
                             manifest,
                             &bundle,
                             &[public],
-                            tagwright_attest::bundle::Tlog::IfPresent,
+                            tagwright_sigstore::bundle::Tlog::IfPresent,
                         )
                     })
                     .map_err(|e| Error::caused(ErrorKind::Check, e))?;
@@ -186,7 +190,7 @@ impl Prepared {
                 let signer = Prepared::keyless_signer(token, instance, signer)?;
                 let signature = signer.sign(manifest).map_err(|e| Error::caused(ErrorKind::Check, e))?;
                 let bundle = signature.bundle().to_string();
-                tagwright_attest::bundle::verify_blob(manifest, &bundle, root, &Identity::any())
+                tagwright_sigstore::bundle::verify_blob(manifest, &bundle, root, &Identity::any())
                     .map_err(|e| Error::caused(ErrorKind::Check, e))?;
                 Ok(asset(bundle))
             }

@@ -206,7 +206,7 @@ fn this_workspace_can_bump_itself() {
         "crates/versions",
         "crates/git-sign",
         "crates/notes",
-        "crates/attest",
+        "crates/sigstore",
         "crates/oci-publish",
         "crates/cli",
         "xtask",

@@ -202,7 +202,7 @@ fn checksum(runs: usize) -> Result<ExitCode> {
     }
 
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let acceleration = tagwright_attest::checksums::hardware_acceleration().unwrap_or("none (portable code)");
+    let acceleration = tagwright_checksums::hardware_acceleration().unwrap_or("none (portable code)");
     let in_binary = count_sha_instructions(&ours);
     println!(
         "\ncores: {cores}; CPU SHA extensions: {acceleration}; SHA-NI instructions in our binary: {}",
@@ -672,8 +672,7 @@ fn oci_bench_layout(dir: &Path, size: u64) -> Result<String> {
     }
     let digest = tagwright_oci_publish::Digest::parse(&format!(
         "sha256:{}",
-        tagwright_attest::checksums::hash_file(tagwright_attest::checksums::Algorithm::Sha256, &blob)?
-            .to_hex()
+        tagwright_checksums::hash_file(tagwright_checksums::Algorithm::Sha256, &blob)?.to_hex()
     ))?;
     layout.put_blob_file(&digest, &blob)?;
     let config = format!(

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use tagwright_attest::sbom::{SbomOptions, Spec};
 use tagwright_cli::attest;
+use tagwright_sbom::{SbomOptions, Spec};
 
 const PROGRAM: &str = "attest";
 

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, ValueEnum};
-use tagwright_attest::checksums::{
+use tagwright_checksums::{
     Algorithm, CheckIo, CheckOptions, LineFormat, check, expand_inputs, format_line, hardware_acceleration,
     hash_inputs, quote_name, strerror,
 };

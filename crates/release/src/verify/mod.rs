@@ -15,10 +15,10 @@ mod tree;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use tagwright_attest::bundle::{BlobVerifier, Identity, Matcher, Tlog, TrustedRoot};
-use tagwright_attest::dsse::VerifyingKey;
-use tagwright_attest::signature::{self, Trust};
 use tagwright_oci_publish::{Reference, RegistryOptions, Target};
+use tagwright_sigstore::bundle::{BlobVerifier, Identity, Matcher, Tlog, TrustedRoot};
+use tagwright_sigstore::dsse::VerifyingKey;
+use tagwright_sigstore::signature::{self, Trust};
 
 use crate::publish::GithubTarget;
 use crate::{Error, ErrorKind, MANIFEST_BUNDLE, RELEASE_MANIFEST};
@@ -273,7 +273,7 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
     }
     let signers =
         if options.keys.is_empty() { Signers::Identity(&identities) } else { Signers::Keys(&options.keys) };
-    let root = tagwright_attest::bundle::trusted_root(options.trusted_root.as_deref())
+    let root = tagwright_sigstore::bundle::trusted_root(options.trusted_root.as_deref())
         .map_err(|e| Error::caused(ErrorKind::Input, e))?;
     let github = options.github.client()?;
     let by = match &signers {

@@ -14,6 +14,8 @@
 //! CycloneDX 1.5 and 1.6 are written with serde types of our own ([`model`]): `cyclonedx-bom` stops at
 //! 1.5, and for the subset a lock file needs, one set of types serves both versions.
 
+#![deny(missing_docs)]
+
 mod cargo;
 mod graph;
 pub mod model;

@@ -8,6 +8,8 @@
 //! entry past its expiry is not honoured, and is reported. Vulnerabilities that are the same finding
 //! (id, package id, name, version and path) count once; misconfigurations count only when they fail.
 
+#![deny(missing_docs)]
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};

@@ -11,6 +11,8 @@
 //! SHA-256 and SHA-512 come from the `sha2` crate, which selects the CPU's SHA instructions at run time
 //! (x86 SHA-NI, ARMv8 SHA2) and falls back to portable code; [`hardware_acceleration`] reports which.
 
+#![deny(missing_docs)]
+
 mod check;
 mod quote;
 
@@ -316,7 +318,7 @@ impl LineFormat {
 /// One line of a checksum list, byte for byte as GNU coreutils writes it.
 ///
 /// ```
-/// use tagwright_attest::checksums::{Algorithm, LineFormat, format_line, hash_reader};
+/// use tagwright_checksums::{Algorithm, LineFormat, format_line, hash_reader};
 /// let digest = hash_reader(Algorithm::Sha256, &b"a"[..]).unwrap();
 /// let line = format_line(&digest, b"back\\slash", LineFormat::default());
 /// assert_eq!(line, b"\\ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb  back\\\\slash\n");

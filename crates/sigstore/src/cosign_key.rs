@@ -8,13 +8,13 @@
 //! plain `PRIVATE KEY` and `EC PRIVATE KEY` PEM files, and so does [`read_private_key`].
 //!
 //! ```
-//! use tagwright_attest::cosign_key::{generate_key_pair, read_private_key};
+//! use tagwright_sigstore::cosign_key::{generate_key_pair, read_private_key};
 //!
 //! let pair = generate_key_pair(b"hunter2")?;
 //! let key = read_private_key(&pair.private_pem, Some(b"hunter2"))?;
 //! assert_eq!(key.verifying_key().to_pem(), pair.public_pem);
 //! assert!(read_private_key(&pair.private_pem, Some(b"wrong")).is_err());
-//! # Ok::<(), tagwright_attest::cosign_key::KeyError>(())
+//! # Ok::<(), tagwright_sigstore::cosign_key::KeyError>(())
 //! ```
 
 use base64::Engine as _;

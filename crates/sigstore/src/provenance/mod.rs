@@ -88,7 +88,7 @@ impl Subject {
             });
         }
         let path = Path::new(text);
-        let digest = crate::checksums::hash_file(crate::checksums::Algorithm::Sha256, path)
+        let digest = tagwright_checksums::hash_file(tagwright_checksums::Algorithm::Sha256, path)
             .map_err(|e| bad(format!("cannot read: {e}")))?;
         let name =
             path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| text.to_owned());

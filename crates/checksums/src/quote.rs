@@ -14,7 +14,7 @@
 /// Quotes `name` as coreutils' `quotef` does in the C locale.
 ///
 /// ```
-/// use tagwright_attest::checksums::quote_name;
+/// use tagwright_checksums::quote_name;
 /// assert_eq!(quote_name(b"plain.txt"), "plain.txt");
 /// assert_eq!(quote_name(b"a b"), "'a b'");
 /// assert_eq!(quote_name(b"it's"), "\"it's\"");

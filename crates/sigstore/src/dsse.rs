@@ -6,14 +6,14 @@
 //! canonical JSON), unless one is given, so that securesystemslib finds the key without being told.
 //!
 //! ```
-//! use tagwright_attest::dsse::{SigningKey, sign, verify};
+//! use tagwright_sigstore::dsse::{SigningKey, sign, verify};
 //!
 //! let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIDjvmhyrn1RIbYbCSodQV8Hx3TMm6SEQ1gBOHNYXwmNM\n-----END PRIVATE KEY-----\n";
 //! let key = SigningKey::from_pem(pem)?;
 //! let envelope = sign("application/vnd.in-toto+json", b"{}", &key, None)?;
 //! let verified = verify(&envelope, &[key.verifying_key()])?;
 //! assert_eq!(verified.payload, b"{}");
-//! # Ok::<(), tagwright_attest::dsse::DsseError>(())
+//! # Ok::<(), tagwright_sigstore::dsse::DsseError>(())
 //! ```
 
 use base64::Engine as _;
