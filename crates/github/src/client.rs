@@ -2,11 +2,12 @@
 //! retries on transient failures, rate-limit waits within a bound, pagination, and capped answers.
 
 use std::io::Read as _;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use reqwest::blocking::{Client, Response};
-use reqwest::{Method, StatusCode, Url, header};
 use serde_json::Value;
+use tagwright_http::reqwest::blocking::{Client, Response};
+use tagwright_http::reqwest::{Method, StatusCode, Url, header};
+use tagwright_http::{Attempt, ClientOptions, HttpError, Origin, RetryPolicy, redact};
 
 /// The public GitHub REST API.
 pub const GITHUB_API: &str = "https://api.github.com";
@@ -69,6 +70,24 @@ pub enum GithubError {
     },
 }
 
+impl From<HttpError> for GithubError {
+    fn from(error: HttpError) -> GithubError {
+        match error {
+            HttpError::Status { method, url, status, detail } => {
+                GithubError::Status { method, url, status, message: detail.unwrap_or_default() }
+            }
+            HttpError::Connection(f) | HttpError::Tls(f) | HttpError::Redirect(f) => {
+                GithubError::Connection { method: f.method, url: f.url, message: f.message }
+            }
+            HttpError::TooLarge(f) | HttpError::Invalid(f) => {
+                GithubError::Invalid { url: f.url, message: f.message }
+            }
+            HttpError::Url { url, message } => GithubError::Invalid { url, message },
+            other => GithubError::Invalid { url: String::new(), message: other.to_string() },
+        }
+    }
+}
+
 /// How long rate limits and transient failures are waited for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimitPolicy {
@@ -107,10 +126,9 @@ impl std::fmt::Debug for Github {
     }
 }
 
-/// `scheme://host:port` of a URL.
-fn origin(url: &str) -> Option<(String, String, u16)> {
-    let url = Url::parse(url).ok()?;
-    Some((url.scheme().to_owned(), url.host_str()?.to_ascii_lowercase(), url.port_or_known_default()?))
+/// The origin of a URL: where the token may follow.
+fn origin(url: &str) -> Option<Origin> {
+    Origin::parse(url)
 }
 
 /// The GitHub token of the environment `get` reads: `GITHUB_TOKEN`, else `GH_TOKEN` (as `gh` reads
@@ -127,29 +145,22 @@ pub fn api_from_env(get: &dyn Fn(&str) -> Option<String>) -> String {
 
 /// Whether two URLs share an origin (scheme, host and port): where a token may follow.
 pub fn same_origin(a: &str, b: &str) -> bool {
-    origin(a).is_some_and(|o| Some(o) == origin(b))
+    Origin::same(a, b)
 }
 
 /// The origin GitHub uploads release assets to for `api`: `uploads.github.com` for `api.github.com`,
 /// and the API's own origin on GitHub Enterprise Server (`https://HOST/api/uploads`).
-fn uploads_origin(api: &str) -> Option<(String, String, u16)> {
-    let (scheme, host, port) = origin(api)?;
-    if host == "api.github.com" {
-        return Some((scheme, "uploads.github.com".to_owned(), port));
+fn uploads_origin(api: &str) -> Option<Origin> {
+    let mut origin = origin(api)?;
+    if origin.host == "api.github.com" {
+        "uploads.github.com".clone_into(&mut origin.host);
     }
-    Some((scheme, host, port))
+    Some(origin)
 }
 
-/// HTTPS, or plain HTTP on loopback only.
+/// HTTPS, or plain HTTP on loopback only ([`tagwright_http::checked_url`]).
 fn checked(url: &str) -> Result<Url, GithubError> {
-    let invalid = |message: &str| GithubError::Invalid { url: url.to_owned(), message: message.to_owned() };
-    let parsed = Url::parse(url).map_err(|e| invalid(&format!("not a URL: {e}")))?;
-    let host = parsed.host_str().unwrap_or_default().trim_matches(['[', ']']);
-    let loopback = host == "localhost" || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
-    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && loopback) {
-        return Err(invalid("only HTTPS (plain HTTP on loopback)"));
-    }
-    Ok(parsed)
+    tagwright_http::checked_url(url).map_err(GithubError::from)
 }
 
 /// Percent-encodes one path segment (everything but RFC 3986's unreserved characters).
@@ -164,13 +175,7 @@ pub(crate) fn segment(text: &str) -> String {
 
 /// `Link: <…>; rel="next"`.
 fn next_link(response: &Response) -> Option<String> {
-    let header = response.headers().get(header::LINK)?.to_str().ok()?;
-    header.split(',').find_map(|part| {
-        let (target, params) = part.split_once(';')?;
-        params
-            .contains("rel=\"next\"")
-            .then(|| target.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
-    })
+    tagwright_http::next_link(response.headers().get(header::LINK)?.to_str().ok()?)
 }
 
 fn header_u64(response: &Response, name: &str) -> Option<u64> {
@@ -183,40 +188,28 @@ fn now() -> u64 {
 
 /// How long GitHub asks us to wait before trying again, if this answer is a rate limit or a
 /// transient failure: `retry-after` (secondary limits, 429, 503), `x-ratelimit-remaining: 0` until
-/// `x-ratelimit-reset` (primary limit), and 5xx with a backoff.
-fn wait_for(response: &Response, attempt: u32) -> Option<Duration> {
+/// `x-ratelimit-reset` (primary limit), and 5xx with the policy's backoff.
+fn wait_for(response: &Response, attempt: u32, retry: &RetryPolicy) -> Option<Duration> {
     let status = response.status();
     let limited = status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::FORBIDDEN;
-    if let Some(seconds) = header_u64(response, "retry-after")
+    if let Some(wait) = tagwright_http::retry_after(response.headers())
         && (limited || status.is_server_error())
     {
-        return Some(Duration::from_secs(seconds));
+        return Some(wait);
     }
     if limited && header_u64(response, "x-ratelimit-remaining") == Some(0) {
         let reset = header_u64(response, "x-ratelimit-reset").unwrap_or_else(now);
         return Some(Duration::from_secs(reset.saturating_sub(now())));
     }
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-        return Some(Duration::from_millis(250 << attempt.min(6)));
+        return Some(retry.backoff(attempt));
     }
     None
 }
 
-/// An answer's body, at most `cap` bytes.
+/// An answer's body, at most `cap` bytes ([`tagwright_http::read_capped`]).
 fn read_capped(method: &Method, url: &str, response: Response, cap: u64) -> Result<Vec<u8>, GithubError> {
-    let mut body = Vec::new();
-    response.take(cap + 1).read_to_end(&mut body).map_err(|e| GithubError::Connection {
-        method: method.to_string(),
-        url: url.to_owned(),
-        message: e.to_string(),
-    })?;
-    if body.len() as u64 > cap {
-        return Err(GithubError::Invalid {
-            url: url.to_owned(),
-            message: format!("the answer is larger than {cap} bytes"),
-        });
-    }
-    Ok(body)
+    tagwright_http::read_capped(method, url, response, cap, "the answer").map_err(GithubError::from)
 }
 
 fn status_error(method: &Method, url: &str, response: Response) -> GithubError {
@@ -253,17 +246,10 @@ impl Github {
     /// `deadline` (connecting takes at most 15 s of it per attempt).
     pub fn with_timeout(api: &str, token: Option<&str>, deadline: Duration) -> Result<Github, GithubError> {
         checked(api)?;
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = Client::builder()
-            .user_agent(concat!("tagwright/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(deadline.min(Duration::from_secs(15)))
-            .timeout(deadline)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| GithubError::Invalid {
-                url: api.to_owned(),
-                message: format!("cannot set up an HTTP client: {e}"),
-            })?;
+        let http = tagwright_http::client(&ClientOptions::with_timeouts(
+            deadline.min(Duration::from_secs(15)),
+            deadline,
+        ))?;
         Ok(Github {
             http,
             api: api.trim_end_matches('/').to_owned(),
@@ -353,10 +339,10 @@ impl Github {
         } else {
             target == origin(&self.api)
         };
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let connection = |message: String| GithubError::Connection {
             method: method.to_string(),
-            url: url.to_owned(),
+            url: redact(url),
             message,
         };
         let out_of_time = || {
@@ -365,58 +351,62 @@ impl Github {
                 self.deadline.as_secs()
             ))
         };
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let remaining = self.deadline.checked_sub(started.elapsed()).filter(|r| !r.is_zero());
-            let Some(remaining) = remaining else { return Err(out_of_time()) };
-            let mut request = self
-                .http
-                .request(method.clone(), parsed.clone())
-                .timeout(remaining)
-                .header(header::ACCEPT, accept)
-                .header("X-GitHub-Api-Version", API_VERSION);
-            if let (true, Some(token)) = (authorized, &self.token) {
-                request = request.bearer_auth(token);
-            }
-            if let Some((content_type, bytes)) = body {
-                request = request.header(header::CONTENT_TYPE, content_type).body(bytes.to_vec());
-            }
-            let response = match request.send() {
-                Ok(response) => response,
-                Err(e) if e.is_timeout() && started.elapsed() >= self.deadline => return Err(out_of_time()),
-                Err(e)
-                    if attempt < self.policy.attempts
-                        && (e.is_connect() || e.is_timeout())
-                        && method != Method::POST =>
-                {
-                    self.pause(started, Duration::from_millis(250 << attempt.min(6)));
-                    continue;
+        let mut retry = RetryPolicy::default();
+        (retry.attempts, retry.initial_delay, retry.max_delay, retry.budget) =
+            (self.policy.attempts, Duration::from_millis(500), self.policy.max_wait, self.deadline);
+        tagwright_http::retry(
+            &retry,
+            Some(started + self.deadline),
+            |_, _, _| {},
+            |attempt| {
+                let remaining = self.deadline.checked_sub(started.elapsed()).filter(|r| !r.is_zero());
+                let Some(remaining) = remaining else { return Attempt::Fail(out_of_time()) };
+                let mut request = self
+                    .http
+                    .request(method.clone(), parsed.clone())
+                    .timeout(remaining)
+                    .header(header::ACCEPT, accept)
+                    .header("X-GitHub-Api-Version", API_VERSION);
+                if let (true, Some(token)) = (authorized, &self.token) {
+                    request = request.bearer_auth(token);
                 }
-                Err(e) => return Err(connection(tagwright_text::error_chain(&e))),
-            };
-            let Some(wait) = wait_for(&response, attempt) else { return Ok(response) };
-            let late = started.elapsed() + wait >= self.deadline;
-            if wait > self.policy.max_wait || attempt >= self.policy.attempts || late {
-                if response.status().is_server_error() {
-                    return Err(status_error(&method, url, response));
+                if let Some((content_type, bytes)) = body {
+                    request = request.header(header::CONTENT_TYPE, content_type).body(bytes.to_vec());
                 }
-                let message = status_error(&method, url, response).to_string();
-                return Err(GithubError::RateLimited {
-                    method: method.to_string(),
-                    url: url.to_owned(),
-                    wait_seconds: wait.as_secs(),
-                    max_seconds: self.policy.max_wait.min(self.deadline).as_secs(),
-                    message,
-                });
-            }
-            self.pause(started, wait);
-        }
+                let response = match request.send() {
+                    Ok(response) => response,
+                    Err(e) if e.is_timeout() && started.elapsed() >= self.deadline => {
+                        return Attempt::Fail(out_of_time());
+                    }
+                    Err(e) if (e.is_connect() || e.is_timeout()) && method != Method::POST => {
+                        return Attempt::Retry { reason: tagwright_http::error_text(&e), after: None };
+                    }
+                    Err(e) => return Attempt::Fail(connection(tagwright_http::error_text(&e))),
+                };
+                let Some(wait) = wait_for(&response, attempt, &retry) else { return Attempt::Done(response) };
+                let late = started.elapsed() + wait >= self.deadline;
+                if wait > self.policy.max_wait || attempt >= self.policy.attempts || late {
+                    return Attempt::Fail(self.gave_up(&method, url, response, wait));
+                }
+                Attempt::Retry { reason: format!("HTTP {}", response.status().as_u16()), after: Some(wait) }
+            },
+            connection,
+        )
     }
 
-    /// Sleeps `wait`, but not past the deadline of a request that began at `started`.
-    fn pause(&self, started: std::time::Instant, wait: Duration) {
-        std::thread::sleep(wait.min(self.deadline.saturating_sub(started.elapsed())));
+    /// The error of an answer that is still a rate limit or a server error when the policy is spent.
+    fn gave_up(&self, method: &Method, url: &str, response: Response, wait: Duration) -> GithubError {
+        if response.status().is_server_error() {
+            return status_error(method, url, response);
+        }
+        let message = status_error(method, url, response).to_string();
+        GithubError::RateLimited {
+            method: method.to_string(),
+            url: redact(url),
+            wait_seconds: wait.as_secs(),
+            max_seconds: self.policy.max_wait.min(self.deadline).as_secs(),
+            message,
+        }
     }
 
     /// A JSON call: the status and the parsed answer (`Null` for an empty one). Error statuses are

@@ -5,7 +5,7 @@
 //! and `DELETE …/versions/{id}`. The package name is URL-encoded: `charts/advisoryhub` is
 //! `charts%2Fadvisoryhub`.
 
-use reqwest::Method;
+use tagwright_http::reqwest::Method;
 
 use crate::client::{Github, GithubError, segment};
 

@@ -1,9 +1,9 @@
 //! Releases, their assets, and git tags ("REST API endpoints for releases", "… for release
 //! assets", "… for Git references").
 
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use tagwright_http::reqwest::Method;
 
 use crate::client::{Github, GithubError, segment};
 

@@ -4,37 +4,8 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// How requests are retried.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct RetryPolicy {
-    /// Tries per request, the first included.
-    pub attempts: u32,
-    /// The first backoff delay; each retry doubles it.
-    pub initial_delay: Duration,
-    /// The longest backoff delay (a `Retry-After` may ask for more, within the budget).
-    pub max_delay: Duration,
-    /// The longest time one request may take, retries included.
-    pub budget: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> RetryPolicy {
-        RetryPolicy {
-            attempts: 6,
-            initial_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
-            budget: Duration::from_secs(300),
-        }
-    }
-}
-
-impl RetryPolicy {
-    pub(crate) fn backoff(&self, attempt: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempt.saturating_sub(1).min(16));
-        self.initial_delay.saturating_mul(factor).min(self.max_delay)
-    }
-}
+/// How requests are retried: `tagwright-http`'s one policy.
+pub use tagwright_http::RetryPolicy;
 
 /// What the client reports while it works. The library never prints; a binary implements this.
 pub trait Events: Send + Sync {

@@ -69,13 +69,13 @@ impl BlobSource {
         length: u64,
         digest: &Digest,
         events: Arc<dyn Events>,
-    ) -> Result<reqwest::blocking::Body, RegistryError> {
+    ) -> Result<tagwright_http::reqwest::blocking::Body, RegistryError> {
         match self {
             BlobSource::Bytes(bytes) => {
                 let start = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
                 let end =
                     start.saturating_add(usize::try_from(length).unwrap_or(usize::MAX)).min(bytes.len());
-                Ok(reqwest::blocking::Body::from(bytes[start..end].to_vec()))
+                Ok(tagwright_http::reqwest::blocking::Body::from(bytes[start..end].to_vec()))
             }
             BlobSource::File(path) => {
                 let io = |source| RegistryError::from(tagwright_fs::at(path)(source));
@@ -92,7 +92,7 @@ impl BlobSource {
                             "the file shrank while it was uploaded",
                         )));
                     }
-                    return Ok(reqwest::blocking::Body::from(buffer));
+                    return Ok(tagwright_http::reqwest::blocking::Body::from(buffer));
                 }
                 let total = std::fs::metadata(path).map(|m| m.len()).unwrap_or(length);
                 let reader = Progress {
@@ -103,7 +103,7 @@ impl BlobSource {
                     events,
                     reported: 0,
                 };
-                Ok(reqwest::blocking::Body::sized(reader, length))
+                Ok(tagwright_http::reqwest::blocking::Body::sized(reader, length))
             }
         }
     }

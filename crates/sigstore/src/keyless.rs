@@ -177,7 +177,7 @@ pub struct Signer {
     key: SigningKey,
     chain: Vec<String>,
     rekor: String,
-    client: reqwest::blocking::Client,
+    client: tagwright_http::reqwest::blocking::Client,
 }
 
 impl std::fmt::Debug for Signer {

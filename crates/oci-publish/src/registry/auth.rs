@@ -1,8 +1,8 @@
 //! Authentication: which requests carry the registry's credentials or token, and answering a `401`
 //! challenge with Basic credentials or a Bearer token fetched from the challenge's realm.
 
-use reqwest::blocking::{RequestBuilder, Response};
-use reqwest::{Method, Url, header};
+use tagwright_http::reqwest::blocking::{RequestBuilder, Response};
+use tagwright_http::reqwest::{Method, Url, header};
 
 use super::http::Origin;
 use super::{Registry, RegistryError};

@@ -1,6 +1,6 @@
 //! How a registry request fails.
 
-use super::http::RequestFailure;
+use tagwright_http::{HttpError, RequestFailure};
 
 /// A registry failure, naming the method and URL. Never includes credentials.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +93,27 @@ impl RegistryError {
         match self {
             RegistryError::Status { status, .. } => Some(*status),
             _ => None,
+        }
+    }
+}
+
+impl From<HttpError> for RegistryError {
+    fn from(error: HttpError) -> RegistryError {
+        match error {
+            HttpError::Status { method, url, status, detail } => {
+                RegistryError::Status { method, url, status, detail }
+            }
+            HttpError::Tls(f) => RegistryError::Tls { method: f.method, url: f.url, message: f.message },
+            HttpError::Redirect(f) => {
+                RegistryError::Redirect { method: f.method, url: f.url, message: f.message }
+            }
+            HttpError::TooLarge(f) => {
+                RegistryError::TooLarge { method: f.method, url: f.url, message: f.message }
+            }
+            HttpError::Connection(f) | HttpError::Invalid(f) => RegistryError::Connection(f),
+            HttpError::Url { url, message } => RegistryError::Setup(format!("{url}: {message}")),
+            HttpError::Setup(message) => RegistryError::Setup(message),
+            other => RegistryError::Setup(other.to_string()),
         }
     }
 }

@@ -18,27 +18,26 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use reqwest::blocking::{Client, RequestBuilder, Response};
-use reqwest::{Method, StatusCode, Url, header};
+use tagwright_http::reqwest::blocking::{Client, RequestBuilder, Response};
+use tagwright_http::reqwest::{Method, StatusCode, Url, header};
 
 use self::http::{
     Origin, content_type, error_text, final_failure, is_loopback, read_capped, retry_after, retryable,
     status_error,
 };
-pub use self::http::{next_link, parse_challenge};
 use crate::digest::Digest;
 use crate::manifest::MAX_MANIFEST_BYTES;
 use crate::reference::Reference;
 pub use crate::transfer::BlobSource;
 pub(crate) use crate::transfer::{CopyError, copy_hashing};
 use crate::{Credentials, Events, RegistryOptions, RetryPolicy};
+pub use tagwright_http::{RequestFailure, next_link, parse_challenge};
 
 mod auth;
 mod error;
 pub(crate) mod http;
 mod upload;
 
-pub use self::http::RequestFailure;
 pub use error::RegistryError;
 
 /// The slowest upload rate a request's timeout allows for: 64 KiB/s.
@@ -114,12 +113,25 @@ impl std::fmt::Debug for Registry {
     }
 }
 
-/// Control of one attempt in [`Registry::retrying`].
-enum Attempt<T> {
-    Done(T),
-    Retry { reason: String, after: Option<Duration> },
-    Fail(RegistryError),
+/// The certificates of a `--ca-file` (a PEM bundle), trusted besides the system's roots.
+fn ca_certificates(
+    ca_file: &std::path::Path,
+) -> Result<Vec<tagwright_http::reqwest::Certificate>, RegistryError> {
+    let pem = std::fs::read(ca_file).map_err(tagwright_fs::at(ca_file)).map_err(RegistryError::from)?;
+    let certificates = tagwright_http::reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+        RegistryError::Setup(format!("{}: not a PEM certificate bundle: {e}", ca_file.display()))
+    })?;
+    if certificates.is_empty() {
+        return Err(RegistryError::Setup(format!(
+            "{}: --ca-file holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+            ca_file.display()
+        )));
+    }
+    Ok(certificates)
 }
+
+/// Control of one attempt in [`Registry::retrying`].
+type Attempt<T> = tagwright_http::Attempt<T, RegistryError>;
 
 impl Registry {
     /// Connects to `host` (`host[:port]`).
@@ -128,35 +140,18 @@ impl Registry {
         options: &RegistryOptions,
         events: Arc<dyn Events>,
     ) -> Result<Registry, RegistryError> {
-        // One TLS stack: rustls with ring. Installing the provider twice is harmless.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let plain =
             options.insecure_hosts.iter().any(|h| h == host || host.split(':').next() == Some(h.as_str()))
                 || (is_loopback(host) && options.ca_file.is_none());
-        let mut builder = Client::builder()
-            .user_agent(concat!("tagwright/", env!("CARGO_PKG_VERSION")))
-            .connect_timeout(options.connect_timeout)
-            // The blocking client applies this to the wait for a response and to every read of its
-            // body; requests that send a body set their own (see `request_timeout`).
-            .timeout(options.read_timeout)
-            .redirect(reqwest::redirect::Policy::limited(5));
+        // The blocking client applies the timeout to the wait for a response and to every read of its
+        // body; requests that send a body set their own (see `request_timeout`).
+        let mut client =
+            tagwright_http::ClientOptions::with_timeouts(options.connect_timeout, options.read_timeout)
+                .redirects(tagwright_http::Redirects::Limited(5));
         if let Some(ca_file) = &options.ca_file {
-            let pem =
-                std::fs::read(ca_file).map_err(tagwright_fs::at(ca_file)).map_err(RegistryError::from)?;
-            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                RegistryError::Setup(format!("{}: not a PEM certificate bundle: {e}", ca_file.display()))
-            })?;
-            if certificates.is_empty() {
-                return Err(RegistryError::Setup(format!(
-                    "{}: --ca-file holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
-                    ca_file.display()
-                )));
-            }
-            for certificate in certificates {
-                builder = builder.add_root_certificate(certificate);
-            }
+            client.roots = ca_certificates(ca_file)?;
         }
-        let http = builder.build().map_err(|e| RegistryError::Setup(format!("cannot set up HTTP: {e}")))?;
+        let http = tagwright_http::client(&client)?;
         let base = format!("{}://{host}", if plain { "http" } else { "https" });
         let origin = Origin::parse(&base)
             .ok_or_else(|| RegistryError::Setup(format!("`{host}` is not a registry host")))?;
@@ -232,30 +227,13 @@ impl Registry {
         mut attempt: impl FnMut() -> Attempt<T>,
         last_error: impl Fn(String) -> RegistryError,
     ) -> Result<T, RegistryError> {
-        let start = Instant::now();
-        let mut n = 0;
-        loop {
-            n += 1;
-            match attempt() {
-                Attempt::Done(value) => return Ok(value),
-                Attempt::Fail(err) => return Err(err),
-                Attempt::Retry { reason, after } => {
-                    let delay = after.unwrap_or_else(|| self.retry.backoff(n));
-                    let past_deadline = self.remaining().is_some_and(|left| left <= delay);
-                    if n >= self.retry.attempts
-                        || start.elapsed() + delay > self.retry.budget
-                        || past_deadline
-                    {
-                        return Err(last_error(format!(
-                            "{reason} (gave up after {n} attempts in {:.0?})",
-                            start.elapsed()
-                        )));
-                    }
-                    self.events.retry(what, n + 1, delay, &reason);
-                    std::thread::sleep(delay);
-                }
-            }
-        }
+        tagwright_http::retry(
+            &self.retry,
+            self.deadline,
+            |next, delay, reason| self.events.retry(what, next, delay, reason),
+            |_| attempt(),
+            last_error,
+        )
     }
 
     /// Sends a request built by `build` (called again for every attempt, so bodies are reopened) with a

@@ -1,8 +1,8 @@
 //! Blob uploads: a monolithic `PUT` for small blobs, `PATCH` chunks for large ones, resumed from the
 //! registry's reported offset after a dropped connection.
 
-use reqwest::blocking::Response;
-use reqwest::{Method, StatusCode, Url, header};
+use tagwright_http::reqwest::blocking::Response;
+use tagwright_http::reqwest::{Method, StatusCode, Url, header};
 
 use super::{BlobSource, Registry, RegistryError, RequestFailure, first_push_remedy};
 use crate::digest::Digest;

@@ -101,18 +101,6 @@ pub fn statement(subjects: Vec<Subject>, predicate: Value) -> Statement {
     Statement { kind: STATEMENT_TYPE, subject: subjects, predicate_type: PREDICATE_TYPE, predicate }
 }
 
-/// A remote URL without the user and password it may carry (`https://user:token@host/…`): a
-/// provenance is public, a token in a remote URL is not.
-fn without_credentials(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let (authority, path) = rest.split_once('/').map_or((rest, None), |(a, p)| (a, Some(p)));
-    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
-    match path {
-        Some(path) => format!("{scheme}://{host}/{path}"),
-        None => format!("{scheme}://{host}"),
-    }
-}
-
 /// The provenance of a build on this machine: tagwright as the builder, the repository's HEAD commit
 /// (and its branch or tag) as the resolved dependency.
 pub fn local_predicate(repo: &Path) -> Result<Value, ProvenanceError> {
@@ -122,7 +110,7 @@ pub fn local_predicate(repo: &Path) -> Result<Value, ProvenanceError> {
     let commit = head.peel_to_commit().map_err(|e| failed(e.message().to_owned()))?.id().to_string();
     let reference = head.name().unwrap_or("HEAD").to_owned();
     let location =
-        git.find_remote("origin").ok().and_then(|r| r.url().ok().map(without_credentials)).unwrap_or_else(
+        git.find_remote("origin").ok().and_then(|r| r.url().ok().map(tagwright_http::redact)).unwrap_or_else(
             || {
                 git.workdir()
                     .unwrap_or_else(|| git.path())
@@ -153,12 +141,12 @@ mod tests {
     #[test]
     fn remote_urls_lose_their_credentials() {
         assert_eq!(
-            without_credentials("https://x-access-token:ghs_secret@github.com/acme/app.git"),
+            tagwright_http::redact("https://x-access-token:ghs_secret@github.com/acme/app.git"),
             "https://github.com/acme/app.git"
         );
-        assert_eq!(without_credentials("https://github.com/acme/app"), "https://github.com/acme/app");
-        assert_eq!(without_credentials("ssh://git@host:22/repo"), "ssh://host:22/repo");
-        assert_eq!(without_credentials("git@github.com:acme/app.git"), "git@github.com:acme/app.git");
+        assert_eq!(tagwright_http::redact("https://github.com/acme/app"), "https://github.com/acme/app");
+        assert_eq!(tagwright_http::redact("ssh://git@host:22/repo"), "ssh://host:22/repo");
+        assert_eq!(tagwright_http::redact("git@github.com:acme/app.git"), "git@github.com:acme/app.git");
     }
 
     #[test]
