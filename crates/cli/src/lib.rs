@@ -18,6 +18,7 @@ pub mod forge;
 pub mod gate;
 pub mod github_release;
 pub mod keyless;
+pub mod notes;
 pub mod oci;
 pub mod retag;
 pub mod verify;

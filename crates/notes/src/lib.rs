@@ -32,6 +32,7 @@ pub mod bump;
 mod commit;
 mod config;
 pub mod conventional;
+pub mod flags;
 mod parallel;
 mod release;
 mod remote;
