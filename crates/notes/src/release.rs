@@ -244,15 +244,7 @@ pub(crate) fn read_releases(
     // The range of --latest, --current and --unreleased comes from every tag that matches
     // tag_pattern, ignored and skipped ones included, as git-cliff computes it.
     let range = commit_range(repo, &selection.scope, &tags, git)?;
-    tags.retain(|tag| {
-        if git.skip_tags.as_ref().is_some_and(|r| r.is_match(&tag.name)) {
-            return true; // Kept here so that its commits can be dropped later.
-        }
-        let counted = git.count_tags.as_ref().is_none_or(|r| r.is_match(&tag.name));
-        let ignored =
-            git.ignore_tags.as_ref().is_some_and(|r| !r.as_str().trim().is_empty() && r.is_match(&tag.name));
-        counted && !ignored
-    });
+    keep_release_tags(&mut tags, git);
     let walked = repo.commits(range.as_deref(), git.topo_order_commits)?;
     let mut oids = walked.clone();
     repo.filter_commits(&mut oids, &git.include_paths, &git.exclude_paths);
@@ -261,25 +253,7 @@ pub(crate) fn read_releases(
     }
 
     let mut releases = vec![Release::default()];
-    let mut tag_timestamp = None;
-    if let Some(tag) = &selection.tag {
-        match oids.first() {
-            Some(head) => {
-                let head_id = head.to_string();
-                match tags.get(&head_id) {
-                    Some(existing) => {
-                        warnings.push(format!("there is already a tag ({}) for {head_id}", existing.name));
-                        tag_timestamp = Some(repo.commit_time(&head_id));
-                    }
-                    None => tags.insert(head_id, repo.resolve_tag(tag)),
-                }
-            }
-            None => {
-                releases[0].version = Some(tag.clone());
-                releases[0].timestamp = Some(now());
-            }
-        }
-    }
+    let tag_timestamp = name_newest(repo, selection, &oids, &mut tags, &mut releases[0], &mut warnings);
 
     // Which release a commit joins is reachability from the tags through the whole walked history;
     // each commit is read once, with the graph.
@@ -332,44 +306,100 @@ pub(crate) fn read_releases(
         }
     }
 
-    // Custom commits join the newest release, after the sort, as in git-cliff.
-    if !selection.with_commits.is_empty() {
-        let newest = releases.last_mut().expect("there is always a current release");
-        let commits = Arc::make_mut(&mut newest.commits);
-        for message in &selection.with_commits {
-            commits.push(Commit::custom(message));
-        }
-        newest.raw_commit_count += selection.with_commits.len();
-    }
+    add_custom_commits(&mut releases, &selection.with_commits);
+    link_first_release(repo, &tags, first_tag.as_ref(), &mut releases);
+    set_commit_ranges(&mut releases, git.sort_commits);
+    Ok(RawReleases { releases, warnings, range })
+}
 
-    // The first release's previous release is the tag before it.
-    if releases[0].previous.as_ref().and_then(|p| p.version.as_ref()).is_none() {
-        let before = match &first_tag {
-            Some(tag) => tags
-                .position_of_name(&tag.name)
-                .and_then(|i| i.checked_sub(1))
-                .and_then(|i| tags.get_index(i)),
-            None => tags.last(),
-        };
-        if let Some((commit_id, tag)) = before {
-            releases[0].previous = Some(Arc::new(Release {
-                commit_id: Some(commit_id.to_owned()),
-                version: Some(tag.name.clone()),
-                timestamp: Some(repo.commit_time(commit_id)),
-                ..Release::default()
-            }));
+/// Drops the tags that are not releases: those `count_tags` does not match and those
+/// `ignore_tags` matches. Skipped tags stay, so that their commits can be dropped later.
+fn keep_release_tags(tags: &mut Tags, git: &crate::config::GitConfig) {
+    tags.retain(|tag| {
+        if git.skip_tags.as_ref().is_some_and(|r| r.is_match(&tag.name)) {
+            return true;
+        }
+        let counted = git.count_tags.as_ref().is_none_or(|r| r.is_match(&tag.name));
+        let ignored =
+            git.ignore_tags.as_ref().is_some_and(|r| !r.as_str().trim().is_empty() && r.is_match(&tag.name));
+        counted && !ignored
+    });
+}
+
+/// `--tag`: names the newest commit's release (or, with no commit, the empty newest release).
+/// Returns the time of a tag that already names the newest commit.
+fn name_newest(
+    repo: &Repo,
+    selection: &Selection,
+    oids: &[git2::Oid],
+    tags: &mut Tags,
+    newest: &mut Release,
+    warnings: &mut Vec<String>,
+) -> Option<i64> {
+    let tag = selection.tag.as_ref()?;
+    let Some(head) = oids.first() else {
+        newest.version = Some(tag.clone());
+        newest.timestamp = Some(now());
+        return None;
+    };
+    let head_id = head.to_string();
+    match tags.get(&head_id) {
+        Some(existing) => {
+            warnings.push(format!("there is already a tag ({}) for {head_id}", existing.name));
+            Some(repo.commit_time(&head_id))
+        }
+        None => {
+            tags.insert(head_id, repo.resolve_tag(tag));
+            None
         }
     }
-    for release in &mut releases {
+}
+
+/// Custom commits (`--with-commit`) join the newest release, after the sort, as in git-cliff.
+fn add_custom_commits(releases: &mut [Release], messages: &[String]) {
+    if messages.is_empty() {
+        return;
+    }
+    let newest = releases.last_mut().expect("there is always a current release");
+    let commits = Arc::make_mut(&mut newest.commits);
+    for message in messages {
+        commits.push(Commit::custom(message));
+    }
+    newest.raw_commit_count += messages.len();
+}
+
+/// The first release's previous release is the tag before it.
+fn link_first_release(repo: &Repo, tags: &Tags, first_tag: Option<&TagInfo>, releases: &mut [Release]) {
+    if releases[0].previous.as_ref().and_then(|p| p.version.as_ref()).is_some() {
+        return;
+    }
+    let before = match first_tag {
+        Some(tag) => {
+            tags.position_of_name(&tag.name).and_then(|i| i.checked_sub(1)).and_then(|i| tags.get_index(i))
+        }
+        None => tags.last(),
+    };
+    if let Some((commit_id, tag)) = before {
+        releases[0].previous = Some(Arc::new(Release {
+            commit_id: Some(commit_id.to_owned()),
+            version: Some(tag.name.clone()),
+            timestamp: Some(repo.commit_time(commit_id)),
+            ..Release::default()
+        }));
+    }
+}
+
+/// Each release's commit range, oldest to newest commit.
+fn set_commit_ranges(releases: &mut [Release], sort: SortCommits) {
+    for release in releases {
         if let (Some(first), Some(last)) = (release.commits.first(), release.commits.last()) {
-            let (from, to) = match git.sort_commits {
+            let (from, to) = match sort {
                 SortCommits::Oldest => (first, last),
                 SortCommits::Newest => (last, first),
             };
             release.commit_range = Some(CommitRange { from: from.id.clone(), to: to.id.clone() });
         }
     }
-    Ok(RawReleases { releases, warnings, range })
 }
 
 /// Releases as read, before their commits are processed.
