@@ -401,27 +401,15 @@ impl State {
                 let from = query.split('&').find_map(|p| p.strip_prefix("sha=")).unwrap_or_default();
                 let start = self.commits.iter().position(|c| c.sha == from).unwrap_or(0);
                 let items: Vec<Value> = self.commits[start..].iter().map(|c| self.commit_json(c)).collect();
-                let (page, next) = self.page(&request.path, items);
-                if let Some(link) = next {
-                    headers.push(("Link".to_owned(), link));
-                }
-                (200, page)
+                self.paged(&request.path, items, &mut headers)
             }
             ("GET", Some("/pulls")) => {
                 let items: Vec<Value> = self.pulls.iter().map(|p| self.pull_json(p)).collect();
-                let (page, next) = self.page(&request.path, items);
-                if let Some(link) = next {
-                    headers.push(("Link".to_owned(), link));
-                }
-                (200, page)
+                self.paged(&request.path, items, &mut headers)
             }
             ("GET", Some("/releases")) => {
                 let items: Vec<Value> = self.releases.iter().rev().map(|r| self.release_json(r)).collect();
-                let (page, next) = self.page(&request.path, items);
-                if let Some(link) = next {
-                    headers.push(("Link".to_owned(), link));
-                }
-                (200, page)
+                self.paged(&request.path, items, &mut headers)
             }
             ("POST", Some("/releases")) => self.create(&request.body),
             (method, Some(rest)) if rest.starts_with("/releases/tags/") && method == "GET" => {
@@ -449,39 +437,7 @@ impl State {
                 }
             }
             (method, Some(rest)) if rest.starts_with("/releases/") => {
-                let tail = &rest["/releases/".len()..];
-                let (id, sub) = tail.split_once('/').unwrap_or((tail, ""));
-                let id = id.parse::<u64>().unwrap_or(0);
-                let Some(index) = self.releases.iter().position(|r| r.id == id) else {
-                    let (status, body) = error(404, "Not Found");
-                    return (status, body, headers);
-                };
-                match (method, sub) {
-                    ("GET", "") => (200, self.release_json(&self.releases[index])),
-                    ("PATCH", "") => self.update(index, &request.body),
-                    ("DELETE", "") if self.releases[index].immutable => {
-                        error(422, "Cannot delete an immutable release")
-                    }
-                    ("DELETE", "") => {
-                        self.releases.remove(index);
-                        self.assets.retain(|a| a.release != id);
-                        (204, Value::Null)
-                    }
-                    ("GET", "assets") => {
-                        let items: Vec<Value> = self
-                            .assets
-                            .iter()
-                            .filter(|a| a.release == id)
-                            .map(|a| self.asset_json(a))
-                            .collect();
-                        let (page, next) = self.page(&request.path, items);
-                        if let Some(link) = next {
-                            headers.push(("Link".to_owned(), link));
-                        }
-                        (200, page)
-                    }
-                    _ => error(404, "Not Found"),
-                }
+                self.release_route(method, &rest["/releases/".len()..], request, &mut headers)
             }
             ("GET", Some(rest)) if rest.starts_with("/git/ref/tags/") => {
                 let tag = percent_decode(&rest["/git/ref/tags/".len()..]);
@@ -514,6 +470,48 @@ impl State {
             _ => error(404, "Not Found"),
         };
         (status, body, headers)
+    }
+
+    /// `/releases/{id}` and `/releases/{id}/assets`.
+    fn release_route(
+        &mut self,
+        method: &str,
+        tail: &str,
+        request: &Request,
+        headers: &mut Vec<(String, String)>,
+    ) -> (u16, Value) {
+        let (id, sub) = tail.split_once('/').unwrap_or((tail, ""));
+        let id = id.parse::<u64>().unwrap_or(0);
+        let Some(index) = self.releases.iter().position(|r| r.id == id) else {
+            return error(404, "Not Found");
+        };
+        match (method, sub) {
+            ("GET", "") => (200, self.release_json(&self.releases[index])),
+            ("PATCH", "") => self.update(index, &request.body),
+            ("DELETE", "") if self.releases[index].immutable => {
+                error(422, "Cannot delete an immutable release")
+            }
+            ("DELETE", "") => {
+                self.releases.remove(index);
+                self.assets.retain(|a| a.release != id);
+                (204, Value::Null)
+            }
+            ("GET", "assets") => {
+                let items: Vec<Value> =
+                    self.assets.iter().filter(|a| a.release == id).map(|a| self.asset_json(a)).collect();
+                self.paged(&request.path, items, headers)
+            }
+            _ => error(404, "Not Found"),
+        }
+    }
+
+    /// A page of `items` as the request's `page`/`per_page` ask, with its `Link` header.
+    fn paged(&self, path: &str, items: Vec<Value>, headers: &mut Vec<(String, String)>) -> (u16, Value) {
+        let (page, next) = self.page(path, items);
+        if let Some(link) = next {
+            headers.push(("Link".to_owned(), link));
+        }
+        (200, page)
     }
 
     fn create(&mut self, body: &[u8]) -> (u16, Value) {

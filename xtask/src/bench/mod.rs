@@ -218,56 +218,11 @@ fn checksum(runs: usize) -> Result<ExitCode> {
     let mut results = Vec::new();
     let mut peak_rss = 0;
     for (label, files, bytes) in &sets {
-        let tools = [
-            Tool { label: "checksum", program: ours.clone(), args: files.clone() },
-            Tool {
-                label: "checksum -j 1",
-                program: ours.clone(),
-                args: [vec!["-j".into(), "1".into()], files.clone()].concat(),
-            },
-            Tool {
-                label: "openssl dgst -sha256",
-                program: PathBuf::from("openssl"),
-                args: [vec!["dgst".into(), "-sha256".into()], files.clone()].concat(),
-            },
-            Tool { label: "sha256sum", program: PathBuf::from("sha256sum"), args: files.clone() },
-        ];
-        // Warm up, and check that everyone computed the same digests.
-        let mut reference: Option<Vec<String>> = None;
-        for tool in &tools {
-            let (_, stdout) = measure(&data, &tool.program, &tool.args, false)?;
-            let digests = if tool.label.starts_with("openssl") {
-                openssl_digests(&stdout)
-            } else {
-                gnu_digests(&stdout)
-            };
-            match &reference {
-                None => reference = Some(digests),
-                Some(expected) => {
-                    ensure!(*expected == digests, "{} computed different digests on {label}", tool.label)
-                }
-            }
-        }
-        let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
-        for _ in 0..runs {
-            for (i, tool) in tools.iter().enumerate() {
-                samples[i].push(measure(&data, &tool.program, &tool.args, false)?.0);
-            }
-        }
-        for (tool, samples) in tools.iter().zip(&samples) {
-            let m = median(samples);
-            if tool.label.starts_with("checksum") {
+        for (tool, m) in checksum_set(&data, &ours, label, files, *bytes, runs)? {
+            if tool.starts_with("checksum") {
                 peak_rss = peak_rss.max(m.rss_kib);
             }
-            println!(
-                "{:<22} {:<24} {:>7.3} s {:>7.0} MB/s {:>6.1} MiB",
-                label,
-                tool.label,
-                m.seconds,
-                *bytes as f64 / m.seconds / 1e6,
-                m.rss_kib as f64 / 1024.0
-            );
-            results.push((*label, tool.label, m));
+            results.push((*label, tool, m));
         }
     }
 
@@ -286,6 +241,71 @@ fn checksum(runs: usize) -> Result<ExitCode> {
         sparse_sample.rss_kib as f64 / 1024.0
     );
 
+    checksum_verdict(&results, peak_rss.max(sparse_sample.rss_kib), cores)
+}
+
+/// One input set of the checksum benchmark: every tool warmed up (and checked to agree), then
+/// measured `runs` times, interleaved; each tool's median.
+fn checksum_set(
+    data: &Path,
+    ours: &Path,
+    label: &str,
+    files: &[String],
+    bytes: u64,
+    runs: usize,
+) -> Result<Vec<(&'static str, Sample)>> {
+    let files = files.to_vec();
+    let tools = [
+        Tool { label: "checksum", program: ours.to_path_buf(), args: files.clone() },
+        Tool {
+            label: "checksum -j 1",
+            program: ours.to_path_buf(),
+            args: [vec!["-j".into(), "1".into()], files.clone()].concat(),
+        },
+        Tool {
+            label: "openssl dgst -sha256",
+            program: PathBuf::from("openssl"),
+            args: [vec!["dgst".into(), "-sha256".into()], files.clone()].concat(),
+        },
+        Tool { label: "sha256sum", program: PathBuf::from("sha256sum"), args: files },
+    ];
+    // Warm up, and check that everyone computed the same digests.
+    let mut reference: Option<Vec<String>> = None;
+    for tool in &tools {
+        let (_, stdout) = measure(data, &tool.program, &tool.args, false)?;
+        let digests =
+            if tool.label.starts_with("openssl") { openssl_digests(&stdout) } else { gnu_digests(&stdout) };
+        match &reference {
+            None => reference = Some(digests),
+            Some(expected) => {
+                ensure!(*expected == digests, "{} computed different digests on {label}", tool.label)
+            }
+        }
+    }
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
+    for _ in 0..runs {
+        for (i, tool) in tools.iter().enumerate() {
+            samples[i].push(measure(data, &tool.program, &tool.args, false)?.0);
+        }
+    }
+    let mut medians = Vec::new();
+    for (tool, samples) in tools.iter().zip(&samples) {
+        let m = median(samples);
+        println!(
+            "{:<22} {:<24} {:>7.3} s {:>7.0} MB/s {:>6.1} MiB",
+            label,
+            tool.label,
+            m.seconds,
+            bytes as f64 / m.seconds / 1e6,
+            m.rss_kib as f64 / 1024.0
+        );
+        medians.push((tool.label, m));
+    }
+    Ok(medians)
+}
+
+/// The checksum benchmark's ratios against its targets; an error names the missed ones.
+fn checksum_verdict(results: &[(&str, &str, Sample)], peak_rss_kib: u64, cores: usize) -> Result<ExitCode> {
     let time = |set: &str, tool: &str| {
         results.iter().find(|(s, t, _)| *s == set && *t == tool).map(|(_, _, m)| m.seconds).expect("measured")
     };
@@ -293,7 +313,7 @@ fn checksum(runs: usize) -> Result<ExitCode> {
     let vs_gnu = time("1 GiB, 1 file", "sha256sum") / time("1 GiB, 1 file", "checksum");
     let parallel = time("64 x 16 MiB", "checksum -j 1") / time("64 x 16 MiB", "checksum");
     let small_vs_gnu = time("10,000 x 4 KiB", "sha256sum") / time("10,000 x 4 KiB", "checksum");
-    let rss_mib = peak_rss.max(sparse_sample.rss_kib) as f64 / 1024.0;
+    let rss_mib = peak_rss_kib as f64 / 1024.0;
     println!("\nratios (higher is faster for us)");
     println!("  10,000 x 4 KiB: checksum vs sha256sum    {small_vs_gnu:>5.2}x");
     let parallel_target = if cores >= 2 { 1.6 } else { 1.0 };

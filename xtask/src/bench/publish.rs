@@ -21,21 +21,7 @@ pub(super) fn publish(runs: usize) -> Result<std::process::ExitCode> {
     let registry = LocalRegistry::start(Mode::Plain);
     let host = registry.host().to_owned();
     registry::push_image(&host, "example/advisoryhub", "0.1.0");
-    let repo = fixture("make_advisoryhub.sh", &[]);
-    let keys = tempfile::tempdir().context("temporary directory")?;
-    let key = ssh_keygen(keys.path(), "id_ed25519", "ed25519", "");
-    let allowed = keys.path().join("allowed_signers");
-    std::fs::write(&allowed, format!("rel@example.com namespaces=\"git\" {}\n", public_key(&key)))?;
-    let git = |args: &[&str]| -> Result<()> {
-        let status = std::process::Command::new("git").current_dir(repo.path()).args(args).status()?;
-        ensure!(status.success(), "git {}", args.join(" "));
-        Ok(())
-    };
-    git(&["config", "user.email", "rel@example.com"])?;
-    git(&["config", "user.name", "Rel Eng"])?;
-    git(&["config", "gpg.format", "ssh"])?;
-    git(&["config", "user.signingkey", &key.display().to_string()])?;
-    git(&["tag", "-s", "-f", "-m", "Release v0.1.0", "v0.1.0"])?;
+    let (repo, keys, allowed) = signed_fixture()?;
     let github = GithubStandIn::start("acme", "advisoryhub");
     let oidc = OidcStandIn::start();
     let sigstore = SigstoreStandIn::start(&oidc);
@@ -120,6 +106,32 @@ pub(super) fn publish(runs: usize) -> Result<std::process::ExitCode> {
         verifies.push(measure_env(dir, &tagwright, &verify_args, &env, true)?.0);
     }
     let (rerun, verify): (Sample, Sample) = (median(&reruns[1..]), median(&verifies[1..]));
+    publish_verdict(first, rerun, verify)
+}
+
+/// The AdvisoryHub fixture, its tag `v0.1.0` SSH-signed with a new key; the repository, the key's
+/// directory (HOME of the runs) and the allowed-signers file.
+fn signed_fixture() -> Result<(tempfile::TempDir, tempfile::TempDir, std::path::PathBuf)> {
+    let repo = fixture("make_advisoryhub.sh", &[]);
+    let keys = tempfile::tempdir().context("temporary directory")?;
+    let key = ssh_keygen(keys.path(), "id_ed25519", "ed25519", "");
+    let allowed = keys.path().join("allowed_signers");
+    std::fs::write(&allowed, format!("rel@example.com namespaces=\"git\" {}\n", public_key(&key)))?;
+    let git = |args: &[&str]| -> Result<()> {
+        let status = std::process::Command::new("git").current_dir(repo.path()).args(args).status()?;
+        ensure!(status.success(), "git {}", args.join(" "));
+        Ok(())
+    };
+    git(&["config", "user.email", "rel@example.com"])?;
+    git(&["config", "user.name", "Rel Eng"])?;
+    git(&["config", "gpg.format", "ssh"])?;
+    git(&["config", "user.signingkey", &key.display().to_string()])?;
+    git(&["tag", "-s", "-f", "-m", "Release v0.1.0", "v0.1.0"])?;
+    Ok((repo, keys, allowed))
+}
+
+/// The publish benchmark's times against its targets.
+fn publish_verdict(first: Sample, rerun: Sample, verify: Sample) -> Result<std::process::ExitCode> {
     println!(
         "\nAn AdvisoryHub release: signed chart, SBOM, manifest and its bundle, checksums, GitHub release"
     );
