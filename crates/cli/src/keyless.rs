@@ -8,7 +8,7 @@ use tagwright_sigstore::keyless::{IdentityToken, Instance, KeylessError, Signer}
 use tagwright_sigstore::signature;
 
 use crate::Failure;
-use crate::attest::{RegistryArgs, read, registry_target, signature_failure};
+use crate::artifact::{RegistryArgs, read, registry_target, signature_failure};
 
 /// Where keyless signing gets its identity and which Sigstore instance it uses.
 #[derive(Debug, clap::Args)]
@@ -188,8 +188,8 @@ pub fn sign_blob(file: &Path, args: &BlobArgs) -> Result<(), Failure> {
 /// `attest attest-blob FILE --predicate P --type T [--bundle OUT]`: a DSSE bundle v0.3 of an in-toto
 /// statement whose subject is the file (its name and SHA-256).
 pub fn attest_blob(file: &Path, predicate: &Path, kind: &str, args: &BlobArgs) -> Result<(), Failure> {
-    let predicate_type = crate::attest::predicate_type(kind)?;
-    let predicate = crate::attest::read_predicate(predicate)?;
+    let predicate_type = crate::artifact::predicate_type(kind)?;
+    let predicate = crate::artifact::read_predicate(predicate)?;
     let artifact = read(file)?;
     let name = file.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
     let statement = tagwright_sigstore::keyless::file_statement(&name, &artifact, &predicate_type, predicate);

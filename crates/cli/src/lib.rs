@@ -10,6 +10,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
+mod artifact;
 pub mod attest;
 pub mod docs;
 pub mod doctor;

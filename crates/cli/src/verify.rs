@@ -80,7 +80,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     }
     let trusted_root = match &args.trusted_root {
         Some(path) => Some(
-            String::from_utf8(crate::attest::read(path)?)
+            String::from_utf8(crate::artifact::read(path)?)
                 .map_err(|_| Failure::input(format!("{}: not UTF-8", path.display())))?,
         ),
         None => None,

@@ -67,7 +67,7 @@ pub struct Commit {
     /// Diff statistics.
     pub statistics: CommitStatistics,
     /// What GitHub says about it (its author's login, its pull request), when GitHub was asked.
-    pub github: Option<Box<crate::remote::RemoteContributor>>,
+    pub github: Option<Box<crate::contributor::RemoteContributor>>,
 }
 
 /// Why a commit was left out.
@@ -323,7 +323,7 @@ impl Commit {
 }
 
 /// Empty remote metadata, as git-cliff's templates expect when no forge was queried.
-const NO_REMOTE: crate::remote::RemoteContributor = crate::remote::RemoteContributor {
+const NO_REMOTE: crate::contributor::RemoteContributor = crate::contributor::RemoteContributor {
     username: None,
     pr_author: None,
     pr_title: None,

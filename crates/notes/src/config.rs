@@ -229,7 +229,7 @@ pub struct Config {
     /// `[remote]`.
     pub remote: RemoteConfig,
     /// `[bump]`.
-    pub bump: crate::bump::BumpConfig,
+    pub bump: crate::bump_config::BumpConfig,
     /// Where it came from.
     pub source: ConfigSource,
 }
@@ -577,7 +577,7 @@ struct RawConfig {
     changelog: RawChangelog,
     git: RawGit,
     remote: RemoteConfig,
-    bump: crate::bump::BumpConfig,
+    bump: crate::bump_config::BumpConfig,
 }
 
 #[derive(Deserialize, Default)]

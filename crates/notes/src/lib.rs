@@ -29,8 +29,10 @@
 #![deny(missing_docs)]
 
 pub mod bump;
+mod bump_config;
 mod commit;
 mod config;
+mod contributor;
 pub mod conventional;
 pub mod flags;
 mod parallel;
@@ -49,8 +51,9 @@ pub use config::{
     BUILT_IN_CONFIGS, ChangelogConfig, CommitParser, Config, ConfigError, ConfigSource, GitConfig,
     LinkParser, RemoteConfig, RemoteRepo, SortCommits, TextProcessor, built_in_config,
 };
+pub use contributor::RemoteContributor;
 pub use release::{Changelog, CommitRange, LinkCount, NotesError, Release, Scope, Selection, Statistics};
-pub use remote::{Forge, ForgeCommit, ForgeData, ForgePullRequest, GITHUB_VARIABLES, RemoteContributor};
+pub use remote::{Forge, ForgeCommit, ForgeData, ForgePullRequest, GITHUB_VARIABLES};
 pub use repo::{RepoError, TagInfo};
 pub use template::TemplateError;
 

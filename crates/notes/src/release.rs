@@ -71,7 +71,7 @@ pub struct Release {
     /// How many commits the release had before processing (decides whether an empty release shows).
     pub(crate) raw_commit_count: usize,
     /// Its contributors on GitHub (`github.contributors`), when GitHub was asked.
-    pub github_contributors: Vec<crate::remote::RemoteContributor>,
+    pub github_contributors: Vec<crate::contributor::RemoteContributor>,
 }
 
 /// Which commits to show.
@@ -569,7 +569,7 @@ fn statistics(release: &Release) -> Statistics {
 /// A release's forge metadata (`github.contributors`, empty for the forges not asked).
 #[derive(Serialize)]
 struct RemoteReleaseMetadata<'a> {
-    contributors: &'a [crate::remote::RemoteContributor],
+    contributors: &'a [crate::contributor::RemoteContributor],
 }
 
 impl Serialize for Release {

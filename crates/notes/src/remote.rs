@@ -5,8 +5,7 @@
 //! answers with [`ForgeData`], and it is asked only when a template reads the forge's variables or
 //! the repository was named on the command line, as git-cliff decides.
 
-use serde::Serialize;
-
+use crate::contributor::RemoteContributor;
 use crate::release::Release;
 use crate::remote_config::RemoteRepo;
 
@@ -63,26 +62,6 @@ pub trait Forge {
     /// GitHub's commits (listed from `ref_name` when given, else the default branch) and closed pull
     /// requests of `remote`. The error is shown as it is.
     fn github(&self, remote: &RemoteRepo, ref_name: Option<&str>) -> Result<ForgeData, String>;
-}
-
-/// A contributor, in git-cliff's shape: on a commit (`commit.github`, `commit.remote`) and in a
-/// release's `github.contributors`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct RemoteContributor {
-    /// The login.
-    pub username: Option<String>,
-    /// Who opened the pull request.
-    pub pr_author: Option<String>,
-    /// The pull request's title.
-    pub pr_title: Option<String>,
-    /// The pull request's number.
-    pub pr_number: Option<i64>,
-    /// Every pull request of this contributor in the release, ascending.
-    pub pr_numbers: Vec<i64>,
-    /// The pull request's labels.
-    pub pr_labels: Vec<String>,
-    /// Whether no earlier commit of the repository is theirs.
-    pub is_first_time: bool,
 }
 
 /// Adds GitHub's data to a release whose commits are not processed yet, as git-cliff's

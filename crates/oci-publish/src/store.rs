@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::digest::Digest;
 use crate::layout::{Layout, LayoutError, PutBlobError};
 use crate::manifest::{Descriptor, MAX_MANIFEST_BYTES, OCI_MANIFEST};
-use crate::ops::OciError;
+use crate::ops::error::OciError;
 use crate::reference::Reference;
 use crate::registry::{
     BlobSource, CopyError, Manifest, ManifestStatus, Registry, RegistryError, copy_hashing,

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::Events;
 use crate::digest::{Digest, Hasher};
-use crate::registry::RegistryError;
+use crate::registry::error::RegistryError;
 
 /// Why [`copy_hashing`] stopped.
 pub(crate) enum CopyError {

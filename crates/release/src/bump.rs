@@ -57,7 +57,7 @@ pub fn bump(options: &BumpOptions, events: Arc<dyn Events>) -> Result<BumpReport
     }
     let inventory =
         tagwright_versions::read(&options.repo).map_err(|e| Error::caused(ErrorKind::Input, e))?;
-    let last = crate::cut::last_release(&options.repo, &inventory);
+    let last = last_release(&options.repo, &inventory);
     let plan_options = PlanOptions::default()
         .allow_downgrade(options.allow_downgrade)
         .allow_mismatch(options.allow_mismatch)
@@ -115,4 +115,14 @@ pub fn parse_version(text: &str) -> Result<Version, Error> {
         return Err(bad(format!("`{text}` must have three release components (X.Y.Z){hint}")));
     }
     Ok(version)
+}
+
+/// The latest release's version: the highest of the tags in `repo` that fit the repository's tag
+/// format. `None` without one, or outside a git repository.
+pub fn last_release(repo: &std::path::Path, inventory: &tagwright_versions::Inventory) -> Option<Version> {
+    let repo = git2::Repository::open(repo).ok()?;
+    tagwright_git_sign::preflight::latest_release(&repo, &inventory.tag_format, inventory.scheme())
+        .ok()
+        .flatten()
+        .map(|(_, v)| v)
 }

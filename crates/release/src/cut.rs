@@ -146,7 +146,7 @@ pub fn release(options: &ReleaseOptions, events: Arc<dyn Events>) -> Result<Rele
     });
 
     events.event(&Event::Step(Step::of(&STEPS, 2)));
-    let last = last_release(dir, &inventory);
+    let last = crate::bump::last_release(dir, &inventory);
     let bumped = plan_bump(&inventory, options, last.as_ref())?;
     let plan = bump::plan(
         &inventory,
@@ -247,13 +247,6 @@ fn plan_bump(
         );
     }
     Ok(true)
-}
-
-/// The latest release's version: the highest of the tags in `repo` that fit the repository's tag
-/// format. `None` without one, or outside a git repository.
-pub fn last_release(repo: &Path, inventory: &tagwright_versions::Inventory) -> Option<Version> {
-    let repo = Repository::open(repo).ok()?;
-    preflight::latest_release(&repo, &inventory.tag_format, inventory.scheme()).ok().flatten().map(|(_, v)| v)
 }
 
 fn run_preflight(

@@ -39,8 +39,9 @@ mod signing;
 mod tools;
 mod verify;
 
+pub use bump::last_release;
 pub use bump::{BumpOptions, BumpReport, bump, parse_version};
-pub use cut::{ReleaseOptions, ReleaseReport, STEPS as RELEASE_STEPS, last_release, release};
+pub use cut::{ReleaseOptions, ReleaseReport, STEPS as RELEASE_STEPS, release};
 pub use docs::{
     AliasType, DocVersion, DocsDeployOptions, DocsDeployReport, MovedAlias, STEPS as DOCS_STEPS, Site,
     docs_deploy, read_versions_json, rewrite_versions_json,

@@ -8,7 +8,7 @@ use tagwright_oci_publish::registry::Registry;
 use tagwright_oci_publish::{Digest, RegistryRef};
 
 use crate::dsse::{SigningKey, VerifyingKey};
-use crate::signature::{
+use crate::oci::{
     BUNDLE_ANNOTATION, CERTIFICATE_ANNOTATION, CHAIN_ANNOTATION, SIGNATURE_ANNOTATION, SigLayer,
     SignatureError, Signed, Trust, append, attestation_tag, fetch, keyless_annotations, layers, resolve,
     sha256_bytes, shown,

@@ -19,6 +19,7 @@ pub mod cosign_key;
 pub mod dsse;
 mod http;
 pub mod keyless;
+mod oci;
 pub mod provenance;
 pub mod referrer;
 pub mod signature;

@@ -11,7 +11,7 @@ use tagwright_oci_publish::manifest::OCI_MANIFEST;
 use tagwright_oci_publish::registry::Registry;
 use tagwright_oci_publish::{Digest, Reference, RegistryRef};
 
-use crate::signature::SignatureError;
+use crate::oci::SignatureError;
 
 /// The bundle's media type, and the referrer's artifact type.
 pub const BUNDLE_V03: &str = "application/vnd.dev.sigstore.bundle.v0.3+json";

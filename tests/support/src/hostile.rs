@@ -8,7 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::http::{Request, Response, read_body, read_head, write_response};
+use crate::wire::{Request, Response, read_body, read_head, write_response};
 
 /// What the server does with one request.
 #[derive(Debug, Clone)]

@@ -13,6 +13,7 @@ pub mod layout_registry;
 pub mod oidc;
 pub mod registry;
 pub mod sigstore;
+mod wire;
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;

@@ -1,3 +1,5 @@
+//! Unit tests of git-cliff's flags as data.
+
 use super::*;
 
 fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {

@@ -34,7 +34,7 @@ use crate::{Credentials, Events, RegistryOptions, RetryPolicy};
 pub use tagwright_http::{RequestFailure, next_link, parse_challenge};
 
 mod auth;
-mod error;
+pub(crate) mod error;
 pub(crate) mod http;
 mod upload;
 

@@ -96,3 +96,32 @@ impl Files for Disk {
             .unwrap_or_default()
     }
 }
+
+/// Expands a relative path pattern whose components may contain `*` and `?` (no `**`).
+///
+/// Results are relative to `root`, byte-sorted, and only name paths that exist.
+pub(crate) fn glob(files: &dyn Files, pattern: &str) -> Vec<PathBuf> {
+    let mut current = vec![PathBuf::new()];
+    for component in pattern.split('/').filter(|c| !c.is_empty() && *c != ".") {
+        let mut next = Vec::new();
+        for base in &current {
+            if component.contains(['*', '?']) {
+                let mut names: Vec<String> = files
+                    .names(base)
+                    .into_iter()
+                    .filter(|name| !name.starts_with('.') && tagwright_text::wildcard_match(component, name))
+                    .collect();
+                names.sort();
+                next.extend(names.into_iter().map(|name| base.join(name)));
+            } else {
+                let candidate = base.join(component);
+                if files.exists(&candidate) {
+                    next.push(candidate);
+                }
+            }
+        }
+        current = next;
+    }
+    current.retain(|p| !p.as_os_str().is_empty());
+    current
+}

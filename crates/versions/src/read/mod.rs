@@ -10,8 +10,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use toml_edit::Document;
 
+use self::files::glob;
 use crate::tag::TagFormat;
-use crate::text::{display_path, glob, line_col};
+use crate::text::{display_path, line_col};
 use crate::version::Version;
 
 mod error;

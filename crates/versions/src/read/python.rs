@@ -1,12 +1,22 @@
 //! Python sources beyond pyproject.toml: where a build backend takes a dynamic version from, and the
 //! plain `__version__ = "…"` assignment in a module that a bump can rewrite.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml_edit::Item;
 
 use super::ReadError;
-use super::reader::Found;
+
+/// A string value found in a TOML, YAML or Python file, before it becomes a `Record`.
+pub(super) struct Found {
+    pub(super) field: String,
+    pub(super) value: String,
+    /// Span of the whole value token (quotes included).
+    pub(super) token: Range<usize>,
+    /// Length of the quote on each side of the token.
+    pub(super) quote_len: usize,
+}
 
 /// Where a build backend takes a dynamic version from, as its own settings say.
 pub(super) struct DynamicSource {

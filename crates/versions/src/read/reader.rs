@@ -1,16 +1,16 @@
 //! Reading each kind of source file: pyproject.toml, uv.lock, Cargo.toml, Cargo.lock and Chart.yaml.
 
 use std::collections::BTreeSet;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use toml_edit::{Document, Item, TableLike};
 
-use crate::text::{display_path, glob, line_col};
+use super::files::glob;
+use crate::text::{display_path, line_col};
 use crate::version::{Version, VersionError};
 use tagwright_text::yaml;
 
-use super::python::{DynamicSource, dynamic_source, python_assignment};
+use super::python::{DynamicSource, Found, dynamic_source, python_assignment};
 use super::{
     Edit, ReadError, Record, Repo, SourceFile, SourceKind, Spec, Spelling, normalize_python_name, parse_toml,
 };
@@ -37,16 +37,6 @@ struct PendingFile {
     text: String,
     target: PathBuf,
     found: Vec<Found>,
-}
-
-/// A string value found in a TOML, YAML or Python file, before it becomes a [`Record`].
-pub(super) struct Found {
-    pub(super) field: String,
-    pub(super) value: String,
-    /// Span of the whole value token (quotes included).
-    pub(super) token: Range<usize>,
-    /// Length of the quote on each side of the token.
-    pub(super) quote_len: usize,
 }
 
 impl<'r> Reader<'r> {
