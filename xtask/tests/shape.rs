@@ -335,3 +335,99 @@ fn the_circle_check_sees_circles() {
     assert!(graph[&src.join("c.rs")].is_empty(), "comments and strings are not imports");
     assert!(graph[&src.join("lib.rs")].is_empty(), "a parent's use of its children is not counted");
 }
+
+/// `cargo metadata --no-deps`: every workspace package.
+fn metadata() -> serde_json::Value {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let output = std::process::Command::new(cargo)
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(tagwright_test_support::workspace_root())
+        .output()
+        .expect("cargo metadata runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("JSON")
+}
+
+#[test]
+fn architecture_md_draws_the_crate_graph_cargo_metadata_has() {
+    let metadata = metadata();
+    let packages = metadata["packages"].as_array().expect("packages");
+    let names: BTreeSet<&str> = packages.iter().filter_map(|p| p["name"].as_str()).collect();
+    let actual: BTreeMap<String, BTreeSet<String>> = packages
+        .iter()
+        .map(|p| {
+            let deps = p["dependencies"].as_array().expect("dependencies").iter();
+            let normal = deps
+                .filter(|d| d["kind"].is_null() && names.contains(d["name"].as_str().unwrap_or_default()))
+                .map(|d| d["name"].as_str().unwrap_or_default().to_owned());
+            (p["name"].as_str().unwrap_or_default().to_owned(), normal.collect())
+        })
+        .collect();
+    let doc = std::fs::read_to_string(tagwright_test_support::workspace_root().join("docs/ARCHITECTURE.md"))
+        .expect("ARCHITECTURE.md");
+    let start = doc.find("<!-- crate-graph").expect("the crate-graph table");
+    let end = doc.find("<!-- /crate-graph -->").expect("its end");
+    let drawn: BTreeMap<String, BTreeSet<String>> = doc[start..end]
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|row| {
+            let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+            let names = |cell: &str| -> BTreeSet<String> {
+                cell.split(',')
+                    .map(|n| n.trim().trim_matches('`').to_owned())
+                    .filter(|n| n.starts_with("tagwright") || n == "xtask")
+                    .collect()
+            };
+            (cells[1].trim_matches('`').to_owned(), names(cells[2]))
+        })
+        .collect();
+    assert_eq!(drawn, actual, "docs/ARCHITECTURE.md's crate graph differs from cargo metadata's");
+}
+
+/// The names a dependency is used by in Rust code (`serde_json` for `serde_json`, and the `lib` name
+/// it renames to, such as `tagwright_checksums`).
+fn used_in(sources: &str, dependency: &str) -> bool {
+    let name = dependency.replace('-', "_");
+    let mut rest = sources;
+    while let Some(i) = rest.find(&name) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + name.len()..].chars().next();
+        let bounded = !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if bounded {
+            return true;
+        }
+        rest = &rest[i + name.len()..];
+    }
+    false
+}
+
+#[test]
+fn every_declared_dependency_is_used() {
+    let metadata = metadata();
+    let mut unused = Vec::new();
+    for package in metadata["packages"].as_array().expect("packages") {
+        let name = package["name"].as_str().unwrap_or_default();
+        let manifest = PathBuf::from(package["manifest_path"].as_str().unwrap_or_default());
+        let dir = manifest.parent().expect("a directory");
+        let mut files = Vec::new();
+        rust_files(dir, &mut files);
+        let sources: String = files.iter().map(|f| std::fs::read_to_string(f).unwrap_or_default()).collect();
+        for dependency in package["dependencies"].as_array().expect("dependencies") {
+            let dep = dependency["rename"].as_str().or(dependency["name"].as_str()).unwrap_or_default();
+            if !used_in(&sources, dep) {
+                let kind = dependency["kind"].as_str().unwrap_or("normal");
+                unused.push(format!("{name}: {dep} ({kind})"));
+            }
+        }
+    }
+    assert!(unused.is_empty(), "declared but not used (remove them from Cargo.toml):\n{}", unused.join("\n"));
+}
+
+#[test]
+fn the_unused_check_sees_names() {
+    assert!(used_in("use serde_json::Value;", "serde_json"));
+    assert!(used_in("tagwright_http::client()", "tagwright-http"));
+    assert!(!used_in("use serde_json_x::Value; // serde", "serde_json"));
+    assert!(!used_in("let my_serde_json = 1;", "serde_json"));
+}
