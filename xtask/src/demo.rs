@@ -331,7 +331,6 @@ fn publish(
     out("\nAgain, as after a failure: every step observes what is there and does only what is missing.\n");
     let again = demo.capture(&mut publish(true), 0)?;
     let published: serde_json::Value = serde_json::from_slice(&again.stdout).context("publish --json")?;
-    let published = published.get("result").cloned().unwrap_or(published);
     let up_to_date = published["github"]["up_to_date"].as_bool() == Some(true);
     let chart_state =
         if published["chart"]["unchanged"].as_bool() == Some(true) { "unchanged" } else { "pushed" };

@@ -74,8 +74,7 @@ pub fn doctor(args: &DoctorArgs) -> Result<(), Failure> {
     } else {
         let mut text = format!("{}\n", report.repo);
         for check in &report.checks {
-            let mark = if check.ok { "ok  " } else { "FAIL" };
-            text.push_str(&format!("  {mark} {}: {}\n", check.name, check.detail));
+            text.push_str(&crate::check_line(check.ok, &check.name, &check.detail));
             if let Some(fix) = &check.fix {
                 text.push_str(&format!("       fix: {fix}\n"));
             }

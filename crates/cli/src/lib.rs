@@ -18,6 +18,7 @@ pub mod flows;
 pub mod forge;
 pub mod gate;
 pub mod github_release;
+pub mod json;
 pub mod keyless;
 pub mod notes;
 pub mod oci;
@@ -154,19 +155,15 @@ pub fn report(json: bool, body: &impl serde::Serialize, text: &str) -> Result<()
     Ok(())
 }
 
-/// Prints `body` as one JSON document: `{"schema_version": 1, "status": STATUS, …body's fields}`.
+/// One check of a report, as `verify` and `doctor` print it: `  ok   NAME: DETAIL` or
+/// `  FAIL NAME: DETAIL`.
+pub fn check_line(ok: bool, name: &str, detail: &str) -> String {
+    format!("  {} {name}: {detail}\n", if ok { "ok  " } else { "FAIL" })
+}
+
+/// Prints `body` as one JSON document under `status` ([`json::print`]).
 pub fn document(status: &'static str, body: &impl serde::Serialize) -> Result<(), Failure> {
-    #[derive(serde::Serialize)]
-    struct Document<'a, T> {
-        schema_version: u32,
-        status: &'static str,
-        #[serde(flatten)]
-        body: &'a T,
-    }
-    let text = serde_json::to_string_pretty(&Document { schema_version: 1, status, body })
-        .map_err(|e| Failure::input(format!("JSON: {e}")))?;
-    out(&format!("{text}\n"));
-    Ok(())
+    json::print(status, body)
 }
 
 /// The GitHub repository `OWNER/REPO` on `GITHUB_API_URL` (default: api.github.com), with the token

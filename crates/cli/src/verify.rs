@@ -101,8 +101,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     } else {
         let mut text = format!("{} (signatures by {})\n", report.tag, report.identity);
         for check in &report.checks {
-            let mark = if check.ok { "ok  " } else { "FAIL" };
-            text.push_str(&format!("  {mark} {}: {}\n", check.name, check.detail));
+            text.push_str(&crate::check_line(check.ok, &check.name, &check.detail));
         }
         out(&text);
     }

@@ -228,6 +228,10 @@ fn the_gate_says_what_it_suppressed_and_annotates_for_github() {
     let r = report.to_str().expect("utf-8");
     let i = ignore.to_str().expect("utf-8");
     let json = attest(&["trivy-gate", r, "--json", "--ignorefile", i]);
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/attest-trivy-gate.shape.json",
+        &tagwright_test_support::json_shape(&json.stdout),
+    );
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
     assert_eq!(doc["status"], "failed");
     let suppressed = &doc["suppressed"][0];

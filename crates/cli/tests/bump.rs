@@ -50,6 +50,14 @@ fn bump_json_describes_the_plan() {
     let repo = fixture("make_advisoryhub.sh", &["--no-git"]);
     let out = tagwright(&["bump", "0.2.0", "--dry-run", "--json"], Some(repo.path()));
     assert_eq!(out.code, 0, "{}", out.stderr);
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/tagwright-bump.shape.json",
+        &tagwright_test_support::json_shape(&out.stdout),
+    );
+    // A failure with --json is a document too, in the one envelope.
+    let bad = tagwright(&["bump", "not-a-version", "--json"], Some(repo.path()));
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    tagwright_test_support::assert_snapshot("crates/cli/tests/snapshots/tagwright-error.json", &bad.stdout);
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(doc["schema_version"], 1);
     assert_eq!(doc["plan"]["new"], "0.2.0");

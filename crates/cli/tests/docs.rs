@@ -231,6 +231,10 @@ fn a_dry_run_writes_nothing_and_hostile_or_checked_out_branches_are_refused() {
     assert_eq!(everything(), before, "a dry run writes no object and no ref");
     let tree = report["tree"].as_str().expect("the tree it would write").to_owned();
     let real = docs.ours_ok(&["1.0.0", "--site", site_arg, "--json"]);
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/tagwright-docs-deploy.shape.json",
+        &tagwright_test_support::json_shape(&real),
+    );
     let real: serde_json::Value = serde_json::from_str(&real).expect("json");
     assert_eq!(real["tree"], tree.as_str(), "the dry run's tree is the one a deploy writes");
     docs.git(&["branch", "-D", "gh-pages"]);

@@ -134,6 +134,10 @@ fn doctor_publish_checks_the_registry_the_github_token_and_the_oidc_token() {
     };
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("one JSON document");
     assert_eq!(doc["status"], "failed");
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/tagwright-doctor.shape.json",
+        &tagwright_test_support::json_shape(&json.stdout),
+    );
     assert!(
         doc["checks"]
             .as_array()

@@ -170,6 +170,10 @@ fn publish_makes_the_github_release_and_a_rerun_changes_nothing() {
     let github = GithubStandIn::start("acme", "advisoryhub");
     let done = publish_to_github(repo.path(), host, &github, &["--json"]);
     assert_eq!(done.code, 0, "{}\n{}", done.stdout, done.stderr);
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/tagwright-publish.shape.json",
+        &tagwright_test_support::json_shape(&done.stdout),
+    );
     let report: serde_json::Value = serde_json::from_str(&done.stdout).expect("json");
     let names: Vec<&str> = report["assets"]
         .as_array()
@@ -360,6 +364,10 @@ fn github_release_attaches_the_given_files_and_a_rerun_writes_nothing() {
     let writes = github_writes(&github);
     let again = release(&["--json"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/tagwright-github-release.shape.json",
+        &tagwright_test_support::json_shape(&again.stdout),
+    );
     let report: serde_json::Value = serde_json::from_str(&again.stdout).expect("json");
     assert_eq!(report["up_to_date"], true, "{report}");
     assert_eq!(github_writes(&github), writes, "a re-run wrote");

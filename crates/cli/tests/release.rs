@@ -278,6 +278,10 @@ fn json_is_one_document_on_stdout_with_the_progress_on_stderr() {
     let before = git_state(release.dir());
     let out = release.release(&["0.2.0", "--dry-run", "--json"]);
     assert_eq!(out.code, 0, "{}", out.stderr);
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/tagwright-release.shape.json",
+        &tagwright_test_support::json_shape(&out.stdout),
+    );
     let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
     assert_eq!((doc["schema_version"].as_u64(), doc["status"].as_str()), (Some(1), Some("ok")));
     assert_eq!((doc["dry_run"].as_bool(), doc["tag"].as_str()), (Some(true), Some("v0.2.0")));

@@ -48,6 +48,10 @@ fn a_key_signed_release_verifies_and_every_tampered_part_is_named() {
     // The key may be one of several (a rotation).
     let either = world.verify_with_keys(&[&other, &public], &["--json"]);
     assert_eq!(either.code, 0, "{}\n{}", either.stdout, either.stderr);
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/tagwright-verify.shape.json",
+        &tagwright_test_support::json_shape(&either.stdout),
+    );
     // Another key: every signature check fails, and nothing else.
     let wrong = world.verify_with_keys(&[&other], &[]);
     for check in ["release manifest signature", "chart signature", "image signature"] {

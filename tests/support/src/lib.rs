@@ -292,6 +292,26 @@ pub fn assert_snapshot(relative_to_workspace: &str, actual: &str) {
     );
 }
 
+/// The shape of a JSON document, which docs/STABILITY.md promises: every object's keys with their
+/// values' shapes, `"string"`, `"number"`, `"boolean"` or `null` for scalars, and an array as the
+/// shape of its first element (`[]` when empty). Values that differ between runs (digests, times,
+/// paths) leave it unchanged; a field renamed, removed or retyped changes it.
+pub fn json_shape(document: &str) -> String {
+    fn shape(value: &serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::Null => Value::Null,
+            Value::Bool(_) => Value::from("boolean"),
+            Value::Number(_) => Value::from("number"),
+            Value::String(_) => Value::from("string"),
+            Value::Array(items) => Value::Array(items.first().map(shape).into_iter().collect()),
+            Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), shape(v))).collect()),
+        }
+    }
+    let value: serde_json::Value = serde_json::from_str(document).expect("a JSON document");
+    format!("{}\n", serde_json::to_string_pretty(&shape(&value)).expect("serializes"))
+}
+
 /// Every file (and symlink target) under `dir`, byte for byte, keyed by relative path.
 ///
 /// Directories are recorded too (with empty contents), so that a file replaced by a directory shows up.

@@ -217,6 +217,12 @@ enum DsseCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // With a JSON document asked for, a failure is a document too.
+    let json = match &cli.command {
+        Command::VerifyBlob { json, .. } => *json,
+        Command::TrivyGate { format, json, .. } => *json || *format == tagwright_cli::gate::Format::Json,
+        _ => false,
+    };
     let result = match &cli.command {
         Command::Sbom { repo, lock, spec, no_dev, output } => {
             let mut options = SbomOptions::new(repo);
@@ -257,6 +263,11 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => failure.report(PROGRAM),
+        Err(failure) => {
+            if json {
+                tagwright_cli::json::print_failure_unless_printed(&failure);
+            }
+            failure.report(PROGRAM)
+        }
     }
 }

@@ -1,7 +1,8 @@
 //! `tagwright`: the release runbook's flows on any repository: `bump`, `release`, `publish`,
 //! `verify`, `retag`, `docs-deploy`, `github-release` and `doctor`.
 //!
-//! Exit codes: 0 ok, 1 a check or step failed, 2 bad usage or input, 3 a wait timed out.
+//! Exit codes: 0 ok, 1 a check or step failed, 2 bad usage or input, 3 a wait timed out. With
+//! `--json`, a failure is a document too (`status: error`), unless the command printed its report.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
@@ -62,6 +63,27 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => failure.report(PROGRAM),
+        Err(failure) => {
+            if cli.command.json() {
+                tagwright_cli::json::print_failure_unless_printed(&failure);
+            }
+            failure.report(PROGRAM)
+        }
+    }
+}
+
+impl Command {
+    /// Whether `--json` was asked for: a failure is then a document too.
+    fn json(&self) -> bool {
+        match self {
+            Command::Bump(args) => args.json,
+            Command::Release(args) => args.json,
+            Command::Publish(args) => args.json,
+            Command::Verify(args) => args.json,
+            Command::Retag(args) => args.json,
+            Command::DocsDeploy(args) => args.json,
+            Command::Doctor(args) => args.json,
+            Command::GithubRelease(args) => args.json,
+        }
     }
 }

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use serde::Serialize;
+use tagwright_cli::json::{Document, ErrorDetail, Failed};
 use tagwright_cli::{exit, github_data, github_property, out, table};
 use tagwright_versions::{Inventory, ReadError, Report, Status, check, read, recover, tag_from_github_env};
 
@@ -52,22 +53,6 @@ struct JsonReport<'a> {
     report: &'a Report,
     problems: Vec<String>,
     notes: &'a [String],
-}
-
-/// The JSON document for an input error.
-#[derive(Serialize)]
-struct JsonError<'a> {
-    schema_version: u32,
-    status: &'static str,
-    error: JsonErrorBody<'a>,
-}
-
-#[derive(Serialize)]
-struct JsonErrorBody<'a> {
-    message: String,
-    file: Option<&'a str>,
-    line: Option<usize>,
-    column: Option<usize>,
 }
 
 fn main() -> ExitCode {
@@ -210,17 +195,14 @@ fn input_error(format: Format, message: &str, err: Option<&ReadError>) -> ExitCo
     let location = err.and_then(ReadError::location);
     match format {
         Format::Json => {
-            let doc = JsonError {
-                schema_version: tagwright_versions::REPORT_SCHEMA_VERSION,
-                status: "error",
-                error: JsonErrorBody {
-                    message: message.to_owned(),
-                    file,
-                    line: location.map(|l| l.0),
-                    column: location.map(|l| l.1),
-                },
+            let error = ErrorDetail {
+                message: message.to_owned(),
+                exit_code: exit::USAGE,
+                file: file.map(str::to_owned),
+                line: location.map(|l| l.0),
+                column: location.map(|l| l.1),
             };
-            out(&format!("{}\n", serde_json::to_string_pretty(&doc).expect("errors serialize")));
+            out(&Document::new("error", Failed { error }).render());
         }
         Format::Github => {
             let mut props = String::new();

@@ -271,8 +271,7 @@ pub fn copy(publisher: &Publisher, source: &str, destination: &str, json: bool) 
 /// Reports a failure: a JSON error document on stdout with `--json`, and the message on stderr.
 pub fn fail(program: &str, failure: &Failure, json: bool) -> std::process::ExitCode {
     if json && failure.code != exit::TIMEOUT {
-        let detail = output::FailedDetail { message: failure.message.clone(), exit_code: failure.code };
-        out(&Document::new("error", output::Failed { error: detail }).render());
+        crate::json::print_failure(failure);
     }
     failure.report(program)
 }

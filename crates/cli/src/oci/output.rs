@@ -8,32 +8,7 @@ use serde::Serialize;
 use tagwright_oci_publish::manifest::Descriptor;
 use tagwright_oci_publish::{ChartId, Digest};
 
-/// The envelope of every document: `{"schema_version": 1, "status": …, …}`.
-#[derive(Debug, Serialize)]
-pub struct Document<T> {
-    /// Always 1 for this shape.
-    pub schema_version: u32,
-    /// `ok`, `ready`, `timeout` or `error`.
-    pub status: &'static str,
-    /// The command's own fields.
-    #[serde(flatten)]
-    pub body: T,
-}
-
-impl<T: Serialize> Document<T> {
-    /// `body` under `status`.
-    pub fn new(status: &'static str, body: T) -> Document<T> {
-        Document { schema_version: 1, status, body }
-    }
-
-    /// The document, pretty-printed, with a final newline.
-    pub fn render(&self) -> String {
-        format!(
-            "{}\n",
-            serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
-        )
-    }
-}
+pub use crate::json::Document;
 
 /// `chart package`.
 #[derive(Debug, Serialize)]
@@ -152,20 +127,4 @@ pub struct Copied {
     pub bytes: u64,
     /// The destination already had it.
     pub unchanged: bool,
-}
-
-/// Any failure (`status: error`).
-#[derive(Debug, Serialize)]
-pub struct Failed {
-    /// The failure.
-    pub error: FailedDetail,
-}
-
-/// What failed, and the exit code.
-#[derive(Debug, Serialize)]
-pub struct FailedDetail {
-    /// The message, with its causes.
-    pub message: String,
-    /// The exit code.
-    pub exit_code: u8,
 }
