@@ -431,3 +431,62 @@ fn the_unused_check_sees_names() {
     assert!(!used_in("use serde_json_x::Value; // serde", "serde_json"));
     assert!(!used_in("let my_serde_json = 1;", "serde_json"));
 }
+
+/// The public signatures of `text` whose error is a bare `String`: `pub fn`s, trait methods of a
+/// `pub trait`, and `FromStr` impls.
+fn string_errors(text: &str) -> Vec<String> {
+    let code = match text.find("#[cfg(test)]\nmod tests") {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let mut found = Vec::new();
+    let mut in_pub_trait = false;
+    for (i, line) in code.lines().enumerate() {
+        let trimmed = line.trim_start();
+        if line.starts_with("pub trait ") {
+            in_pub_trait = true;
+        } else if line == "}" {
+            in_pub_trait = false;
+        }
+        let public = trimmed.starts_with("pub fn ") || (in_pub_trait && trimmed.starts_with("fn "));
+        if trimmed.starts_with("type Err = String") {
+            found.push(format!("line {}: type Err = String", i + 1));
+        }
+        if !public {
+            continue;
+        }
+        let rest = &code[code.lines().take(i).map(|l| l.len() + 1).sum::<usize>()..];
+        let signature = &rest[..rest.find(['{', ';']).unwrap_or(rest.len())];
+        let returns = signature.rsplit_once("->").map(|(_, r)| r.split(" where").next().unwrap_or(r).trim());
+        if returns.is_some_and(|r| r.starts_with("Result<") && r.replace(' ', "").ends_with(",String>")) {
+            found.push(format!("line {}: {}", i + 1, trimmed.split('(').next().unwrap_or(trimmed)));
+        }
+    }
+    found
+}
+
+#[test]
+fn public_results_have_typed_errors() {
+    let (root, files) = sources();
+    let mut found = Vec::new();
+    for file in &files {
+        let name = file.strip_prefix(&root).expect("in the workspace").display().to_string();
+        // The library crates; the binaries' own crate (`cli`) and the test tooling map errors to exit
+        // codes and messages.
+        let library =
+            name.starts_with("crates/") && name.contains("/src/") && !name.starts_with("crates/cli/");
+        if !library {
+            continue;
+        }
+        let text = std::fs::read_to_string(file).expect("utf-8");
+        found.extend(string_errors(&text).into_iter().map(|f| format!("{name}: {f}")));
+    }
+    assert!(found.is_empty(), "give these a thiserror type:\n{}", found.join("\n"));
+}
+
+#[test]
+fn the_string_error_check_sees_them() {
+    let text = "pub fn a(x: &str)\n    -> Result<(), String> {\n}\nfn private() -> Result<(), String> {\n}\npub trait T {\n    fn f(&self) -> Result<u8, String>;\n}\nimpl FromStr for X {\n    type Err = String;\n}\npub fn ok() -> Result<(), Typed> {\n}\n";
+    let found = string_errors(text);
+    assert_eq!(found.len(), 3, "{found:?}");
+}

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use tagwright_github::{GITHUB_API, Github, same_origin};
-use tagwright_notes::{Forge, ForgeCommit, ForgeData, ForgePullRequest, RemoteRepo};
+use tagwright_notes::{Forge, ForgeCommit, ForgeData, ForgeError, ForgePullRequest, RemoteRepo};
 
 /// GitHub, reached as git-cliff reaches it: the API URL from `GITHUB_API_URL`, else `[remote.github]
 /// api_url`, else `https://api.github.com`; the token is `[remote.github] token`, which
@@ -42,7 +42,7 @@ impl GithubForge {
 }
 
 impl Forge for GithubForge {
-    fn github(&self, remote: &RemoteRepo, ref_name: Option<&str>) -> Result<ForgeData, String> {
+    fn github(&self, remote: &RemoteRepo, ref_name: Option<&str>) -> Result<ForgeData, ForgeError> {
         let (api, trusted) = self.endpoint(remote);
         if !trusted && remote.token.is_some() {
             eprintln!(
@@ -50,10 +50,10 @@ impl Forge for GithubForge {
             );
         }
         let token = remote.token.as_deref().filter(|_| trusted);
-        let github = Github::with_timeout(&api, token, self.timeout).map_err(|e| e.to_string())?;
+        let github = Github::with_timeout(&api, token, self.timeout).map_err(ForgeError::client)?;
         let commits =
-            github.repo_commits(&remote.owner, &remote.repo, ref_name).map_err(|e| e.to_string())?;
-        let pulls = github.closed_pull_requests(&remote.owner, &remote.repo).map_err(|e| e.to_string())?;
+            github.repo_commits(&remote.owner, &remote.repo, ref_name).map_err(ForgeError::client)?;
+        let pulls = github.closed_pull_requests(&remote.owner, &remote.repo).map_err(ForgeError::client)?;
         Ok(ForgeData {
             commits: commits
                 .into_iter()

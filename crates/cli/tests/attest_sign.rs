@@ -318,6 +318,13 @@ fn the_production_github_actions_bundle_verifies_with_the_runbooks_regexp_form()
         assert_eq!(out.code, 0, "{root:?}: {}", out.stderr);
         assert!(out.stdout.contains("signed by https://github.com/trailofbits/rfc8785.py/.github/workflows/release.yml@refs/tags/v0.1.2"), "{}", out.stdout);
     }
+    // The --json document of a real bundle: its values are fixed, so the snapshot is the document.
+    let args =
+        ["--certificate-identity-regexp", RUNBOOK_REGEXP, "--certificate-oidc-issuer", GITHUB, "--json"];
+    let json = verify_blob("bundle_v3_github.whl", &args);
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let document = json.stdout.replace(&workspace_root().display().to_string(), "<ROOT>");
+    tagwright_test_support::assert_snapshot("crates/cli/tests/snapshots/attest-verify-blob.json", &document);
     // Unanchored, as cosign's Go regexps: a part of the identity is enough.
     assert_eq!(
         verify_blob(

@@ -445,10 +445,6 @@ fn verify_blob_checks_every_file_and_names_the_ones_that_fail() {
     };
     let all = verify(&["--json"]);
     assert_eq!(all.code, 0, "{}", all.stderr);
-    tagwright_test_support::assert_snapshot(
-        "crates/cli/tests/snapshots/attest-verify-blob.shape.json",
-        &tagwright_test_support::json_shape(&all.stdout),
-    );
     let document: serde_json::Value = serde_json::from_str(&all.stdout).expect("json");
     let verified: Vec<&str> = document["verified"]
         .as_array()

@@ -53,7 +53,7 @@ pub use config::{
 };
 pub use contributor::RemoteContributor;
 pub use release::{Changelog, CommitRange, LinkCount, NotesError, Release, Scope, Selection, Statistics};
-pub use remote::{Forge, ForgeCommit, ForgeData, ForgePullRequest, GITHUB_VARIABLES};
+pub use remote::{Forge, ForgeCommit, ForgeData, ForgeError, ForgePullRequest, GITHUB_VARIABLES};
 pub use repo::{RepoError, TagInfo};
 pub use template::TemplateError;
 
@@ -338,9 +338,9 @@ fn build(
     {
         // git-cliff lists GitHub's commits from the range's end, unless that is HEAD.
         let ref_name = range.as_deref().and_then(|r| r.split("..").last()).filter(|r| *r != "HEAD");
-        let data = forge.github(&remote.github, ref_name).map_err(|message| NotesError::Forge {
+        let data = forge.github(&remote.github, ref_name).map_err(|e| NotesError::Forge {
             forge: format!("GitHub {}/{}", remote.github.owner, remote.github.repo),
-            message,
+            message: tagwright_text::error_chain(&e),
         })?;
         for release in &mut releases {
             remote::apply_github(release, &data);

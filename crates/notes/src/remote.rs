@@ -57,11 +57,30 @@ pub struct ForgeData {
     pub pull_requests: Vec<ForgePullRequest>,
 }
 
+/// Why a forge could not be asked: its client's error (kept with its causes), or a message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ForgeError {
+    /// The forge's client failed (a `tagwright_github::GithubError`, say).
+    #[error(transparent)]
+    Client(Box<dyn std::error::Error + Send + Sync>),
+    /// What went wrong, in words.
+    #[error("{0}")]
+    Message(String),
+}
+
+impl ForgeError {
+    /// The client's error `error`.
+    pub fn client(error: impl std::error::Error + Send + Sync + 'static) -> ForgeError {
+        ForgeError::Client(Box::new(error))
+    }
+}
+
 /// Asks a forge for its data; implemented outside this crate (see `tagwright-github`).
 pub trait Forge {
     /// GitHub's commits (listed from `ref_name` when given, else the default branch) and closed pull
-    /// requests of `remote`. The error is shown as it is.
-    fn github(&self, remote: &RemoteRepo, ref_name: Option<&str>) -> Result<ForgeData, String>;
+    /// requests of `remote`.
+    fn github(&self, remote: &RemoteRepo, ref_name: Option<&str>) -> Result<ForgeData, ForgeError>;
 }
 
 /// Adds GitHub's data to a release whose commits are not processed yet, as git-cliff's

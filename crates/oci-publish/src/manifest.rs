@@ -145,10 +145,15 @@ pub struct Platform {
     pub variant: Option<String>,
 }
 
-impl std::str::FromStr for Platform {
-    type Err = String;
+/// Text that is not a platform.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a platform: expected os/architecture[/variant], such as linux/arm64")]
+pub struct BadPlatform(pub String);
 
-    fn from_str(text: &str) -> Result<Platform, String> {
+impl std::str::FromStr for Platform {
+    type Err = BadPlatform;
+
+    fn from_str(text: &str) -> Result<Platform, BadPlatform> {
         let parts: Vec<&str> = text.split('/').collect();
         match parts.as_slice() {
             [os, arch] if !os.is_empty() && !arch.is_empty() => {
@@ -161,9 +166,7 @@ impl std::str::FromStr for Platform {
                     variant: Some((*variant).to_owned()),
                 })
             }
-            _ => Err(format!(
-                "`{text}` is not a platform: expected os/architecture[/variant], such as linux/arm64"
-            )),
+            _ => Err(BadPlatform(text.to_owned())),
         }
     }
 }

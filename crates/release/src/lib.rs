@@ -44,7 +44,7 @@ pub use bump::{BumpOptions, BumpReport, bump, parse_version};
 pub use cut::{ReleaseOptions, ReleaseReport, STEPS as RELEASE_STEPS, release};
 pub use docs::{
     AliasType, DocVersion, DocsDeployOptions, DocsDeployReport, MovedAlias, STEPS as DOCS_STEPS, Site,
-    docs_deploy, read_versions_json, rewrite_versions_json,
+    UnknownAliasType, docs_deploy, read_versions_json, rewrite_versions_json,
 };
 pub use doctor::{DoctorOptions, DoctorReport, Finding, PublishSetup, doctor};
 pub use error::{Error, ErrorKind, Step};

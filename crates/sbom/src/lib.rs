@@ -40,13 +40,18 @@ pub enum Spec {
     V1_6,
 }
 
+/// A CycloneDX version we do not write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a CycloneDX version we write: use 1.5 or 1.6")]
+pub struct UnknownSpec(pub String);
+
 impl std::str::FromStr for Spec {
-    type Err = String;
-    fn from_str(text: &str) -> Result<Spec, String> {
+    type Err = UnknownSpec;
+    fn from_str(text: &str) -> Result<Spec, UnknownSpec> {
         match text {
             "1.5" => Ok(Spec::V1_5),
             "1.6" => Ok(Spec::V1_6),
-            _ => Err(format!("`{text}` is not a CycloneDX version we write: use 1.5 or 1.6")),
+            _ => Err(UnknownSpec(text.to_owned())),
         }
     }
 }

@@ -216,11 +216,11 @@ impl ChartMetadata {
         if self.name.is_empty() {
             return Err("the chart has no `name`".to_owned());
         }
-        check_name(&self.name)?;
+        check_name(&self.name).map_err(|e| e.to_string())?;
         if self.version.is_empty() {
             return Err("the chart has no `version`".to_owned());
         }
-        check_version(&self.version)?;
+        check_version(&self.version).map_err(|e| e.to_string())?;
         if !matches!(self.chart_type.as_str(), "" | "application" | "library") {
             return Err(format!("type `{}` is not `application` or `library`", self.chart_type));
         }
@@ -300,28 +300,33 @@ impl ChartMetadata {
     }
 }
 
+/// A chart name or version Helm would refuse (the text shown: at most 100 characters, control
+/// characters escaped).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChartIdError {
+    /// Not a Helm chart name.
+    #[error("chart name `{0}` is invalid: Helm allows letters, digits, `.`, `_` and `-`")]
+    Name(String),
+    /// Not SemVer 2.
+    #[error("chart version `{0}` is not a valid SemVer version")]
+    Version(String),
+}
+
 /// Helm's chart-name rule (`^[a-zA-Z0-9._-]+$`, from `helm create`), without `.` and `..`: a name that
 /// is safe as a file name and as the last part of a repository.
-pub fn check_name(name: &str) -> Result<(), String> {
+pub fn check_name(name: &str) -> Result<(), ChartIdError> {
     let valid = !name.is_empty()
         && name != "."
         && name != ".."
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if valid {
-        Ok(())
-    } else {
-        Err(format!("chart name `{}` is invalid: Helm allows letters, digits, `.`, `_` and `-`", shown(name)))
-    }
+    if valid { Ok(()) } else { Err(ChartIdError::Name(shown(name))) }
 }
 
 /// A chart version is SemVer 2 (with an optional leading `v`, as Helm accepts).
-pub fn check_version(version: &str) -> Result<(), String> {
+pub fn check_version(version: &str) -> Result<(), ChartIdError> {
     let bare = version.strip_prefix('v').unwrap_or(version);
-    if semver::Version::parse(bare).is_ok() {
-        Ok(())
-    } else {
-        Err(format!("chart version `{}` is not a valid SemVer version", shown(version)))
-    }
+    if semver::Version::parse(bare).is_ok() { Ok(()) } else { Err(ChartIdError::Version(shown(version))) }
 }
 
 /// Hostile text as an error shows it: at most 100 characters, control characters escaped.

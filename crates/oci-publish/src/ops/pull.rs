@@ -88,8 +88,8 @@ impl Publisher {
         let config: ChartConfig =
             serde_json::from_slice(&config_bytes).map_err(|e| not_chart(format!("the chart config: {e}")))?;
         let (name, version) = (config.name.as_str(), config.version.as_str());
-        chart::check_name(name).map_err(not_chart)?;
-        chart::check_version(version).map_err(not_chart)?;
+        chart::check_name(name).map_err(|e| not_chart(e.to_string()))?;
+        chart::check_version(version).map_err(|e| not_chart(e.to_string()))?;
         let file_name = format!("{name}-{version}.tgz");
         // Both were checked, so this is one plain file name; say so where it matters.
         let mut components = Path::new(&file_name).components();

@@ -16,7 +16,7 @@ mod types;
 mod versions;
 
 pub use deploy::docs_deploy;
-pub use tree::AliasType;
+pub use tree::{AliasType, UnknownAliasType};
 pub use types::{DocsDeployOptions, DocsDeployReport, MovedAlias, STEPS, Site};
 pub use versions::DocVersion;
 

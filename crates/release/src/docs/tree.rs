@@ -25,14 +25,19 @@ pub enum AliasType {
     Copy,
 }
 
+/// An alias type mike does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown alias type {0:?}: symlink, redirect or copy")]
+pub struct UnknownAliasType(pub String);
+
 impl std::str::FromStr for AliasType {
-    type Err = String;
-    fn from_str(s: &str) -> Result<AliasType, String> {
+    type Err = UnknownAliasType;
+    fn from_str(s: &str) -> Result<AliasType, UnknownAliasType> {
         match s {
             "symlink" => Ok(AliasType::Symlink),
             "redirect" => Ok(AliasType::Redirect),
             "copy" => Ok(AliasType::Copy),
-            other => Err(format!("unknown alias type {other:?}: symlink, redirect or copy")),
+            other => Err(UnknownAliasType(other.to_owned())),
         }
     }
 }
