@@ -275,9 +275,40 @@ pub fn repo_dir(text: &str) -> Result<std::path::PathBuf, String> {
     Ok(git_root(&dir).unwrap_or(dir))
 }
 
+/// `attest sbom --repo DIR`'s parser: the project DIR belongs to, which is the nearest directory from
+/// DIR up to its repository's root that holds a lock (`uv.lock` or `Cargo.lock`): the root's for a
+/// project at the root, a subdirectory's in a monorepo. Else the repository's root, as [`repo_dir`].
+pub fn project_dir(text: &str) -> Result<std::path::PathBuf, String> {
+    let dir = std::path::PathBuf::from(text);
+    let root = repo_dir(text)?;
+    let (Ok(start), Ok(top)) = (dir.canonicalize(), root.canonicalize()) else { return Ok(root) };
+    let found = start
+        .ancestors()
+        .take_while(|d| d.starts_with(&top))
+        .find(|d| d.join("uv.lock").is_file() || d.join("Cargo.lock").is_file());
+    Ok(found.map_or(root, std::path::Path::to_path_buf))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_project_is_the_nearest_directory_with_a_lock() {
+        let repo = tempfile::tempdir().expect("tempdir");
+        let root = repo.path().canonicalize().expect("canonical");
+        std::fs::create_dir_all(root.join(".git")).expect("mkdir");
+        std::fs::create_dir_all(root.join("services/api/src")).expect("mkdir");
+        std::fs::create_dir_all(root.join("docs")).expect("mkdir");
+        std::fs::write(root.join("uv.lock"), "").expect("write");
+        std::fs::write(root.join("services/api/uv.lock"), "").expect("write");
+        let at = |dir: &str| project_dir(&root.join(dir).display().to_string()).expect("a directory");
+        assert_eq!(at("services/api/src"), root.join("services/api"), "a monorepo's project");
+        assert_eq!(at("docs"), root, "a subdirectory of the project at the root");
+        assert_eq!(at(""), root);
+        std::fs::remove_file(root.join("uv.lock")).expect("remove");
+        assert_eq!(at("docs"), root, "no lock: the repository's root");
+    }
 
     #[test]
     fn durations() {

@@ -26,10 +26,11 @@ struct Cli {
 enum Command {
     /// A CycloneDX SBOM of the locked dependencies (uv.lock or Cargo.lock), deterministic.
     Sbom {
-        /// The repository: any directory inside it (its root is found as git finds it).
-        #[arg(long, value_name = "DIR", default_value = ".", value_parser = tagwright_cli::repo_dir)]
+        /// The project: any directory inside it. Its lock is the nearest uv.lock or Cargo.lock from DIR
+        /// up to the repository's root (a monorepo's subproject has its own).
+        #[arg(long, value_name = "DIR", default_value = ".", value_parser = tagwright_cli::project_dir)]
         repo: PathBuf,
-        /// The lock file, relative to the repository (default: uv.lock, else Cargo.lock).
+        /// The lock file, relative to the project (default: uv.lock, else Cargo.lock).
         #[arg(long, value_name = "FILE")]
         lock: Option<PathBuf>,
         /// The CycloneDX version: 1.5 or 1.6.
