@@ -27,6 +27,13 @@ fn sboms_of_real_locks_pass_the_strict_schemas_and_are_reproducible() {
             let bom: serde_json::Value = serde_json::from_str(&first.stdout).expect("JSON");
             assert_eq!(bom["specVersion"], spec);
             assert_eq!(bom["metadata"]["timestamp"], "2026-01-01T10:00:00Z");
+            if repo == advisoryhub.path() && spec == "1.6" {
+                let shape = tagwright_test_support::json_shape(&first.stdout);
+                tagwright_test_support::assert_snapshot(
+                    "crates/cli/tests/snapshots/format-sbom.shape.json",
+                    &shape,
+                );
+            }
         }
     }
 }
@@ -245,6 +252,9 @@ fn dsse_envelopes_verify_with_securesystemslib_and_tampering_fails_in_both() {
         let p = |p: &Path| p.to_str().expect("utf-8").to_owned();
         let signed = attest(&["dsse", "sign", "--key", &p(&private), &p(&statement), "-o", &p(&envelope)]);
         assert_eq!(signed.code, 0, "{}", signed.stderr);
+        let text = std::fs::read_to_string(&envelope).expect("the envelope");
+        let shape = tagwright_test_support::json_shape(&text);
+        tagwright_test_support::assert_snapshot("crates/cli/tests/snapshots/format-dsse.shape.json", &shape);
         let theirs = sslib_verify(&envelope, &public);
         assert_eq!(theirs.code, 0, "{name}: securesystemslib: {}{}", theirs.stdout, theirs.stderr);
         let doc: serde_json::Value =

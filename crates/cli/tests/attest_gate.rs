@@ -264,6 +264,11 @@ fn github_actions_provenance_equals_actions_attests_field_for_field() {
     std::fs::write(&artifact, b"chart bytes").expect("write");
     let ours = our_provenance(&oidc, artifact.to_str().expect("utf-8"));
     assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let shape = tagwright_test_support::json_shape(&ours.stdout);
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/format-provenance.shape.json",
+        &shape,
+    );
     let statement: serde_json::Value = serde_json::from_str(&ours.stdout).expect("statement");
     let theirs = their_predicate(&oidc);
     assert_eq!(theirs.code, 0, "@actions/attest: {}", theirs.stderr);

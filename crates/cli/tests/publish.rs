@@ -195,9 +195,13 @@ fn publish_makes_the_github_release_and_a_rerun_changes_nothing() {
     let checked = run(peer_command("sha256sum").arg("-c").arg("checksums.txt").current_dir(dir.path()));
     assert_eq!(checked.code, 0, "{}\n{}", checked.stdout, checked.stderr);
     assert_eq!(checked.stdout.matches(": OK").count(), 2, "{}", checked.stdout);
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("release-manifest.json")).expect("manifest"))
-            .expect("json");
+    let manifest_text = std::fs::read_to_string(dir.path().join("release-manifest.json")).expect("manifest");
+    let shape = tagwright_test_support::json_shape(&manifest_text);
+    tagwright_test_support::assert_snapshot(
+        "crates/cli/tests/snapshots/format-release-manifest.shape.json",
+        &shape,
+    );
+    let manifest: serde_json::Value = serde_json::from_str(&manifest_text).expect("json");
     assert_eq!(manifest["artifacts"][1]["digest"], report["chart"]["digest"]);
     // The manifest lists every other asset, checksums.txt included, by name and digest.
     assert_eq!(manifest["schemaVersion"], 2);
