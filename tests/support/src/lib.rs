@@ -42,9 +42,15 @@ pub fn node_peers() -> PathBuf {
     peers_venv().parent().map_or_else(|| PathBuf::from("target/peers/node"), |p| p.join("node"))
 }
 
-/// `PATH` with the peers' virtual environment first.
+/// Where `cargo xtask setup` builds the Go peers (`target/peers/go`, with `bin/`): the runbook's own
+/// verifiers, from the Go module proxy.
+pub fn go_peers() -> PathBuf {
+    peers_venv().parent().map_or_else(|| PathBuf::from("target/peers/go"), |p| p.join("go"))
+}
+
+/// `PATH` with the peers' virtual environment first, then the Go peers.
 pub fn peer_path() -> OsString {
-    let mut paths = vec![peers_venv().join("bin")];
+    let mut paths = vec![peers_venv().join("bin"), go_peers().join("bin")];
     if let Some(path) = std::env::var_os("PATH") {
         paths.extend(std::env::split_paths(&path));
     }
