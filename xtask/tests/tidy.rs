@@ -1,21 +1,9 @@
 //! House rules that apply to every file: a `//!` header on each Rust file, and docs that name only
 //! commands that exist.
 
-use std::path::Path;
+use sources::rust_files;
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).expect("readable") {
-        let path = entry.expect("entry").path();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        if path.is_dir() {
-            if !matches!(name, "target" | ".git" | "fixtures") {
-                rust_files(&path, out);
-            }
-        } else if name.ends_with(".rs") {
-            out.push(path);
-        }
-    }
-}
+mod sources;
 
 #[test]
 fn every_rust_file_starts_with_a_module_doc_comment() {

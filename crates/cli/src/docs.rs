@@ -96,7 +96,7 @@ pub fn docs_deploy(args: &DocsDeployArgs, program: &'static str) -> Result<(), F
         .transpose()?;
     let report = tagwright_release::docs_deploy(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
-        return crate::document("ok", &report);
+        return crate::json::print("ok", &report);
     }
     let mut text = format!(
         "  {} files from {} ({}){}\n",

@@ -70,7 +70,7 @@ pub fn doctor(args: &DoctorArgs) -> Result<(), Failure> {
     let failure = (!failed.is_empty())
         .then(|| Failure::check(format!("a release would fail here: {}", failed.join(", "))));
     if args.json {
-        crate::document(if failure.is_some() { "failed" } else { "ok" }, &report)?;
+        crate::json::print(if failure.is_some() { "failed" } else { "ok" }, &report)?;
     } else {
         let mut text = format!("{}\n", report.repo);
         for check in &report.checks {

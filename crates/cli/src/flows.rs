@@ -266,7 +266,7 @@ pub fn bump(args: &BumpArgs, program: &'static str) -> Result<(), Failure> {
     let report: BumpReport =
         tagwright_release::bump(&options, Arc::new(Progress::new(program, true))).map_err(Failure::from)?;
     if args.json {
-        return crate::document("ok", &report);
+        return crate::json::print("ok", &report);
     }
     out(&describe(&report.plan));
     if report.dry_run {
@@ -298,7 +298,7 @@ pub fn release(args: &ReleaseArgs, program: &'static str) -> Result<(), Failure>
     let report: ReleaseReport =
         tagwright_release::release(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
-        return crate::document("ok", &report);
+        return crate::json::print("ok", &report);
     }
     let tag = &report.tag;
     if report.dry_run {
@@ -365,7 +365,7 @@ pub fn publish(args: &PublishArgs, program: &'static str) -> Result<(), Failure>
     options.github = args.github.as_deref().map(|g| crate::github_target(g, &args.http)).transpose()?;
     let report = tagwright_release::publish(&options, Arc::new(Progress::new(program, args.json)))?;
     if args.json {
-        return crate::document("ok", &report);
+        return crate::json::print("ok", &report);
     }
     let chart = &report.chart;
     let verb = if chart.dry_run {

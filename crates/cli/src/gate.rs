@@ -39,7 +39,7 @@ pub fn run(
     }
     match format {
         Format::Table => out(&render_table(&gate)),
-        Format::Json => crate::document(if gate.passed() { "passed" } else { "failed" }, &gate)?,
+        Format::Json => crate::json::print(if gate.passed() { "passed" } else { "failed" }, &gate)?,
         Format::Github => out(&annotations(&gate)),
     }
     if gate.passed() {

@@ -101,7 +101,7 @@ pub fn github_release(args: &GithubReleaseArgs) -> Result<(), Failure> {
     let client = target.client()?;
     let report = tagwright_release::github_release(&client, &options)?;
     if args.json {
-        return crate::document("ok", &report);
+        return crate::json::print("ok", &report);
     }
     let url = report.html_url.as_deref().unwrap_or("(to be created)");
     let would = if args.dry_run { "would " } else { "" };

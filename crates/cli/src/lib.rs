@@ -149,7 +149,7 @@ impl RegistryAccess {
 /// Prints `body` as one JSON document with `--json`, else `text`.
 pub fn report(json: bool, body: &impl serde::Serialize, text: &str) -> Result<(), Failure> {
     if json {
-        return document("ok", body);
+        return json::print("ok", body);
     }
     out(text);
     Ok(())
@@ -159,11 +159,6 @@ pub fn report(json: bool, body: &impl serde::Serialize, text: &str) -> Result<()
 /// `  FAIL NAME: DETAIL`.
 pub fn check_line(ok: bool, name: &str, detail: &str) -> String {
     format!("  {} {name}: {detail}\n", if ok { "ok  " } else { "FAIL" })
-}
-
-/// Prints `body` as one JSON document under `status` ([`json::print`]).
-pub fn document(status: &'static str, body: &impl serde::Serialize) -> Result<(), Failure> {
-    json::print(status, body)
 }
 
 /// The GitHub repository `OWNER/REPO` on `GITHUB_API_URL` (default: api.github.com), with the token

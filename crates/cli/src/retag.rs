@@ -43,7 +43,7 @@ pub fn retag(args: &RetagArgs) -> Result<(), Failure> {
     options.dry_run = args.dry_run;
     let report = tagwright_release::retag(&options)?;
     if args.json {
-        return crate::document("ok", &report);
+        return crate::json::print("ok", &report);
     }
     let mut text = String::new();
     for warning in &report.warnings {

@@ -97,7 +97,7 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
     let failure = (!report.ok())
         .then(|| Failure::check(format!("{}: not verified: {}", report.tag, report.failed().join(", "))));
     if args.json {
-        crate::document(if failure.is_some() { "failed" } else { "ok" }, &report)?;
+        crate::json::print(if failure.is_some() { "failed" } else { "ok" }, &report)?;
     } else {
         let mut text = format!("{} (signatures by {})\n", report.tag, report.identity);
         for check in &report.checks {

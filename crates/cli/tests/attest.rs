@@ -2,15 +2,13 @@
 //! purl set of `uv export --format cyclonedx1.5` on the same uv.lock, and `cargo metadata`'s resolve
 //! for this repository's own Cargo.lock.
 
-#![allow(unused_imports)]
-
 mod attest_support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use attest_support::*;
-use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run, run_ok, workspace_root};
+use tagwright_test_support::{fixture, peer_command, run, run_ok, workspace_root};
 
 #[test]
 fn sboms_of_real_locks_pass_the_strict_schemas_and_are_reproducible() {

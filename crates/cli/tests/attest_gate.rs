@@ -1,15 +1,13 @@
 //! The Trivy gate and SLSA provenance against the real peers: Trivy's own filtering and golden
 //! pairs, `@actions/attest`'s predicate, the JWT checks, and the in-toto and SLSA schemas.
 
-#![allow(unused_imports)]
-
 mod attest_support;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
 use attest_support::*;
-use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run, run_ok, workspace_root};
+use tagwright_test_support::{cargo_bin, fixture, peer_command, run, run_ok, workspace_root};
 
 /// The real Trivy reports of `tests/fixtures/trivy` (Trivy's own golden files).
 const TRIVY_REPORTS: &[&str] =

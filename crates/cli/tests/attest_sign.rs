@@ -1,15 +1,12 @@
 //! Signatures against the real peers: cosign key pairs read by Python's cryptography, key-based
 //! `.sig` and `.att` signatures through skopeo, and the real Sigstore bundles in `../shared/data`.
 
-#![allow(unused_imports)]
-
 mod attest_support;
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use attest_support::*;
-use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run, run_ok, workspace_root};
+use tagwright_test_support::{cargo_bin, fixture, peer_command, run, run_ok, workspace_root};
 
 #[test]
 fn cosign_key_pairs_sign_envelopes_that_python_cryptography_verifies() {

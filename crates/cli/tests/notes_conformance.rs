@@ -7,14 +7,12 @@
 //! compares the exit codes too. Where the tools print today's date (`--tag`), a pair that ran across
 //! midnight runs again.
 
-#![allow(unused_imports)]
-
 mod notes_support;
 
 use std::path::Path;
 
 use notes_support::*;
-use tagwright_test_support::{Run, cargo_bin, file_mode, fixture, peer_command, run, run_ok, run_with_umask};
+use tagwright_test_support::{cargo_bin, file_mode, fixture, peer_command, run, run_ok, run_with_umask};
 
 #[test]
 fn the_default_configuration_matches_git_cliff() {

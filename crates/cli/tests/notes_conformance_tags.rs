@@ -2,14 +2,10 @@
 //! skipped tags), the context, custom commits, git-cliff's environment overrides, merge-heavy
 //! histories, every flag, path filters, missing configurations and `get_env`.
 
-#![allow(unused_imports)]
-
 mod notes_support;
 
-use std::path::Path;
-
 use notes_support::*;
-use tagwright_test_support::{Run, cargo_bin, file_mode, fixture, peer_command, run, run_ok, run_with_umask};
+use tagwright_test_support::{cargo_bin, fixture, peer_command, run, run_ok};
 
 /// Issue 15, item 3: `--latest`, `--current` and `--unreleased` start at the previous tag even when
 /// it is an `ignore_tags` or `skip_tags` tag, as git-cliff computes the range from every tag.

@@ -126,11 +126,6 @@ impl std::fmt::Debug for Github {
     }
 }
 
-/// The origin of a URL: where the token may follow.
-fn origin(url: &str) -> Option<Origin> {
-    Origin::parse(url)
-}
-
 /// The GitHub token of the environment `get` reads: `GITHUB_TOKEN`, else `GH_TOKEN` (as `gh` reads
 /// them); empty values count as unset. The one place tagwright reads it.
 pub fn token_from_env(get: &dyn Fn(&str) -> Option<String>) -> Option<String> {
@@ -151,7 +146,7 @@ pub fn same_origin(a: &str, b: &str) -> bool {
 /// The origin GitHub uploads release assets to for `api`: `uploads.github.com` for `api.github.com`,
 /// and the API's own origin on GitHub Enterprise Server (`https://HOST/api/uploads`).
 fn uploads_origin(api: &str) -> Option<Origin> {
-    let mut origin = origin(api)?;
+    let mut origin = Origin::parse(api)?;
     if origin.host == "api.github.com" {
         "uploads.github.com".clone_into(&mut origin.host);
     }
@@ -327,7 +322,7 @@ impl Github {
         accept: &str,
     ) -> Result<Response, GithubError> {
         let parsed = checked(url)?;
-        let target = origin(url);
+        let target = Origin::parse(url);
         let authorized = if upload {
             if target != uploads_origin(&self.api) {
                 return Err(GithubError::Invalid {
@@ -337,7 +332,7 @@ impl Github {
             }
             true
         } else {
-            target == origin(&self.api)
+            target == Origin::parse(&self.api)
         };
         let started = Instant::now();
         let connection = |message: String| GithubError::Connection {
@@ -526,7 +521,7 @@ impl Github {
             }
             next = next_link(&response);
             if let Some(link) = &next
-                && origin(link) != origin(&self.api)
+                && Origin::parse(link) != Origin::parse(&self.api)
             {
                 return Err(GithubError::Invalid {
                     url,

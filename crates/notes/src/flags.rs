@@ -53,9 +53,6 @@ pub struct ForgeFlags {
     pub token: Option<String>,
 }
 
-/// The order of commits within a release (`--sort`).
-pub type Sort = SortCommits;
-
 /// git-cliff's flags that change the configuration, each `None`/empty/false when not given.
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
@@ -79,7 +76,7 @@ pub struct Overrides {
     /// `--topo-order`.
     pub topo_order: bool,
     /// `--sort`.
-    pub sort: Option<Sort>,
+    pub sort: Option<SortCommits>,
     /// `--no-exec`.
     pub no_exec: bool,
     /// `--skip-commit`, in order.

@@ -1,11 +1,11 @@
 //! What the `attest` test files share: running the binaries, the peers' checks, fixtures.
 
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code)]
 
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use tagwright_test_support::{Run, cargo_bin, fixture, peer_command, run, run_ok, workspace_root};
+use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok, workspace_root};
 
 pub(crate) const EPOCH: &str = "1767261600";
 

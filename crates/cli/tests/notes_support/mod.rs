@@ -1,11 +1,11 @@
 //! What the git-cliff conformance test files share: running both tools, comparing them, and
 //! histories to run them on.
 
-#![allow(dead_code, unused_imports)]
+#![allow(dead_code)]
 
 use std::path::Path;
 
-use tagwright_test_support::{Run, cargo_bin, file_mode, fixture, peer_command, run, run_ok, run_with_umask};
+use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok};
 
 /// Built-in configurations that render without a forge.
 pub(crate) const BUILT_INS: &[&str] = &[
