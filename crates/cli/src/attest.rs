@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use tagwright_sbom::{SbomError, SbomOptions};
-use tagwright_sigstore::{cosign_key, dsse, signature};
+use tagwright_sigstore::{bundle, cosign_key, dsse, signature};
 
 pub use crate::artifact::{RegistryArgs, predicate_type};
 use crate::artifact::{read, read_predicate, registry_target, signature_failure};
@@ -47,6 +47,38 @@ pub fn dsse_sign(
         dsse::sign(payload_type, &read(file)?, &signing, keyid).map_err(|e| Failure::input(e.to_string()))?;
     let text = serde_json::to_string(&envelope).map_err(|e| Failure::input(e.to_string()))?;
     emit(output, &format!("{text}\n"))
+}
+
+/// `attest sign-blob FILE --key KEY [--bundle OUT]`: a key-signed Sigstore bundle v0.3 with no log
+/// entry, as cosign's `sign-blob --key` writes it with a signing config that lists no log; verified
+/// with the key's own public half before it is written.
+pub fn sign_blob_with_key(file: &Path, key: &Path, output: Option<&Path>, json: bool) -> Result<(), Failure> {
+    let signing = private_key(key)?;
+    let artifact = read(file)?;
+    let public = signing.verifying_key();
+    let text = bundle::key_bundle(&public, &artifact, &signing.sign_bytes(&artifact), None);
+    let root = crate::keyless::trusted_root(None)?;
+    let verifier = bundle::BlobVerifier::new(&root).map_err(|e| Failure::input(e.to_string()))?;
+    verifier
+        .verify_with_keys(&artifact, &text, std::slice::from_ref(&public), bundle::Tlog::Ignored)
+        .map_err(|e| {
+            Failure::check(format!(
+                "the bundle does not verify with the key's public half, so it was not written: {e}"
+            ))
+        })?;
+    let default = PathBuf::from(format!("{}.sigstore.json", file.display()));
+    let output = output.unwrap_or(&default);
+    tagwright_fs::write_output(output, text.as_bytes())
+        .map_err(|e| Failure::input(format!("{}: {e}", output.display())))?;
+    #[derive(serde::Serialize)]
+    struct SignedBlob<'a> {
+        bundle: &'a Path,
+        key: String,
+    }
+    let report = SignedBlob { bundle: output, key: public.hint() };
+    let text =
+        format!("Signed {} with the key {}; bundle: {}\n", file.display(), report.key, output.display());
+    crate::report(json, &report, &text)
 }
 
 /// A private key file: cosign's (encrypted with `COSIGN_PASSWORD`, or plain PEM), or PKCS#8 PEM.

@@ -14,7 +14,7 @@ use crate::artifact::{RegistryArgs, read, registry_target, signature_failure};
 #[derive(Debug, clap::Args)]
 pub struct KeylessArgs {
     /// Sign keylessly: GitHub Actions' ambient token (audience `sigstore`), or --identity-token
-    /// (`sign-blob` always signs keylessly).
+    /// (`sign-blob` without --key always signs keylessly).
     #[arg(long)]
     pub keyless: bool,
     /// An OIDC identity token for Fulcio (also SIGSTORE_ID_TOKEN); inside GitHub Actions, the job's

@@ -145,15 +145,24 @@ pub fn key_bundle(
 /// (over the message, or over a DSSE envelope's PAE whose statement names the message's digest).
 fn unlogged(
     bundle: &Bundle,
-    artifact: &[u8],
+    artifact: &Artifact<'_>,
     keys: &[crate::dsse::VerifyingKey],
 ) -> Result<VerifiedBundle, BundleError> {
     use sha2::Digest as _;
     use sigstore_verify::types::bundle::SignatureContent;
     let crypto = |message: &str| BundleError::Crypto(message.to_owned());
-    let digest = sha2::Sha256::digest(artifact);
+    let (digest, artifact): ([u8; 32], Option<&[u8]>) = match artifact {
+        Artifact::Blob(bytes) => (sha2::Sha256::digest(bytes).into(), Some(bytes)),
+        Artifact::Digest(digest) => {
+            (digest.as_bytes().try_into().map_err(|_| crypto("the artifact's digest is not SHA-256"))?, None)
+        }
+        _ => return Err(crypto("the artifact is neither bytes nor a SHA-256 digest")),
+    };
     let (message, signature) = match &bundle.content {
         SignatureContent::MessageSignature(signed) => {
+            let Some(artifact) = artifact else {
+                return Err(crypto("a message signature signs a file's bytes, not an OCI digest"));
+            };
             if let Some(declared) = &signed.message_digest
                 && (declared.algorithm != sigstore_verify::types::HashAlgorithm::Sha2256
                     || declared.digest.as_bytes() != digest.as_slice())
@@ -168,7 +177,7 @@ fn unlogged(
             let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
             let subjects = statement["subject"].as_array().into_iter().flatten();
             if !subjects.into_iter().any(|s| s["digest"]["sha256"] == hex.as_str()) {
-                return Err(crypto("the envelope's statement does not name the file's SHA-256"));
+                return Err(crypto("the envelope's statement does not name the artifact's SHA-256"));
             }
             (std::borrow::Cow::Owned(envelope.pae()), envelope.signature.sig.as_bytes())
         }
@@ -377,6 +386,29 @@ impl BlobVerifier {
         keys: &[crate::dsse::VerifyingKey],
         tlog: Tlog,
     ) -> Result<VerifiedBundle, BundleError> {
+        self.verify_artifact_with_keys(Artifact::Blob(artifact), bundle, keys, tlog)
+    }
+
+    /// Verifies a DSSE `bundle` (JSON) whose in-toto statement names `sha256` (an OCI digest) as a
+    /// subject, signed by one of `keys`; its log entry is checked as `tlog` says.
+    pub fn verify_digest_with_keys(
+        &self,
+        sha256: [u8; 32],
+        bundle: &str,
+        keys: &[crate::dsse::VerifyingKey],
+        tlog: Tlog,
+    ) -> Result<VerifiedBundle, BundleError> {
+        let digest = ArtifactDigest::sha256(Sha256Hash::new(sha256));
+        self.verify_artifact_with_keys(Artifact::Digest(digest), bundle, keys, tlog)
+    }
+
+    fn verify_artifact_with_keys(
+        &self,
+        artifact: Artifact<'_>,
+        bundle: &str,
+        keys: &[crate::dsse::VerifyingKey],
+        tlog: Tlog,
+    ) -> Result<VerifiedBundle, BundleError> {
         use sigstore_verify::PublicKeyVerificationPolicy;
         use sigstore_verify::types::bundle::VerificationMaterialContent;
         let bundle = parse(bundle)?;
@@ -395,7 +427,7 @@ impl BlobVerifier {
                 ));
             }
             if material.timestamp_verification_data.rfc3161_timestamps.is_empty() {
-                return unlogged(&bundle, artifact, keys);
+                return unlogged(&bundle, &artifact, keys);
             }
         }
         let mut reasons = Vec::new();
@@ -405,7 +437,7 @@ impl BlobVerifier {
             if ignore_tlog {
                 policy = policy.skip_tlog_unsafe();
             }
-            match self.verifier.verify(Artifact::Blob(artifact), &bundle, &policy) {
+            match self.verifier.verify(artifact.clone(), &bundle, &policy) {
                 Ok(result) => {
                     return Ok(VerifiedBundle {
                         identity: String::new(),

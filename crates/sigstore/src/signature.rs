@@ -114,13 +114,21 @@ pub fn verify_with(
     let digest = resolve(registry, target)?;
     let reference = format!("{}/{}@{digest}", target.host, target.repository);
     let unverified = |reason: String| SignatureError::Unverified { reference: reference.clone(), reason };
-    if let Trust::Keyless { root, identity } = trust {
-        // cosign 3: bundles first; the legacy tag only when there is none.
-        let bundles = crate::referrer::bundles(registry, target, &digest)?;
-        if !bundles.is_empty() {
-            return verify_bundles(&bundles, &digest, root, identity).map_err(unverified);
+    // cosign 3: bundles first; keyless, the legacy tag only when there is none. With keys, a bundle
+    // none of them signed (the workflow's keyless one, say) says nothing about them: the legacy tag
+    // is read then too.
+    let bundles = crate::referrer::bundles(registry, target, &digest)?;
+    let mut bundle_failure = None;
+    if !bundles.is_empty() {
+        match (verify_bundles(&bundles, &digest, trust), trust) {
+            (Err(reason), Trust::Keys(_)) => bundle_failure = Some(reason),
+            (result, _) => return result.map_err(unverified),
         }
     }
+    let unverified = |reason: String| match &bundle_failure {
+        Some(bundles) => unverified(format!("{bundles}; {reason}")),
+        None => unverified(reason),
+    };
     let layers = layers(registry, target, &signature_tag(&digest))?;
     if layers.is_empty() {
         return Err(unverified(format!("no signatures: the tag {} does not exist", signature_tag(&digest))));
@@ -148,14 +156,22 @@ pub fn verify_with(
     Ok(verified)
 }
 
-/// The referrers' bundles: each must verify for `digest` with `identity`, over a statement of
-/// cosign's signing predicate type; at least one must.
+/// The referrers' bundles: each must verify for `digest` with `trust` (keyless: the identity; keys:
+/// one of them, the log entry not checked, as for the legacy tag), over a statement of cosign's
+/// signing predicate type; at least one must.
 fn verify_bundles(
     bundles: &[Result<String, String>],
     digest: &Digest,
-    root: &crate::bundle::TrustedRoot,
-    identity: &crate::bundle::Identity,
+    trust: Trust<'_>,
 ) -> Result<Verified, String> {
+    let embedded;
+    let root = match trust {
+        Trust::Keyless { root, .. } => root,
+        Trust::Keys(_) => {
+            embedded = crate::bundle::trusted_root(None).map_err(|e| e.to_string())?;
+            &embedded
+        }
+    };
     let verifier = crate::bundle::BlobVerifier::new(root).map_err(|e| e.to_string())?;
     let mut verified = Verified {
         digest: digest.clone(),
@@ -167,8 +183,18 @@ fn verify_bundles(
     for bundle in bundles {
         // The predicate type is the verified envelope's, read after verification.
         let checked = bundle.as_ref().map_err(Clone::clone).and_then(|json| {
-            let verified =
-                verifier.verify_digest(sha256_bytes(digest), json, identity).map_err(|e| e.to_string())?;
+            let verified = match trust {
+                Trust::Keyless { identity, .. } => {
+                    verifier.verify_digest(sha256_bytes(digest), json, identity)
+                }
+                Trust::Keys(keys) => verifier.verify_digest_with_keys(
+                    sha256_bytes(digest),
+                    json,
+                    keys,
+                    crate::bundle::Tlog::Ignored,
+                ),
+            }
+            .map_err(|e| e.to_string())?;
             match verified.predicate_type.as_deref() {
                 Some(crate::referrer::COSIGN_SIGN) => Ok(verified),
                 other => Err(format!("a bundle is not a cosign image signature (predicate type {other:?})")),

@@ -79,10 +79,15 @@ enum Command {
         #[command(flatten)]
         registry: attest::RegistryArgs,
     },
-    /// Sign a file keylessly into a Sigstore bundle v0.3 (`FILE.sigstore.json`, or --bundle).
+    /// Sign a file into a Sigstore bundle v0.3 (`FILE.sigstore.json`, or --bundle): keylessly, or with
+    /// --key.
     SignBlob {
         /// The file.
         file: PathBuf,
+        /// Sign with this key instead (cosign's key file, password COSIGN_PASSWORD, or PKCS#8 PEM):
+        /// a bundle with the key's hint and no log entry.
+        #[arg(long, value_name = "KEY", conflicts_with_all = ["keyless", "identity_token", "fulcio_url", "rekor_url", "signing_config"])]
+        key: Option<PathBuf>,
         #[command(flatten)]
         blob: tagwright_cli::keyless::BlobArgs,
     },
@@ -240,7 +245,10 @@ fn main() -> ExitCode {
         Command::Sign { reference, key, keyless, bundle_format, registry } => {
             attest::sign(reference, key.as_deref(), (keyless, *bundle_format), registry)
         }
-        Command::SignBlob { file, blob } => tagwright_cli::keyless::sign_blob(file, blob),
+        Command::SignBlob { file, key: Some(key), blob } => {
+            attest::sign_blob_with_key(file, key, blob.bundle.as_deref(), blob.json)
+        }
+        Command::SignBlob { file, key: None, blob } => tagwright_cli::keyless::sign_blob(file, blob),
         Command::VerifyBlob { files, bundle, trust, json } => {
             attest::verify_blob(files, bundle.as_deref(), trust, *json)
         }
