@@ -1,6 +1,7 @@
-//! What Rekor, Fulcio's users and registries hand to keyless signing and verification: Rekor v1
-//! answers, cosign's Rekor bundle annotation, signing configs and identity tokens. No panic, and an
-//! entry read from an answer survives the round trip through cosign's annotation.
+//! What Rekor, timestamp authorities, Fulcio's users and registries hand to keyless signing and
+//! verification: Rekor v1 and v2 answers, RFC 3161 timestamp responses, cosign's Rekor bundle
+//! annotation, signing configs and identity tokens. No panic; a Rekor v1 entry survives the round trip
+//! through cosign's annotation, and a Rekor v2 entry never claims a SET.
 
 #![no_main]
 
@@ -8,6 +9,9 @@ use libfuzzer_sys::fuzz_target;
 use tagwright_sigstore::keyless::{IdentityToken, Instance, LogEntry, legacy_bundle};
 
 fuzz_target!(|data: &[u8]| {
+    if let Ok(token) = tagwright_sigstore::tsa::token(data) {
+        assert!(token.len() < data.len(), "the token is inside the response");
+    }
     let Ok(text) = std::str::from_utf8(data) else { return };
     let _ = IdentityToken::parse(text);
     let _ = Instance::from_signing_config(text);
@@ -20,9 +24,13 @@ fuzz_target!(|data: &[u8]| {
         );
     }
     let Ok(answer) = serde_json::from_str::<serde_json::Value>(text) else { return };
+    if let Ok(entry) = tagwright_sigstore::rekor_v2::log_entry(&answer) {
+        assert!(entry.bundle_entry().get("inclusionPromise").is_none());
+        assert!(entry.rekor_bundle_annotation().is_none());
+    }
     if let Ok(entry) = LogEntry::from_rekor_answer(&answer) {
-        let back = LogEntry::from_rekor_bundle_annotation(&entry.rekor_bundle_annotation())
-            .expect("our own annotation reads");
+        let annotation = entry.rekor_bundle_annotation().expect("a Rekor v1 entry has a SET");
+        let back = LogEntry::from_rekor_bundle_annotation(&annotation).expect("our own annotation reads");
         let without_proof = |e: &LogEntry| {
             let mut v = e.bundle_entry();
             v.as_object_mut().map(|o| o.remove("inclusionProof"));

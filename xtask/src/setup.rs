@@ -83,12 +83,16 @@ const PYTHON: &[(&str, &str)] = &[
 pub(crate) use tagwright_test_support::{peers_venv as venv, workspace_root};
 
 /// Go peers, pinned, built from the Go module proxy into `target/peers/go/bin`: the verifiers the
-/// runbook tells users to run (`helm pull`, `oras`). The Go build cache makes a second machine-wide
+/// runbook tells users to run (`helm pull`, `cosign verify`, `oras`) and the Sigstore servers the tests
+/// run on loopback (Rekor v2's POSIX server, the timestamp authority, Fulcio). The Go build cache makes a second machine-wide
 /// build quick; the stamp makes a second setup free.
 const GO: &[(&str, &str)] = &[
     ("helm", "helm.sh/helm/v4/cmd/helm@v4.3.2"),
     ("oras", "oras.land/oras/cmd/oras@v1.3.6"),
     ("cosign", "github.com/sigstore/cosign/v3/cmd/cosign@v3.1.3"),
+    ("posix", "github.com/sigstore/rekor-tiles/v2/cmd/rekor-server/posix@v2.3.0"),
+    ("timestamp-server", "github.com/sigstore/timestamp-authority/v2/cmd/timestamp-server@v2.1.3"),
+    ("fulcio", "github.com/sigstore/fulcio@v1.8.8"),
 ];
 
 /// npm peers, pinned, installed into `target/peers/node`.
@@ -302,7 +306,7 @@ fn go_install(check: bool) -> Result<()> {
     }
     ensure!(
         cmd::on_path("go"),
-        "go is missing: helm and oras build from the Go module proxy (Go 1.26 or newer)"
+        "go is missing: helm, cosign, oras and the Sigstore servers build from the Go module proxy (Go 1.26 or newer)"
     );
     std::fs::create_dir_all(dir.join("bin")).with_context(|| format!("{}: cannot create", dir.display()))?;
     for (_, module) in GO {

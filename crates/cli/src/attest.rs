@@ -212,6 +212,10 @@ pub struct TrustArgs {
     /// signatures are not logged here).
     #[arg(long)]
     pub insecure_ignore_tlog: bool,
+    /// Accept keyless certificates without a verified SCT (cosign's flag): for a private Fulcio that
+    /// logs to no CT log. `verify-blob` only.
+    #[arg(long)]
+    pub insecure_ignore_sct: bool,
 }
 
 /// What [`TrustArgs`] name, read and parsed.
@@ -406,6 +410,7 @@ pub fn verify_blob(
         Material::Keys(_) => crate::keyless::trusted_root(trust.trusted_root.as_deref())?,
     };
     let verifier = bundle::BlobVerifier::new(&root).map_err(|e| Failure::input(e.to_string()))?;
+    let verifier = if trust.insecure_ignore_sct { verifier.without_sct() } else { verifier };
     #[derive(serde::Serialize)]
     struct Verified<'a> {
         file: &'a Path,

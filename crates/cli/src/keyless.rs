@@ -27,9 +27,13 @@ pub struct KeylessArgs {
     /// Rekor's URL (default: the public-good instance's).
     #[arg(long, value_name = "URL")]
     pub rekor_url: Option<String>,
-    /// A Sigstore signing config (v0.2 JSON) naming Fulcio and Rekor.
+    /// A Sigstore signing config (v0.2 JSON) naming Fulcio, Rekor (v1 or v2) and timestamp
+    /// authorities; the newest Rekor it lists is used, and its first timestamp authority.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["fulcio_url", "rekor_url"])]
     pub signing_config: Option<PathBuf>,
+    /// The Rekor API version to log to (1 or 2) where the signing config lists both.
+    #[arg(long, value_name = "1|2", requires = "signing_config", value_parser = clap::value_parser!(u32).range(1..=2))]
+    pub rekor_version: Option<u32>,
     /// The trusted root our own signature is checked against before it is published (default: the
     /// public-good instance's, embedded).
     #[arg(long, value_name = "FILE")]
@@ -85,7 +89,7 @@ impl KeylessArgs {
         if let Some(path) = &self.signing_config {
             let text = String::from_utf8(read(path)?)
                 .map_err(|_| Failure::input(format!("{}: not UTF-8", path.display())))?;
-            return Instance::from_signing_config(&text)
+            return Instance::from_signing_config_with(&text, self.rekor_version)
                 .map_err(|e| Failure::input(format!("{}: {e}", path.display())));
         }
         let mut instance = Instance::public_good();
@@ -210,7 +214,9 @@ fn write_bundle(
     args: &BlobArgs,
 ) -> Result<(), Failure> {
     let text = bundle_json.to_string();
-    let verified = bundle::verify_blob(artifact, &text, root, &Identity::any()).map_err(|e| {
+    let verifier =
+        bundle::BlobVerifier::for_own_signatures(root).map_err(|e| Failure::input(e.to_string()))?;
+    let verified = verifier.verify(artifact, &text, &Identity::any()).map_err(|e| {
         Failure::check(format!(
             "the bundle Fulcio and Rekor made does not verify, so it was not written: {e}"
         ))

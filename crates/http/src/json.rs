@@ -76,12 +76,34 @@ pub fn post_json(
     bearer: Option<&str>,
     limit: u64,
 ) -> Result<(u16, Value), HttpError> {
+    let (status, body) = post(
+        client,
+        url,
+        ("application/json", "application/json"),
+        body.to_string().into_bytes(),
+        bearer,
+        limit,
+    )?;
+    let value = serde_json::from_slice(&body).map_err(|e| {
+        HttpError::Invalid(RequestFailure::new(&Method::POST, url, format!("HTTP {status}, not JSON: {e}")))
+    })?;
+    Ok((status, value))
+}
+
+/// POSTs `body` of the media type `types.0` (accepting `types.1`) to a [`checked_url`], with `bearer`
+/// if given, and returns the status and the answer's bytes (at most `limit`), whatever the status.
+pub fn post(
+    client: &Client,
+    url: &str,
+    types: (&str, &str),
+    body: Vec<u8>,
+    bearer: Option<&str>,
+    limit: u64,
+) -> Result<(u16, Vec<u8>), HttpError> {
     let parsed = checked_url(url)?;
-    let mut request = client
-        .post(parsed)
-        .header("accept", "application/json")
-        .header("content-type", "application/json")
-        .body(body.to_string());
+    let (content_type, accept) = types;
+    let mut request =
+        client.post(parsed).header("accept", accept).header("content-type", content_type).body(body);
     if let Some(token) = bearer {
         request = request.bearer_auth(token);
     }
@@ -90,8 +112,5 @@ pub fn post_json(
         .map_err(|e| HttpError::Connection(RequestFailure::new(&Method::POST, url, error_text(&e))))?;
     let status = response.status().as_u16();
     let body = read_capped(&Method::POST, url, response, limit, "the answer")?;
-    let value = serde_json::from_slice(&body).map_err(|e| {
-        HttpError::Invalid(RequestFailure::new(&Method::POST, url, format!("HTTP {status}, not JSON: {e}")))
-    })?;
-    Ok((status, value))
+    Ok((status, body))
 }

@@ -33,7 +33,7 @@ mod retry;
 pub use client::{ClientOptions, Redirects, USER_AGENT, client};
 pub use error::{HttpError, RequestFailure, error_text, final_failure};
 pub use headers::{Origin, checked_url, is_loopback, next_link, parse_challenge, redact, retry_after};
-pub use json::{get_json, post_json, read_capped};
+pub use json::{get_json, post, post_json, read_capped};
 pub use retry::{Attempt, RetryPolicy, retry, retryable};
 
 /// Re-exported so that callers name the client and its parts without depending on reqwest

@@ -190,7 +190,8 @@ impl Prepared {
                 let signer = Prepared::keyless_signer(token, instance, signer)?;
                 let signature = signer.sign(manifest).map_err(|e| Error::caused(ErrorKind::Check, e))?;
                 let bundle = signature.bundle().to_string();
-                tagwright_sigstore::bundle::verify_blob(manifest, &bundle, root, &Identity::any())
+                tagwright_sigstore::bundle::BlobVerifier::for_own_signatures(root)
+                    .and_then(|v| v.verify(manifest, &bundle, &Identity::any()))
                     .map_err(|e| Error::caused(ErrorKind::Check, e))?;
                 Ok(asset(bundle))
             }

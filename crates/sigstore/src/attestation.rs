@@ -72,11 +72,18 @@ pub fn attest_keyless(
     predicate_type: &str,
     predicate: serde_json::Value,
 ) -> Result<Signed, SignatureError> {
-    let digest = resolve(registry, target)?;
     let invalid = |message: String| SignatureError::Invalid { reference: shown(target), message };
+    if signer.rekor_version() != 1 {
+        return Err(invalid(
+            "cosign's `.att` attestations carry Rekor v1's signed entry timestamp; a Rekor v2 entry has none: attest with a signing config that names Rekor v1 (--rekor-version 1)"
+                .to_owned(),
+        ));
+    }
+    let digest = resolve(registry, target)?;
     let statement = statement(target, &digest, predicate_type, predicate);
     let signature = signer.sign_dsse(IN_TOTO, &statement).map_err(|e| invalid(e.to_string()))?;
-    let verifier = crate::bundle::BlobVerifier::new(root).map_err(|e| invalid(e.to_string()))?;
+    let verifier =
+        crate::bundle::BlobVerifier::for_own_signatures(root).map_err(|e| invalid(e.to_string()))?;
     verifier
         .verify_digest(
             sha256_bytes(&digest),
@@ -94,7 +101,7 @@ pub fn attest_keyless(
         ("predicateType".to_owned(), predicate_type.to_owned()),
         (CERTIFICATE_ANNOTATION.to_owned(), signer.certificate_pem().to_owned()),
         (CHAIN_ANNOTATION.to_owned(), signer.chain_pem()),
-        (BUNDLE_ANNOTATION.to_owned(), signature.entry.rekor_bundle_annotation()),
+        (BUNDLE_ANNOTATION.to_owned(), signature.entry.rekor_bundle_annotation().unwrap_or_default()),
     ]
     .into();
     append(registry, target, digest, &attestation_tag, DSSE_ENVELOPE, &body, annotations)

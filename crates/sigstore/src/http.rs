@@ -24,3 +24,14 @@ pub(crate) fn post_json(
 ) -> Result<(u16, Value), String> {
     tagwright_http::post_json(client, url, body, bearer, MAX_ANSWER).map_err(|e| e.to_string())
 }
+
+/// POSTs `body` (of the media type `types.0`, accepting `types.1`) and returns the status and the
+/// answer's bytes, whatever the status.
+pub(crate) fn post(
+    client: &Client,
+    url: &str,
+    types: (&str, &str),
+    body: Vec<u8>,
+) -> Result<(u16, Vec<u8>), String> {
+    tagwright_http::post(client, url, types, body, None, MAX_ANSWER).map_err(|e| e.to_string())
+}

@@ -1,7 +1,11 @@
 //! Keyless signing, as cosign and sigstore-python do it: an OIDC identity token (GitHub Actions'
 //! ambient one, audience `sigstore`, or one given), a Fulcio certificate for an ephemeral ECDSA P-256
-//! key, the signature, and a Rekor v1 `hashedrekord` entry. The result is a Sigstore bundle v0.3 (for
-//! files) or, for cosign's legacy `.sig` tag, the certificate, chain and Rekor bundle annotations.
+//! key, the signature, an RFC 3161 timestamp where the instance has a timestamp authority, and a
+//! transparency-log entry: Rekor v1 (`hashedrekord` or `dsse` v0.0.1, with a signed entry timestamp)
+//! or Rekor v2 (`hashedrekord` v0.0.2, with an inclusion proof and no SET; [`crate::rekor_v2`]). The
+//! instance comes from a signing config, as cosign 3 and sigstore-python read it. The result is a
+//! Sigstore bundle v0.3 (for files) or, for cosign's legacy `.sig` tag (Rekor v1 only), the
+//! certificate, chain and Rekor bundle annotations.
 //!
 //! The client is ours, the verification is not: what this module returns is checked by
 //! [`crate::bundle`] (sigstore-rust's verifier) before anyone publishes it. It is ours because the
@@ -15,6 +19,8 @@ use p256::ecdsa::{DerSignature, SigningKey};
 use p256::pkcs8::EncodePublicKey as _;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
+
+pub use crate::tlog::LogEntry;
 
 /// The public-good Fulcio.
 pub const PUBLIC_GOOD_FULCIO: &str = "https://fulcio.sigstore.dev";
@@ -36,43 +42,107 @@ pub enum KeylessError {
     /// Rekor refused or answered something we cannot use.
     #[error("Rekor: {0}")]
     Rekor(String),
+    /// The timestamp authority refused or answered something we cannot use.
+    #[error("timestamp authority: {0}")]
+    Timestamp(String),
     /// A signing config we cannot read.
     #[error("{0}")]
     Input(String),
 }
 
-/// Which Sigstore instance signs: its Fulcio and its Rekor.
+/// Which Sigstore instance signs: its Fulcio, its Rekor (v1 or v2) and its timestamp authority.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Instance {
     /// Fulcio's base URL.
     pub fulcio: String,
     /// Rekor's base URL.
     pub rekor: String,
+    /// Rekor's major API version: 1 (`/api/v1/log/entries`) or 2 (`/api/v2/log/entries`).
+    pub rekor_version: u32,
+    /// The timestamp authority's URL (`…/api/v1/timestamp`), if any; Rekor v2 needs one.
+    pub tsa: Option<String>,
 }
 
 impl Instance {
-    /// The public-good instance.
+    /// The public-good instance, as this version of tagwright knows it: Fulcio and Rekor v1.
     pub fn public_good() -> Instance {
-        Instance { fulcio: PUBLIC_GOOD_FULCIO.to_owned(), rekor: PUBLIC_GOOD_REKOR.to_owned() }
+        Instance {
+            fulcio: PUBLIC_GOOD_FULCIO.to_owned(),
+            rekor: PUBLIC_GOOD_REKOR.to_owned(),
+            rekor_version: 1,
+            tsa: None,
+        }
     }
 
-    /// The first Fulcio and the first Rekor v1 of a signing config (v0.2 JSON).
+    /// The services of a signing config (v0.2 JSON) valid now, as cosign 3 and sigstore-python
+    /// choose them: the first Fulcio, the Rekor of the highest major version we speak (1 or 2), the
+    /// first timestamp authority.
     pub fn from_signing_config(json: &str) -> Result<Instance, KeylessError> {
+        Instance::from_signing_config_with(json, None)
+    }
+
+    /// As [`Instance::from_signing_config`], with the Rekor's major version chosen (`--rekor-version`)
+    /// where the config lists several.
+    pub fn from_signing_config_with(
+        json: &str,
+        rekor_version: Option<u32>,
+    ) -> Result<Instance, KeylessError> {
         let config: Value = serde_json::from_str(json)
             .map_err(|e| KeylessError::Input(format!("the signing config: {e}")))?;
-        let first = |field: &str| {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| chrono::DateTime::from_timestamp(i64::try_from(d.as_secs()).ok()?, 0))
+            .unwrap_or_default();
+        // A window bound that is there must parse; one left out does not bound.
+        let valid = |service: &&Value| {
+            let at = |field: &str| match &service["validFor"][field] {
+                Value::Null => Ok(None),
+                value => value
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| Some(t.with_timezone(&chrono::Utc)))
+                    .ok_or(()),
+            };
+            matches!((at("start"), at("end")), (Ok(start), Ok(end))
+                if start.is_none_or(|start| start <= now) && end.is_none_or(|end| now < end))
+        };
+        let services = |field: &str, versions: &[u32]| -> Vec<(u32, String)> {
             config[field]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .find(|s| s["majorApiVersion"] == 1)
-                .and_then(|s| s["url"].as_str())
-                .map(|u| u.trim_end_matches('/').to_owned())
-                .ok_or_else(|| {
-                    KeylessError::Input(format!("the signing config has no v1 service in {field}"))
+                .filter(valid)
+                .filter_map(|s| {
+                    let version = u32::try_from(s["majorApiVersion"].as_u64()?).ok()?;
+                    let url = s["url"].as_str()?.trim_end_matches('/').to_owned();
+                    versions.contains(&version).then_some((version, url))
                 })
+                .collect()
         };
-        Ok(Instance { fulcio: first("caUrls")?, rekor: first("rekorTlogUrls")? })
+        let none = |field: &str, what: &str| {
+            KeylessError::Input(format!("the signing config lists no {what} valid now in {field}"))
+        };
+        let fulcio =
+            services("caUrls", &[1]).into_iter().next().ok_or_else(|| none("caUrls", "v1 Fulcio"))?;
+        if let Some(version) = rekor_version.filter(|v| ![1, 2].contains(v)) {
+            return Err(KeylessError::Input(format!("Rekor v{version}: tagwright speaks Rekor v1 and v2")));
+        }
+        let wanted = rekor_version.map_or_else(|| vec![1, 2], |v| vec![v]);
+        let rekors = services("rekorTlogUrls", &wanted);
+        let highest = rekors.iter().map(|(v, _)| *v).max();
+        let (rekor_version, rekor) = rekors
+            .into_iter()
+            .find(|(v, _)| Some(*v) == highest)
+            .ok_or_else(|| none("rekorTlogUrls", &format!("Rekor of version {wanted:?}")))?;
+        let tsa = services("tsaUrls", &[1]).into_iter().next().map(|(_, url)| url);
+        if rekor_version == 2 && tsa.is_none() {
+            return Err(KeylessError::Input(
+                "the signing config names Rekor v2, which gives no signed time, and no timestamp authority in tsaUrls"
+                    .to_owned(),
+            ));
+        }
+        Ok(Instance { fulcio: fulcio.1, rekor, rekor_version, tsa })
     }
 }
 
@@ -142,23 +212,6 @@ impl IdentityToken {
     }
 }
 
-/// A Rekor v1 entry, as logged.
-#[derive(Debug, Clone)]
-pub struct LogEntry {
-    /// The canonicalized body, base64.
-    pub body: String,
-    /// When it was integrated (seconds).
-    pub integrated_time: i64,
-    /// Its index.
-    pub log_index: i64,
-    /// The log's ID (SHA-256 of its key), hex.
-    pub log_id: String,
-    /// The signed entry timestamp, base64.
-    pub signed_entry_timestamp: String,
-    /// The inclusion proof, as a bundle holds it.
-    pub inclusion_proof: Option<Value>,
-}
-
 /// A keyless signature over some bytes.
 #[derive(Debug, Clone)]
 pub struct Signature {
@@ -170,6 +223,8 @@ pub struct Signature {
     pub certificate: Vec<u8>,
     /// Its log entry.
     pub entry: LogEntry,
+    /// RFC 3161 timestamp responses (`TimeStampResp`, DER) for the signature.
+    pub timestamps: Vec<Vec<u8>>,
 }
 
 /// An ephemeral key with its Fulcio certificate.
@@ -177,6 +232,8 @@ pub struct Signer {
     key: SigningKey,
     chain: Vec<String>,
     rekor: String,
+    rekor_version: u32,
+    tsa: Option<String>,
     client: tagwright_http::reqwest::blocking::Client,
 }
 
@@ -189,15 +246,6 @@ impl std::fmt::Debug for Signer {
 fn pem_to_der(pem: &str) -> Option<Vec<u8>> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
     STANDARD.decode(body.trim()).ok()
-}
-
-fn hex_to_b64(hex: &str, what: &str) -> Result<String, String> {
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("{what} is not a SHA-256 hex digest"));
-    }
-    let bytes: Vec<u8> =
-        (0..64).step_by(2).filter_map(|i| u8::from_str_radix(&hex[i..i + 2], 16).ok()).collect();
-    Ok(STANDARD.encode(bytes))
 }
 
 impl Signer {
@@ -223,18 +271,31 @@ impl Signer {
         if !(200..300).contains(&status) {
             return Err(KeylessError::Fulcio(format!("POST {url}: HTTP {status}: {}", message(&answer))));
         }
-        let chain: Vec<String> = answer["signedCertificateEmbeddedSct"]["chain"]["certificates"]
+        // An SCT embedded in the certificate, as the public-good Fulcio answers; a Fulcio with no CT
+        // log answers the chain as "detached" with no SCT, which verifiers then accept only if their
+        // trusted root lists no CT log (or they are told to skip it).
+        let signed = if answer["signedCertificateEmbeddedSct"].is_object() {
+            &answer["signedCertificateEmbeddedSct"]
+        } else {
+            &answer["signedCertificateDetachedSct"]
+        };
+        let chain: Vec<String> = signed["chain"]["certificates"]
             .as_array()
             .into_iter()
             .flatten()
             .filter_map(|c| c.as_str().map(str::to_owned))
             .collect();
         if chain.is_empty() || chain.iter().any(|c| pem_to_der(c).is_none()) {
-            return Err(KeylessError::Fulcio(format!(
-                "POST {url}: no certificate chain with an embedded SCT"
-            )));
+            return Err(KeylessError::Fulcio(format!("POST {url}: no certificate chain in the answer")));
         }
-        Ok(Signer { key, chain, rekor: instance.rekor.trim_end_matches('/').to_owned(), client })
+        Ok(Signer {
+            key,
+            chain,
+            rekor: instance.rekor.trim_end_matches('/').to_owned(),
+            rekor_version: instance.rekor_version,
+            tsa: instance.tsa.clone(),
+            client,
+        })
     }
 
     /// The signing certificate, PEM.
@@ -247,10 +308,16 @@ impl Signer {
         self.chain[1..].concat()
     }
 
+    /// The major version of the Rekor this signer logs to (1 or 2).
+    pub fn rekor_version(&self) -> u32 {
+        self.rekor_version
+    }
+
     /// Signs `payload` into a DSSE envelope (keyid empty, as cosign and sigstore-python leave it) and
-    /// logs it in Rekor as a `dsse` v0.0.1 entry.
+    /// logs it: Rekor v1 as a `dsse` v0.0.1 entry, Rekor v2 as the `hashedrekord` v0.0.2 of its PAE.
     pub fn sign_dsse(&self, payload_type: &str, payload: &[u8]) -> Result<DsseSignature, KeylessError> {
-        let signature: DerSignature = self.key.sign(&crate::dsse::pae(payload_type, payload));
+        let pae = crate::dsse::pae(payload_type, payload);
+        let signature: DerSignature = self.key.sign(&pae);
         let envelope = crate::dsse::Envelope {
             payload: STANDARD.encode(payload),
             payload_type: payload_type.to_owned(),
@@ -260,14 +327,41 @@ impl Signer {
             }],
         };
         let text = serde_json::to_string(&envelope).map_err(|e| KeylessError::Input(e.to_string()))?;
-        let proposed = json!({
-            "apiVersion": "0.0.1",
-            "kind": "dsse",
-            "spec": {"proposedContent": {"envelope": text, "verifiers": [STANDARD.encode(self.certificate_pem())]}}
-        });
-        let entry = self.log(&proposed)?;
+        let timestamps = self.timestamps(signature.as_bytes())?;
+        let entry = if self.rekor_version == 2 {
+            self.log_v2(&Sha256::digest(&pae).into(), signature.as_bytes())?
+        } else {
+            self.log(&json!({
+                "apiVersion": "0.0.1",
+                "kind": "dsse",
+                "spec": {"proposedContent": {"envelope": text, "verifiers": [STANDARD.encode(self.certificate_pem())]}}
+            }))?
+        };
         let certificate = pem_to_der(self.certificate_pem()).unwrap_or_default();
-        Ok(DsseSignature { envelope, certificate, entry })
+        Ok(DsseSignature { envelope, certificate, entry, timestamps })
+    }
+
+    /// The timestamp authority's response for `signature`: none without one.
+    fn timestamps(&self, signature: &[u8]) -> Result<Vec<Vec<u8>>, KeylessError> {
+        match &self.tsa {
+            Some(url) => crate::tsa::timestamp(&self.client, url, signature)
+                .map(|token| vec![token])
+                .map_err(|e| KeylessError::Timestamp(e.to_string())),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Logs a signature over the SHA-256 `digest` in Rekor v2 and reads the entry.
+    fn log_v2(&self, digest: &[u8; 32], signature: &[u8]) -> Result<LogEntry, KeylessError> {
+        let url = format!("{}/api/v2/log/entries", self.rekor);
+        let certificate = pem_to_der(self.certificate_pem()).unwrap_or_default();
+        let request = crate::rekor_v2::request(digest, signature, &certificate);
+        let (status, answer) =
+            crate::http::post_json(&self.client, &url, &request, None).map_err(KeylessError::Rekor)?;
+        if !(200..300).contains(&status) {
+            return Err(KeylessError::Rekor(format!("POST {url}: HTTP {status}: {}", message(&answer))));
+        }
+        crate::rekor_v2::log_entry(&answer).map_err(|e| KeylessError::Rekor(format!("POST {url}: {e}")))
     }
 
     /// POSTs a proposed entry to Rekor and reads the logged entry.
@@ -278,13 +372,25 @@ impl Signer {
         if status != 201 {
             return Err(KeylessError::Rekor(format!("POST {url}: HTTP {status}: {}", message(&answer))));
         }
-        log_entry(&answer).map_err(|e| KeylessError::Rekor(format!("POST {url}: {e}")))
+        LogEntry::from_rekor_answer(&answer).map_err(|e| KeylessError::Rekor(format!("POST {url}: {e}")))
     }
 
     /// Signs `bytes` and logs the signature in Rekor.
     pub fn sign(&self, bytes: &[u8]) -> Result<Signature, KeylessError> {
         let signature: DerSignature = self.key.sign(bytes);
         let digest: [u8; 32] = Sha256::digest(bytes).into();
+        let timestamps = self.timestamps(signature.as_bytes())?;
+        let certificate = pem_to_der(self.certificate_pem()).unwrap_or_default();
+        if self.rekor_version == 2 {
+            let entry = self.log_v2(&digest, signature.as_bytes())?;
+            return Ok(Signature {
+                signature: signature.as_bytes().to_vec(),
+                digest,
+                certificate,
+                entry,
+                timestamps,
+            });
+        }
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         let proposed = json!({
             "apiVersion": "0.0.1",
@@ -298,107 +404,12 @@ impl Signer {
             }
         });
         let entry = self.log(&proposed)?;
-        let certificate = pem_to_der(self.certificate_pem()).unwrap_or_default();
-        Ok(Signature { signature: signature.as_bytes().to_vec(), digest, certificate, entry })
+        Ok(Signature { signature: signature.as_bytes().to_vec(), digest, certificate, entry, timestamps })
     }
 }
 
 fn message(answer: &Value) -> String {
     answer["message"].as_str().map_or_else(|| answer.to_string(), str::to_owned)
-}
-
-impl LogEntry {
-    /// The one entry of a Rekor v1 `LogEntry` answer (`{uuid: {body, integratedTime, …}}`), its
-    /// shape checked: hex digests where hex is due, at most 64 proof hashes.
-    pub fn from_rekor_answer(answer: &Value) -> Result<LogEntry, KeylessError> {
-        log_entry(answer).map_err(KeylessError::Rekor)
-    }
-}
-
-fn log_entry(answer: &Value) -> Result<LogEntry, String> {
-    let bad = |what: &str| format!("the answer's {what} is missing or malformed");
-    let entries = answer.as_object().filter(|o| o.len() == 1).ok_or_else(|| bad("single entry"))?;
-    let entry = entries.values().next().ok_or_else(|| bad("entry"))?;
-    let text = |field: &Value, what: &str| field.as_str().map(str::to_owned).ok_or_else(|| bad(what));
-    let proof = &entry["verification"]["inclusionProof"];
-    let inclusion_proof = if proof.is_object() {
-        let hashes =
-            proof["hashes"].as_array().filter(|h| h.len() <= 64).ok_or_else(|| bad("inclusion proof"))?;
-        let hashes = hashes
-            .iter()
-            .map(|h| hex_to_b64(h.as_str().unwrap_or_default(), "an inclusion proof hash"))
-            .collect::<Result<Vec<_>, _>>()?;
-        Some(json!({
-            "logIndex": proof["logIndex"].as_i64().ok_or_else(|| bad("proof's logIndex"))?.to_string(),
-            "rootHash": hex_to_b64(proof["rootHash"].as_str().unwrap_or_default(), "the root hash")?,
-            "treeSize": proof["treeSize"].as_i64().ok_or_else(|| bad("proof's treeSize"))?.to_string(),
-            "hashes": hashes,
-            "checkpoint": {"envelope": text(&proof["checkpoint"], "checkpoint")?}
-        }))
-    } else {
-        None
-    };
-    let log_id = text(&entry["logID"], "logID")?;
-    hex_to_b64(&log_id, "logID")?;
-    Ok(LogEntry {
-        body: text(&entry["body"], "body")?,
-        integrated_time: entry["integratedTime"].as_i64().ok_or_else(|| bad("integratedTime"))?,
-        log_index: entry["logIndex"].as_i64().ok_or_else(|| bad("logIndex"))?,
-        log_id,
-        signed_entry_timestamp: text(&entry["verification"]["signedEntryTimestamp"], "signedEntryTimestamp")?,
-        inclusion_proof,
-    })
-}
-
-impl LogEntry {
-    /// The entry as a bundle's `tlogEntries[]` item. `kindVersion` comes from the logged body.
-    pub fn bundle_entry(&self) -> Value {
-        let body: Value = STANDARD
-            .decode(&self.body)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or(Value::Null);
-        let mut entry = json!({
-            "logIndex": self.log_index.to_string(),
-            "logId": {"keyId": hex_to_b64(&self.log_id, "logID").unwrap_or_default()},
-            "kindVersion": {"kind": body["kind"], "version": body["apiVersion"]},
-            "integratedTime": self.integrated_time.to_string(),
-            "inclusionPromise": {"signedEntryTimestamp": self.signed_entry_timestamp},
-            "canonicalizedBody": self.body
-        });
-        if let Some(proof) = &self.inclusion_proof {
-            entry["inclusionProof"] = proof.clone();
-        }
-        entry
-    }
-
-    /// cosign's `dev.sigstore.cosign/bundle` annotation: the SET and what it signs.
-    pub fn rekor_bundle_annotation(&self) -> String {
-        json!({
-            "SignedEntryTimestamp": self.signed_entry_timestamp,
-            "Payload": {
-                "body": self.body,
-                "integratedTime": self.integrated_time,
-                "logIndex": self.log_index,
-                "logID": self.log_id
-            }
-        })
-        .to_string()
-    }
-
-    /// An entry from cosign's bundle annotation (the SET and its payload; no inclusion proof).
-    pub fn from_rekor_bundle_annotation(annotation: &str) -> Option<LogEntry> {
-        let value: Value = serde_json::from_str(annotation).ok()?;
-        let payload = &value["Payload"];
-        Some(LogEntry {
-            body: payload["body"].as_str()?.to_owned(),
-            integrated_time: payload["integratedTime"].as_i64()?,
-            log_index: payload["logIndex"].as_i64()?,
-            log_id: payload["logID"].as_str()?.to_owned(),
-            signed_entry_timestamp: value["SignedEntryTimestamp"].as_str()?.to_owned(),
-            inclusion_proof: None,
-        })
-    }
 }
 
 /// A keyless DSSE envelope.
@@ -410,12 +421,14 @@ pub struct DsseSignature {
     pub certificate: Vec<u8>,
     /// Its log entry.
     pub entry: LogEntry,
+    /// RFC 3161 timestamp responses (`TimeStampResp`, DER) for the envelope's signature.
+    pub timestamps: Vec<Vec<u8>>,
 }
 
 impl DsseSignature {
     /// A Sigstore bundle v0.3 holding the envelope.
     pub fn bundle(&self) -> Value {
-        bundle_v03(&self.certificate, &self.entry, "dsseEnvelope", json!(self.envelope))
+        bundle_v03(&self.certificate, &self.entry, &self.timestamps, "dsseEnvelope", json!(self.envelope))
     }
 }
 
@@ -426,13 +439,19 @@ impl Signature {
             "messageDigest": {"algorithm": "SHA2_256", "digest": STANDARD.encode(self.digest)},
             "signature": STANDARD.encode(&self.signature)
         });
-        bundle_v03(&self.certificate, &self.entry, "messageSignature", content)
+        bundle_v03(&self.certificate, &self.entry, &self.timestamps, "messageSignature", content)
     }
 }
 
-/// A bundle v0.3 with a certificate, one log entry, and its content (`messageSignature` or
-/// `dsseEnvelope`).
-fn bundle_v03(certificate: &[u8], entry: &LogEntry, field: &str, content: Value) -> Value {
+/// A bundle v0.3 with a certificate, one log entry, its RFC 3161 timestamps, and its content
+/// (`messageSignature` or `dsseEnvelope`).
+fn bundle_v03(
+    certificate: &[u8],
+    entry: &LogEntry,
+    timestamps: &[Vec<u8>],
+    field: &str,
+    content: Value,
+) -> Value {
     let mut bundle = json!({
         "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
         "verificationMaterial": {
@@ -440,6 +459,11 @@ fn bundle_v03(certificate: &[u8], entry: &LogEntry, field: &str, content: Value)
             "tlogEntries": [entry.bundle_entry()]
         }
     });
+    if !timestamps.is_empty() {
+        let tokens: Vec<Value> =
+            timestamps.iter().map(|t| json!({"signedTimestamp": STANDARD.encode(t)})).collect();
+        bundle["verificationMaterial"]["timestampVerificationData"] = json!({"rfc3161Timestamps": tokens});
+    }
     bundle[field] = content;
     bundle
 }
@@ -514,22 +538,45 @@ mod tests {
             integrated_time: 1_700_000_000,
             log_index: 7,
             log_id: "ab".repeat(32),
-            signed_entry_timestamp: "c2V0".to_owned(),
+            signed_entry_timestamp: Some("c2V0".to_owned()),
             inclusion_proof: None,
         };
-        let back = LogEntry::from_rekor_bundle_annotation(&entry.rekor_bundle_annotation()).expect("parses");
+        let back = LogEntry::from_rekor_bundle_annotation(&entry.rekor_bundle_annotation().expect("a SET"))
+            .expect("parses");
         assert_eq!(back.bundle_entry(), entry.bundle_entry());
         assert_eq!(entry.bundle_entry()["kindVersion"], json!({"kind": "hashedrekord", "version": "0.0.1"}));
     }
 
     #[test]
-    fn a_signing_config_names_the_v1_services() {
-        let config = r#"{"caUrls":[{"url":"https://fulcio.example/","majorApiVersion":1}],
-            "rekorTlogUrls":[{"url":"https://log2.example","majorApiVersion":2},{"url":"https://rekor.example","majorApiVersion":1}]}"#;
+    fn a_signing_config_gives_the_highest_rekor_unless_one_is_chosen() {
+        let config = r#"{"caUrls":[{"url":"https://fulcio.example/","majorApiVersion":1,"validFor":{"start":"2020-01-01T00:00:00Z"}}],
+            "rekorTlogUrls":[{"url":"https://old.example","majorApiVersion":1,"validFor":{"start":"2020-01-01T00:00:00Z","end":"2021-01-01T00:00:00Z"}},
+              {"url":"https://log2.example","majorApiVersion":2,"validFor":{"start":"2020-01-01T00:00:00Z"}},
+              {"url":"https://log3.example","majorApiVersion":3,"validFor":{"start":"2020-01-01T00:00:00Z"}},
+              {"url":"https://future.example","majorApiVersion":2,"validFor":{"start":"2999-01-01T00:00:00Z"}},
+              {"url":"https://rekor.example","majorApiVersion":1,"validFor":{"start":"2020-01-01T00:00:00Z"}}],
+            "tsaUrls":[{"url":"https://tsa.example/api/v1/timestamp","majorApiVersion":1,"validFor":{"start":"2020-01-01T00:00:00Z"}}]}"#;
+        let v2 = Instance::from_signing_config(config).expect("config");
         assert_eq!(
-            Instance::from_signing_config(config).expect("config"),
-            Instance { fulcio: "https://fulcio.example".into(), rekor: "https://rekor.example".into() }
+            v2,
+            Instance {
+                fulcio: "https://fulcio.example".into(),
+                rekor: "https://log2.example".into(),
+                rekor_version: 2,
+                tsa: Some("https://tsa.example/api/v1/timestamp".into())
+            }
         );
+        let v1 = Instance::from_signing_config_with(config, Some(1)).expect("config");
+        assert_eq!(
+            (v1.rekor.as_str(), v1.rekor_version),
+            ("https://rekor.example", 1),
+            "the expired one is skipped"
+        );
+        assert!(Instance::from_signing_config_with(config, Some(3)).is_err(), "a version we do not speak");
+        let no_tsa = config.replace("tsaUrls", "ignored");
+        let refused = Instance::from_signing_config(&no_tsa).expect_err("Rekor v2 without a TSA");
+        assert!(refused.to_string().contains("no timestamp authority"), "{refused}");
+        assert_eq!(Instance::from_signing_config_with(&no_tsa, Some(1)).expect("v1").tsa, None);
         assert!(Instance::from_signing_config(r#"{"caUrls":[]}"#).is_err());
     }
 }

@@ -22,4 +22,7 @@ pub mod keyless;
 mod oci;
 pub mod provenance;
 pub mod referrer;
+pub mod rekor_v2;
 pub mod signature;
+pub mod tlog;
+pub mod tsa;

@@ -35,9 +35,11 @@ pub fn sign(registry: &Registry, target: &RegistryRef, key: &SigningKey) -> Resu
 }
 
 /// Signs the artifact at `target` keylessly: `signer` (an ephemeral key with its Fulcio certificate)
-/// signs the payload and logs it in Rekor, and the result must verify against `root` as a Sigstore
-/// bundle before anything is pushed (a signature that does not verify is never published). The layer carries the
-/// signature, certificate, chain and Rekor bundle annotations, as cosign writes them.
+/// signs and logs, and each result must verify against `root` as a Sigstore bundle before anything is
+/// pushed (a signature that does not verify is never published). With Rekor v1, the `.sig` layer
+/// carries the signature, certificate, chain and Rekor bundle annotations, as cosign writes them, and
+/// [`BundleFormat::LegacyAndV03`] adds cosign 3's bundle referrer. A Rekor v2 entry has no SET for
+/// that annotation: as cosign 3 does then, only the referrer is written.
 pub fn sign_keyless(
     registry: &Registry,
     target: &RegistryRef,
@@ -45,15 +47,29 @@ pub fn sign_keyless(
     root: &crate::bundle::TrustedRoot,
     format: BundleFormat,
 ) -> Result<Signed, SignatureError> {
-    let digest = resolve(registry, target)?;
-    let payload = payload(&format!("{}/{}", target.host, target.repository), &digest);
     let invalid = |message: String| SignatureError::Invalid { reference: shown(target), message };
-    let signature = signer.sign(&payload).map_err(|e| invalid(e.to_string()))?;
-    let verifier = crate::bundle::BlobVerifier::new(root).map_err(|e| invalid(e.to_string()))?;
+    let legacy = signer.rekor_version() == 1;
+    if !legacy && format == BundleFormat::Legacy {
+        return Err(invalid(
+            "a Rekor v2 entry has no signed entry timestamp for cosign's legacy `.sig` tag: sign with the bundle format (v0.3)"
+                .to_owned(),
+        ));
+    }
+    let digest = resolve(registry, target)?;
+    let verifier =
+        crate::bundle::BlobVerifier::for_own_signatures(root).map_err(|e| invalid(e.to_string()))?;
     let any = crate::bundle::Identity::any();
-    verifier.verify(&payload, &signature.bundle().to_string(), &any).map_err(|e| {
-        invalid(format!("the signature Fulcio and Rekor made does not verify, so it was not pushed: {e}"))
-    })?;
+    // The legacy signature first: nothing is pushed until both are made and verified.
+    let payload = payload(&format!("{}/{}", target.host, target.repository), &digest);
+    let legacy_signature = if legacy {
+        let signature = signer.sign(&payload).map_err(|e| invalid(e.to_string()))?;
+        verifier.verify(&payload, &signature.bundle().to_string(), &any).map_err(|e| {
+            invalid(format!("the signature Fulcio and Rekor made does not verify, so it was not pushed: {e}"))
+        })?;
+        Some(signature)
+    } else {
+        None
+    };
     let referrer = if format == BundleFormat::LegacyAndV03 {
         let statement = crate::referrer::statement(target, &digest);
         let bundle = signer
@@ -73,11 +89,22 @@ pub fn sign_keyless(
     } else {
         None
     };
+    let Some(signature) = legacy_signature else {
+        // Rekor v2: the referrer is the signature (the format is v0.3, checked above).
+        let referrer = referrer.unwrap_or_else(|| digest.clone());
+        return Ok(Signed {
+            signature: format!("{}/{}@{referrer}", target.host, target.repository),
+            manifest: referrer.clone(),
+            digest,
+            signatures: 1,
+            referrer: Some(referrer),
+        });
+    };
     let annotations = [
         (SIGNATURE_ANNOTATION.to_owned(), STANDARD.encode(&signature.signature)),
         (CERTIFICATE_ANNOTATION.to_owned(), signer.certificate_pem().to_owned()),
         (CHAIN_ANNOTATION.to_owned(), signer.chain_pem()),
-        (BUNDLE_ANNOTATION.to_owned(), signature.entry.rekor_bundle_annotation()),
+        (BUNDLE_ANNOTATION.to_owned(), signature.entry.rekor_bundle_annotation().unwrap_or_default()),
     ]
     .into();
     let mut signed = append(registry, target, digest, &signature_tag, SIMPLE_SIGNING, &payload, annotations)?;

@@ -1,0 +1,267 @@
+//! Rekor v2 and RFC 3161 timestamps, against real Sigstore servers on loopback
+//! (`tagwright_test_support::sigstore::stack`): rekor-tiles' POSIX server and the timestamp authority,
+//! built from the Go module proxy. The certificate authority is the real Fulcio where no SCT is
+//! needed, and the Fulcio stand-in where a verifier requires one (sigstore-python does; no CT log
+//! runs here). GitHub Actions' OIDC token service is a stand-in throughout.
+
+use std::path::{Path, PathBuf};
+
+use tagwright_test_support::oidc::OidcStandIn;
+use tagwright_test_support::sigstore::stack::{Ca, SigstoreStack};
+use tagwright_test_support::{Run, cargo_bin, peer_command, run};
+
+/// The SAN the release job's certificate carries.
+const IDENTITY: &str = "https://github.com/acme/advisoryhub/.github/workflows/release.yml@refs/tags/v1.2.0";
+const IDENTITY_REGEXP: &str =
+    r"^https://github\.com/acme/advisoryhub/\.github/workflows/release\.yml@refs/tags/v.*$";
+
+struct Stack {
+    oidc: OidcStandIn,
+    stack: SigstoreStack,
+    dir: tempfile::TempDir,
+}
+
+impl Stack {
+    fn start(ca: Ca) -> Stack {
+        let oidc = OidcStandIn::start();
+        let stack = SigstoreStack::start(&oidc, ca);
+        Stack { oidc, stack, dir: tempfile::tempdir().expect("tempdir") }
+    }
+
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let file = self.dir.path().join(name);
+        std::fs::write(&file, bytes).expect("write");
+        file
+    }
+
+    fn token(&self) -> String {
+        self.oidc.token("sigstore")
+    }
+
+    /// sigstore-python's verdict on `bundle` over `file`, for the release job's identity.
+    fn python_verify(&self, file: &Path, bundle: &Path) -> Run {
+        let mut command = peer_command("sigstore");
+        command.arg("--trust-config").arg(self.stack.trust_config());
+        command.args([
+            "verify",
+            "identity",
+            "--cert-identity",
+            IDENTITY,
+            "--cert-oidc-issuer",
+            &self.oidc.issuer(),
+        ]);
+        command.arg("--bundle").arg(bundle).arg(file);
+        run(&mut command)
+    }
+
+    /// Our verdict, with cosign's identity flags and the stack's trusted root.
+    fn our_verify(&self, file: &Path, bundle: &Path) -> Run {
+        self.our_verify_with(file, bundle, &[])
+    }
+
+    /// Our verdict, with `extra` flags.
+    fn our_verify_with(&self, file: &Path, bundle: &Path, extra: &[&str]) -> Run {
+        let (root, issuer) = (self.stack.trusted_root(), self.oidc.issuer());
+        let mut args = vec![
+            "verify-blob",
+            path(file),
+            "--bundle",
+            path(bundle),
+            "--trusted-root",
+            path(&root),
+            "--certificate-identity-regexp",
+            IDENTITY_REGEXP,
+            "--certificate-oidc-issuer",
+            &issuer,
+            "--json",
+        ];
+        args.extend_from_slice(extra);
+        attest(&args)
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("utf-8")
+}
+
+/// `attest` outside GitHub Actions, with no ambient token.
+fn attest(args: &[&str]) -> Run {
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_attest"));
+    command
+        .env("HOME", "/nonexistent")
+        .env_remove("GITHUB_ACTIONS")
+        .env_remove("SIGSTORE_ID_TOKEN")
+        .args(args);
+    run(&mut command)
+}
+
+fn bundle_json(bundle: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(bundle).expect("the bundle")).expect("JSON")
+}
+
+#[test]
+fn sigstore_python_signs_to_rekor_v2_with_a_timestamp_and_we_verify_it() {
+    let stack = Stack::start(Ca::StandIn);
+    let file = stack.file("advisoryhub-1.2.0.tar.gz", b"the release archive\n");
+    let bundle = stack.dir.path().join("python.sigstore.json");
+    let mut command = peer_command("sigstore");
+    command.arg("--trust-config").arg(stack.stack.trust_config());
+    command.args(["sign", "--identity-token", &stack.token(), "--bundle"]).arg(&bundle).arg(&file);
+    let signed = run(&mut command);
+    assert_eq!(signed.code, 0, "{}\n{}", signed.stderr, stack.stack.logs());
+    let json = bundle_json(&bundle);
+    let entry = &json["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["version"], "0.0.2", "{json}");
+    assert!(entry.get("inclusionPromise").is_none(), "Rekor v2 gives no SET: {json}");
+    assert_eq!(stack.stack.log_size(), 1);
+    let theirs = stack.python_verify(&file, &bundle);
+    assert_eq!(theirs.code, 0, "{}", theirs.stderr);
+    let ours = stack.our_verify(&file, &bundle);
+    assert_eq!(ours.code, 0, "{}{}", ours.stdout, ours.stderr);
+}
+
+/// cosign's verdict on a bundle over a file, offline with the stack's trusted root (cosign checks the
+/// certificate's SCT unless told not to: the real Fulcio here has no CT log to get one from).
+fn cosign_verify_blob(stack: &Stack, file: &Path, bundle: &Path, sct: bool) -> Run {
+    let mut command = peer_command("cosign");
+    command
+        .env("HOME", stack.dir.path())
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .args(["verify-blob", "--bundle", path(bundle), "--trusted-root", path(&stack.stack.trusted_root())])
+        .args([
+            "--certificate-identity-regexp",
+            IDENTITY_REGEXP,
+            "--certificate-oidc-issuer",
+            &stack.oidc.issuer(),
+        ]);
+    if !sct {
+        command.arg("--insecure-ignore-sct");
+    }
+    run(command.arg(file))
+}
+
+/// Checks a bundle we made against Rekor v2: a hashedrekord v0.0.2 entry with an inclusion proof and
+/// its checkpoint, no SET, and one RFC 3161 timestamp.
+fn assert_rekor_v2(bundle: &Path) {
+    let json = bundle_json(bundle);
+    let material = &json["verificationMaterial"];
+    let entry = &material["tlogEntries"][0];
+    assert_eq!(
+        entry["kindVersion"],
+        serde_json::json!({"kind": "hashedrekord", "version": "0.0.2"}),
+        "{json}"
+    );
+    assert!(entry.get("inclusionPromise").is_none(), "no SET: {json}");
+    let checkpoint = entry["inclusionProof"]["checkpoint"]["envelope"].as_str().expect("a checkpoint");
+    assert!(checkpoint.starts_with("127.0.0.1\n"), "the log's origin: {checkpoint}");
+    assert_eq!(material["timestampVerificationData"]["rfc3161Timestamps"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn we_sign_to_rekor_v2_with_a_timestamp_and_sigstore_python_cosign_and_we_verify_it() {
+    let stack = Stack::start(Ca::StandIn);
+    let file = stack.file("advisoryhub-1.2.0.tar.gz", b"the release archive\n");
+    let predicate = stack.file("predicate.json", br#"{"buildType":"https://example.com/build"}"#);
+    let (config, root) = (stack.stack.signing_config(), stack.stack.trusted_root());
+    let (signed, attested) =
+        (stack.dir.path().join("signed.sigstore.json"), stack.dir.path().join("attested.sigstore.json"));
+    let token = stack.token();
+    let common =
+        ["--identity-token", &token, "--signing-config", path(&config), "--trusted-root", path(&root)];
+    let out =
+        attest(&[&["sign-blob", path(&file), "--bundle", path(&signed), "--json"][..], &common].concat());
+    assert_eq!(out.code, 0, "{}\n{}", out.stderr, stack.stack.logs());
+    let out = attest(
+        &[
+            &[
+                "attest-blob",
+                path(&file),
+                "--predicate",
+                path(&predicate),
+                "--type",
+                "slsaprovenance1",
+                "--bundle",
+                path(&attested),
+            ][..],
+            &common,
+        ]
+        .concat(),
+    );
+    assert_eq!(out.code, 0, "{}\n{}", out.stderr, stack.stack.logs());
+    assert_eq!(stack.stack.log_size(), 2, "two entries in the real log");
+    for bundle in [&signed, &attested] {
+        assert_rekor_v2(bundle);
+        let ours = stack.our_verify(&file, bundle);
+        assert_eq!(ours.code, 0, "attest on {}: {}", bundle.display(), ours.stderr);
+        let theirs = stack.python_verify(&file, bundle);
+        assert_eq!(theirs.code, 0, "sigstore-python on {}: {}", bundle.display(), theirs.stderr);
+        let cosign = cosign_verify_blob(&stack, &file, bundle, true);
+        assert_eq!(cosign.code, 0, "cosign on {}: {}", bundle.display(), cosign.stderr);
+    }
+    // One changed byte of the file: each verifier refuses both bundles.
+    let changed = stack.file("changed.tar.gz", b"the release archive.\n");
+    for bundle in [&signed, &attested] {
+        assert_eq!(stack.our_verify(&changed, bundle).code, 1);
+        assert_ne!(stack.python_verify(&changed, bundle).code, 0);
+        assert_ne!(cosign_verify_blob(&stack, &changed, bundle, true).code, 0);
+    }
+}
+
+#[test]
+fn the_real_fulcio_certifies_our_key_and_cosign_and_we_verify_the_rekor_v2_bundle() {
+    let stack = Stack::start(Ca::Fulcio);
+    let file = stack.file("advisoryhub-1.2.0.tar.gz", b"the release archive\n");
+    let bundle = stack.dir.path().join("signed.sigstore.json");
+    let (config, root) = (stack.stack.signing_config(), stack.stack.trusted_root());
+    let token = stack.token();
+    let out = attest(&[
+        "sign-blob",
+        path(&file),
+        "--bundle",
+        path(&bundle),
+        "--identity-token",
+        &token,
+        "--signing-config",
+        path(&config),
+        "--trusted-root",
+        path(&root),
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{}\n{}", out.stderr, stack.stack.logs());
+    let signed: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
+    assert_eq!(signed["identity"], IDENTITY, "Fulcio's SAN for the workflow");
+    assert_rekor_v2(&bundle);
+    // No CT log here, so no SCT: both verifiers refuse the certificate unless told to skip that.
+    let strict = stack.our_verify(&file, &bundle);
+    assert_eq!(strict.code, 1, "{}", strict.stderr);
+    assert!(strict.stderr.contains("SCT"), "{}", strict.stderr);
+    assert_ne!(cosign_verify_blob(&stack, &file, &bundle, true).code, 0);
+    let ours = stack.our_verify_with(&file, &bundle, &["--insecure-ignore-sct"]);
+    assert_eq!(ours.code, 0, "{}", ours.stderr);
+    let cosign = cosign_verify_blob(&stack, &file, &bundle, false);
+    assert_eq!(cosign.code, 0, "{}", cosign.stderr);
+    let changed = stack.file("changed.tar.gz", b"the release archive.\n");
+    assert_eq!(stack.our_verify_with(&changed, &bundle, &["--insecure-ignore-sct"]).code, 1);
+    assert_ne!(cosign_verify_blob(&stack, &changed, &bundle, false).code, 0);
+}
+
+#[test]
+fn rekor_version_chooses_among_the_signing_configs_logs_and_a_missing_one_is_refused_before_signing() {
+    let stack = Stack::start(Ca::StandIn);
+    let file = stack.file("notes.md", b"notes\n");
+    let config = stack.stack.signing_config();
+    let token = stack.token();
+    let sign = |extra: &[&str]| {
+        let mut args = vec!["sign-blob", path(&file), "--identity-token", &token];
+        args.extend_from_slice(extra);
+        attest(&args)
+    };
+    let v1 = sign(&["--signing-config", path(&config), "--rekor-version", "1"]);
+    assert_eq!(v1.code, 2, "{}", v1.stderr);
+    assert!(v1.stderr.contains("lists no Rekor of version [1]"), "{}", v1.stderr);
+    let without_config = sign(&["--rekor-version", "2"]);
+    assert_eq!(without_config.code, 2, "{}", without_config.stderr);
+    assert!(without_config.stderr.contains("--signing-config"), "{}", without_config.stderr);
+    assert_eq!(stack.stack.log_size(), 0, "nothing was logged");
+    assert!(!stack.dir.path().join("notes.md.sigstore.json").exists(), "no bundle was written");
+}
