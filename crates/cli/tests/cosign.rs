@@ -7,25 +7,6 @@ mod attest_support;
 use std::path::Path;
 
 use attest_support::*;
-use tagwright_test_support::{Run, peer_command, run};
-
-/// cosign with its home in `home`, and every request that is not to loopback sent to a closed port on
-/// loopback: cosign asks Sigstore's TUF repository for the public-good trusted root even when it signs
-/// with a key, and the tests send no traffic off this machine (Go never proxies loopback).
-fn cosign(home: &Path, args: &[&str]) -> Run {
-    let mut command = peer_command("cosign");
-    command
-        .env("HOME", home)
-        .env("TUF_ROOT", home.join("tuf"))
-        .env("COSIGN_PASSWORD", "s3cret")
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .env("HTTP_PROXY", "http://127.0.0.1:9")
-        .env_remove("NO_PROXY")
-        .env_remove("DOCKER_CONFIG")
-        .env("COSIGN_EXPERIMENTAL", "0")
-        .args(args);
-    run(&mut command)
-}
 
 /// A signing config that lists no service: cosign 3 signs with a key and logs nothing (what
 /// `--tlog-upload=false` was).

@@ -4,6 +4,8 @@
 //! needed, and the Fulcio stand-in where a verifier requires one (sigstore-python does; no CT log
 //! runs here). GitHub Actions' OIDC token service is a stand-in throughout.
 
+mod attest_support;
+
 use std::path::{Path, PathBuf};
 
 use tagwright_test_support::oidc::OidcStandIn;
@@ -36,6 +38,14 @@ impl Stack {
 
     fn token(&self) -> String {
         self.oidc.token("sigstore")
+    }
+
+    /// `attest ARGS…` signing keylessly against the stack: a fresh token, its signing config and root.
+    fn attest_signing(&self, args: &[&str]) -> Run {
+        let (token, config, root) = (self.token(), self.stack.signing_config(), self.stack.trusted_root());
+        let signing =
+            ["--identity-token", &token, "--signing-config", path(&config), "--trusted-root", path(&root)];
+        attest(&[args, &signing[..]].concat())
     }
 
     /// sigstore-python's verdict on `bundle` over `file`, for the release job's identity.
@@ -123,21 +133,19 @@ fn sigstore_python_signs_to_rekor_v2_with_a_timestamp_and_we_verify_it() {
 /// cosign's verdict on a bundle over a file, offline with the stack's trusted root (cosign checks the
 /// certificate's SCT unless told not to: the real Fulcio here has no CT log to get one from).
 fn cosign_verify_blob(stack: &Stack, file: &Path, bundle: &Path, sct: bool) -> Run {
-    let mut command = peer_command("cosign");
-    command
-        .env("HOME", stack.dir.path())
-        .env("HTTPS_PROXY", "http://127.0.0.1:9")
-        .args(["verify-blob", "--bundle", path(bundle), "--trusted-root", path(&stack.stack.trusted_root())])
-        .args([
-            "--certificate-identity-regexp",
-            IDENTITY_REGEXP,
-            "--certificate-oidc-issuer",
-            &stack.oidc.issuer(),
-        ]);
+    let (root, issuer) = (stack.stack.trusted_root(), stack.oidc.issuer());
+    let mut args = vec!["verify-blob", "--bundle", path(bundle), "--trusted-root", path(&root)];
+    args.extend_from_slice(&[
+        "--certificate-identity-regexp",
+        IDENTITY_REGEXP,
+        "--certificate-oidc-issuer",
+        &issuer,
+    ]);
     if !sct {
-        command.arg("--insecure-ignore-sct");
+        args.push("--insecure-ignore-sct");
     }
-    run(command.arg(file))
+    args.push(path(file));
+    attest_support::cosign(stack.dir.path(), &args)
 }
 
 /// Checks a bundle we made against Rekor v2: a hashedrekord v0.0.2 entry with an inclusion proof and
@@ -162,31 +170,20 @@ fn we_sign_to_rekor_v2_with_a_timestamp_and_sigstore_python_cosign_and_we_verify
     let stack = Stack::start(Ca::StandIn);
     let file = stack.file("advisoryhub-1.2.0.tar.gz", b"the release archive\n");
     let predicate = stack.file("predicate.json", br#"{"buildType":"https://example.com/build"}"#);
-    let (config, root) = (stack.stack.signing_config(), stack.stack.trusted_root());
     let (signed, attested) =
         (stack.dir.path().join("signed.sigstore.json"), stack.dir.path().join("attested.sigstore.json"));
-    let token = stack.token();
-    let common =
-        ["--identity-token", &token, "--signing-config", path(&config), "--trusted-root", path(&root)];
-    let out =
-        attest(&[&["sign-blob", path(&file), "--bundle", path(&signed), "--json"][..], &common].concat());
+    let out = stack.attest_signing(&["sign-blob", path(&file), "--bundle", path(&signed), "--json"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stderr, stack.stack.logs());
-    let out = attest(
-        &[
-            &[
-                "attest-blob",
-                path(&file),
-                "--predicate",
-                path(&predicate),
-                "--type",
-                "slsaprovenance1",
-                "--bundle",
-                path(&attested),
-            ][..],
-            &common,
-        ]
-        .concat(),
-    );
+    let out = stack.attest_signing(&[
+        "attest-blob",
+        path(&file),
+        "--predicate",
+        path(&predicate),
+        "--type",
+        "slsaprovenance1",
+        "--bundle",
+        path(&attested),
+    ]);
     assert_eq!(out.code, 0, "{}\n{}", out.stderr, stack.stack.logs());
     assert_eq!(stack.stack.log_size(), 2, "two entries in the real log");
     for bundle in [&signed, &attested] {
@@ -212,21 +209,7 @@ fn the_real_fulcio_certifies_our_key_and_cosign_and_we_verify_the_rekor_v2_bundl
     let stack = Stack::start(Ca::Fulcio);
     let file = stack.file("advisoryhub-1.2.0.tar.gz", b"the release archive\n");
     let bundle = stack.dir.path().join("signed.sigstore.json");
-    let (config, root) = (stack.stack.signing_config(), stack.stack.trusted_root());
-    let token = stack.token();
-    let out = attest(&[
-        "sign-blob",
-        path(&file),
-        "--bundle",
-        path(&bundle),
-        "--identity-token",
-        &token,
-        "--signing-config",
-        path(&config),
-        "--trusted-root",
-        path(&root),
-        "--json",
-    ]);
+    let out = stack.attest_signing(&["sign-blob", path(&file), "--bundle", path(&bundle), "--json"]);
     assert_eq!(out.code, 0, "{}\n{}", out.stderr, stack.stack.logs());
     let signed: serde_json::Value = serde_json::from_str(&out.stdout).expect("json");
     assert_eq!(signed["identity"], IDENTITY, "Fulcio's SAN for the workflow");
@@ -264,4 +247,73 @@ fn rekor_version_chooses_among_the_signing_configs_logs_and_a_missing_one_is_ref
     assert!(without_config.stderr.contains("--signing-config"), "{}", without_config.stderr);
     assert_eq!(stack.stack.log_size(), 0, "nothing was logged");
     assert!(!stack.dir.path().join("notes.md.sigstore.json").exists(), "no bundle was written");
+}
+
+#[test]
+fn images_signed_to_rekor_v2_are_bundle_referrers_that_cosign_and_we_verify_both_ways() {
+    let stack = Stack::start(Ca::StandIn);
+    let setup = attest_support::Signing::new();
+    let (config, root, issuer) =
+        (stack.stack.signing_config(), stack.stack.trusted_root(), stack.oidc.issuer());
+    let token = stack.token();
+    let trust = ["--certificate-identity-regexp", IDENTITY_REGEXP, "--certificate-oidc-issuer", &issuer];
+    let ours = |args: &[&str]| attest(&[args, &trust[..], &["--trusted-root", path(&root)]].concat());
+    let cosign = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend_from_slice(&["--trusted-root", path(&root), "--allow-http-registry"]);
+        attest_support::cosign(stack.dir.path(), &all)
+    };
+
+    // Ours: the legacy tag cannot carry a Rekor v2 entry, so only the referrer is written.
+    let legacy = stack.attest_signing(&["sign", &setup.image, "--keyless", "--bundle-format", "legacy"]);
+    assert_eq!(legacy.code, 1, "{}", legacy.stderr);
+    assert!(legacy.stderr.contains("sign with the bundle format"), "{}", legacy.stderr);
+    assert_eq!(stack.stack.log_size(), 0, "refused before logging");
+    let signed = stack.attest_signing(&["sign", &setup.image, "--keyless", "--json"]);
+    assert_eq!(signed.code, 0, "{}\n{}", signed.stderr, stack.stack.logs());
+    let signed: serde_json::Value = serde_json::from_str(&signed.stdout).expect("json");
+    assert!(signed["referrer"].is_string(), "{signed}");
+    let verified = ours(&["verify", &setup.image, "--json"]);
+    assert_eq!(verified.code, 0, "{}", verified.stderr);
+    assert!(verified.stdout.contains("bundle-v0.3"), "{}", verified.stdout);
+    let theirs = cosign(&[&["verify"][..], &trust, &[&setup.image]].concat());
+    assert_eq!(theirs.code, 0, "cosign verify: {}", theirs.stderr);
+
+    // cosign's keyless signature of another image against the same servers: we verify it.
+    let layout = setup.dir.path().join("other-image");
+    tagwright_test_support::registry::image_layout(&layout, "2.0", &["linux/arm64"], false, 0);
+    let other = format!("{}/acme/other:2.0", setup.host);
+    let copied =
+        attest_support::oci_publish(&["copy", &format!("oci-layout:{}:2.0", layout.display()), &other]);
+    assert_eq!(copied.code, 0, "{}", copied.stderr);
+    let cosign_signed = attest_support::cosign(
+        stack.dir.path(),
+        &[
+            "sign",
+            "--identity-token",
+            &token,
+            "--signing-config",
+            path(&config),
+            "--trusted-root",
+            path(&root),
+            "--allow-http-registry",
+            "--yes",
+            &other,
+        ],
+    );
+    assert_eq!(cosign_signed.code, 0, "cosign sign: {}\n{}", cosign_signed.stderr, stack.stack.logs());
+    let verified = ours(&["verify", &other, "--json"]);
+    assert_eq!(verified.code, 0, "attest verify of cosign's Rekor v2 signature: {}", verified.stderr);
+    let wrong = attest(&[
+        "verify",
+        &other,
+        "--certificate-identity-regexp",
+        "^https://github.com/acme/other/",
+        "--certificate-oidc-issuer",
+        &issuer,
+        "--trusted-root",
+        path(&root),
+    ]);
+    assert_eq!(wrong.code, 1, "{}", wrong.stderr);
+    assert!(stack.stack.log_size() >= 2, "both signatures are in the real log");
 }

@@ -210,3 +210,21 @@ pub(crate) fn verify_blob(artifact: &str, args: &[&str]) -> Run {
 pub(crate) const GITHUB: &str = "https://token.actions.githubusercontent.com";
 pub(crate) const RUNBOOK_REGEXP: &str =
     r"https://github.com/trailofbits/rfc8785.py/\.github/workflows/release\.yml@.*";
+
+/// cosign with its home in `home`, and every request that is not to loopback sent to a closed port on
+/// loopback: cosign asks Sigstore's TUF repository for the public-good trusted root even when it signs
+/// with a key, and the tests send no traffic off this machine (Go never proxies loopback).
+pub(crate) fn cosign(home: &Path, args: &[&str]) -> Run {
+    let mut command = peer_command("cosign");
+    command
+        .env("HOME", home)
+        .env("TUF_ROOT", home.join("tuf"))
+        .env("COSIGN_PASSWORD", "s3cret")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env_remove("NO_PROXY")
+        .env_remove("DOCKER_CONFIG")
+        .env("COSIGN_EXPERIMENTAL", "0")
+        .args(args);
+    run(&mut command)
+}

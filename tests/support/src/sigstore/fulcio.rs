@@ -86,8 +86,10 @@ impl Ca {
         let leaf_claims = leaf_claims(&claims).map_err(|m| (400, m))?;
         let leaf = issue_leaf(&self.authority, &self.ct_log, &subject_key, &leaf_claims);
         let chain = [pem(&leaf), pem(&self.authority.certificate)];
+        // 200, as the real Fulcio's v2 API answers (only its legacy v1 API says 201); cosign's client
+        // refuses anything else.
         Ok(Response::json(
-            201,
+            200,
             &json!({"signedCertificateEmbeddedSct": {"chain": {"certificates": chain}}}).to_string(),
         ))
     }

@@ -208,7 +208,7 @@ impl Log {
     }
 
     /// `POST /api/v1/log/entries`: validates a hashedrekord v0.0.1 proposal, logs its canonical
-    /// form, answers 201 with the entry (409 if it is already logged).
+    /// form, answers 201 with the entry and its UUID as the ETag (409 if it is already logged).
     fn post(&mut self, body: &[u8]) -> Response {
         let body = match canonical_body(body) {
             Ok(body) => body,
@@ -226,8 +226,12 @@ impl Log {
         }
         self.entries.push(Entry { body, integrated_time: now() });
         let index = self.entries.len() - 1;
+        // Rekor names the entry's UUID (the key of the answer's one entry) in ETag and Location;
+        // sigstore-go (cosign) reads the entry out of the answer by its ETag.
+        let uuid = format!("{TREE_ID:016x}{}", hex(&leaf));
         let mut response = Response::json(201, &self.log_entry(index).to_string());
-        response.headers.push(("Location".into(), format!("/api/v1/log/entries/{}", hex(&leaf))));
+        response.headers.push(("ETag".into(), uuid.clone()));
+        response.headers.push(("Location".into(), format!("/api/v1/log/entries/{uuid}")));
         response
     }
 }
