@@ -195,6 +195,10 @@ fn we_sign_to_rekor_v2_with_a_timestamp_and_sigstore_python_cosign_and_we_verify
         let cosign = cosign_verify_blob(&stack, &file, bundle, true);
         assert_eq!(cosign.code, 0, "cosign on {}: {}", bundle.display(), cosign.stderr);
     }
+    // The GitHub CLI verifies the provenance attestation too, with the timestamp as its signed time.
+    let (root, issuer) = (stack.stack.trusted_root(), stack.oidc.issuer());
+    let gh = attest_support::gh_verify(&root, &issuer, &file, &attested, &["--owner", "acme"]);
+    assert_eq!(gh.code, 0, "gh attestation verify: {}{}", gh.stdout, gh.stderr);
     // One changed byte of the file: each verifier refuses both bundles.
     let changed = stack.file("changed.tar.gz", b"the release archive.\n");
     for bundle in [&signed, &attested] {

@@ -228,3 +228,23 @@ pub(crate) fn cosign(home: &Path, args: &[&str]) -> Run {
         .args(args);
     run(&mut command)
 }
+
+/// `gh attestation verify FILE --bundle B` offline, with the trusted root as the one JSON line gh
+/// reads, the OIDC issuer, and `extra`; anything not to loopback goes to a closed port.
+pub(crate) fn gh_verify(root: &Path, issuer: &str, file: &Path, bundle: &Path, extra: &[&str]) -> Run {
+    let p = |path: &Path| path.to_str().expect("utf-8").to_owned();
+    let line = root.with_extension("jsonl");
+    let value: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root).expect("the trusted root")).expect("JSON");
+    std::fs::write(&line, format!("{value}\n")).expect("write");
+    let mut command = peer_command("gh");
+    command
+        .env("GH_CONFIG_DIR", bundle.with_extension("gh"))
+        .env_remove("GH_TOKEN")
+        .env_remove("GITHUB_TOKEN")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env_remove("NO_PROXY");
+    command.args(["attestation", "verify", &p(file), "--bundle", &p(bundle), "--custom-trusted-root"]);
+    command.args([&p(&line), "--cert-oidc-issuer", issuer]).args(extra);
+    run(&mut command)
+}
