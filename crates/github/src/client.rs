@@ -440,7 +440,17 @@ impl Github {
         cap: u64,
         sink: &mut dyn std::io::Write,
     ) -> Result<u64, GithubError> {
-        let octets = "application/octet-stream";
+        self.download_accepting(url, "application/octet-stream", cap, sink)
+    }
+
+    /// [`Github::download`] asking for `accept`.
+    pub(crate) fn download_accepting(
+        &self,
+        url: &str,
+        octets: &str,
+        cap: u64,
+        sink: &mut dyn std::io::Write,
+    ) -> Result<u64, GithubError> {
         let mut response = self.send_accepting(Method::GET, url, None, false, octets)?;
         let mut at = url.to_owned();
         if response.status().is_redirection()
@@ -461,7 +471,7 @@ impl Github {
         if copied > cap {
             return Err(GithubError::Invalid {
                 url: at,
-                message: format!("the asset is larger than {cap} bytes"),
+                message: format!("the answer is larger than {cap} bytes"),
             });
         }
         Ok(copied)

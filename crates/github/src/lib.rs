@@ -1,4 +1,5 @@
-//! A GitHub REST API client for what a release needs: releases, release assets, git tags, the
+//! A GitHub REST API client for what a release needs: releases, release assets, git tags and the git
+//! data at a tag (ref, tag object with its verification, tree, blobs), the
 //! container package versions of ghcr.io (which refuses registry deletes), and the commit authors and
 //! pull requests that release notes credit.
 //!
@@ -27,6 +28,7 @@
 #![deny(missing_docs)]
 
 mod client;
+mod git;
 mod history;
 mod packages;
 mod releases;
@@ -34,6 +36,9 @@ mod releases;
 pub use client::{
     DEFAULT_DEADLINE, GITHUB_API, Github, GithubError, RateLimitPolicy, api_from_env, same_origin,
     token_from_env,
+};
+pub use git::{
+    GitActor, GitCommit, GitObject, GitRef, GitTag, GitTreeRef, Tree, TreeEntry, Verification, is_object_id,
 };
 pub use history::{PullRequest, RepoCommit};
 pub use packages::{PackageVersion, encode_package};

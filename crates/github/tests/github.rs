@@ -332,3 +332,102 @@ fn a_silent_api_ends_at_the_deadline() {
     assert!(failed.to_string().contains("no answer within 2 s"), "{failed}");
     assert!(took >= deadline && took < deadline * 2, "ended at the deadline, not after retries: {took:?}");
 }
+
+/// A repository with an SSH-signed annotated tag `v1.2.0` over `src/pkg/__init__.py`, a 1.5 MB file
+/// (over what the contents API answers inline), and `.github/workflows/release.yml`.
+fn tagged_repository() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let git = |args: &[&str]| {
+        tagwright_test_support::run_ok(
+            peer_command("git")
+                .current_dir(dir.path())
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .env("GIT_CONFIG_NOSYSTEM", "1")
+                .args(["-c", "user.name=Rel Eng", "-c", "user.email=rel@example.com"])
+                .args(args),
+        )
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::create_dir_all(dir.path().join("src/pkg")).expect("mkdir");
+    std::fs::create_dir_all(dir.path().join(".github/workflows")).expect("mkdir");
+    std::fs::write(dir.path().join("src/pkg/__init__.py"), "__version__ = \"1.2.0\"\n").expect("write");
+    std::fs::write(dir.path().join(".github/workflows/release.yml"), "on: push\n").expect("write");
+    std::fs::write(dir.path().join("big.bin"), vec![b'x'; 1_500_000]).expect("write");
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "feat: 1.2.0"]);
+    let key = tagwright_test_support::ssh_keygen(dir.path(), "signing", "ed25519", "");
+    std::fs::write(dir.path().join(".gitignore"), "signing\nsigning.pub\n").expect("write");
+    let key = key.to_str().expect("utf-8").to_owned();
+    git(&[
+        "-c",
+        "gpg.format=ssh",
+        "-c",
+        &format!("user.signingkey={key}"),
+        "tag",
+        "-s",
+        "-m",
+        "v1.2.0",
+        "v1.2.0",
+    ]);
+    dir
+}
+
+/// Uses the GitHub stand-in, serving a real repository's git data. Our client and PyGithub, both
+/// anonymous, read the same ref, tag object (payload and signature as git stores them), tree and blob;
+/// the contents API answers `encoding: none` over 1 MB; every answer is GitHub's shape.
+#[test]
+fn git_data_reads_the_same_through_our_client_and_pygithub() {
+    let repo = tagged_repository();
+    let stand_in = GithubStandIn::start("acme", "advisoryhub");
+    stand_in.serve_git(repo.path());
+    let github = Github::new(&stand_in.url(), None).expect("an anonymous client");
+    let reference = github.tag_ref("acme", "advisoryhub", "v1.2.0").expect("ref").expect("the tag");
+    assert_eq!(reference.object.kind, "tag");
+    let tag = github.git_tag("acme", "advisoryhub", &reference.object.sha).expect("tag").expect("object");
+    let raw = run(peer_command("git").current_dir(repo.path()).args(["cat-file", "tag", "v1.2.0"])).stdout;
+    let verification = &tag.verification;
+    let (payload, signature) =
+        (verification.payload.as_deref().expect("payload"), verification.signature.as_deref().expect("sig"));
+    assert_eq!(format!("{payload}{signature}"), raw, "payload and signature are the tag object, split");
+    assert!(verification.verified && verification.reason == "valid");
+    let commit =
+        github.git_commit("acme", "advisoryhub", &tag.object.sha).expect("commit").expect("the commit");
+    let tree = github.git_tree("acme", "advisoryhub", &commit.tree.sha).expect("tree").expect("the tree");
+    let entries = &tree.tree;
+    let init = entries.iter().find(|e| e.path == "src/pkg/__init__.py").expect("the module");
+    assert_eq!(init.size, Some(22));
+    let blob = github.git_blob("acme", "advisoryhub", &init.sha, 1024).expect("blob");
+    assert_eq!(blob, b"__version__ = \"1.2.0\"\n");
+    let big = entries.iter().find(|e| e.path == "big.bin").expect("the big file");
+    let capped = github.git_blob("acme", "advisoryhub", &big.sha, 1024).expect_err("over the cap");
+    assert!(capped.to_string().contains("larger than 1024 bytes"), "{capped}");
+    assert!(
+        github.git_tag("acme", "advisoryhub", "../../releases").is_err(),
+        "not an object id: nothing sent"
+    );
+
+    let script = workspace_root().join("tests/fixtures/github/pygithub_git.py");
+    let python = run(peer_command("python3").arg(&script).args([
+        &stand_in.url(),
+        "v1.2.0",
+        "src/pkg/__init__.py",
+        "big.bin",
+    ]));
+    assert_eq!(python.code, 0, "PyGithub:\n{}\n{}", python.stdout, python.stderr);
+    let theirs: serde_json::Value = serde_json::from_str(&python.stdout).expect("json");
+    assert_eq!(theirs["object"], serde_json::json!(["tag", reference.object.sha]));
+    assert_eq!(theirs["tagged"], serde_json::json!(["commit", tag.object.sha]));
+    assert_eq!(theirs["verification"]["payload"], payload);
+    assert_eq!(theirs["tree"], commit.tree.sha);
+    let ours: Vec<&str> = entries.iter().map(|e| e.path.as_str()).collect();
+    let mut sorted = ours.clone();
+    sorted.sort_unstable();
+    assert_eq!(theirs["paths"], serde_json::json!(sorted));
+    assert_eq!(theirs["blob"], "__version__ = \"1.2.0\"\n");
+    assert_eq!(theirs["contents"], "__version__ = \"1.2.0\"\n");
+    assert_eq!(theirs["large"], serde_json::json!(["none", 1_500_000]));
+    assert_eq!(theirs["listing"], serde_json::json!(["__init__.py"]));
+    let (checked, undocumented) = validate_against_openapi(&stand_in);
+    assert!(checked >= 10, "{checked} answers validated");
+    assert!(undocumented.is_empty(), "{undocumented:?}");
+}

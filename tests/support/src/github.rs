@@ -111,6 +111,8 @@ struct State {
     writes_left: Option<usize>,
     /// The token may read, not write (`permissions.push` is false).
     read_only: bool,
+    /// The repository whose git data is served (`None`: tags are names only).
+    git: Option<crate::github_git::GitData>,
     exchanges: Vec<Exchange>,
 }
 
@@ -328,9 +330,9 @@ impl State {
         let repo = format!("/repos/{}/{}", self.owner, self.repo);
         let uploads = format!("/api/uploads{repo}/releases/");
         let rest = path.strip_prefix(&repo).map(str::to_owned);
-        // The repository is public: its commits and pull requests can be read without a token, as on
-        // GitHub; a token that is sent must be right.
-        let public = request.method == "GET" && matches!(rest.as_deref(), Some("/commits" | "/pulls"));
+        // The repository is public: anything in it can be read without a token, as on GitHub; a token
+        // that is sent must be right.
+        let public = request.method == "GET" && rest.is_some();
         let authorization = request.header("authorization").unwrap_or_default();
         let authorized =
             authorization == format!("Bearer {TOKEN}") || authorization == format!("token {TOKEN}");
@@ -338,6 +340,14 @@ impl State {
         if !(authorized || anonymous_read) {
             let (status, body) = error(401, "Bad credentials");
             return (status, body, headers);
+        }
+        let full = request.path.strip_prefix(&repo).unwrap_or_default();
+        if request.method == "GET"
+            && let Some(git) = &self.git
+            && let Some(answer) = git.route(&self.repo_url(), full, request.header("accept"))
+        {
+            self.raw = answer.raw;
+            return (answer.status, answer.body, answer.headers);
         }
         let (status, body) = match (request.method.as_str(), rest.as_deref()) {
             ("GET", Some("")) => {
@@ -680,6 +690,27 @@ impl GithubStandIn {
     /// Writes succeed again.
     pub fn heal(&self) {
         self.state.lock().expect("state").writes_left = None;
+    }
+
+    /// Serves the git data (tag refs, tag objects with GitHub's verification, commits, trees, blobs,
+    /// contents) of the repository at `repo`, as GitHub serves a public repository's.
+    pub fn serve_git(&self, repo: &std::path::Path) {
+        self.state.lock().expect("state").git =
+            Some(crate::github_git::GitData { repo: repo.to_owned(), known_key: true, faults: Vec::new() });
+    }
+
+    /// Whether GitHub "knows" the tags' signing key (its `verification.verified`); known by default.
+    pub fn know_signing_key(&self, known: bool) {
+        if let Some(git) = self.state.lock().expect("state").git.as_mut() {
+            git.known_key = known;
+        }
+    }
+
+    /// Makes the git data lie (see [`crate::github_git::GitFault`]).
+    pub fn git_fault(&self, fault: crate::github_git::GitFault) {
+        if let Some(git) = self.state.lock().expect("state").git.as_mut() {
+            git.faults.push(fault);
+        }
     }
 
     /// Adds the tag `refs/tags/{tag}` (as a push would).

@@ -7,6 +7,7 @@
 #![allow(clippy::print_stderr, clippy::unwrap_used, missing_docs)]
 
 pub mod github;
+pub mod github_git;
 mod github_wire;
 pub mod hostile;
 pub mod http;
