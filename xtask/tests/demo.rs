@@ -5,6 +5,7 @@
 
 use std::path::Path;
 
+use tagwright_release::CHECKS;
 use tagwright_test_support::registry::{LocalRegistry, Mode};
 use tagwright_test_support::{Run, cargo_bin, peer_command, run, run_ok};
 
@@ -25,18 +26,6 @@ fn demo_with(parent: &Path, extra: &[&str], adjust: impl FnOnce(&mut std::proces
     assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
     out
 }
-
-const CHECKS: [&str; 9] = [
-    "signed tag",
-    "versions at the tag",
-    "release assets",
-    "release manifest signature",
-    "checksums",
-    "SBOM",
-    "manifest artifacts",
-    "chart signature",
-    "image signature",
-];
 
 #[test]
 fn the_demo_runs_the_whole_runbook_offline_and_leaves_nothing_outside_its_directory() {

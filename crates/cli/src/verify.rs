@@ -10,14 +10,18 @@ use crate::{Failure, out};
 /// Arguments of `tagwright verify`.
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// The release tag, such as v1.2.0.
+    /// The release: OWNER/REPO@TAG (such as eclipse-csi/advisoryhub@v1.2.0), read through GitHub's
+    /// API with no clone; or TAG with --github, the tag and its files read from the clone at --repo.
+    #[arg(value_name = "OWNER/REPO@TAG | TAG")]
     pub tag: String,
     #[command(flatten)]
     pub repo: crate::flows::RepoArg,
-    /// The GitHub repository of the release (token: GITHUB_TOKEN or GH_TOKEN; API: GITHUB_API_URL).
+    /// The GitHub repository of the release, with TAG (token: GITHUB_TOKEN or GH_TOKEN, which only
+    /// raises rate limits for a public repository; API: GITHUB_API_URL).
     #[arg(long, value_name = "OWNER/REPO")]
-    pub github: String,
-    /// The allowed-signers file for the tag (default: git's gpg.ssh.allowedSignersFile).
+    pub github: Option<String>,
+    /// The allowed-signers file for the tag (default: git's gpg.ssh.allowedSignersFile in a clone;
+    /// without a clone and without it, GitHub's verdict on the signature is reported as GitHub's).
     #[arg(long, value_name = "FILE")]
     pub allowed_signers: Option<PathBuf>,
     /// Who signed every artifact (default: per artifact, the repository's workflow that signs it, from
@@ -52,7 +56,22 @@ pub struct VerifyArgs {
 
 /// `tagwright verify`: exit 0 when every check holds, 1 when one fails, 2 on bad input.
 pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
-    let github = crate::github_target(&args.github, &args.http)?;
+    let (tag, remote) = match args.tag.split_once('@') {
+        Some((repo, tag)) if repo.contains('/') => (tag, Some(repo)),
+        _ => (args.tag.as_str(), None),
+    };
+    let github = match (remote, &args.github) {
+        (Some(repo), None) => crate::github_target(repo, &args.http)?,
+        (None, Some(repo)) => crate::github_target(repo, &args.http)?,
+        (Some(_), Some(_)) => {
+            return Err(Failure::input("give OWNER/REPO@TAG, or TAG with --github OWNER/REPO; not both"));
+        }
+        (None, None) => {
+            return Err(Failure::input(format!(
+                "{tag}: which repository? Give OWNER/REPO@{tag} (no clone needed), or --github OWNER/REPO in a clone"
+            )));
+        }
+    };
     let ids = &args.identity;
     let subject = ids.certificate_identity.is_some() || ids.certificate_identity_regexp.is_some();
     let issuer = ids.certificate_oidc_issuer.is_some() || ids.certificate_oidc_issuer_regexp.is_some();
@@ -85,7 +104,10 @@ pub fn verify(args: &VerifyArgs) -> Result<(), Failure> {
         ),
         None => None,
     };
-    let mut options = VerifyOptions::new(&args.repo.repo, &args.tag, github);
+    let mut options = match remote {
+        Some(_) => VerifyOptions::remote(tag, github),
+        None => VerifyOptions::new(&args.repo.repo, tag, github),
+    };
     options.allowed_signers.clone_from(&args.allowed_signers);
     options.identity = identity;
     options.issuer = issuer;

@@ -6,21 +6,10 @@
 
 mod world;
 
+use tagwright_release::CHECKS;
 use tagwright_test_support::github::TOKEN;
 use tagwright_test_support::{cargo_bin, peer_command, run, run_ok};
 use world::{World, fails};
-
-const CHECKS: [&str; 9] = [
-    "signed tag",
-    "versions at the tag",
-    "release assets",
-    "release manifest signature",
-    "checksums",
-    "SBOM",
-    "manifest artifacts",
-    "chart signature",
-    "image signature",
-];
 
 fn client(world: &World) -> tagwright_github::Github {
     tagwright_github::Github::new(&world.github.url(), Some(TOKEN)).expect("client")

@@ -110,7 +110,8 @@ pub(crate) fn assets(inputs: &Inputs<'_>) -> Result<Vec<ReleaseAsset>, Error> {
     Ok(assets)
 }
 
-/// `release-manifest.json`: every artifact, its media type, digest and size, and where it lives.
+/// `release-manifest.json`: the commit released, every artifact, its media type, digest and size, and
+/// where it lives.
 fn manifest(inputs: &Inputs<'_>, assets: &[ReleaseAsset]) -> String {
     let (image, image_digest) = inputs.image;
     let repository = image.rsplit_once(':').map_or(image, |(r, _)| r);
@@ -127,13 +128,24 @@ fn manifest(inputs: &Inputs<'_>, assets: &[ReleaseAsset]) -> String {
             "digest": Digest::sha256(&asset.bytes).as_str(), "size": asset.bytes.len(),
             "location": format!("release asset {}", asset.name)}));
     }
-    let document = json!({
+    let mut document = json!({
         "schemaVersion": MANIFEST_SCHEMA_VERSION,
         "version": inputs.version,
         "tag": inputs.tag,
         "artifacts": artifacts
     });
+    // The commit released: what the signed tag must name (`tagwright verify` compares them).
+    if let Some(commit) = released_commit(inputs.repo, inputs.tag) {
+        document["commit"] = json!(commit);
+    }
     format!("{}\n", serde_json::to_string_pretty(&document).unwrap_or_default())
+}
+
+/// The commit the tag names (HEAD's without a tag).
+fn released_commit(repo: &Path, tag: Option<&str>) -> Option<String> {
+    let repo = git2::Repository::discover(repo).ok()?;
+    let spec = tag.map_or_else(|| "HEAD".to_owned(), |t| format!("refs/tags/{t}"));
+    Some(repo.revparse_single(&spec).ok()?.peel_to_commit().ok()?.id().to_string())
 }
 
 /// The summary of each asset, for the report.

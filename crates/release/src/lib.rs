@@ -58,6 +58,6 @@ pub use remote::RemoteState;
 pub use retag::{RetagOptions, RetagReport, RetagStep, retag};
 pub use signing::{ChartSignature, Signing};
 pub use verify::{
-    Artifact, Check, GITHUB_ISSUER, Identities, VerifyOptions, VerifyReport, derived_identities,
-    derived_identity, verify,
+    Artifact, CHECKS, Check, GITHUB_ISSUER, Identities, VerifyOptions, VerifyReport, derived_identities,
+    derived_identities_in, derived_identity, verify,
 };

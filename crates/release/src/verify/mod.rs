@@ -8,11 +8,14 @@
 //! derived from the repository and its workflow (overridable), or with the given keys. A failed check
 //! is a line of the report, not an error: every check runs, and the command line exits 1 when one
 //! failed.
+//!
+//! With [`VerifyOptions::remote`], nothing is read from a clone: the tag, its signature and the files
+//! at the tag (version sources, workflows) come from GitHub's REST API ([`remote`]).
 
 mod assets;
+mod remote;
 mod tree;
 
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use tagwright_oci_publish::{Reference, RegistryOptions, Target};
@@ -53,6 +56,9 @@ pub struct VerifyOptions {
     pub trusted_root: Option<String>,
     /// Registry connection settings.
     pub registry: RegistryOptions,
+    /// Read the tag and the files at it through GitHub's API, not from the clone at `repo`: for
+    /// `tagwright verify OWNER/REPO@TAG` without a checkout.
+    pub remote: bool,
 }
 
 impl VerifyOptions {
@@ -70,7 +76,13 @@ impl VerifyOptions {
             keys: Vec::new(),
             trusted_root: None,
             registry: RegistryOptions::default(),
+            remote: false,
         }
+    }
+
+    /// Verifies `tag` as released in `github`, reading nothing but GitHub's API and the registries.
+    pub fn remote(tag: &str, github: GithubTarget) -> VerifyOptions {
+        VerifyOptions { remote: true, ..VerifyOptions::new(PathBuf::new(), tag, github) }
     }
 }
 
@@ -203,20 +215,51 @@ pub fn derived_identity(repo: &Path, github: &GithubTarget) -> Identity {
 /// from the one that runs `attest sign` or `cosign sign` (else the publishing one); `release.yml`
 /// when none does. On any ref, from `issuer` (default: GitHub Actions').
 pub fn derived_identities(repo: &Path, github: &GithubTarget, issuer: Option<Matcher>) -> Identities {
-    let workflows = repo.join(".github/workflows");
-    let mut files: Vec<(String, String)> = std::fs::read_dir(&workflows)
-        .map(|d| {
-            d.filter_map(|e| {
-                let path = e.ok()?.path();
-                let name = path.file_name()?.to_str()?.to_owned();
-                let mut text = String::new();
-                std::fs::File::open(&path).ok()?.take(1 << 20).read_to_string(&mut text).ok()?;
-                Some((name, text))
-            })
-            .collect()
+    match tagwright_versions::Disk::new(repo) {
+        Ok(disk) => derived_identities_in(&disk, github, issuer),
+        Err(_) => derived_identities_in(&NoFiles, github, issuer),
+    }
+}
+
+/// No files: the identities of a repository whose workflows cannot be read.
+struct NoFiles;
+
+impl tagwright_versions::Files for NoFiles {
+    fn read(&self, path: &Path) -> Result<(Vec<u8>, PathBuf), tagwright_versions::ReadError> {
+        Err(tagwright_versions::ReadError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::from(std::io::ErrorKind::NotFound),
         })
-        .unwrap_or_default();
-    files.sort();
+    }
+    fn is_file(&self, _: &Path) -> bool {
+        false
+    }
+    fn exists(&self, _: &Path) -> bool {
+        false
+    }
+    fn names(&self, _: &Path) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// [`derived_identities`] from the workflows in `files` (a work tree, or the tree at a tag read
+/// through GitHub's API): `.github/workflows/*.yml` and `*.yaml` of at most 1 MiB each.
+pub fn derived_identities_in(
+    files: &dyn tagwright_versions::Files,
+    github: &GithubTarget,
+    issuer: Option<Matcher>,
+) -> Identities {
+    let dir = Path::new(".github/workflows");
+    let mut names: Vec<String> =
+        files.names(dir).into_iter().filter(|n| n.ends_with(".yml") || n.ends_with(".yaml")).collect();
+    names.sort();
+    let files: Vec<(String, String)> = names
+        .into_iter()
+        .filter_map(|name| {
+            let (bytes, _) = files.read(&dir.join(&name)).ok()?;
+            (bytes.len() <= 1 << 20).then(|| (name, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect();
     let find =
         |artifact: Artifact| files.iter().find(|(_, text)| artifact.signed_by(text)).map(|(n, _)| n.clone());
     let publishing = find(Artifact::Manifest).unwrap_or_else(|| "release.yml".to_owned());
@@ -248,8 +291,11 @@ fn describe(identity: &Identity) -> String {
     format!("{} from {}", text(&identity.subject), text(&identity.issuer))
 }
 
-/// The checks over the release's assets, in the order they run.
-const AFTER_DOWNLOAD: [&str; 7] = [
+/// The checks of a report, in the order they run (a release that cannot be read adds `GitHub
+/// release` after the first two).
+pub const CHECKS: [&str; 9] = [
+    "signed tag",
+    "versions at the tag",
     "release assets",
     "release manifest signature",
     "checksums",
@@ -262,42 +308,63 @@ const AFTER_DOWNLOAD: [&str; 7] = [
 /// Runs every check. Bad input (an unreadable root, a bad API URL) is an error; a failed check is a
 /// line of the report ([`VerifyReport::ok`] says whether all held).
 pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
-    let mut identities = match &options.identity {
-        Some(identity) => {
+    let root = tagwright_sigstore::bundle::trusted_root(options.trusted_root.as_deref())
+        .map_err(|e| Error::caused(ErrorKind::Input, e))?;
+    let github = options.github.client()?;
+    // The tag, and the files at it: from the clone, or through GitHub's API.
+    let remote_tag = options.remote.then(|| remote::read_tag(&github, &options.github, &options.tag));
+    let api_tree = match &remote_tag {
+        Some(Ok(tag)) => Some(remote::ApiTree::at(&github, &options.github, &tag.commit)),
+        _ => None,
+    };
+    let files: Option<&dyn tagwright_versions::Files> = match &api_tree {
+        Some(Ok(tree)) => Some(tree),
+        _ => None,
+    };
+    let mut identities = match (&options.identity, options.remote, files) {
+        (Some(identity), _, _) => {
             Identities { manifest: identity.clone(), chart: identity.clone(), image: identity.clone() }
         }
-        None => derived_identities(&options.repo, &options.github, options.issuer.clone()),
+        (None, false, _) => derived_identities(&options.repo, &options.github, options.issuer.clone()),
+        (None, true, files) => {
+            derived_identities_in(files.unwrap_or(&NoFiles), &options.github, options.issuer.clone())
+        }
     };
     for (artifact, identity) in &options.identity_for {
         *identities.of_mut(*artifact) = identity.clone();
     }
     let signers =
         if options.keys.is_empty() { Signers::Identity(&identities) } else { Signers::Keys(&options.keys) };
-    let root = tagwright_sigstore::bundle::trusted_root(options.trusted_root.as_deref())
-        .map_err(|e| Error::caused(ErrorKind::Input, e))?;
-    let github = options.github.client()?;
-    let by = match &signers {
-        Signers::Identity(identities) => {
-            let all = Artifact::ALL.map(|a| describe(identities.of(a)));
-            if all.iter().all(|d| d == &all[0]) {
-                all[0].clone()
-            } else {
-                "an identity per artifact, on its line".to_owned()
-            }
-        }
-        Signers::Keys(keys) => {
-            format!("the key(s) {}", keys.iter().map(VerifyingKey::hint).collect::<Vec<_>>().join(", "))
+    let mut report =
+        VerifyReport { tag: options.tag.clone(), identity: signed_by(&signers), checks: Vec::new() };
+    let (tag, tag_commit, versions) = match (&remote_tag, &api_tree) {
+        (None, _) => (signed_tag(options), local_tag_commit(options), versions_at_tag(options)),
+        (Some(Err(e)), _) => (Err(e.clone()), None, Err(format!("not checked: {e}"))),
+        (Some(Ok(tag)), tree) => {
+            let allowed = options
+                .allowed_signers
+                .as_ref()
+                .map(|path| tagwright_git_sign::AllowedSigners::load(path).map_err(|e| e.to_string()));
+            let signed = match allowed.transpose() {
+                Ok(allowed) => remote::signed_tag(&options.tag, tag, allowed.as_ref()),
+                Err(e) => Err(e),
+            };
+            let versions = match tree {
+                Some(Ok(tree)) => versions_in(tree, &options.tag),
+                Some(Err(e)) => Err(format!("the tree at {}: {e}", tag.commit)),
+                None => Err("not checked: no tree".to_owned()),
+            };
+            (signed, Some(tag.commit.clone()), versions)
         }
     };
-    let mut report = VerifyReport { tag: options.tag.clone(), identity: by, checks: Vec::new() };
-    report.record("signed tag", signed_tag(options));
-    report.record("versions at the tag", versions_at_tag(options));
     let assets = match assets::download(&github, options) {
         Ok(assets) => assets,
         Err(e) => {
+            report.record("signed tag", tag);
+            report.record("versions at the tag", versions);
             // What could not be read is not missing: the checks over it say that they did not run.
             report.record("GitHub release", Err(e));
-            for name in AFTER_DOWNLOAD {
+            for name in &CHECKS[2..] {
                 report.record(name, Err("not checked: the GitHub release could not be read".to_owned()));
             }
             return Ok(report);
@@ -305,6 +372,8 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
     };
     let manifest = assets.bytes(RELEASE_MANIFEST).map(serde_json::from_slice::<serde_json::Value>);
     let parsed = manifest.as_ref().and_then(|m| m.as_ref().ok());
+    report.record("signed tag", same_commit(tag, tag_commit.as_deref(), parsed));
+    report.record("versions at the tag", versions);
     report.record("release assets", assets::accounted(&assets, parsed));
     report.record("release manifest signature", manifest_signature(&assets, &root, &signers));
     report.record("checksums", assets::checksums(&assets));
@@ -324,6 +393,46 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
         None => report.record("manifest artifacts", Err(format!("the release has no {RELEASE_MANIFEST}"))),
     }
     Ok(report)
+}
+
+/// Who the signatures were checked against, for the report's head.
+fn signed_by(signers: &Signers<'_>) -> String {
+    match signers {
+        Signers::Identity(identities) => {
+            let all = Artifact::ALL.map(|a| describe(identities.of(a)));
+            if all.iter().all(|d| d == &all[0]) {
+                all[0].clone()
+            } else {
+                "an identity per artifact, on its line".to_owned()
+            }
+        }
+        Signers::Keys(keys) => {
+            format!("the key(s) {}", keys.iter().map(VerifyingKey::hint).collect::<Vec<_>>().join(", "))
+        }
+    }
+}
+
+/// The tag check, failed when the commit the tag names is not the one `release-manifest.json`
+/// records (a manifest of schema 2 made before it recorded one says nothing).
+fn same_commit(
+    tag: Result<String, String>,
+    commit: Option<&str>,
+    manifest: Option<&serde_json::Value>,
+) -> Result<String, String> {
+    let recorded = manifest.and_then(|m| m["commit"].as_str());
+    match (tag, commit, recorded) {
+        (Ok(_), Some(commit), Some(recorded)) if commit != recorded => Err(format!(
+            "the tag names the commit {commit}, but {RELEASE_MANIFEST} records {recorded}: the tag was moved"
+        )),
+        (tag, _, _) => tag,
+    }
+}
+
+/// The commit the local tag names.
+fn local_tag_commit(options: &VerifyOptions) -> Option<String> {
+    let repo = git2::Repository::discover(&options.repo).ok()?;
+    let object = repo.revparse_single(&format!("refs/tags/{}", options.tag)).ok()?;
+    Some(object.peel_to_commit().ok()?.id().to_string())
 }
 
 fn signed_tag(options: &VerifyOptions) -> Result<String, String> {
@@ -357,10 +466,13 @@ fn versions_at_tag(options: &VerifyOptions) -> Result<String, String> {
         .revparse_single(&format!("refs/tags/{}", options.tag))
         .map_err(|_| format!("no tag {}", options.tag))?;
     let tree = object.peel_to_tree().map_err(|e| e.message().to_owned())?;
-    let files = tree::GitTree::new(&repo, tree);
-    let inventory =
-        tagwright_versions::read_files(&files, Path::new(&options.tag)).map_err(|e| e.to_string())?;
-    let report = tagwright_versions::check(&inventory, Some(&options.tag)).map_err(|e| e.to_string())?;
+    versions_in(&tree::GitTree::new(&repo, tree), &options.tag)
+}
+
+/// The versions in `files` (a tag's tree), in lockstep with `tag`.
+fn versions_in(files: &dyn tagwright_versions::Files, tag: &str) -> Result<String, String> {
+    let inventory = tagwright_versions::read_files(files, Path::new(tag)).map_err(|e| e.to_string())?;
+    let report = tagwright_versions::check(&inventory, Some(tag)).map_err(|e| e.to_string())?;
     if report.status != tagwright_versions::Status::Ok {
         return Err(report.problems().join("; "));
     }
