@@ -232,25 +232,84 @@ fn the_real_fulcio_certifies_our_key_and_cosign_and_we_verify_the_rekor_v2_bundl
     assert_ne!(cosign_verify_blob(&stack, &changed, &bundle, false).code, 0);
 }
 
+/// The stack's signing config lists Rekor v2 first and a Rekor v1 stand-in second: by default the
+/// newest is used, `--rekor-version 1` chooses the other (still with the timestamp), and a version the
+/// config does not list is refused before anything is logged or written. The commands are
+/// `docs/cli/attest.md`'s.
 #[test]
 fn rekor_version_chooses_among_the_signing_configs_logs_and_a_missing_one_is_refused_before_signing() {
     let stack = Stack::start(Ca::StandIn);
-    let file = stack.file("notes.md", b"notes\n");
-    let config = stack.stack.signing_config();
+    let file = stack.file("checksums.txt", b"0123  advisoryhub-1.2.0.tgz\n");
+    let bundle = stack.dir.path().join("checksums.txt.sigstore.json");
+    let mut documented =
+        std::fs::read_to_string(tagwright_test_support::workspace_root().join("docs/cli/attest.md"))
+            .expect("the doc")
+            .lines()
+            .filter(|l| l.starts_with("attest sign-blob checksums.txt --signing-config"))
+            .map(str::to_owned)
+            .collect::<Vec<_>>();
+    assert_eq!(documented.len(), 2, "{documented:?}");
+    let (config, root) = (stack.stack.signing_config(), stack.stack.trusted_root());
     let token = stack.token();
+    let run_documented = |line: &str| {
+        let mut args: Vec<String> = line
+            .split_whitespace()
+            .skip(1)
+            .map(|w| match w {
+                "checksums.txt" => path(&file).to_owned(),
+                "signing_config.json" => path(&config).to_owned(),
+                "trusted_root.json" => path(&root).to_owned(),
+                other => other.to_owned(),
+            })
+            .collect();
+        args.extend(["--identity-token".to_owned(), token.clone()]);
+        if !args.iter().any(|a| a == "--trusted-root") {
+            args.extend(["--trusted-root".to_owned(), path(&root).to_owned()]);
+        }
+        attest(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let newest = run_documented(&documented.remove(0));
+    assert_eq!(newest.code, 0, "{}\n{}", newest.stderr, stack.stack.logs());
+    assert_rekor_v2(&bundle);
+    assert_eq!(stack.stack.log_size(), 1);
+    let v1 = run_documented(&documented.remove(0));
+    assert_eq!(v1.code, 0, "{}", v1.stderr);
+    let json = bundle_json(&bundle);
+    let entry = &json["verificationMaterial"]["tlogEntries"][0];
+    assert_eq!(entry["kindVersion"]["version"], "0.0.1", "{json}");
+    assert!(entry["inclusionPromise"]["signedEntryTimestamp"].is_string(), "Rekor v1 signs a SET: {json}");
+    assert_eq!(
+        json["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    assert_eq!(stack.stack.log_size(), 1, "the v2 log did not grow");
+    assert_eq!(stack.our_verify(&file, &bundle).code, 0);
+    assert_eq!(stack.python_verify(&file, &bundle).code, 0);
+
+    std::fs::remove_file(&bundle).expect("rm");
     let sign = |extra: &[&str]| {
         let mut args = vec!["sign-blob", path(&file), "--identity-token", &token];
         args.extend_from_slice(extra);
         attest(&args)
     };
-    let v1 = sign(&["--signing-config", path(&config), "--rekor-version", "1"]);
-    assert_eq!(v1.code, 2, "{}", v1.stderr);
-    assert!(v1.stderr.contains("lists no Rekor of version [1]"), "{}", v1.stderr);
+    let v3 = sign(&["--signing-config", path(&config), "--rekor-version", "3"]);
+    assert_eq!(v3.code, 2, "{}", v3.stderr);
     let without_config = sign(&["--rekor-version", "2"]);
     assert_eq!(without_config.code, 2, "{}", without_config.stderr);
     assert!(without_config.stderr.contains("--signing-config"), "{}", without_config.stderr);
-    assert_eq!(stack.stack.log_size(), 0, "nothing was logged");
-    assert!(!stack.dir.path().join("notes.md.sigstore.json").exists(), "no bundle was written");
+    let only_v2 = stack.file("only-v2.json", &{
+        let mut config: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&config).expect("read")).expect("json");
+        config["rekorTlogUrls"].as_array_mut().expect("logs").truncate(1);
+        serde_json::to_vec(&config).expect("json")
+    });
+    let missing = sign(&["--signing-config", path(&only_v2), "--rekor-version", "1"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+    assert!(missing.stderr.contains("lists no Rekor of version [1]"), "{}", missing.stderr);
+    assert_eq!(stack.stack.log_size(), 1, "nothing more was logged");
+    assert!(!bundle.exists(), "no bundle was written");
 }
 
 #[test]

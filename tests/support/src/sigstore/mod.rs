@@ -83,7 +83,11 @@ impl SigstoreStandIn {
             fulcio_url: self.fulcio_url(),
             ca_root: ca.authority.der(),
             oidc_issuer: oidc_issuer.to_owned(),
-            rekor: (self.rekor_url(), 1, tlog(&self.rekor_url(), &rekor_key.spki_der(), &rekor_key.key_id())),
+            rekors: vec![(
+                self.rekor_url(),
+                1,
+                tlog(&self.rekor_url(), &rekor_key.spki_der(), &rekor_key.key_id()),
+            )],
             ctlogs: vec![tlog(
                 "https://ctfe.stand-in.invalid/test",
                 &ca.ct_log.spki_der(),
@@ -107,8 +111,8 @@ struct Described {
     fulcio_url: String,
     ca_root: Vec<u8>,
     oidc_issuer: String,
-    /// Rekor's URL, major API version, and trusted-root entry.
-    rekor: (String, u32, Value),
+    /// Each Rekor's URL, major API version, and trusted-root entry, in the signing config's order.
+    rekors: Vec<(String, u32, Value)>,
     ctlogs: Vec<Value>,
     /// The TSA's timestamp URL and certificate chain (DER, leaf first).
     tsa: Option<(String, Vec<Vec<u8>>)>,
@@ -157,7 +161,7 @@ impl TrustFiles {
             .collect();
         let trusted_root = json!({
             "mediaType": "application/vnd.dev.sigstore.trustedroot+json;version=0.1",
-            "tlogs": [d.rekor.2],
+            "tlogs": d.rekors.iter().map(|r| r.2.clone()).collect::<Vec<_>>(),
             "certificateAuthorities": [{
                 "subject": {"organization": "sigstore.dev", "commonName": "sigstore"},
                 "uri": d.fulcio_url,
@@ -172,7 +176,7 @@ impl TrustFiles {
             "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
             "caUrls": [service(&d.fulcio_url, 1)],
             "oidcUrls": [service(&d.oidc_issuer, 1)],
-            "rekorTlogUrls": [service(&d.rekor.0, d.rekor.1)],
+            "rekorTlogUrls": d.rekors.iter().map(|r| service(&r.0, r.1)).collect::<Vec<_>>(),
             "rekorTlogConfig": {"selector": "ANY"},
             "tsaUrls": tsa_urls,
             "tsaConfig": {"selector": "ANY"}

@@ -3,7 +3,8 @@
 //! HTTP for reads) and the timestamp authority (`timestamp-server`, in-memory signer, no NTP). The
 //! certificate authority is the real Fulcio (an ephemeral CA trusting the OIDC stand-in, and no CT
 //! log, which nothing here can run) or the Fulcio stand-in of [`super::SigstoreStandIn`], whose
-//! certificates carry the SCT that sigstore-python requires.
+//! certificates carry the SCT that sigstore-python requires. The signing config lists Rekor v2
+//! first and a Rekor v1 stand-in second, for clients that choose between them.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -106,6 +107,9 @@ pub struct SigstoreStack {
     _fulcio: Option<Daemon>,
     _stand_in: Option<HttpServer>,
     _tiles: HttpServer,
+    /// A Rekor v1 stand-in listed second in the signing config (no real Rekor v1 runs here), for
+    /// `--rekor-version 1`.
+    rekor_v1: HttpServer,
     tiles_dir: PathBuf,
     trust: TrustFiles,
     _dir: tempfile::TempDir,
@@ -126,6 +130,9 @@ impl SigstoreStack {
         let tiles_dir = dir.path().join("tiles");
         let served = tiles_dir.clone();
         let tiles = HttpServer::start(move |request: &Request| serve_file(&served, request));
+        let log = std::sync::Mutex::new(super::rekor::Log::new("rekor-v1.stand-in"));
+        let v1_key = log.lock().expect("log").key.clone();
+        let rekor_v1 = HttpServer::start(move |request: &Request| log.lock().expect("log").handle(request));
         let (fulcio_url, fulcio_daemon, stand_in, ca_root, ct_log) = match ca {
             Ca::Fulcio => {
                 let (daemon, url) = start_fulcio(dir.path(), &oidc.issuer());
@@ -156,6 +163,7 @@ impl SigstoreStack {
             _fulcio: fulcio_daemon,
             _stand_in: stand_in,
             _tiles: tiles,
+            rekor_v1,
             tiles_dir,
             trust: TrustFiles::new(),
             _dir: dir,
@@ -167,11 +175,14 @@ impl SigstoreStack {
             fulcio_url: stack.fulcio_url.clone(),
             ca_root,
             oidc_issuer: oidc.issuer(),
-            rekor: (
-                stack.rekor_url.clone(),
-                2,
-                tlog(&stack.rekor_url, &rekor_key.spki_der(), &rekor_key.key_id()),
-            ),
+            rekors: vec![
+                (
+                    stack.rekor_url.clone(),
+                    2,
+                    tlog(&stack.rekor_url, &rekor_key.spki_der(), &rekor_key.key_id()),
+                ),
+                (stack.rekor_v1.url(), 1, tlog(&stack.rekor_v1.url(), &v1_key.spki_der(), &v1_key.key_id())),
+            ],
             ctlogs,
             tsa: Some((stack.tsa_url(), chain)),
         });
