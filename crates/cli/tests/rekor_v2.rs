@@ -5,6 +5,7 @@
 //! runs here). GitHub Actions' OIDC token service is a stand-in throughout.
 
 mod attest_support;
+mod world;
 
 use std::path::{Path, PathBuf};
 
@@ -379,4 +380,54 @@ fn images_signed_to_rekor_v2_are_bundle_referrers_that_cosign_and_we_verify_both
     ]);
     assert_eq!(wrong.code, 1, "{}", wrong.stderr);
     assert!(stack.stack.log_size() >= 2, "both signatures are in the real log");
+}
+
+/// The whole release on Rekor v2: `tagwright publish --keyless` with the stack's signing config signs
+/// the chart (a bundle referrer) and the release manifest (a Rekor v2 bundle with a timestamp), the
+/// image is signed to the same servers, and `tagwright verify` passes every check against the
+/// stack's trusted root. The world's GitHub and OIDC services are stand-ins (`world`).
+#[test]
+fn a_release_published_to_rekor_v2_verifies_end_to_end() {
+    let world = world::World::new_unsigned();
+    let stack = SigstoreStack::start(&world.oidc, Ca::StandIn);
+    let keyless = |args: &[&str]| -> Vec<String> {
+        let mut all: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        all.extend([
+            "--identity-token".to_owned(),
+            world.oidc.token("sigstore"),
+            "--signing-config".to_owned(),
+        ]);
+        all.extend([path(&stack.signing_config()).to_owned(), "--trusted-root".to_owned()]);
+        all.push(path(&stack.trusted_root()).to_owned());
+        all
+    };
+    let image = format!("{}/example/advisoryhub:0.1.0", world.host());
+    let signed = world.attest(&keyless(&["sign", &image, "--keyless"]));
+    assert_eq!(signed.code, 0, "{}\n{}", signed.stderr, stack.logs());
+    let published = world.publish_signed(&keyless(&["--keyless"]));
+    assert_eq!(published.code, 0, "{}\n{}\n{}", published.stdout, published.stderr, stack.logs());
+    let bundle = world
+        .github
+        .assets_of("v0.1.0")
+        .into_iter()
+        .find(|(name, _)| name == "release-manifest.json.sigstore.json")
+        .expect("the manifest's bundle");
+    let bundle: serde_json::Value = serde_json::from_slice(&bundle.1).expect("json");
+    assert_eq!(bundle["verificationMaterial"]["tlogEntries"][0]["kindVersion"]["version"], "0.0.2");
+    assert!(bundle["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0].is_object());
+    assert!(stack.log_size() >= 3, "the image, the chart and the manifest are in the real log");
+
+    let mut command = cargo_bin(env!("CARGO_BIN_EXE_tagwright"));
+    command.args(["verify", "v0.1.0", "--github", "acme/advisoryhub", "--allowed-signers"]);
+    command.arg(world.keys.path().join("allowed_signers"));
+    command.args([
+        "--certificate-oidc-issuer",
+        &world.oidc.issuer(),
+        "--trusted-root",
+        path(&stack.trusted_root()),
+    ]);
+    command.arg("--repo").arg(world.repo.path());
+    let verified = run(world.env(&mut command));
+    assert_eq!(verified.code, 0, "{}\n{}", verified.stdout, verified.stderr);
+    assert_eq!(verified.stdout.matches("  ok   ").count(), 9, "{}", verified.stdout);
 }
