@@ -153,13 +153,11 @@ fn a_moved_tag_fails_unsigned_or_at_another_version_and_an_added_asset_fails() {
     let added = verify_remote(&world, cwd.path(), &args);
     fails(&added, "release assets");
 
-    // An asset replaced with other bytes under its name.
-    let extra = release.assets.iter().find(|a| a.name == "extra.bin").map(|a| a.id);
+    // An asset replaced with other bytes under its name (the added one gone again).
     let release = github.release_by_tag("acme", "advisoryhub", "v0.1.0").expect("lookup").expect("release");
     for asset in release.assets.iter().filter(|a| a.name == "extra.bin" || a.name == "sbom.cdx.json") {
         github.delete_asset("acme", "advisoryhub", asset.id).expect("delete");
     }
-    assert!(extra.is_none(), "the release was read before the upload");
     github
         .upload_asset(&release, "sbom.cdx.json", "application/json", b"{\"bomFormat\":\"CycloneDX\"}")
         .expect("upload");
