@@ -114,6 +114,11 @@ pub struct TreeEntry {
     pub size: Option<u64>,
 }
 
+/// Why a tree listing is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TreeError(pub String);
+
 /// A tree, listed recursively.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
@@ -127,6 +132,21 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// A recursive tree listing from GitHub's answer, refused whole when it is truncated (what it
+    /// leaves out cannot be checked) or when an entry's path is not plain or its id not an object id.
+    pub fn from_answer(answer: serde_json::Value) -> Result<Tree, TreeError> {
+        let tree: Tree =
+            serde_json::from_value(answer).map_err(|e| TreeError(format!("not a git tree: {e}")))?;
+        if let Some(message) = tree.unplain() {
+            return Err(TreeError(message));
+        }
+        if tree.truncated {
+            let message = "GitHub truncated the tree (over 100,000 entries or 7 MB): it cannot be read whole";
+            return Err(TreeError(message.to_owned()));
+        }
+        Ok(tree)
+    }
+
     /// The first entry whose path is not plain (a component empty, `.` or `..`, or with `\` or NUL)
     /// or whose id is not 40 hex digits, described.
     fn unplain(&self) -> Option<String> {
@@ -206,21 +226,12 @@ impl Github {
     pub fn git_tree(&self, owner: &str, repo: &str, sha: &str) -> Result<Option<Tree>, GithubError> {
         let base = self.repo_url(owner, repo)?;
         let url = format!("{base}/git/trees/{}?recursive=1", object_id(&base, sha)?);
-        let tree: Tree = match self.json(Method::GET, &url, None)? {
-            (404, _) => return Ok(None),
-            (_, value) => parse(&url, value, "tree")?,
-        };
-        if let Some(message) = tree.unplain() {
-            return Err(GithubError::Invalid { url, message });
+        match self.json(Method::GET, &url, None)? {
+            (404, _) => Ok(None),
+            (_, value) => {
+                Tree::from_answer(value).map(Some).map_err(|e| GithubError::Invalid { url, message: e.0 })
+            }
         }
-        if tree.truncated {
-            return Err(GithubError::Invalid {
-                url,
-                message: "GitHub truncated the tree (over 100,000 entries or 7 MB): it cannot be read whole"
-                    .to_owned(),
-            });
-        }
-        Ok(Some(tree))
     }
 
     /// The blob `sha`'s bytes, raw (`application/vnd.github.raw+json`), at most `cap` of them.

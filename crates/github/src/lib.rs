@@ -38,7 +38,8 @@ pub use client::{
     token_from_env,
 };
 pub use git::{
-    GitActor, GitCommit, GitObject, GitRef, GitTag, GitTreeRef, Tree, TreeEntry, Verification, is_object_id,
+    GitActor, GitCommit, GitObject, GitRef, GitTag, GitTreeRef, Tree, TreeEntry, TreeError, Verification,
+    is_object_id,
 };
 pub use history::{PullRequest, RepoCommit};
 pub use packages::{PackageVersion, encode_package};
