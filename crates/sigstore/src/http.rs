@@ -26,12 +26,13 @@ pub(crate) fn post_json(
 }
 
 /// POSTs `body` (of the media type `types.0`, accepting `types.1`) and returns the status and the
-/// answer's bytes, whatever the status.
+/// answer's bytes (at most `limit`), whatever the status.
 pub(crate) fn post(
     client: &Client,
     url: &str,
     types: (&str, &str),
     body: Vec<u8>,
+    limit: u64,
 ) -> Result<(u16, Vec<u8>), String> {
-    tagwright_http::post(client, url, types, body, None, MAX_ANSWER).map_err(|e| e.to_string())
+    tagwright_http::post(client, url, types, body, None, limit).map_err(|e| e.to_string())
 }

@@ -231,6 +231,8 @@ pub struct Signature {
 pub struct Signer {
     key: SigningKey,
     chain: Vec<String>,
+    /// The signing certificate (the chain's first), DER.
+    certificate: Vec<u8>,
     rekor: String,
     rekor_version: u32,
     tsa: Option<String>,
@@ -285,12 +287,14 @@ impl Signer {
             .flatten()
             .filter_map(|c| c.as_str().map(str::to_owned))
             .collect();
-        if chain.is_empty() || chain.iter().any(|c| pem_to_der(c).is_none()) {
+        let ders: Option<Vec<Vec<u8>>> = chain.iter().map(|c| pem_to_der(c)).collect();
+        let Some(certificate) = ders.and_then(|d| d.into_iter().next()) else {
             return Err(KeylessError::Fulcio(format!("POST {url}: no certificate chain in the answer")));
-        }
+        };
         Ok(Signer {
             key,
             chain,
+            certificate,
             rekor: instance.rekor.trim_end_matches('/').to_owned(),
             rekor_version: instance.rekor_version,
             tsa: instance.tsa.clone(),
@@ -337,8 +341,7 @@ impl Signer {
                 "spec": {"proposedContent": {"envelope": text, "verifiers": [STANDARD.encode(self.certificate_pem())]}}
             }))?
         };
-        let certificate = pem_to_der(self.certificate_pem()).unwrap_or_default();
-        Ok(DsseSignature { envelope, certificate, entry, timestamps })
+        Ok(DsseSignature { envelope, certificate: self.certificate.clone(), entry, timestamps })
     }
 
     /// The timestamp authority's response for `signature`: none without one.
@@ -354,8 +357,7 @@ impl Signer {
     /// Logs a signature over the SHA-256 `digest` in Rekor v2 and reads the entry.
     fn log_v2(&self, digest: &[u8; 32], signature: &[u8]) -> Result<LogEntry, KeylessError> {
         let url = format!("{}/api/v2/log/entries", self.rekor);
-        let certificate = pem_to_der(self.certificate_pem()).unwrap_or_default();
-        let request = crate::rekor_v2::request(digest, signature, &certificate);
+        let request = crate::rekor_v2::request(digest, signature, &self.certificate);
         let (status, answer) =
             crate::http::post_json(&self.client, &url, &request, None).map_err(KeylessError::Rekor)?;
         if !(200..300).contains(&status) {
@@ -380,30 +382,23 @@ impl Signer {
         let signature: DerSignature = self.key.sign(bytes);
         let digest: [u8; 32] = Sha256::digest(bytes).into();
         let timestamps = self.timestamps(signature.as_bytes())?;
-        let certificate = pem_to_der(self.certificate_pem()).unwrap_or_default();
-        if self.rekor_version == 2 {
-            let entry = self.log_v2(&digest, signature.as_bytes())?;
-            return Ok(Signature {
-                signature: signature.as_bytes().to_vec(),
-                digest,
-                certificate,
-                entry,
-                timestamps,
-            });
-        }
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        let proposed = json!({
-            "apiVersion": "0.0.1",
-            "kind": "hashedrekord",
-            "spec": {
-                "data": {"hash": {"algorithm": "sha256", "value": hex}},
-                "signature": {
-                    "content": STANDARD.encode(signature.as_bytes()),
-                    "publicKey": {"content": STANDARD.encode(self.certificate_pem())}
+        let entry = if self.rekor_version == 2 {
+            self.log_v2(&digest, signature.as_bytes())?
+        } else {
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            self.log(&json!({
+                "apiVersion": "0.0.1",
+                "kind": "hashedrekord",
+                "spec": {
+                    "data": {"hash": {"algorithm": "sha256", "value": hex}},
+                    "signature": {
+                        "content": STANDARD.encode(signature.as_bytes()),
+                        "publicKey": {"content": STANDARD.encode(self.certificate_pem())}
+                    }
                 }
-            }
-        });
-        let entry = self.log(&proposed)?;
+            }))?
+        };
+        let certificate = self.certificate.clone();
         Ok(Signature { signature: signature.as_bytes().to_vec(), digest, certificate, entry, timestamps })
     }
 }

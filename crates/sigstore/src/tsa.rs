@@ -10,7 +10,7 @@
 use sha2::{Digest as _, Sha256};
 
 /// The largest TSA answer read.
-const MAX_RESPONSE: usize = 64 << 10;
+const MAX_RESPONSE: u64 = 64 << 10;
 /// `id-sha256` (2.16.840.1.101.3.4.2.1), DER.
 const SHA256_OID: [u8; 11] = [0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01];
 
@@ -115,15 +115,12 @@ pub(crate) fn timestamp(
     let mut nonce = [0u8; 8];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut nonce);
     let types = ("application/timestamp-query", "application/timestamp-reply");
-    let (status, answer) =
-        crate::http::post(client, url, types, request(signature, nonce)).map_err(TimestampError::Http)?;
+    let (status, answer) = crate::http::post(client, url, types, request(signature, nonce), MAX_RESPONSE)
+        .map_err(TimestampError::Http)?;
     let invalid = |reason: String| TimestampError::Invalid { url: url.to_owned(), reason };
     if !(200..300).contains(&status) {
         let text = String::from_utf8_lossy(&answer[..answer.len().min(200)]).into_owned();
         return Err(invalid(format!("HTTP {status}: {text}")));
-    }
-    if answer.len() > MAX_RESPONSE {
-        return Err(invalid(format!("larger than {MAX_RESPONSE} bytes")));
     }
     granted(&answer).map_err(invalid)?;
     Ok(answer)
