@@ -135,8 +135,7 @@ impl Tree {
     /// A recursive tree listing from GitHub's answer, refused whole when it is truncated (what it
     /// leaves out cannot be checked) or when an entry's path is not plain or its id not an object id.
     pub fn from_answer(answer: serde_json::Value) -> Result<Tree, TreeError> {
-        let tree: Tree =
-            serde_json::from_value(answer).map_err(|e| TreeError(format!("not a git tree: {e}")))?;
+        let tree: Tree = parse(answer, "tree").map_err(TreeError)?;
         if let Some(message) = tree.unplain() {
             return Err(TreeError(message));
         }
@@ -170,74 +169,66 @@ pub fn is_object_id(sha: &str) -> bool {
     sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-fn object_id<'s>(url: &str, sha: &'s str) -> Result<&'s str, GithubError> {
-    if is_object_id(sha) {
-        Ok(sha)
-    } else {
-        Err(GithubError::Invalid {
-            url: url.to_owned(),
-            message: format!("`{}` is not a git object id", sha.escape_debug()),
-        })
-    }
+/// `{API}/repos/OWNER/REPO/git/{kind}/{sha}`, once `sha` is checked to be an object id.
+fn parse<T: serde::de::DeserializeOwned>(value: serde_json::Value, what: &str) -> Result<T, String> {
+    serde_json::from_value(value).map_err(|e| format!("not a git {what}: {e}"))
 }
 
-fn parse<T: serde::de::DeserializeOwned>(
-    url: &str,
-    value: serde_json::Value,
-    what: &str,
-) -> Result<T, GithubError> {
-    serde_json::from_value(value)
-        .map_err(|e| GithubError::Invalid { url: url.to_owned(), message: format!("not a git {what}: {e}") })
+fn object_url(
+    github: &Github,
+    owner: &str,
+    repo: &str,
+    kind: &str,
+    sha: &str,
+) -> Result<String, GithubError> {
+    let base = github.repo_url(owner, repo)?;
+    if !is_object_id(sha) {
+        let message = format!("`{}` is not a git object id", sha.escape_debug());
+        return Err(GithubError::Invalid { url: base, message });
+    }
+    Ok(format!("{base}/git/{kind}/{sha}"))
 }
 
 impl Github {
+    /// A git-data document at `url`, read with `read` (which names what it is); `None` on 404.
+    fn git_data<T>(
+        &self,
+        url: String,
+        read: impl FnOnce(serde_json::Value) -> Result<T, String>,
+    ) -> Result<Option<T>, GithubError> {
+        match self.json(Method::GET, &url, None)? {
+            (404, _) => Ok(None),
+            (_, value) => read(value).map(Some).map_err(|message| GithubError::Invalid { url, message }),
+        }
+    }
+
     /// The tag ref `refs/tags/{tag}`; `None` when there is none.
     pub fn tag_ref(&self, owner: &str, repo: &str, tag: &str) -> Result<Option<GitRef>, GithubError> {
         let url = format!("{}/git/ref/tags/{}", self.repo_url(owner, repo)?, segment(tag));
-        match self.json(Method::GET, &url, None)? {
-            (404, _) => Ok(None),
-            (_, value) => parse(&url, value, "ref").map(Some),
-        }
+        self.git_data(url, |value| parse(value, "ref"))
     }
 
     /// The annotated tag object `sha`; `None` when there is none.
     pub fn git_tag(&self, owner: &str, repo: &str, sha: &str) -> Result<Option<GitTag>, GithubError> {
-        let base = self.repo_url(owner, repo)?;
-        let url = format!("{base}/git/tags/{}", object_id(&base, sha)?);
-        match self.json(Method::GET, &url, None)? {
-            (404, _) => Ok(None),
-            (_, value) => parse(&url, value, "tag").map(Some),
-        }
+        self.git_data(object_url(self, owner, repo, "tags", sha)?, |value| parse(value, "tag"))
     }
 
     /// The commit `sha`; `None` when there is none.
     pub fn git_commit(&self, owner: &str, repo: &str, sha: &str) -> Result<Option<GitCommit>, GithubError> {
-        let base = self.repo_url(owner, repo)?;
-        let url = format!("{base}/git/commits/{}", object_id(&base, sha)?);
-        match self.json(Method::GET, &url, None)? {
-            (404, _) => Ok(None),
-            (_, value) => parse(&url, value, "commit").map(Some),
-        }
+        self.git_data(object_url(self, owner, repo, "commits", sha)?, |value| parse(value, "commit"))
     }
 
     /// The tree `sha`, listed recursively. A truncated listing is an error, since what it leaves out
     /// cannot be checked, and so is an entry whose path is not plain (`..`, `/etc/passwd`, `a//b`) or
     /// whose id is not an object id: the tree is refused whole.
     pub fn git_tree(&self, owner: &str, repo: &str, sha: &str) -> Result<Option<Tree>, GithubError> {
-        let base = self.repo_url(owner, repo)?;
-        let url = format!("{base}/git/trees/{}?recursive=1", object_id(&base, sha)?);
-        match self.json(Method::GET, &url, None)? {
-            (404, _) => Ok(None),
-            (_, value) => {
-                Tree::from_answer(value).map(Some).map_err(|e| GithubError::Invalid { url, message: e.0 })
-            }
-        }
+        let url = format!("{}?recursive=1", object_url(self, owner, repo, "trees", sha)?);
+        self.git_data(url, |value| Tree::from_answer(value).map_err(|e| e.0))
     }
 
     /// The blob `sha`'s bytes, raw (`application/vnd.github.raw+json`), at most `cap` of them.
     pub fn git_blob(&self, owner: &str, repo: &str, sha: &str, cap: u64) -> Result<Vec<u8>, GithubError> {
-        let base = self.repo_url(owner, repo)?;
-        let url = format!("{base}/git/blobs/{}", object_id(&base, sha)?);
+        let url = object_url(self, owner, repo, "blobs", sha)?;
         let mut bytes = Vec::new();
         self.download_accepting(&url, "application/vnd.github.raw+json", cap, &mut bytes)?;
         Ok(bytes)
