@@ -66,16 +66,13 @@ pub fn sign_blob_with_key(file: &Path, key: &Path, output: Option<&Path>, json: 
                 "the bundle does not verify with the key's public half, so it was not written: {e}"
             ))
         })?;
-    let default = PathBuf::from(format!("{}.sigstore.json", file.display()));
-    let output = output.unwrap_or(&default);
-    tagwright_fs::write_output(output, text.as_bytes())
-        .map_err(|e| Failure::input(format!("{}: {e}", output.display())))?;
+    let output = crate::keyless::write_blob_bundle(file, output, &text)?;
     #[derive(serde::Serialize)]
     struct SignedBlob<'a> {
         bundle: &'a Path,
         key: String,
     }
-    let report = SignedBlob { bundle: output, key: public.hint() };
+    let report = SignedBlob { bundle: &output, key: public.hint() };
     let text =
         format!("Signed {} with the key {}; bundle: {}\n", file.display(), report.key, output.display());
     crate::report(json, &report, &text)

@@ -221,10 +221,8 @@ fn write_bundle(
             "the bundle Fulcio and Rekor made does not verify, so it was not written: {e}"
         ))
     })?;
-    let default = PathBuf::from(format!("{}.sigstore.json", file.display()));
-    let output = args.bundle.as_deref().unwrap_or(&default);
-    tagwright_fs::write_output(output, text.as_bytes())
-        .map_err(|e| Failure::input(format!("{}: {e}", output.display())))?;
+    let output = write_blob_bundle(file, args.bundle.as_deref(), &text)?;
+    let output = output.as_path();
     #[derive(serde::Serialize)]
     struct SignedBlob<'a> {
         bundle: &'a Path,
@@ -242,4 +240,14 @@ fn write_bundle(
         output.display()
     );
     crate::report(args.json, &report, &text)
+}
+
+/// Writes `text`, a bundle over `file`, to `output` or else `FILE.sigstore.json` (atomically), and
+/// returns where.
+pub(crate) fn write_blob_bundle(file: &Path, output: Option<&Path>, text: &str) -> Result<PathBuf, Failure> {
+    let output =
+        output.map_or_else(|| PathBuf::from(format!("{}.sigstore.json", file.display())), Path::to_owned);
+    tagwright_fs::write_output(&output, text.as_bytes())
+        .map_err(|e| Failure::input(format!("{}: {e}", output.display())))?;
+    Ok(output)
 }
