@@ -337,31 +337,15 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
         if options.keys.is_empty() { Signers::Identity(&identities) } else { Signers::Keys(&options.keys) };
     let mut report =
         VerifyReport { tag: options.tag.clone(), identity: signed_by(&signers), checks: Vec::new() };
-    let (tag, tag_commit, versions) = match (&remote_tag, &api_tree) {
-        (None, _) => (signed_tag(options), local_tag_commit(options), versions_at_tag(options)),
-        (Some(Err(e)), _) => (Err(e.clone()), None, Err(format!("not checked: {e}"))),
-        (Some(Ok(tag)), tree) => {
-            let allowed = options
-                .allowed_signers
-                .as_ref()
-                .map(|path| tagwright_git_sign::AllowedSigners::load(path).map_err(|e| e.to_string()));
-            let signed = match allowed.transpose() {
-                Ok(allowed) => remote::signed_tag(&options.tag, tag, allowed.as_ref()),
-                Err(e) => Err(e),
-            };
-            let versions = match tree {
-                Some(Ok(tree)) => versions_in(tree, &options.tag),
-                Some(Err(e)) => Err(format!("the tree at {}: {e}", tag.commit)),
-                None => Err("not checked: no tree".to_owned()),
-            };
-            (signed, Some(tag.commit.clone()), versions)
-        }
+    let at_tag = match &remote_tag {
+        None => AtTag::from_clone(options),
+        Some(remote_tag) => AtTag::from_github(remote_tag, api_tree.as_ref(), options),
     };
     let assets = match assets::download(&github, options) {
         Ok(assets) => assets,
         Err(e) => {
-            report.record("signed tag", tag);
-            report.record("versions at the tag", versions);
+            report.record("signed tag", at_tag.signed);
+            report.record("versions at the tag", at_tag.versions);
             // What could not be read is not missing: the checks over it say that they did not run.
             report.record("GitHub release", Err(e));
             for name in &CHECKS[2..] {
@@ -372,8 +356,8 @@ pub fn verify(options: &VerifyOptions) -> Result<VerifyReport, Error> {
     };
     let manifest = assets.bytes(RELEASE_MANIFEST).map(serde_json::from_slice::<serde_json::Value>);
     let parsed = manifest.as_ref().and_then(|m| m.as_ref().ok());
-    report.record("signed tag", same_commit(tag, tag_commit.as_deref(), parsed));
-    report.record("versions at the tag", versions);
+    report.record("signed tag", same_commit(at_tag.signed, at_tag.commit.as_deref(), parsed));
+    report.record("versions at the tag", at_tag.versions);
     report.record("release assets", assets::accounted(&assets, parsed));
     report.record("release manifest signature", manifest_signature(&assets, &root, &signers));
     report.record("checksums", assets::checksums(&assets));
@@ -428,16 +412,68 @@ fn same_commit(
     }
 }
 
-/// The commit the local tag names.
-fn local_tag_commit(options: &VerifyOptions) -> Option<String> {
-    let repo = git2::Repository::discover(&options.repo).ok()?;
-    let object = repo.revparse_single(&format!("refs/tags/{}", options.tag)).ok()?;
-    Some(object.peel_to_commit().ok()?.id().to_string())
+/// The tag's checks before the release is read: its signature, the commit it names, and the versions
+/// at it.
+struct AtTag {
+    signed: Result<String, String>,
+    commit: Option<String>,
+    versions: Result<String, String>,
 }
 
-fn signed_tag(options: &VerifyOptions) -> Result<String, String> {
-    let repo = git2::Repository::discover(&options.repo)
-        .map_err(|e| format!("{}: {}", options.repo.display(), e.message()))?;
+impl AtTag {
+    /// From the clone, opened once: the tag's object, its commit, and its tree read in the object
+    /// database (only the version sources, each at most [`tree::MAX_SOURCE`] bytes; nothing written).
+    fn from_clone(options: &VerifyOptions) -> AtTag {
+        let repo = match git2::Repository::discover(&options.repo) {
+            Ok(repo) => repo,
+            Err(e) => {
+                let message = format!("{}: {}", options.repo.display(), e.message());
+                return AtTag { signed: Err(message.clone()), commit: None, versions: Err(message) };
+            }
+        };
+        let tagged = repo.revparse_single(&format!("refs/tags/{}", options.tag));
+        let commit = tagged.as_ref().ok().and_then(|o| o.peel_to_commit().ok()).map(|c| c.id().to_string());
+        let versions = tagged
+            .map_err(|_| format!("no tag {}", options.tag))
+            .and_then(|object| object.peel_to_tree().map_err(|e| e.message().to_owned()))
+            .and_then(|tree| versions_in(&tree::GitTree::new(&repo, tree), &options.tag));
+        AtTag { signed: signed_tag(&repo, options), commit, versions }
+    }
+
+    /// Through GitHub's API: the tag read by [`remote::read_tag`], and the tree at its commit.
+    fn from_github(
+        tag: &Result<remote::RemoteTag, String>,
+        tree: Option<&Result<tree::InTree<remote::ApiTree<'_>>, String>>,
+        options: &VerifyOptions,
+    ) -> AtTag {
+        let tag = match tag {
+            Ok(tag) => tag,
+            Err(e) => {
+                return AtTag {
+                    signed: Err(e.clone()),
+                    commit: None,
+                    versions: Err(format!("not checked: {e}")),
+                };
+            }
+        };
+        let allowed = options
+            .allowed_signers
+            .as_ref()
+            .map(|path| tagwright_git_sign::AllowedSigners::load(path).map_err(|e| e.to_string()));
+        let signed = match allowed.transpose() {
+            Ok(allowed) => remote::signed_tag(&options.tag, tag, allowed.as_ref()),
+            Err(e) => Err(e),
+        };
+        let versions = match tree {
+            Some(Ok(tree)) => versions_in(tree, &options.tag),
+            Some(Err(e)) => Err(format!("the tree at {}: {e}", tag.commit)),
+            None => Err("not checked: no tree".to_owned()),
+        };
+        AtTag { signed, commit: Some(tag.commit.clone()), versions }
+    }
+}
+
+fn signed_tag(repo: &git2::Repository, options: &VerifyOptions) -> Result<String, String> {
     let path = match &options.allowed_signers {
         Some(path) => path.clone(),
         None => {
@@ -454,19 +490,8 @@ fn signed_tag(options: &VerifyOptions) -> Result<String, String> {
         .map_err(|_| format!("no tag {}", options.tag))?;
     let oid = reference.target().ok_or_else(|| format!("{} is a symbolic reference", options.tag))?;
     let verified =
-        tagwright_git_sign::verify_tag(&repo, oid, &allowed).map_err(|e| format!("{}: {e}", options.tag))?;
+        tagwright_git_sign::verify_tag(repo, oid, &allowed).map_err(|e| format!("{}: {e}", options.tag))?;
     Ok(format!("signed by {} ({})", verified.principal, verified.fingerprint))
-}
-
-/// The versions recorded at the tag, read from its tree in the object database: only the version
-/// sources, each at most [`tree::MAX_SOURCE`] bytes, and nothing written anywhere.
-fn versions_at_tag(options: &VerifyOptions) -> Result<String, String> {
-    let repo = git2::Repository::discover(&options.repo).map_err(|e| e.message().to_owned())?;
-    let object = repo
-        .revparse_single(&format!("refs/tags/{}", options.tag))
-        .map_err(|_| format!("no tag {}", options.tag))?;
-    let tree = object.peel_to_tree().map_err(|e| e.message().to_owned())?;
-    versions_in(&tree::GitTree::new(&repo, tree), &options.tag)
 }
 
 /// The versions in `files` (a tag's tree), in lockstep with `tag`.
